@@ -1,0 +1,120 @@
+/*
+ * cli.h - what the subcommands share: the dispatch entry, argument
+ * parsing helpers, error output. Only main() exits.
+ */
+#ifndef SHADOWSYNC_CLI_H
+#define SHADOWSYNC_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define EXIT_MATCH	0	/* identical, checks passed */
+#define EXIT_DIFFER	1	/* differences or failed checks found */
+#define EXIT_ERROR	2	/* bad arguments, I/O error, refused */
+
+#define SHADOWSYNC_VERSION "0.1.0"
+
+struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Subcommands, one file each. */
+int cmd_verify(int argc, char **argv);
+
+/* Set by SIGINT/SIGTERM; long jobs stop cleanly when they see it. */
+extern volatile sig_atomic_t cli_interrupted;
+void cli_catch_signals(void);
+
+/* "shadowsync: " + message + newline on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Parse a size: digits and an optional suffix. K, M, G, T and KiB, MiB,
+ * GiB, TiB are powers of 1024; kB, MB, GB, TB powers of 1000 (as dd).
+ * Returns 0, or -EINVAL for anything else, -ERANGE on overflow.
+ */
+int parse_size(const char *s, uint64_t *out);
+
+/* Parse a decimal unsigned in [min, max]. Returns 0 or -EINVAL/-ERANGE. */
+int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
+
+/* Options every I/O command takes. */
+struct io_opts {
+	const char *engine;
+	uint64_t block_size;	/* 0: not given */
+	uint64_t io_size;
+	unsigned queue_depth;
+	uint64_t memory_bytes;
+	bool json;
+};
+
+#define IO_OPTS_DEFAULT { "auto", 0, 0, 0, 0, false }
+
+/* Defaults measured on this project's disk (bench/RESULTS.md). */
+#define DEFAULT_BLOCK_SIZE	(1u << 20)
+#define DEFAULT_IO_SIZE		(1u << 20)
+#define DEFAULT_QUEUE_DEPTH	32u
+#define DEFAULT_MEMORY		(64u << 20)
+#define MAX_BLOCK_SIZE		(64u << 20)
+
+/* getopt_long codes of the shared options. */
+enum {
+	OPT_BLOCK_SIZE = 0x100,
+	OPT_ENGINE,
+	OPT_QUEUE_DEPTH,
+	OPT_IO_SIZE,
+	OPT_MEMORY,
+	OPT_JSON,
+	OPT_HELP,
+	OPT_FIRST_PRIVATE,	/* commands number their own from here */
+};
+
+/* The shared entries of a struct option table. */
+#define IO_LONG_OPTIONS                                                     \
+	{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE },          \
+	{ "engine", required_argument, NULL, OPT_ENGINE },                  \
+	{ "queue-depth", required_argument, NULL, OPT_QUEUE_DEPTH },        \
+	{ "io-size", required_argument, NULL, OPT_IO_SIZE },                \
+	{ "memory", required_argument, NULL, OPT_MEMORY },                  \
+	{ "json", no_argument, NULL, OPT_JSON },                            \
+	{ "help", no_argument, NULL, OPT_HELP }
+
+/* Help lines for the shared options. */
+#define IO_OPTIONS_HELP                                                          \
+	"  --block-size SIZE   comparison block (default 1M; 512-byte multiple,\n"  \
+	"                      up to 64M; suffixes K M G, KiB MiB GiB)\n"           \
+	"  --engine E          auto (default), io_uring, libaio or psync\n"         \
+	"  --queue-depth N     reads in flight per device (default 32)\n"           \
+	"  --io-size SIZE      bytes per read request (default 1M)\n"               \
+	"  --memory SIZE       cap on I/O buffers (default 64M)\n"                  \
+	"  --json              one JSON report on stdout\n"                         \
+	"  -h, --help          this text\n"
+
+/*
+ * Handle a shared option code with its argument. Returns 1 when opt was
+ * one of them and its value valid, 0 when opt is not one of them, -1
+ * after printing an error.
+ */
+int io_opts_parse(struct io_opts *o, int opt, const char *arg);
+
+/* Fill in what was not given: defaults. */
+void io_opts_finish(struct io_opts *o);
+
+/* Check --block-size: not 0, a multiple of 512, at most 64 MiB. */
+bool block_size_valid(uint64_t bs);
+
+/* Print "%.1f GiB"-style sizes into buf. */
+const char *human_bytes(uint64_t n, char *buf, size_t len);
+
+/* The errno's symbolic name ("EIO") or its number. */
+const char *errno_name(int err);
+
+/* Flush stdout and report a failed write (full disk, closed pipe). */
+int cli_flush_stdout(void);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * report.h - the verify-family report: one JSON tree printed once at
+ * the end, or the same facts as text for a person.
+ */
+#ifndef SHADOWSYNC_REPORT_H
+#define SHADOWSYNC_REPORT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "../verify/compare.h"
+#include "../verify/extent.h"
+
+struct pair_report {
+	const char *local_path;
+	const char *shadow_path;
+	uint64_t local_size;		/* 0 when not opened */
+	uint64_t shadow_size;
+	const struct compare_result *cmp;	/* NULL when never run */
+	const char *result;		/* "match", "differ", "error" */
+	char error[512];		/* the message, when result is error */
+};
+
+/* [{"offset":N,"length":N}...], with "region" when known. */
+json_t *report_extents_json(const struct extent_list *l);
+
+/* One element of "pairs". */
+json_t *report_pair_json(const struct pair_report *p);
+
+/* The text form of one pair. */
+void report_pair_text(FILE *f, const struct pair_report *p);
+
+/* Text lines for extents: the first max, then a count of the rest. */
+void report_extents_text(FILE *f, const struct extent_list *l, size_t max);
+
+/* Print root as one JSON object on stdout, then release it. */
+int report_json_emit(json_t *root);
+
+/*
+ * Word a pipeline failure: "read error on shadow '/dev/x' at offset N:
+ * Input/output error (EIO)". role[i] and path[i] name source i; the
+ * destination is role[0]/path[0] (sync writes to local).
+ */
+void report_pipe_error(char *buf, size_t len, const struct pipe_error *e,
+		       const char *engine, const char *const role[],
+		       const char *const path[]);
+
+/* Progress on stderr when it is a terminal (the pipe_progress_fn). */
+void report_progress(void *ctx, uint64_t done, uint64_t total);
+void report_progress_done(void);
+
+#endif

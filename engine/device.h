@@ -1,0 +1,53 @@
+/*
+ * device.h - opening and probing what shadowsync reads and writes:
+ * block devices and regular files.
+ */
+#ifndef SHADOWSYNC_DEVICE_H
+#define SHADOWSYNC_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Alignment of every direct I/O offset, length and buffer we issue. */
+#define DEVICE_DIO_ALIGN 4096u
+
+#define DEVICE_WRITE	(1u << 0)	/* open read-write (a sync target) */
+#define DEVICE_EXCL	(1u << 1)	/* block device: O_EXCL, no one else */
+
+struct device {
+	const char *path;	/* the caller's string, not copied */
+	int fd;			/* O_DIRECT when direct */
+	int fd_buffered;	/* writable devices: for writes direct I/O
+				 * cannot do (unaligned tails); else -1 */
+	bool direct;
+	bool is_blockdev;
+	bool writable;
+	uint64_t size_bytes;
+	unsigned logical_block_bytes;	/* BLKSSZGET, or 512 for files */
+	dev_t st_dev;
+	ino_t st_ino;
+	dev_t st_rdev;
+};
+
+/*
+ * device_open() - open path for reading (and writing with DEVICE_WRITE)
+ * and find its size. O_DIRECT is used when a 4 KiB aligned read through
+ * it works; otherwise the file is read buffered with sequential
+ * read-ahead (tmpfs, some FUSE file systems).
+ * Returns 0, or -errno: -EISDIR for a directory, -ENOTBLK for anything
+ * that is neither a regular file nor a block device, -ENODATA for a
+ * zero-length one; device_strerror() words them.
+ */
+int device_open(struct device *d, const char *path, unsigned flags);
+
+/* device_close() - close what device_open opened; safe to call twice. */
+void device_close(struct device *d);
+
+/* Are a and b the same file or the same block device? */
+bool device_same(const struct device *a, const struct device *b);
+
+/* A short phrase for an error of device_open: "is a directory", ... */
+const char *device_strerror(int err);
+
+#endif

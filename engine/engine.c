@@ -1,0 +1,113 @@
+/*
+ * engine.c - picks a backend and forwards to its ops table.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <string.h>
+
+const char *const engine_names[] = { "auto", "io_uring", "libaio", "psync",
+				     NULL };
+
+bool engine_name_valid(const char *name)
+{
+	for (unsigned i = 0; engine_names[i]; i++)
+		if (!strcmp(name, engine_names[i]))
+			return true;
+	return false;
+}
+
+/* Is the table complete enough to run? One place checks it. */
+static bool ops_complete(const struct engine_ops *ops)
+{
+	return ops && ops->name && ops->init && ops->queue && ops->commit &&
+	       ops->reap && ops->cleanup;
+}
+
+static int try_open(struct engine *e, const struct engine_ops *ops,
+		    const struct engine_setup *s)
+{
+	int ret;
+
+	if (!ops_complete(ops))
+		return -ENOSYS;
+	memset(e, 0, sizeof(*e));
+	e->ops = ops;
+	e->fds = s->fds;
+	e->nfds = s->nfds;
+	e->depth = s->depth;
+	ret = ops->init(e, s);
+	if (ret < 0)
+		memset(e, 0, sizeof(*e));
+	return ret;
+}
+
+int engine_open(struct engine *e, const char *name,
+		const struct engine_setup *s)
+{
+	const struct engine_ops *direct_order[] = { ENGINE_URING, ENGINE_AIO,
+						    ENGINE_PSYNC };
+	const struct engine_ops *buffered_order[] = { ENGINE_PSYNC,
+						      ENGINE_URING,
+						      ENGINE_AIO };
+	const struct engine_ops **order;
+	int ret = -ENOSYS;
+
+	if (!strcmp(name, "io_uring"))
+		return try_open(e, ENGINE_URING, s);
+	if (!strcmp(name, "libaio"))
+		return try_open(e, ENGINE_AIO, s);
+	if (!strcmp(name, "psync"))
+		return try_open(e, ENGINE_PSYNC, s);
+	if (strcmp(name, "auto"))
+		return -ENOENT;
+
+	order = s->buffered ? buffered_order : direct_order;
+	for (unsigned i = 0; i < 3; i++) {
+		if (!order[i])
+			continue;
+		ret = try_open(e, order[i], s);
+		if (!ret)
+			return 0;
+	}
+	return ret;
+}
+
+void engine_close(struct engine *e)
+{
+	if (e->ops)
+		e->ops->cleanup(e);
+	memset(e, 0, sizeof(*e));
+}
+
+enum engine_q engine_queue(struct engine *e, struct io_req *r)
+{
+	enum engine_q q;
+
+	if (e->inflight >= e->depth)
+		return ENGINE_Q_BUSY;
+	q = e->ops->queue(e, r);
+	if (q == ENGINE_Q_QUEUED)
+		e->inflight++;
+	return q;
+}
+
+int engine_commit(struct engine *e)
+{
+	return e->ops->commit(e);
+}
+
+int engine_reap(struct engine *e, unsigned min, struct io_req **done,
+		unsigned max)
+{
+	int n;
+
+	if (min > e->inflight)
+		min = e->inflight;
+	if (!e->inflight)
+		return 0;
+	n = e->ops->reap(e, min, done, max);
+	if (n > 0)
+		e->inflight -= (unsigned)n;
+	return n;
+}

@@ -1,0 +1,135 @@
+/*
+ * engine.h - the I/O engine contract: one ops table, three backends.
+ *
+ * A backend moves bytes between memory and file descriptors and knows
+ * nothing else. The caller hands it requests (struct io_req) and gets
+ * them back completed, with res = bytes moved or -errno. Like liburing,
+ * every function here returns 0 or a count on success and -errno on
+ * failure; nothing prints, nothing sets errno.
+ *
+ * Backends: io_uring (liburing, registered buffers and files, batched
+ * submission), libaio (kernel AIO, needs O_DIRECT to be asynchronous) and
+ * psync (pread/pwrite, one request at a time, always available).
+ */
+#ifndef SHADOWSYNC_ENGINE_H
+#define SHADOWSYNC_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+enum io_dir { IO_READ, IO_WRITE };
+
+struct io_req {
+	enum io_dir dir;
+	unsigned file;		/* index into the engine's file table */
+	void *buf;
+	int buf_index;		/* registered buffer holding buf, or -1 */
+	uint64_t offset;
+	size_t len;
+	ssize_t res;		/* on completion: bytes moved, or -errno */
+	void *owner;		/* the caller's; the engine never touches it */
+};
+
+/* What queueing a request did with it. */
+enum engine_q {
+	ENGINE_Q_QUEUED,	/* accepted; completes through reap after commit */
+	ENGINE_Q_COMPLETED,	/* done already (synchronous backend): res is set */
+	ENGINE_Q_BUSY,		/* no room: reap something, then queue again */
+};
+
+#define ENGINE_F_ASYNC		(1u << 0)	/* requests overlap in the kernel */
+#define ENGINE_F_REG_BUFS	(1u << 1)	/* can pin buffers (read_fixed) */
+#define ENGINE_F_REG_FILES	(1u << 2)	/* can pre-register descriptors */
+
+struct engine_setup {
+	unsigned depth;			/* most requests in flight at once */
+	const int *fds;			/* the file table requests index into */
+	unsigned nfds;
+	const struct iovec *bufs;	/* memory requests will use, or NULL */
+	unsigned nbufs;
+	bool buffered;			/* some file is not O_DIRECT */
+};
+
+struct engine;
+
+struct engine_ops {
+	const char *name;
+	unsigned flags;
+	/* Set up for s; -errno when this backend cannot run here. */
+	int (*init)(struct engine *e, const struct engine_setup *s);
+	enum engine_q (*queue)(struct engine *e, struct io_req *r);
+	/* Hand queued requests to the kernel. */
+	int (*commit)(struct engine *e);
+	/* Wait for at least min completions; store up to max in done[]. */
+	int (*reap)(struct engine *e, unsigned min, struct io_req **done,
+		    unsigned max);
+	void (*cleanup)(struct engine *e);
+};
+
+struct engine {
+	const struct engine_ops *ops;
+	void *priv;
+	const int *fds;
+	unsigned nfds;
+	unsigned depth;
+	unsigned inflight;	/* queued and not yet reaped */
+	bool bufs_registered;	/* io_uring pinned the buffers */
+	bool files_registered;
+};
+
+/* Names accepted by engine_open, "auto" first; NULL-terminated. */
+extern const char *const engine_names[];
+
+/* Is name one of engine_names? */
+bool engine_name_valid(const char *name);
+
+/*
+ * engine_open() - set up the backend called name for s.
+ * "auto" tries io_uring, then libaio, then psync, and takes the first
+ * that initialises; with s->buffered it takes psync first, because
+ * buffered reads through io_uring and libaio run one copy at a time in
+ * worker threads while psync keeps the kernel's read-ahead.
+ * Returns 0, -ENOENT for an unknown name, -ENOSYS for a backend not
+ * built in, or the backend's -errno.
+ */
+int engine_open(struct engine *e, const char *name,
+		const struct engine_setup *s);
+
+/* engine_close() - release the backend; no request may be in flight. */
+void engine_close(struct engine *e);
+
+/* Queue one request; see enum engine_q. */
+enum engine_q engine_queue(struct engine *e, struct io_req *r);
+
+/* Submit what is queued. Returns 0 or -errno. */
+int engine_commit(struct engine *e);
+
+/* Reap at least min completions (0: do not wait). Returns the count. */
+int engine_reap(struct engine *e, unsigned min, struct io_req **done,
+		unsigned max);
+
+static inline const char *engine_name(const struct engine *e)
+{
+	return e->ops ? e->ops->name : "none";
+}
+
+/* Backends. One whose library was not found at build time is NULL. */
+extern const struct engine_ops engine_psync_ops;
+#define ENGINE_PSYNC (&engine_psync_ops)
+#ifdef HAVE_LIBURING
+extern const struct engine_ops engine_uring_ops;
+#define ENGINE_URING (&engine_uring_ops)
+#else
+#define ENGINE_URING ((const struct engine_ops *)NULL)
+#endif
+#ifdef HAVE_LIBAIO
+extern const struct engine_ops engine_aio_ops;
+#define ENGINE_AIO (&engine_aio_ops)
+#else
+#define ENGINE_AIO ((const struct engine_ops *)NULL)
+#endif
+
+#endif

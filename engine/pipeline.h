@@ -1,0 +1,112 @@
+/*
+ * pipeline.h - stream byte ranges of one or two devices through a bounded
+ * set of aligned chunk buffers, at full queue depth, in offset order.
+ *
+ * pipe_run() reads every range of every source at once. When all sources
+ * of a chunk have arrived it hands the chunk to the consumer, in
+ * ascending offset order, without copying it; the consumer may queue
+ * writes of parts of it to the destination (pipe_write) and the chunk's
+ * buffers are recycled when those writes complete. Memory stays bounded
+ * by the slot count, whatever the device size.
+ */
+#ifndef SHADOWSYNC_PIPELINE_H
+#define SHADOWSYNC_PIPELINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+#define PIPE_MAX_SOURCES 2
+
+/* pipe_error.source for failures that are not a source's read. */
+#define PIPE_DST	(-1)	/* a write to the destination */
+#define PIPE_CONSUMER	(-2)	/* the consumer returned an error */
+#define PIPE_ENGINE	(-3)	/* engine setup or submission */
+
+struct pipe_range {
+	uint64_t offset;
+	uint64_t length;
+};
+
+struct pipe_chunk {
+	uint64_t offset;	/* device offset of buf[s][0] */
+	size_t len;		/* bytes valid in every buf[s] */
+	unsigned char *buf[PIPE_MAX_SOURCES];
+};
+
+struct pipe;
+
+/* Called once per chunk, in offset order. Return 0, or -errno to stop. */
+typedef int (*pipe_consume_fn)(void *ctx, struct pipe *p,
+			       const struct pipe_chunk *c);
+
+/* Called after each chunk is consumed: bytes consumed so far, of total. */
+typedef void (*pipe_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+struct pipe_file {
+	int fd;
+	bool direct;
+};
+
+struct pipe_config {
+	const char *engine;		/* auto|io_uring|libaio|psync */
+	size_t chunk_align;		/* chunks start on multiples of this
+					 * from each range's offset (the hash
+					 * block size); > 0 */
+	size_t io_size;			/* bytes per read request */
+	unsigned queue_depth;		/* reads in flight per source */
+	size_t memory_bytes;		/* cap on chunk buffers; 0: none */
+	const struct pipe_range *ranges;
+	size_t nranges;
+	struct pipe_file src[PIPE_MAX_SOURCES];
+	unsigned nsrc;			/* 1 or 2 */
+	struct pipe_file dst;		/* fd -1 when nothing is written */
+	int dst_fd_buffered;		/* for writes O_DIRECT cannot do */
+	pipe_consume_fn consume;
+	pipe_progress_fn progress;	/* may be NULL */
+	void *ctx;
+	const volatile sig_atomic_t *cancel; /* stop when *cancel; or NULL */
+};
+
+struct pipe_stats {
+	const char *engine;		/* the backend that ran */
+	bool bufs_registered;
+	size_t chunk_bytes;
+	unsigned slots;
+	uint64_t bytes_consumed;	/* contiguous from the first range */
+	uint64_t bytes_written;
+};
+
+struct pipe_error {
+	int err;		/* -errno; 0 when none */
+	int source;		/* src index, or PIPE_DST/CONSUMER/ENGINE */
+	enum io_dir dir;
+	uint64_t offset;	/* device offset of the failed request */
+};
+
+/*
+ * pipe_run() - stream cfg->ranges of every source through cfg->consume.
+ * Preconditions: every range lies within every source; io_size is a
+ * multiple of DEVICE_DIO_ALIGN; chunk_align is a multiple of 512.
+ * Returns 0 when every range was read and consumed and every write
+ * completed; else the first error's -errno, with *err filled. On error
+ * no request is left in flight when it returns.
+ */
+int pipe_run(const struct pipe_config *cfg, struct pipe_stats *st,
+	     struct pipe_error *err);
+
+/*
+ * pipe_write() - queue a write of [offset, offset + len) of chunk c's
+ * source src to the same offset of cfg->dst. Only from inside consume.
+ * The range must lie within c. Returns 0 or -errno.
+ */
+int pipe_write(struct pipe *p, const struct pipe_chunk *c, unsigned src,
+	       uint64_t offset, size_t len);
+
+/* The chunk size pipe_run will use for cfg (multiple of chunk_align). */
+size_t pipe_chunk_bytes(const struct pipe_config *cfg);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * compare.h - the verify job for one local/shadow pair: read both at
+ * once, hash every block with XXH3-128, collect the differing extents.
+ */
+#ifndef SHADOWSYNC_COMPARE_H
+#define SHADOWSYNC_COMPARE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../engine/device.h"
+#include "../engine/pipeline.h"
+#include "extent.h"
+#include "hash.h"
+
+/* Sees every shadow block's digest, in ascending order (manifests). */
+typedef int (*compare_block_fn)(void *ctx, uint64_t offset, size_t len,
+				block_hash shadow);
+
+struct compare_opts {
+	const char *engine;		/* auto|io_uring|libaio|psync */
+	size_t block_size;		/* comparison granularity */
+	size_t io_size;			/* bytes per read request */
+	unsigned queue_depth;		/* reads in flight per device */
+	size_t memory_bytes;		/* buffer cap; 0: from the depth */
+	uint64_t header_bytes;		/* blocks starting below: region
+					 * header, above: data; 0: no regions */
+	const struct pipe_range *ignore; /* bytes whose difference does not
+					  * count (pristine_offset) */
+	size_t nignore;
+	compare_block_fn on_block;	/* may be NULL */
+	void *ctx;			/* for on_block */
+	pipe_progress_fn progress;	/* may be NULL */
+	void *progress_ctx;
+	const volatile sig_atomic_t *cancel;
+};
+
+struct compare_result {
+	const char *engine;		/* the backend that ran */
+	bool direct_local, direct_shadow;
+	uint64_t bytes_compared;	/* from 0, contiguous, all read */
+	uint64_t differing_blocks;
+	uint64_t differing_bytes;
+	struct extent_list extents;
+	double elapsed_s;
+	struct pipe_error error;	/* error.err != 0: the run failed */
+};
+
+/*
+ * compare_run() - compare local's whole size against the same bytes of
+ * shadow. Precondition: shadow->size_bytes >= local->size_bytes.
+ * Returns 0 when every byte was compared (r says whether any differ),
+ * else -errno with r->error naming the source (0 local, 1 shadow) and
+ * offset; r->bytes_compared then covers only what was read.
+ */
+int compare_run(const struct device *local, const struct device *shadow,
+		const struct compare_opts *o, struct compare_result *r);
+
+void compare_result_release(struct compare_result *r);
+
+/* Seconds on the monotonic clock, for elapsed_s figures. */
+double compare_now(void);
+
+#endif

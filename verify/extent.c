@@ -1,0 +1,62 @@
+/*
+ * extent.c - coalescing extent lists.
+ */
+#include "extent.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+int extent_list_add(struct extent_list *l, uint64_t offset, uint64_t length,
+		    enum extent_region region)
+{
+	struct extent *last = l->n ? &l->v[l->n - 1] : NULL;
+
+	if (!length || offset + length < offset)
+		return -EINVAL;
+	if (last && offset < last->offset + last->length)
+		return -EINVAL;
+	if (last && offset == last->offset + last->length &&
+	    region == last->region) {
+		last->length += length;
+		return 0;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct extent *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct extent){ offset, length, region };
+	return 0;
+}
+
+uint64_t extent_list_bytes(const struct extent_list *l)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		sum += l->v[i].length;
+	return sum;
+}
+
+void extent_list_release(struct extent_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+const char *extent_region_name(enum extent_region r)
+{
+	switch (r) {
+	case REGION_HEADER:
+		return "header";
+	case REGION_DATA:
+		return "data";
+	default:
+		return NULL;
+	}
+}

@@ -1,0 +1,39 @@
+/*
+ * hash.h - the block digest: XXH3-128 (xxHash), as `xxhsum -H2` prints it.
+ */
+#ifndef SHADOWSYNC_HASH_H
+#define SHADOWSYNC_HASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <xxhash.h>
+
+typedef XXH128_hash_t block_hash;
+
+#define BLOCK_HASH_HEX_LEN 32
+
+/* The XXH3-128 digest (seed 0) of n bytes at p; any alignment. */
+static inline block_hash block_hash_of(const void *p, size_t n)
+{
+	return XXH3_128bits(p, n);
+}
+
+static inline bool block_hash_equal(block_hash a, block_hash b)
+{
+	return XXH128_isEqual(a, b);
+}
+
+/* 16 bytes, big-endian canonical form (what xxhsum prints, in order). */
+void block_hash_to_canonical(block_hash h, unsigned char out[16]);
+block_hash block_hash_from_canonical(const unsigned char in[16]);
+
+/* out gets 32 lowercase hex digits and a NUL. */
+void block_hash_hex(block_hash h, char out[BLOCK_HASH_HEX_LEN + 1]);
+
+/*
+ * Known-answer self-check of the linked xxHash against digests printed
+ * by xxhsum 0.8. Returns true when every answer matches.
+ */
+bool block_hash_selftest(void);
+
+#endif
