@@ -5,6 +5,7 @@
 #include "../engine/engine.h"
 
 #include <ctype.h>
+#include <getopt.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -164,6 +165,21 @@ int io_opts_parse(struct io_opts *o, int opt, const char *arg)
 	default:
 		return 0;
 	}
+}
+
+void cli_option_error(const char *cmd, int ret, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (ret == ':')
+		cli_error("%s: option '%s' needs a value (see 'shadowsync %s "
+			  "--help')", cmd, arg, cmd);
+	else if (optopt > 0 && optopt < 0x80)
+		cli_error("%s: unknown option '-%c' (see 'shadowsync %s "
+			  "--help')", cmd, optopt, cmd);
+	else
+		cli_error("%s: unknown option '%s' (see 'shadowsync %s "
+			  "--help')", cmd, arg, cmd);
 }
 
 void io_opts_finish(struct io_opts *o)

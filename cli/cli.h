@@ -102,6 +102,12 @@ enum {
  */
 int io_opts_parse(struct io_opts *o, int opt, const char *arg);
 
+/*
+ * Word a getopt_long failure (it returned '?' or ':' with optstring
+ * starting with ':') for command cmd.
+ */
+void cli_option_error(const char *cmd, int ret, char **argv);
+
 /* Fill in what was not given: defaults. */
 void io_opts_finish(struct io_opts *o);
 

@@ -44,19 +44,13 @@ static int parse_args(struct verify_job *j, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		if (opt == 'h' || opt == OPT_HELP) {
 			fputs(verify_usage, stdout);
 			return 1;
 		}
 		if (opt == '?' || opt == ':') {
-			if (optopt)
-				cli_error("verify: unknown option '-%c' (see "
-					  "'shadowsync verify --help')", optopt);
-			else
-				cli_error("verify: unknown option or missing "
-					  "value '%s' (see 'shadowsync verify "
-					  "--help')", argv[optind - 1]);
+			cli_option_error("verify", opt, argv);
 			return -1;
 		}
 		if (io_opts_parse(&j->io, opt, optarg) < 0)
@@ -88,6 +82,7 @@ static int open_pair(struct verify_job *j)
 		return ret;
 	}
 	r->local_size = j->local.size_bytes;
+	r->local_direct = j->local.direct;
 	ret = device_open(&j->shadow, j->shadow_path, 0);
 	if (ret < 0) {
 		snprintf(r->error, sizeof(r->error), "shadow '%s' %s%s",
@@ -97,6 +92,7 @@ static int open_pair(struct verify_job *j)
 		return ret;
 	}
 	r->shadow_size = j->shadow.size_bytes;
+	r->shadow_direct = j->shadow.direct;
 	if (j->shadow.size_bytes < j->local.size_bytes) {
 		snprintf(r->error, sizeof(r->error),
 			 "shadow '%s' (%llu bytes) is smaller than local '%s' "
@@ -141,9 +137,7 @@ static void print_text(const struct verify_job *j)
 	const struct pair_report *r = &j->rep;
 	char bs[32];
 
-	if (!strcmp(r->result, "error"))
-		printf("verify: ERROR, nothing is known to match\n");
-	else if (!strcmp(r->result, "match"))
+	if (!strcmp(r->result, "match"))
 		printf("verify: MATCH, local is identical to its shadow\n");
 	else
 		printf("verify: DIFFER, local is not identical to its shadow\n");
@@ -197,7 +191,7 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (j.io.json)
 		print_json(&j);
-	else if (status != EXIT_ERROR || j.rep.cmp)
+	else if (status != EXIT_ERROR)
 		print_text(&j);
 	if (cli_flush_stdout() < 0)
 		status = EXIT_ERROR;

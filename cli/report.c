@@ -25,10 +25,10 @@ json_t *report_extents_json(const struct extent_list *l)
 	return a;
 }
 
-static json_t *device_json(const char *path, uint64_t size)
+static json_t *device_json(const char *path, uint64_t size, bool direct)
 {
-	return json_pack("{s:s,s:I}", "path", path, "size_bytes",
-			 (json_int_t)size);
+	return json_pack("{s:s,s:I,s:b}", "path", path, "size_bytes",
+			 (json_int_t)size, "direct_io", direct);
 }
 
 json_t *report_pair_json(const struct pair_report *p)
@@ -43,8 +43,10 @@ json_t *report_pair_json(const struct pair_report *p)
 	if (!c)
 		c = &none;
 	o = json_pack("{s:o,s:o,s:s,s:I,s:I,s:I,s:I,s:o,s:f}",
-		      "local", device_json(p->local_path, p->local_size),
-		      "shadow", device_json(p->shadow_path, p->shadow_size),
+		      "local", device_json(p->local_path, p->local_size,
+					     p->local_direct),
+		      "shadow", device_json(p->shadow_path, p->shadow_size,
+					      p->shadow_direct),
 		      "result", p->result,
 		      "bytes_compared", (json_int_t)c->bytes_compared,
 		      "differing_blocks", (json_int_t)c->differing_blocks,

@@ -16,6 +16,8 @@ struct pair_report {
 	const char *shadow_path;
 	uint64_t local_size;		/* 0 when not opened */
 	uint64_t shadow_size;
+	bool local_direct;		/* opened with O_DIRECT */
+	bool shadow_direct;
 	const struct compare_result *cmp;	/* NULL when never run */
 	const char *result;		/* "match", "differ", "error" */
 	char error[512];		/* the message, when result is error */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* File table indexes handed to the engine. */
 enum { FILE_SRC0 = 0, FILE_DST = PIPE_MAX_SOURCES, FILE_DST_BUFFERED,
@@ -106,6 +107,27 @@ static void set_error(struct pipe *p, int err, int source, enum io_dir dir,
 
 static void handle_done(struct pipe *p, struct piece *pc);
 
+/*
+ * A read of [offset, offset + len) failed with EIO: find the first 4 KiB
+ * that fails on its own, so the report names the bad spot rather than
+ * the start of a 1 MiB request. Reads into the request's own buffer.
+ */
+static uint64_t locate_bad_read(int fd, unsigned char *buf, uint64_t offset,
+				size_t len)
+{
+	for (size_t at = 0; at < len; at += ALIGN) {
+		size_t n = len - at < ALIGN ? len - at : ALIGN;
+		ssize_t got = pread(fd, buf + at, align_up(n, ALIGN),
+				    (off_t)(offset + at));
+
+		if (got < 0 && errno == EIO)
+			return offset + at;
+		if (got <= 0)
+			break;
+	}
+	return offset;
+}
+
 /* Hand one request to the engine, making room first if it is full. */
 static void submit(struct pipe *p, struct piece *pc)
 {
@@ -147,7 +169,21 @@ static void handle_done(struct pipe *p, struct piece *pc)
 	bool direct;
 
 	if (r->res < 0) {
-		set_error(p, (int)r->res, pc->source, r->dir, r->offset);
+		/*
+		 * Of several failed reads in flight, name the lowest offset:
+		 * that is where a sequential reader would have stopped.
+		 */
+		bool lower = p->err->err && p->err->source >= 0 &&
+			     pc->source >= 0 && r->offset < p->err->offset;
+		uint64_t at = r->offset;
+
+		if (p->err->err && !lower)
+			goto finished;
+		if (r->res == -EIO && r->dir == IO_READ)
+			at = locate_bad_read(p->fds[r->file], r->buf, r->offset,
+					     r->len);
+		p->err->err = 0;
+		set_error(p, (int)r->res, pc->source, r->dir, at);
 		goto finished;
 	}
 	got_end = r->offset + (uint64_t)r->res;

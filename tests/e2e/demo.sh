@@ -1,0 +1,11 @@
+# The front door's example: scripts/demo.sh builds two images with planted
+# differences and verify reports exactly them.
+. "$(dirname "$0")/../lib.sh"
+cd "$TOP" || fail "no top"
+sh scripts/demo.sh >"$T/demo.out" 2>&1 || fail "demo failed: $(tail -5 "$T/demo.out")"
+grep -q 'verify: DIFFER' "$T/demo.out" || fail "demo printed no DIFFER"
+run_ss "$T/out" "$T/err" verify demo/local.img demo/shadow.img --json --block-size 4K
+expect_rc 1
+expect_json "$T/out" '[.pairs[0].extents[] | [.offset, .length]]' \
+	'[[0,4096],[10485760,8192],[20971520,3145728],[67104768,4096]]'
+exit 0

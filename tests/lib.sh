@@ -1,0 +1,125 @@
+# tests/lib.sh - shared by the end-to-end tests (bash). Source it first.
+# Gives: $SS (the binary), $T (a scratch dir on a disk file system, removed
+# at exit), at_exit CMD (cleanups run in reverse), fail/skip, and helpers
+# for planting differences, loop devices and FUSE fault devices.
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SS=${SS:-$TOP/shadowsync}
+ENGINES="io_uring libaio psync"
+
+# /var/tmp is on disk on Debian (O_DIRECT works); tmpfs would hide it.
+T=$(mktemp -d "${TMPDIR_DISK:-/var/tmp}/ss-test.XXXXXX") || exit 2
+_cleanups=()
+at_exit() { _cleanups+=("$*"); }
+_run_cleanups() {
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+		(eval "${_cleanups[$i]}") >/dev/null || echo "cleanup failed: ${_cleanups[$i]}" >&2
+	done
+	rm -rf "$T"
+}
+trap _run_cleanups EXIT
+trap 'exit 1' INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+note() { echo "-- $*"; }
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root (${1:-loop devices})"; }
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "'$c' is not installed (make deps)"
+	done
+}
+need_cmd jq
+[ -x "$SS" ] || fail "$SS not built (run make)"
+
+# run_ss OUT ERR ARGS...: run shadowsync, stdout to OUT, stderr to ERR;
+# the exit status is in $RC.
+run_ss() {
+	local out=$1 err=$2
+	shift 2
+	"$SS" "$@" >"$out" 2>"$err"
+	RC=$?
+}
+
+# expect_rc WANT: $RC must be WANT.
+expect_rc() {
+	[ "$RC" = "$1" ] || fail "expected exit $1, got $RC${2:+ ($2)}"
+}
+
+# mkrand FILE BYTES: random content.
+mkrand() { head -c "$2" /dev/urandom >"$1" || fail "cannot write $1"; }
+
+# flip FILE OFFSET: invert the byte at OFFSET (always a change).
+flip() {
+	local b
+	b=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
+	[ -n "$b" ] || fail "flip: $1 has no byte at $2"
+	printf "\\$(printf %03o $((b ^ 255)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# jget FILE FILTER: one value from a JSON report.
+jget() { jq -c "$2" "$1"; }
+
+# expect_json FILE FILTER WANT
+expect_json() {
+	local got
+	got=$(jq -c "$2" "$1") || fail "bad JSON in $1: $(head -c 300 "$1")"
+	[ "$got" = "$3" ] || fail "$2: expected $3, got $got"
+}
+
+# extents_of OFFSET... with BS=block size and SIZE=device size: the
+# coalesced extents verify must report for differences at those byte
+# offsets, as compact JSON.
+extents_of() {
+	printf '%s\n' "$@" | awk -v bs="$BS" -v size="$SIZE" '
+		{ b[int($1 / bs)] = 1 }
+		END {
+			n = 0
+			for (k in b) keys[n++] = k + 0
+			# insertion sort: few keys
+			for (i = 1; i < n; i++) {
+				v = keys[i]; j = i - 1
+				while (j >= 0 && keys[j] > v) { keys[j + 1] = keys[j]; j-- }
+				keys[j + 1] = v
+			}
+			out = "["; first = 1; i = 0
+			while (i < n) {
+				s = keys[i]; e = s
+				while (i + 1 < n && keys[i + 1] == e + 1) { i++; e = keys[i] }
+				off = s * bs; end = (e + 1) * bs; if (end > size) end = size
+				out = out (first ? "" : ",") "{\"offset\":" sprintf("%d", off) ",\"length\":" sprintf("%d", end - off) "}"
+				first = 0; i++
+			}
+			print out "]"
+		}'
+}
+
+# loop_attach VAR FILE: attach a loop device to FILE, put its path in VAR;
+# detached at exit. (Not in $(...): the cleanup must reach this shell.)
+loop_attach() {
+	local dev
+	dev=$(losetup --find --show "$2") || fail "losetup $2 failed"
+	at_exit "for k in 1 2 3 4 5; do losetup -d $dev && break; sleep 0.3; done"
+	printf -v "$1" '%s' "$dev"
+}
+
+# fuse_device DIR NBDKIT-ARGS...: the regular file DIR/dev, an NBD export
+# of `nbdkit -s NBDKIT-ARGS` through nbdfuse (filters, plugin, params);
+# unmounted at exit.
+fuse_device() {
+	local dir=$1 i
+	shift
+	need_cmd nbdkit nbdfuse fusermount3
+	[ -c /dev/fuse ] || skip "/dev/fuse is missing"
+	mkdir -p "$dir"
+	nbdfuse "$dir/dev" --command nbdkit -s "$@" >"$T/nbdfuse.log" 2>&1 &
+	at_exit "for i in 1 2 3 4 5 6 7 8 9 10; do fusermount3 -u '$dir' && break; sleep 0.5; done; fusermount3 -uz '$dir'"
+	for i in $(seq 50); do
+		[ -e "$dir/dev" ] && return 0
+		sleep 0.1
+	done
+	fail "nbdfuse did not come up: $(cat "$T/nbdfuse.log")"
+}
