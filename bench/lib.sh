@@ -1,0 +1,69 @@
+# bench/lib.sh - shared by the benchmark scripts (bash).
+# Timing is wall clock and peak RSS from GNU time; the page cache is
+# dropped before every run; tools are interleaved round by round, and
+# only medians and ratios from the same run are quoted (the disk is
+# virtual and shared: absolute figures move by 2x between runs).
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SS=${SS:-$TOP/shadowsync}
+RUNS=${RUNS:-5}
+BENCH_DIR=${BENCH_DIR:-/var/tmp/shadowsync-bench}
+OUT=${OUT:-$TOP/bench/out}
+GNU_TIME=/usr/bin/time
+
+die() { echo "bench: $*" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || die "needs root (to drop the page cache)"
+[ -x "$GNU_TIME" ] || die "GNU time missing (apt-get install time)"
+[ -x "$SS" ] || die "$SS not built"
+mkdir -p "$BENCH_DIR" "$OUT"
+
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+
+# mkfile PATH BYTES: random content, reused when already the right size.
+mkfile() {
+	[ -f "$1" ] && [ "$(stat -c %s "$1")" = "$2" ] && return 0
+	echo "bench: writing $1 ($(( $2 >> 20 )) MiB)" >&2
+	head -c "$2" /dev/urandom >"$1" || die "cannot write $1"
+}
+
+# timed NAME WANT_RC CMD...: drop caches, run CMD, append "NAME wall_s
+# rss_kb" to $RESULTS; fail the benchmark if CMD's exit status is not
+# WANT_RC (a run that did not do its job is not a figure).
+timed() {
+	local name=$1 want=$2 line rc
+	shift 2
+	drop_caches
+	$GNU_TIME -f '%e %M' -o "$BENCH_DIR/time.out" "$@" >"$BENCH_DIR/cmd.out" 2>"$BENCH_DIR/cmd.err"
+	rc=$?
+	[ "$rc" = "$want" ] || die "$name exited $rc, expected $want: $(tail -3 "$BENCH_DIR/cmd.err")"
+	line=$(tail -1 "$BENCH_DIR/time.out")
+	echo "$name $line" >>"$RESULTS"
+	printf '  %-22s %7.2f s  %7d KiB\n' "$name" ${line% *} ${line#* } >&2
+}
+
+# median NAME: median wall seconds of NAME in $RESULTS.
+median() {
+	awk -v n="$1" '$1 == n { print $2 }' "$RESULTS" | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# max_rss NAME: largest peak RSS of NAME, KiB.
+max_rss() { awk -v n="$1" '$1 == n && $3 > m { m = $3 } END { print m + 0 }' "$RESULTS"; }
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+# rounds CMD-FUNCTION...: RUNS rounds; each round runs every function
+# once, starting one further along each round (interleaved, rotated).
+rounds() {
+	local r i n=$# fns=("$@")
+	for r in $(seq 1 "$RUNS"); do
+		echo "round $r/$RUNS" >&2
+		for i in $(seq 0 $((n - 1))); do
+			"${fns[$(((i + r - 1) % n))]}"
+		done
+	done
+}
+
+host_line() {
+	echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), $(df -h "$BENCH_DIR" | awk 'NR == 2 { print $1 }'), $RUNS runs each, page cache dropped before every run"
+}

@@ -1,0 +1,9 @@
+#!/bin/sh
+# bench/run.sh - `make bench`: every benchmark, results in bench/out/*.md.
+cd "$(dirname "$0")/.." || exit 2
+status=0
+for b in bench/verify.sh; do
+	echo "== $b"
+	bash "$b" || status=1
+done
+exit $status
