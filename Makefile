@@ -19,7 +19,8 @@ HAVE_LIBURING := $(call probe,uring,uring)
 HAVE_LIBAIO   := $(call probe,aio,aio)
 
 LIBS := -lxxhash -ljansson
-ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c
+ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c \
+               engine/inuse.c
 ifeq ($(HAVE_LIBURING),1)
 override CPPFLAGS += -DHAVE_LIBURING
 ENGINE_SRCS += engine/engine_uring.c

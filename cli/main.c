@@ -11,6 +11,8 @@
 static const struct cmd commands[] = {
 	{ "verify", cmd_verify,
 	  "is each local device identical to its shadow? which ranges differ?" },
+	{ "sync", cmd_sync,
+	  "make local identical to its shadow, writing only what differs" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -54,6 +54,16 @@ json_t *report_pair_json(const struct pair_report *p)
 		      "shadow_extra_bytes", (json_int_t)extra,
 		      "extents", report_extents_json(&c->extents),
 		      "elapsed_s", c->elapsed_s);
+	if (p->is_sync) {
+		static const struct extent_list no_extents;
+
+		json_object_set_new(o, "bytes_written",
+				    json_integer((json_int_t)c->bytes_written));
+		json_object_set_new(o, "extents_written",
+				    report_extents_json(p->wrote ? &c->extents
+								 : &no_extents));
+		json_object_set_new(o, "verified", json_boolean(p->verified));
+	}
 	if (p->error[0])
 		json_object_set_new(o, "error", json_string(p->error));
 	return o;

@@ -19,6 +19,10 @@ struct pair_report {
 	bool local_direct;		/* opened with O_DIRECT */
 	bool shadow_direct;
 	const struct compare_result *cmp;	/* NULL when never run */
+	bool is_sync;			/* add the sync fields */
+	bool dry_run;
+	bool wrote;			/* the extents were all written */
+	bool verified;			/* local proven equal to shadow */
 	const char *result;		/* "match", "differ", "error" */
 	char error[512];		/* the message, when result is error */
 };

@@ -151,6 +151,28 @@ void device_close(struct device *d)
 	d->fd_buffered = -1;
 }
 
+int device_flush(struct device *d)
+{
+	if (d->fd_buffered >= 0 && d->fd_buffered != d->fd &&
+	    fdatasync(d->fd_buffered) < 0)
+		return -errno;
+	if (fdatasync(d->fd) < 0)
+		return -errno;
+	return 0;
+}
+
+void device_drop_cache(struct device *d, uint64_t offset, uint64_t len)
+{
+	posix_fadvise(d->fd, (off_t)offset, (off_t)len, POSIX_FADV_DONTNEED);
+}
+
+bool device_read_only(const struct device *d)
+{
+	int ro = 0;
+
+	return d->is_blockdev && ioctl(d->fd, BLKROGET, &ro) == 0 && ro;
+}
+
 bool device_same(const struct device *a, const struct device *b)
 {
 	if (a->is_blockdev && b->is_blockdev)

@@ -47,6 +47,18 @@ void device_close(struct device *d);
 /* Are a and b the same file or the same block device? */
 bool device_same(const struct device *a, const struct device *b);
 
+/*
+ * device_flush() - make what was written to d durable: fdatasync of both
+ * descriptors (a block device's cache is flushed too). Returns 0 or -errno.
+ */
+int device_flush(struct device *d);
+
+/* Drop d's cached pages of [offset, offset + len), so reads go to media. */
+void device_drop_cache(struct device *d, uint64_t offset, uint64_t len);
+
+/* Is d a block device marked read-only (BLKROGET)? */
+bool device_read_only(const struct device *d);
+
 /* A short phrase for an error of device_open: "is a directory", ... */
 const char *device_strerror(int err);
 

@@ -97,13 +97,37 @@ extents_of() {
 		}'
 }
 
+# Detach dev if it still reads file (numbers are reused); retry while busy.
+_loop_cleanup() {
+	local k back
+	for k in 1 2 3 4 5; do
+		back=$(losetup -n -O BACK-FILE "$1" 2>/dev/null) || return 0
+		[ "$(stat -c %d:%i "$back" 2>/dev/null)" = "$(stat -c %d:%i "$2" 2>/dev/null)" ] ||
+			[ "${back% (deleted)}" = "$2" ] || return 0
+		losetup -d "$1" 2>/dev/null && return 0
+		losetup "$1" >/dev/null 2>&1 || return 0	# gone meanwhile
+		sleep 0.3
+	done
+	return 1
+}
+
 # loop_attach VAR FILE: attach a loop device to FILE, put its path in VAR;
 # detached at exit. (Not in $(...): the cleanup must reach this shell.)
 loop_attach() {
 	local dev
 	dev=$(losetup --find --show "$2") || fail "losetup $2 failed"
-	at_exit "for k in 1 2 3 4 5; do losetup -d $dev && break; sleep 0.3; done"
+	at_exit "_loop_cleanup $dev '$2'"
 	printf -v "$1" '%s' "$dev"
+}
+
+_fuse_cleanup() {
+	local k
+	for k in 1 2 3 4 5 6 7 8 9 10; do
+		mountpoint -q "$1" || return 0
+		fusermount3 -u "$1" 2>/dev/null && return 0
+		sleep 0.5
+	done
+	fusermount3 -uz "$1"
 }
 
 # fuse_device DIR NBDKIT-ARGS...: the regular file DIR/dev, an NBD export
@@ -116,7 +140,7 @@ fuse_device() {
 	[ -c /dev/fuse ] || skip "/dev/fuse is missing"
 	mkdir -p "$dir"
 	nbdfuse "$dir/dev" --command nbdkit -s "$@" >"$T/nbdfuse.log" 2>&1 &
-	at_exit "for i in 1 2 3 4 5 6 7 8 9 10; do fusermount3 -u '$dir' && break; sleep 0.5; done; fusermount3 -uz '$dir'"
+	at_exit "_fuse_cleanup '$dir'"
 	for i in $(seq 50); do
 		[ -e "$dir/dev" ] && return 0
 		sleep 0.1

@@ -30,6 +30,8 @@ struct compare_opts {
 	const struct pipe_range *ignore; /* bytes whose difference does not
 					  * count (pristine_offset) */
 	size_t nignore;
+	bool write_local;		/* sync: write each differing block of
+					 * shadow to local (pipe_write) */
 	compare_block_fn on_block;	/* may be NULL */
 	void *ctx;			/* for on_block */
 	pipe_progress_fn progress;	/* may be NULL */
@@ -44,13 +46,19 @@ struct compare_result {
 	uint64_t differing_blocks;
 	uint64_t differing_bytes;
 	struct extent_list extents;
+	block_hash *hashes;		/* write_local: shadow digest of each
+					 * differing block, in order */
+	size_t nhashes;
+	uint64_t bytes_written;		/* write_local: bytes that landed */
 	double elapsed_s;
 	struct pipe_error error;	/* error.err != 0: the run failed */
 };
 
 /*
  * compare_run() - compare local's whole size against the same bytes of
- * shadow. Precondition: shadow->size_bytes >= local->size_bytes.
+ * shadow; with o->write_local, also write every differing block of
+ * shadow to local (local opened with DEVICE_WRITE), from the buffer it
+ * was read into. Precondition: shadow->size_bytes >= local->size_bytes.
  * Returns 0 when every byte was compared (r says whether any differ),
  * else -errno with r->error naming the source (0 local, 1 shadow) and
  * offset; r->bytes_compared then covers only what was read.
@@ -59,6 +67,15 @@ int compare_run(const struct device *local, const struct device *shadow,
 		const struct compare_opts *o, struct compare_result *r);
 
 void compare_result_release(struct compare_result *r);
+
+/*
+ * compare_readback() - read local's ranges in r->extents back and check
+ * each block against r->hashes (after sync wrote them). Returns 0 when
+ * all match, -EILSEQ with *bad_offset at the first block that does not,
+ * or the read's -errno with r->error filled.
+ */
+int compare_readback(const struct device *local, const struct compare_opts *o,
+		     struct compare_result *r, uint64_t *bad_offset);
 
 /* Seconds on the monotonic clock, for elapsed_s figures. */
 double compare_now(void);
