@@ -3,7 +3,7 @@
  * its shadow, writing only the blocks that differ, then prove it by
  * reading every written block back.
  */
-#include "pair.h"
+#include "joblist.h"
 #include "target.h"
 
 #include <errno.h>
@@ -12,6 +12,7 @@
 
 static const char sync_usage[] =
 	"usage: shadowsync sync LOCAL SHADOW [options]\n"
+	"       shadowsync sync --config /etc/aerospike/aerospike.conf [options]\n"
 	"\n"
 	"Make LOCAL identical to SHADOW (the shadow is authoritative, as asd\n"
 	"treats it at cold start). One pass reads both; every block that differs\n"
@@ -24,32 +25,42 @@ static const char sync_usage[] =
 	"another process, read-only, the same file or device as SHADOW, or\n"
 	"larger than SHADOW.\n"
 	"\n"
+	"Aerospike devices: pristine_offset (local-only by design) is not a\n"
+	"difference and is not rewritten; the block size defaults to the\n"
+	"write-block size; the report says what asd will do at the next cold start.\n"
+	"\n"
 	"options:\n"
 	"  --dry-run           write nothing; report what sync would write\n"
 	"  --force             write even though another process has LOCAL open\n"
-	IO_OPTIONS_HELP
+	PAIR_OPTIONS_HELP IO_OPTIONS_HELP
 	"\n"
 	"exit status: 0 local matches (synced, or already identical), 1 --dry-run\n"
 	"found differences, 2 error or refused\n";
 
-enum { OPT_DRY_RUN = OPT_FIRST_PRIVATE, OPT_FORCE };
+enum { OPT_DRY_RUN = OPT_PAIR_LAST, OPT_FORCE };
 
 struct sync_args {
 	struct io_opts io;
-	const char *paths[2];
+	struct pair_opts pair;
+	char **paths;
+	int npaths;
 	bool dry_run;
 	bool force;
 };
+
+/* The pool runs one function per job: the run's options live here. */
+static const struct sync_args *sync_run_args;
 
 static int parse_args(struct sync_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		IO_LONG_OPTIONS,
+		PAIR_LONG_OPTIONS,
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt;
+	int opt, ret;
 
 	optind = 1;
 	opterr = 0;
@@ -70,17 +81,14 @@ static int parse_args(struct sync_args *a, int argc, char **argv)
 			cli_option_error("sync", opt, argv);
 			return -1;
 		}
-		if (io_opts_parse(&a->io, opt, optarg) < 0)
+		ret = pair_opts_parse(&a->pair, opt, optarg);
+		if (!ret)
+			ret = io_opts_parse(&a->io, opt, optarg);
+		if (ret < 0)
 			return -1;
 	}
-	if (argc - optind != 2) {
-		cli_error("sync: expected LOCAL and SHADOW, got %d path%s (see "
-			  "'shadowsync sync --help')", argc - optind,
-			  argc - optind == 1 ? "" : "s");
-		return -1;
-	}
-	a->paths[0] = argv[optind];
-	a->paths[1] = argv[optind + 1];
+	a->paths = argv + optind;
+	a->npaths = argc - optind;
 	io_opts_finish(&a->io);
 	return 0;
 }
@@ -117,16 +125,36 @@ static int open_for_sync(struct pair_job *j, const struct sync_args *a)
 	return ret;
 }
 
+/* After a sync local's header is the shadow's: predict from that state. */
+static void decide_after_sync(struct pair_job *j)
+{
+	struct pair_aero *a = &j->aero;
+
+	if (a->read && a->local_raw && a->shadow_raw && j->rep.verified) {
+		memcpy(a->local_raw, a->shadow_raw, AS_HEADER_STRUCT_BYTES);
+		a->local = a->shadow;
+		a->local_sweep = a->shadow_sweep;
+	}
+	pair_decide(j);
+	if (j->rep.verified)
+		a->data_differing_bytes = 0;
+}
+
 static int run_sync(struct pair_job *j, const struct sync_args *a)
 {
-	struct compare_opts o = pair_compare_opts(j, "sync");
+	struct compare_opts o;
 	double t0 = compare_now();
 	uint64_t bad = 0;
 	int ret, flushed;
 
+	ret = pair_read_headers(j);
+	if (ret < 0)
+		return ret;
+	o = pair_compare_opts(j, "sync");
 	o.write_local = !a->dry_run;
 	ret = compare_run(&j->local, &j->shadow, &o, &j->cmp);
-	report_progress_done();
+	if (j->show_progress)
+		report_progress_done();
 	j->rep.cmp = &j->cmp;
 	if (ret < 0) {
 		pair_pipe_error(j);
@@ -172,7 +200,39 @@ static int run_sync(struct pair_job *j, const struct sync_args *a)
 	return ret;
 }
 
-static void print_text(const struct pair_job *j, const struct sync_args *a)
+/* One pair, start to end; runs on a pool thread. */
+static void sync_pair(struct pair_job *j)
+{
+	const struct sync_args *a = sync_run_args;
+	int ret;
+
+	j->rep.is_sync = true;
+	j->rep.dry_run = a->dry_run;
+	ret = open_for_sync(j, a);
+	if (!ret)
+		ret = run_sync(j, a);
+	if (ret < 0) {
+		j->rep.result = "error";
+		j->status = EXIT_ERROR;
+		return;
+	}
+	decide_after_sync(j);
+	if (!j->cmp.differing_blocks) {
+		j->rep.result = "match";
+		j->rep.verified = true;
+		j->status = EXIT_MATCH;
+	} else if (a->dry_run) {
+		j->rep.result = "differ";
+		j->status = EXIT_DIFFER;
+	} else {
+		j->rep.result = "synced";
+		j->status = EXIT_MATCH;
+	}
+	if (report_cold_start_alarming(&j->aero))
+		j->status = j->status == EXIT_ERROR ? EXIT_ERROR : EXIT_DIFFER;
+}
+
+static void print_pair_text(const struct pair_job *j, const struct sync_args *a)
 {
 	const struct compare_result *c = &j->cmp;
 	char b1[32], b2[32];
@@ -190,64 +250,96 @@ static void print_text(const struct pair_job *j, const struct sync_args *a)
 		       "%s, read back and checked\n",
 		       human_bytes(c->bytes_written, b1, sizeof(b1)));
 	report_pair_text(stdout, &j->rep);
+	report_cold_start_text(stdout, &j->rep);
 	printf("  engine %s, block size %s%s\n",
 	       c->engine ? c->engine : j->io.engine,
 	       human_bytes(j->io.block_size, b2, sizeof(b2)),
 	       a->dry_run ? ", dry run: nothing written" : "");
 }
 
-static void print_json(const struct pair_job *j, const struct sync_args *a)
+static void print_text(const struct job_list *l, const struct sync_args *a)
 {
-	json_t *root = json_pack("{s:s,s:s,s:s,s:I,s:b,s:[o]}",
-				 "command", "sync", "result", j->rep.result,
-				 "engine", j->cmp.engine ? j->cmp.engine
-							 : j->io.engine,
-				 "block_size", (json_int_t)j->io.block_size,
-				 "dry_run", a->dry_run,
-				 "pairs", report_pair_json(&j->rep));
+	for (size_t i = 0; i < l->n; i++)
+		report_cold_start_warning(stdout, &l->jobs[i].rep);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct pair_job *j = &l->jobs[i];
 
-	if (j->rep.error[0])
-		json_object_set_new(root, "error", json_string(j->rep.error));
+		if (l->n > 1)
+			printf("pair %zu of %zu%s%s: %s\n", i + 1, l->n,
+			       j->namespace ? ", namespace " : "",
+			       j->namespace ? j->namespace : "", j->rep.result);
+		if (j->status == EXIT_ERROR)
+			printf("  error: %s\n", j->rep.error);
+		else
+			print_pair_text(j, a);
+	}
+}
+
+static const char *run_result(const struct job_list *l, bool dry_run)
+{
+	bool wrote = false, differ = false;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->jobs[i].status == EXIT_ERROR)
+			return "error";
+		wrote |= !strcmp(l->jobs[i].rep.result, "synced");
+		differ |= l->jobs[i].cmp.differing_blocks != 0;
+	}
+	if (dry_run && differ)
+		return "differ";
+	return wrote ? "synced" : "match";
+}
+
+static void print_json(const struct job_list *l, const struct sync_args *a)
+{
+	const struct pair_job *first = &l->jobs[0];
+	json_t *pairs = json_array(), *root;
+	const char *error = NULL;
+
+	for (size_t i = 0; i < l->n; i++) {
+		json_array_append_new(pairs, report_pair_json(&l->jobs[i].rep));
+		if (!error && l->jobs[i].rep.error[0])
+			error = l->jobs[i].rep.error;
+	}
+	root = json_pack("{s:s,s:s,s:s,s:I,s:b,s:o,s:o}", "command", "sync",
+			 "result", run_result(l, a->dry_run), "engine",
+			 first->cmp.engine ? first->cmp.engine : first->io.engine,
+			 "block_size", (json_int_t)first->io.block_size,
+			 "dry_run", a->dry_run,
+			 "cold_start", job_list_cold_start_json(l),
+			 "pairs", pairs);
+	if (error)
+		json_object_set_new(root, "error", json_string(error));
 	report_json_emit(root);
 }
 
 int cmd_sync(int argc, char **argv)
 {
 	struct sync_args a = { .io = IO_OPTS_DEFAULT };
-	struct pair_job j;
+	struct job_list l;
 	int ret, status;
 
 	ret = parse_args(&a, argc, argv);
 	if (ret)
 		return ret > 0 ? EXIT_MATCH : EXIT_ERROR;
-	pair_init(&j, &a.io, a.paths[0], a.paths[1]);
-	j.rep.is_sync = true;
-	j.rep.dry_run = a.dry_run;
-
-	ret = open_for_sync(&j, &a);
-	if (!ret)
-		ret = run_sync(&j, &a);
-	if (ret < 0) {
-		j.rep.result = "error";
-		status = EXIT_ERROR;
-		cli_error("%s", j.rep.error);
-	} else if (!j.cmp.differing_blocks) {
-		j.rep.result = "match";
-		j.rep.verified = true;
-		status = EXIT_MATCH;
-	} else if (a.dry_run) {
-		j.rep.result = "differ";
-		status = EXIT_DIFFER;
-	} else {
-		j.rep.result = "synced";
-		status = EXIT_MATCH;
+	if (job_list_build(&l, "sync", &a.io, &a.pair, a.paths, a.npaths) < 0) {
+		job_list_release(&l);
+		return EXIT_ERROR;
 	}
+	sync_run_args = &a;
+	job_list_run(&l, &a.pair, sync_pair);
+	job_list_check_sets(&l);
+	status = job_list_status(&l);
+
+	for (size_t i = 0; i < l.n; i++)
+		if (l.jobs[i].status == EXIT_ERROR)
+			cli_error("%s", l.jobs[i].rep.error);
 	if (a.io.json)
-		print_json(&j, &a);
-	else if (status != EXIT_ERROR)
-		print_text(&j, &a);
+		print_json(&l, &a);
+	else if (status != EXIT_ERROR || l.n > 1)
+		print_text(&l, &a);
 	if (cli_flush_stdout() < 0)
 		status = EXIT_ERROR;
-	pair_release(&j);
+	job_list_release(&l);
 	return status;
 }

@@ -1,8 +1,9 @@
 /*
- * cmd_verify.c - `shadowsync verify LOCAL SHADOW`: is local identical to
- * its shadow, and if not, which block ranges differ.
+ * cmd_verify.c - `shadowsync verify`: is each local device identical to
+ * its shadow, which block ranges differ, and what will asd do with the
+ * pair at cold start.
  */
-#include "pair.h"
+#include "joblist.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -10,24 +11,39 @@
 
 static const char verify_usage[] =
 	"usage: shadowsync verify LOCAL SHADOW [options]\n"
+	"       shadowsync verify --config /etc/aerospike/aerospike.conf [options]\n"
 	"\n"
-	"Compare the local device with its shadow block by block (XXH3-128 of\n"
+	"Compare each local device with its shadow block by block (XXH3-128 of\n"
 	"each block, both devices read at once) and list the byte ranges that\n"
 	"differ. LOCAL is compared over its whole size; a larger SHADOW's extra\n"
 	"bytes are reported, not compared; a smaller SHADOW is an error.\n"
 	"Block devices and regular files; O_DIRECT where the file system has it.\n"
 	"\n"
-	"options:\n" IO_OPTIONS_HELP
+	"Aerospike devices: the header region (first 8 MiB) is decoded; the\n"
+	"pristine_offset field (written to local only) is not a difference;\n"
+	"extents are tagged header or data; the block size defaults to the\n"
+	"write-block size; and the report predicts what asd will do at cold start\n"
+	"(load-local, copy-from-shadow, reinit-from-shadow or crash).\n"
 	"\n"
-	"exit status: 0 identical, 1 they differ, 2 error (nothing unread is\n"
-	"ever reported as matching)\n";
+	"options:\n" PAIR_OPTIONS_HELP IO_OPTIONS_HELP
+	"\n"
+	"exit status: 0 identical, 1 they differ or asd will not start cleanly\n"
+	"(crash, local data dropped, damaged local data loaded as is), 2 error\n"
+	"(nothing unread is ever reported as matching)\n";
 
-static int parse_args(struct io_opts *io, const char **paths, int argc,
-		      char **argv)
+struct verify_args {
+	struct io_opts io;
+	struct pair_opts pair;
+	char **paths;
+	int npaths;
+};
+
+static int parse_args(struct verify_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = { IO_LONG_OPTIONS,
+						  PAIR_LONG_OPTIONS,
 						  { NULL, 0, NULL, 0 } };
-	int opt;
+	int opt, ret;
 
 	optind = 1;
 	opterr = 0;
@@ -40,94 +56,148 @@ static int parse_args(struct io_opts *io, const char **paths, int argc,
 			cli_option_error("verify", opt, argv);
 			return -1;
 		}
-		if (io_opts_parse(io, opt, optarg) < 0)
+		ret = pair_opts_parse(&a->pair, opt, optarg);
+		if (!ret)
+			ret = io_opts_parse(&a->io, opt, optarg);
+		if (ret < 0)
 			return -1;
 	}
-	if (argc - optind != 2) {
-		cli_error("verify: expected LOCAL and SHADOW, got %d path%s "
-			  "(see 'shadowsync verify --help')", argc - optind,
-			  argc - optind == 1 ? "" : "s");
-		return -1;
-	}
-	paths[0] = argv[optind];
-	paths[1] = argv[optind + 1];
-	io_opts_finish(io);
+	a->paths = argv + optind;
+	a->npaths = argc - optind;
+	io_opts_finish(&a->io);
 	return 0;
 }
 
-static int run_pair(struct pair_job *j)
+/* One pair, start to end; runs on a pool thread. */
+static void verify_pair(struct pair_job *j)
 {
-	struct compare_opts o = pair_compare_opts(j, "verify");
+	struct compare_opts o;
 	int ret;
 
-	ret = compare_run(&j->local, &j->shadow, &o, &j->cmp);
-	report_progress_done();
-	j->rep.cmp = &j->cmp;
-	if (ret < 0)
-		pair_pipe_error(j);
-	return ret;
+	ret = pair_open(j, 0);
+	if (!ret)
+		ret = pair_read_headers(j);
+	if (!ret) {
+		o = pair_compare_opts(j, "verify");
+		ret = compare_run(&j->local, &j->shadow, &o, &j->cmp);
+		if (j->show_progress)
+			report_progress_done();
+		j->rep.cmp = &j->cmp;
+		if (ret < 0)
+			pair_pipe_error(j);
+	}
+	if (ret < 0) {
+		j->rep.result = "error";
+		j->status = EXIT_ERROR;
+		return;
+	}
+	pair_decide(j);
+	j->rep.result = j->cmp.differing_blocks ? "differ" : "match";
+	j->status = j->cmp.differing_blocks ||
+				    report_cold_start_alarming(&j->aero)
+			    ? EXIT_DIFFER
+			    : EXIT_MATCH;
 }
 
-static void print_text(const struct pair_job *j)
+static const char *run_result(const struct job_list *l)
 {
-	const struct pair_report *r = &j->rep;
+	int status = job_list_status(l);
+
+	if (status == EXIT_ERROR)
+		return "error";
+	for (size_t i = 0; i < l->n; i++)
+		if (l->jobs[i].cmp.differing_blocks)
+			return "differ";
+	return "match";
+}
+
+static void print_text(const struct job_list *l)
+{
+	size_t differ = 0, errors = 0;
 	char bs[32];
 
-	if (!strcmp(r->result, "match"))
+	for (size_t i = 0; i < l->n; i++)
+		report_cold_start_warning(stdout, &l->jobs[i].rep);
+	for (size_t i = 0; i < l->n; i++) {
+		differ += l->jobs[i].cmp.differing_blocks && !l->jobs[i].rep.error[0];
+		errors += l->jobs[i].status == EXIT_ERROR;
+	}
+	if (l->n == 1 && !differ)
 		printf("verify: MATCH, local is identical to its shadow\n");
-	else
+	else if (l->n == 1)
 		printf("verify: DIFFER, local is not identical to its shadow\n");
-	report_pair_text(stdout, r);
-	printf("  engine %s, block size %s\n",
-	       j->cmp.engine ? j->cmp.engine : j->io.engine,
-	       human_bytes(j->io.block_size, bs, sizeof(bs)));
+	else
+		printf("verify: %s, %zu pairs: %zu identical, %zu differ, %zu "
+		       "failed\n", errors ? "ERROR" : differ ? "DIFFER" : "MATCH",
+		       l->n, l->n - differ - errors, differ, errors);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct pair_job *j = &l->jobs[i];
+
+		if (l->n > 1)
+			printf("pair %zu of %zu%s%s: %s\n", i + 1, l->n,
+			       j->namespace ? ", namespace " : "",
+			       j->namespace ? j->namespace : "",
+			       j->rep.result);
+		if (j->status == EXIT_ERROR) {
+			printf("  error: %s\n", j->rep.error);
+			continue;
+		}
+		report_pair_text(stdout, &j->rep);
+		report_cold_start_text(stdout, &j->rep);
+		printf("  engine %s, block size %s\n",
+		       j->cmp.engine ? j->cmp.engine : j->io.engine,
+		       human_bytes(j->io.block_size, bs, sizeof(bs)));
+	}
 }
 
-static void print_json(const struct pair_job *j)
+static void print_json(const struct job_list *l)
 {
-	json_t *root = json_pack("{s:s,s:s,s:s,s:I,s:[o]}", "command", "verify",
-				 "result", j->rep.result, "engine",
-				 j->cmp.engine ? j->cmp.engine : j->io.engine,
-				 "block_size", (json_int_t)j->io.block_size,
-				 "pairs", report_pair_json(&j->rep));
+	const struct pair_job *first = &l->jobs[0];
+	json_t *pairs = json_array(), *root;
+	const char *error = NULL;
 
-	if (j->rep.error[0])
-		json_object_set_new(root, "error", json_string(j->rep.error));
+	for (size_t i = 0; i < l->n; i++) {
+		json_array_append_new(pairs, report_pair_json(&l->jobs[i].rep));
+		if (!error && l->jobs[i].rep.error[0])
+			error = l->jobs[i].rep.error;
+	}
+	root = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}", "command", "verify",
+			 "result", run_result(l), "engine",
+			 first->cmp.engine ? first->cmp.engine : first->io.engine,
+			 "block_size", (json_int_t)first->io.block_size,
+			 "cold_start", job_list_cold_start_json(l),
+			 "pairs", pairs);
+	if (error)
+		json_object_set_new(root, "error", json_string(error));
 	report_json_emit(root);
 }
 
 int cmd_verify(int argc, char **argv)
 {
-	struct io_opts io = IO_OPTS_DEFAULT;
-	const char *paths[2];
-	struct pair_job j;
+	struct verify_args a = { .io = IO_OPTS_DEFAULT };
+	struct job_list l;
 	int ret, status;
 
-	ret = parse_args(&io, paths, argc, argv);
+	ret = parse_args(&a, argc, argv);
 	if (ret)
 		return ret > 0 ? EXIT_MATCH : EXIT_ERROR;
-	pair_init(&j, &io, paths[0], paths[1]);
-
-	ret = pair_open(&j, 0);
-	if (!ret)
-		ret = run_pair(&j);
-	if (ret < 0) {
-		j.rep.result = "error";
-		status = EXIT_ERROR;
-		cli_error("%s", j.rep.error);
-	} else if (j.cmp.differing_blocks) {
-		j.rep.result = "differ";
-		status = EXIT_DIFFER;
-	} else {
-		j.rep.result = "match";
-		status = EXIT_MATCH;
+	if (job_list_build(&l, "verify", &a.io, &a.pair, a.paths, a.npaths) < 0) {
+		job_list_release(&l);
+		return EXIT_ERROR;
 	}
-	if (j.io.json)
-		print_json(&j);
-	else if (status != EXIT_ERROR)
-		print_text(&j);
+	job_list_run(&l, &a.pair, verify_pair);
+	job_list_check_sets(&l);
+	status = job_list_status(&l);
+
+	for (size_t i = 0; i < l.n; i++)
+		if (l.jobs[i].status == EXIT_ERROR)
+			cli_error("%s", l.jobs[i].rep.error);
+	if (a.io.json)
+		print_json(&l);
+	else if (status != EXIT_ERROR || l.n > 1)
+		print_text(&l);
 	if (cli_flush_stdout() < 0)
 		status = EXIT_ERROR;
-	pair_release(&j);
+	job_list_release(&l);
 	return status;
 }

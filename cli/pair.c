@@ -1,16 +1,22 @@
 /*
- * pair.c - opening and configuring a local/shadow pair.
+ * pair.c - opening, reading the headers of, and configuring a
+ * local/shadow pair; a small thread pool for many pairs.
  */
 #include "pair.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 void pair_init(struct pair_job *j, const struct io_opts *io,
-	       const char *local_path, const char *shadow_path)
+	       const char *local_path, const char *shadow_path,
+	       const struct as_server *server, const char *server_version)
 {
 	memset(j, 0, sizeof(*j));
 	j->io = *io;
+	j->block_size_given = io->block_size != 0;
 	if (!j->io.block_size)
 		j->io.block_size = DEFAULT_BLOCK_SIZE;
 	j->local_path = local_path;
@@ -19,6 +25,9 @@ void pair_init(struct pair_job *j, const struct io_opts *io,
 	j->local.fd_buffered = j->shadow.fd_buffered = -1;
 	j->rep.local_path = local_path;
 	j->rep.shadow_path = shadow_path;
+	j->aero.server = server;
+	j->aero.server_version = server_version;
+	j->show_progress = true;
 }
 
 static void open_error(struct pair_job *j, const char *role, const char *path,
@@ -60,20 +69,140 @@ int pair_open(struct pair_job *j, unsigned local_flags)
 	return 0;
 }
 
+/* Read one header region and keep the struct part of it. */
+static int read_header(struct pair_job *j, const struct device *d, int source,
+		       unsigned char *region, struct as_header *h,
+		       unsigned char **raw)
+{
+	struct pipe_file f = { d->fd, d->direct };
+	int ret;
+
+	ret = pipe_read_into(j->io.engine, f, 0, AS_HEADER_REGION_BYTES,
+			     region, &j->cmp.error);
+	if (ret < 0) {
+		if (j->cmp.error.source == 0)
+			j->cmp.error.source = source;
+		pair_pipe_error(j);
+		return ret;
+	}
+	as_header_decode(region, AS_HEADER_REGION_BYTES, h);
+	*raw = malloc(AS_HEADER_STRUCT_BYTES);
+	if (!*raw)
+		return -ENOMEM;
+	memcpy(*raw, region, AS_HEADER_STRUCT_BYTES);
+	return 0;
+}
+
+int pair_read_headers(struct pair_job *j)
+{
+	struct pair_aero *a = &j->aero;
+	unsigned char *region;
+	uint32_t wbs;
+	int ret;
+
+	j->rep.aero = a;
+	if (j->local.size_bytes < AS_HEADER_REGION_BYTES) {
+		if (!j->namespace)
+			return 0;	/* too small to be Aerospike's */
+		snprintf(j->rep.error, sizeof(j->rep.error),
+			 "local '%s' (%llu bytes) is smaller than the 8 MiB "
+			 "Aerospike header region", j->local_path,
+			 (unsigned long long)j->local.size_bytes);
+		return -EINVAL;
+	}
+	region = malloc(AS_HEADER_REGION_BYTES);
+	if (!region)
+		return -ENOMEM;
+	ret = read_header(j, &j->local, 0, region, &a->local, &a->local_raw);
+	if (!ret)
+		ret = read_header(j, &j->shadow, 1, region, &a->shadow,
+				  &a->shadow_raw);
+	free(region);
+	if (ret < 0)
+		return ret;
+	a->read = true;
+	wbs = a->shadow.write_block_size;
+	if (!j->block_size_given && a->local.state == AS_STATE_AEROSPIKE &&
+	    a->shadow.state == AS_STATE_AEROSPIKE && block_size_valid(wbs))
+		j->io.block_size = wbs;
+	return 0;
+}
+
+static void feed_sweeps(void *ctx, const struct pipe_chunk *c)
+{
+	struct pair_aero *a = ctx;
+
+	as_sweep_feed(&a->local_sweep, c->offset, c->buf[0], c->len);
+	as_sweep_feed(&a->shadow_sweep, c->offset, c->buf[1], c->len);
+}
+
+/* pristine_offset: written to local only, at clean shutdown. */
+static const struct pipe_range pristine = { AS_OFF_PRISTINE,
+					    AS_PRISTINE_BYTES };
+
 struct compare_opts pair_compare_opts(struct pair_job *j, const char *what)
 {
+	struct pair_aero *a = &j->aero;
 	struct compare_opts o = {
 		.engine = j->io.engine,
 		.block_size = j->io.block_size,
 		.io_size = j->io.io_size,
 		.queue_depth = j->io.queue_depth,
 		.memory_bytes = j->io.memory_bytes,
-		.progress = report_progress,
+		.progress = j->show_progress ? report_progress : NULL,
 		.progress_ctx = (void *)what,
 		.cancel = &cli_interrupted,
 	};
+	bool aero = a->local.state == AS_STATE_AEROSPIKE ||
+		    a->shadow.state == AS_STATE_AEROSPIKE;
 
+	j->rep.block_size = j->io.block_size;
+	if (!a->read)
+		return o;
+	if (aero || j->namespace)
+		o.header_bytes = AS_HEADER_REGION_BYTES;
+	if ((a->local.state == AS_STATE_AEROSPIKE && a->local.format != 2) ||
+	    (a->shadow.state == AS_STATE_AEROSPIKE && a->shadow.format != 2)) {
+		o.ignore = &pristine;
+		o.nignore = 1;
+	}
+	as_sweep_init(&a->local_sweep, a->server->wblock_bytes,
+		      j->local.size_bytes);
+	as_sweep_init(&a->shadow_sweep, a->server->wblock_bytes,
+		      j->local.size_bytes);
+	o.on_chunk = feed_sweeps;
+	o.chunk_ctx = a;
 	return o;
+}
+
+void pair_decide(struct pair_job *j)
+{
+	struct pair_aero *a = &j->aero;
+	struct cs_pair p = {
+		.local_path = j->local_path,
+		.shadow_path = j->shadow_path,
+		.local = &a->local,
+		.shadow = &a->shadow,
+		.local_raw = a->local_raw,
+		.shadow_raw = a->shadow_raw,
+		.device_bytes = j->local.size_bytes,
+		.config_namespace = j->namespace,
+	};
+
+	if (!a->read)
+		return;
+	cs_decide(a->server, &p, &a->verdict);
+	a->decided = true;
+	if (j->cmp.elapsed_s > 0)
+		a->shadow_bytes_per_s = (double)j->cmp.bytes_compared /
+					j->cmp.elapsed_s;
+	for (size_t i = 0; i < j->cmp.extents.n; i++)
+		if (j->cmp.extents.v[i].region == REGION_DATA)
+			a->data_differing_bytes += j->cmp.extents.v[i].length;
+	a->local_data_dropped = a->verdict.verdict == CS_REINIT_FROM_SHADOW &&
+				!(a->shadow.flags & AS_FLAG_ENCRYPTED) &&
+				a->shadow_sweep.used == 0 &&
+				a->local_sweep.used > 0;
 }
 
 void pair_pipe_error(struct pair_job *j)
@@ -90,4 +219,45 @@ void pair_release(struct pair_job *j)
 	compare_result_release(&j->cmp);
 	device_close(&j->local);
 	device_close(&j->shadow);
+	free(j->aero.local_raw);
+	free(j->aero.shadow_raw);
+	j->aero.local_raw = j->aero.shadow_raw = NULL;
+}
+
+struct pool {
+	struct pair_job *jobs;
+	size_t n;
+	atomic_size_t next;
+	void (*fn)(struct pair_job *);
+};
+
+static void *pool_worker(void *arg)
+{
+	struct pool *p = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&p->next, 1)) < p->n)
+		p->fn(&p->jobs[i]);
+	return NULL;
+}
+
+void pair_run_all(struct pair_job *jobs, size_t n, unsigned threads,
+		  void (*fn)(struct pair_job *))
+{
+	struct pool p = { .jobs = jobs, .n = n, .fn = fn };
+	pthread_t tid[64];
+	unsigned started = 0;
+
+	atomic_init(&p.next, 0);
+	if (threads > n)
+		threads = (unsigned)n;
+	if (threads > 64)
+		threads = 64;
+	/* This thread works too; the others join it. */
+	for (unsigned i = 1; i < threads; i++)
+		if (!pthread_create(&tid[started], NULL, pool_worker, &p))
+			started++;
+	pool_worker(&p);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
 }

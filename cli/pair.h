@@ -1,6 +1,7 @@
 /*
  * pair.h - one local/shadow pair as verify and sync handle it: opening
- * both, the size rule, compare options from the command line.
+ * both, the size rule, the Aerospike headers, the compare options, the
+ * cold-start verdict; and running many pairs on a pool of threads.
  */
 #ifndef SHADOWSYNC_PAIR_H
 #define SHADOWSYNC_PAIR_H
@@ -8,21 +9,28 @@
 #include "cli.h"
 #include "report.h"
 #include "../engine/device.h"
+#include "../verify/coldstart.h"
 #include "../verify/compare.h"
 
 struct pair_job {
 	struct io_opts io;
+	bool block_size_given;		/* --block-size, else the header's */
 	const char *local_path;
 	const char *shadow_path;
+	const char *namespace;		/* --config mode */
 	struct device local;
 	struct device shadow;
 	struct compare_result cmp;
 	struct pair_report rep;
+	struct pair_aero aero;
+	bool show_progress;
+	int status;			/* EXIT_* of this pair */
 };
 
 /* Zero j, with closed devices, for the given paths and options. */
 void pair_init(struct pair_job *j, const struct io_opts *io,
-	       const char *local_path, const char *shadow_path);
+	       const char *local_path, const char *shadow_path,
+	       const struct as_server *server, const char *server_version);
 
 /*
  * pair_open() - open shadow read-only and local with local_flags
@@ -31,12 +39,27 @@ void pair_init(struct pair_job *j, const struct io_opts *io,
  */
 int pair_open(struct pair_job *j, unsigned local_flags);
 
-/* Compare options from the command line; progress is labelled what. */
+/*
+ * pair_read_headers() - read and decode both header regions (devices of
+ * at least 8 MiB), then pick the block size: --block-size, else the
+ * write-block size when both carry a header, else 1 MiB.
+ * Returns 0, or -errno with j->rep.error.
+ */
+int pair_read_headers(struct pair_job *j);
+
+/* Compare options: header regions, pristine_offset, sweeps, progress. */
 struct compare_opts pair_compare_opts(struct pair_job *j, const char *what);
+
+/* After the compare: the verdict and its figures (j->aero). */
+void pair_decide(struct pair_job *j);
 
 /* Word a failed pipeline run into j->rep.error. */
 void pair_pipe_error(struct pair_job *j);
 
 void pair_release(struct pair_job *j);
+
+/* Run fn on every job, at most threads at a time. */
+void pair_run_all(struct pair_job *jobs, size_t n, unsigned threads,
+		  void (*fn)(struct pair_job *));
 
 #endif

@@ -25,15 +25,24 @@ json_t *report_extents_json(const struct extent_list *l)
 	return a;
 }
 
-static json_t *device_json(const char *path, uint64_t size, bool direct)
+static json_t *device_json(const char *path, uint64_t size, bool direct,
+			   const struct pair_aero *a, const struct as_header *h)
 {
-	return json_pack("{s:s,s:I,s:b}", "path", path, "size_bytes",
-			 (json_int_t)size, "direct_io", direct);
+	json_t *o = json_pack("{s:s,s:I,s:b}", "path", path, "size_bytes",
+			      (json_int_t)size, "direct_io", direct);
+
+	if (a && a->read) {
+		json_object_set_new(o, "state",
+				    json_string(report_state_name(h->state)));
+		json_object_set_new(o, "aerospike", report_header_json(h));
+	}
+	return o;
 }
 
 json_t *report_pair_json(const struct pair_report *p)
 {
 	const struct compare_result *c = p->cmp;
+	const struct pair_aero *a = p->aero;
 	static const struct compare_result none;
 	uint64_t extra = p->shadow_size > p->local_size && p->local_size
 				 ? p->shadow_size - p->local_size
@@ -44,9 +53,11 @@ json_t *report_pair_json(const struct pair_report *p)
 		c = &none;
 	o = json_pack("{s:o,s:o,s:s,s:I,s:I,s:I,s:I,s:o,s:f}",
 		      "local", device_json(p->local_path, p->local_size,
-					     p->local_direct),
+					   p->local_direct, a,
+					   a ? &a->local : NULL),
 		      "shadow", device_json(p->shadow_path, p->shadow_size,
-					      p->shadow_direct),
+					    p->shadow_direct, a,
+					    a ? &a->shadow : NULL),
 		      "result", p->result,
 		      "bytes_compared", (json_int_t)c->bytes_compared,
 		      "differing_blocks", (json_int_t)c->differing_blocks,
@@ -54,6 +65,18 @@ json_t *report_pair_json(const struct pair_report *p)
 		      "shadow_extra_bytes", (json_int_t)extra,
 		      "extents", report_extents_json(&c->extents),
 		      "elapsed_s", c->elapsed_s);
+	if (p->namespace)
+		json_object_set_new(o, "namespace", json_string(p->namespace));
+	if (p->block_size)
+		json_object_set_new(o, "block_size",
+				    json_integer((json_int_t)p->block_size));
+	if (a && a->decided)
+		json_object_set_new(o, "cold_start", report_cold_start_json(a));
+	else
+		json_object_set_new(o, "cold_start",
+				    json_pack("{s:s,s:s}", "verdict", "none",
+					      "reason", a && a->read ? "not decided: the pair failed"
+					      : "not examined: smaller than the 8 MiB header region, or the pair failed"));
 	if (p->is_sync) {
 		static const struct extent_list no_extents;
 

@@ -8,8 +8,27 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "../verify/coldstart.h"
 #include "../verify/compare.h"
 #include "../verify/extent.h"
+
+/* What the Aerospike headers of a pair say, and what asd will do. */
+struct pair_aero {
+	bool read;			/* both header regions were read */
+	struct as_header local;
+	struct as_header shadow;
+	unsigned char *local_raw;	/* first AS_HEADER_STRUCT_BYTES */
+	unsigned char *shadow_raw;
+	struct as_sweep local_sweep;	/* asd's sweep replayed on each */
+	struct as_sweep shadow_sweep;
+	const struct as_server *server;
+	const char *server_version;
+	bool decided;
+	struct cs_result verdict;
+	double shadow_bytes_per_s;	/* read speed measured in this run */
+	uint64_t data_differing_bytes;	/* outside the header region */
+	bool local_data_dropped;	/* reinit with an empty shadow */
+};
 
 struct pair_report {
 	const char *local_path;
@@ -23,6 +42,9 @@ struct pair_report {
 	bool dry_run;
 	bool wrote;			/* the extents were all written */
 	bool verified;			/* local proven equal to shadow */
+	const char *namespace;		/* from --config, or NULL */
+	uint64_t block_size;
+	const struct pair_aero *aero;	/* NULL: not looked at */
 	const char *result;		/* "match", "differ", "error" */
 	char error[512];		/* the message, when result is error */
 };
@@ -38,6 +60,22 @@ void report_pair_text(FILE *f, const struct pair_report *p);
 
 /* Text lines for extents: the first max, then a count of the rest. */
 void report_extents_text(FILE *f, const struct extent_list *l, size_t max);
+
+/* {"format":..,"namespace":..} or null, for a decoded header. */
+json_t *report_header_json(const struct as_header *h);
+const char *report_state_name(enum as_state s);
+
+/* The "cold_start" object of one pair. */
+json_t *report_cold_start_json(const struct pair_aero *a);
+
+/* The alarming verdicts in one line, printed before anything else. */
+void report_cold_start_warning(FILE *f, const struct pair_report *p);
+
+/* The verdict in a sentence or two, within the pair's text. */
+void report_cold_start_text(FILE *f, const struct pair_report *p);
+
+/* Is this verdict one that must make verify exit 1 on its own? */
+bool report_cold_start_alarming(const struct pair_aero *a);
 
 /* Print root as one JSON object on stdout, then release it. */
 int report_json_emit(json_t *root);

@@ -552,3 +552,41 @@ out:
 	pipe_teardown(&p);
 	return err->err;
 }
+
+struct read_into {
+	unsigned char *dst;
+	uint64_t base;
+};
+
+static int copy_chunk(void *ctx, struct pipe *p, const struct pipe_chunk *c)
+{
+	struct read_into *r = ctx;
+
+	(void)p;
+	memcpy(r->dst + (c->offset - r->base), c->buf[0], c->len);
+	return 0;
+}
+
+int pipe_read_into(const char *engine, struct pipe_file f, uint64_t offset,
+		   size_t len, void *dst, struct pipe_error *err)
+{
+	struct read_into r = { dst, offset };
+	struct pipe_range range = { offset, len };
+	struct pipe_config cfg = {
+		.engine = engine,
+		.chunk_align = 512,
+		.io_size = 1u << 20,
+		.queue_depth = 8,
+		.ranges = &range,
+		.nranges = 1,
+		.src = { f },
+		.nsrc = 1,
+		.dst = { -1, false },
+		.dst_fd_buffered = -1,
+		.consume = copy_chunk,
+		.ctx = &r,
+	};
+	struct pipe_stats st;
+
+	return pipe_run(&cfg, &st, err);
+}

@@ -106,6 +106,14 @@ int pipe_run(const struct pipe_config *cfg, struct pipe_stats *st,
 int pipe_write(struct pipe *p, const struct pipe_chunk *c, unsigned src,
 	       uint64_t offset, size_t len);
 
+/*
+ * pipe_read_into() - read [offset, offset + len) of f into dst through
+ * engine (a few MiB: headers). Returns 0 or -errno with *err filled
+ * (err->source 0).
+ */
+int pipe_read_into(const char *engine, struct pipe_file f, uint64_t offset,
+		   size_t len, void *dst, struct pipe_error *err);
+
 /* The chunk size pipe_run will use for cfg (multiple of chunk_align). */
 size_t pipe_chunk_bytes(const struct pipe_config *cfg);
 

@@ -107,6 +107,8 @@ static int compare_chunk(void *ctx, struct pipe *p, const struct pipe_chunk *c)
 	size_t bs = o->block_size, run_start = 0, run_len = 0;
 	int ret;
 
+	if (o->on_chunk)
+		o->on_chunk(o->chunk_ctx, c);
 	for (size_t at = 0; at < c->len; at += bs) {
 		size_t len = c->len - at < bs ? c->len - at : bs;
 		uint64_t off = c->offset + at;

@@ -33,6 +33,9 @@ struct compare_opts {
 	bool write_local;		/* sync: write each differing block of
 					 * shadow to local (pipe_write) */
 	compare_block_fn on_block;	/* may be NULL */
+	/* Sees both buffers of every chunk, in order (cold-start sweeps). */
+	void (*on_chunk)(void *ctx, const struct pipe_chunk *c);
+	void *chunk_ctx;
 	void *ctx;			/* for on_block */
 	pipe_progress_fn progress;	/* may be NULL */
 	void *progress_ctx;

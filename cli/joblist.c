@@ -1,0 +1,247 @@
+/*
+ * joblist.c - building, checking and summing up the pairs of a run.
+ */
+#include "joblist.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_SERVER_VERSION "8.1"
+
+int pair_opts_parse(struct pair_opts *o, int opt, const char *arg)
+{
+	struct as_server srv;
+
+	switch (opt) {
+	case OPT_CONFIG:
+		o->config = arg;
+		return 1;
+	case OPT_NAMESPACE:
+		o->namespace = arg;
+		return 1;
+	case OPT_THREADS:
+		if (parse_uint(arg, 1, 64, &o->threads) < 0) {
+			cli_error("--threads '%s': expected 1 to 64", arg);
+			return -1;
+		}
+		return 1;
+	case OPT_SERVER_VERSION:
+		if (as_server_parse(arg, 0, &srv) < 0) {
+			cli_error("--server-version '%s': expected a release "
+				  "like 8.1, 7.0 or 6.4.0.2", arg);
+			return -1;
+		}
+		o->server_version = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int add_job(struct job_list *l, const struct io_opts *io,
+		   const char *local, const char *shadow, const char *ns)
+{
+	struct pair_job *v = realloc(l->jobs, (l->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	l->jobs = v;
+	pair_init(&v[l->n], io, local, shadow, &l->server, l->server_version);
+	v[l->n].namespace = ns;
+	v[l->n].rep.namespace = ns;
+	l->n++;
+	return 0;
+}
+
+static int jobs_from_conf(struct job_list *l, const char *cmd,
+			  const struct io_opts *io, const struct pair_opts *o)
+{
+	char err[512];
+	uint32_t wbs = 0;
+	bool found_ns = false;
+
+	if (aero_conf_load(o->config, &l->conf, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return -1;
+	}
+	for (size_t i = 0; i < l->conf.nns; i++) {
+		struct conf_namespace *ns = &l->conf.ns[i];
+
+		if (o->namespace && strcmp(o->namespace, ns->name))
+			continue;
+		found_ns = true;
+		if (ns->write_block_size)
+			wbs = ns->write_block_size;
+		for (size_t k = 0; k < ns->ndev; k++)
+			if (ns->dev[k].shadow &&
+			    add_job(l, io, ns->dev[k].local, ns->dev[k].shadow,
+				    ns->name) < 0)
+				return -1;
+	}
+	if (o->namespace && !found_ns) {
+		cli_error("%s: namespace '%s' is not in '%s'", cmd,
+			  o->namespace, o->config);
+		return -1;
+	}
+	if (!l->n) {
+		cli_error("%s: no 'device LOCAL SHADOW' or 'file LOCAL SHADOW' "
+			  "line%s%s in '%s'", cmd, o->namespace ? " for namespace "
+			  : "", o->namespace ? o->namespace : "", o->config);
+		return -1;
+	}
+	/* The conf's write-block-size matters to servers before 7.1. */
+	as_server_parse(l->server_version, wbs, &l->server);
+	return 0;
+}
+
+int job_list_build(struct job_list *l, const char *cmd,
+		   const struct io_opts *io, const struct pair_opts *o,
+		   char **paths, int npaths)
+{
+	memset(l, 0, sizeof(*l));
+	l->server_version = o->server_version ? o->server_version
+					      : DEFAULT_SERVER_VERSION;
+	as_server_parse(l->server_version, 0, &l->server);
+	if (o->namespace && !o->config) {
+		cli_error("%s: --namespace needs --config", cmd);
+		return -1;
+	}
+	if (o->config) {
+		if (npaths) {
+			cli_error("%s: give --config or LOCAL SHADOW, not both "
+				  "(see 'shadowsync %s --help')", cmd, cmd);
+			return -1;
+		}
+		return jobs_from_conf(l, cmd, io, o);
+	}
+	if (npaths != 2) {
+		cli_error("%s: expected LOCAL and SHADOW, got %d path%s (see "
+			  "'shadowsync %s --help')", cmd, npaths,
+			  npaths == 1 ? "" : "s", cmd);
+		return -1;
+	}
+	return add_job(l, io, paths[0], paths[1], NULL) < 0 ? -1 : 0;
+}
+
+/* Every pair of a namespace shares asd's fate: its first crash. */
+static void crash_namespace(struct job_list *l, const char *ns,
+			    const struct cs_result *r)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct pair_aero *a = &l->jobs[i].aero;
+
+		if (!l->jobs[i].namespace || strcmp(l->jobs[i].namespace, ns) ||
+		    !a->decided)
+			continue;
+		if (a->verdict.verdict == CS_CRASH && r->device == a->verdict.device)
+			continue;
+		a->verdict = *r;
+		snprintf(a->verdict.reason, sizeof(a->verdict.reason),
+			 "asd stops at startup for the whole namespace %s, "
+			 "before writing anything", ns);
+		l->jobs[i].status = l->jobs[i].status == EXIT_ERROR ? EXIT_ERROR
+								      : EXIT_DIFFER;
+	}
+}
+
+static void check_one_set(struct job_list *l, const char *ns)
+{
+	struct cs_pair *pairs = calloc(l->n, sizeof(*pairs));
+	struct cs_result r;
+	size_t n = 0;
+
+	if (!pairs)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		struct pair_job *j = &l->jobs[i];
+
+		if (!j->namespace || strcmp(j->namespace, ns))
+			continue;
+		if (!j->aero.decided)
+			goto out;	/* a pair failed: no set verdict */
+		/* asd reads the devices in order; the first crash wins. */
+		if (j->aero.verdict.verdict == CS_CRASH) {
+			r = j->aero.verdict;
+			crash_namespace(l, ns, &r);
+			goto out;
+		}
+		pairs[n++] = (struct cs_pair){ .local_path = j->local_path,
+					       .shadow_path = j->shadow_path,
+					       .local = &j->aero.local,
+					       .shadow = &j->aero.shadow };
+	}
+	if (cs_check_set(pairs, n, ns, &r) >= 0)
+		crash_namespace(l, ns, &r);
+out:
+	free(pairs);
+}
+
+void job_list_check_sets(struct job_list *l)
+{
+	for (size_t i = 0; i < l->conf.nns; i++)
+		check_one_set(l, l->conf.ns[i].name);
+}
+
+int job_list_status(const struct job_list *l)
+{
+	int status = EXIT_MATCH;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->jobs[i].status > status)
+			status = l->jobs[i].status;
+	return status;
+}
+
+static int severity(enum cs_verdict v)
+{
+	switch (v) {
+	case CS_CRASH:
+		return 4;
+	case CS_REINIT_FROM_SHADOW:
+		return 3;
+	case CS_COPY_FROM_SHADOW:
+		return 2;
+	case CS_LOAD_LOCAL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+json_t *job_list_cold_start_json(const struct job_list *l)
+{
+	enum cs_verdict worst = CS_NONE;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct pair_aero *a = &l->jobs[i].aero;
+
+		if (a->decided && severity(a->verdict.verdict) > severity(worst))
+			worst = a->verdict.verdict;
+	}
+	return json_pack("{s:s,s:s}", "verdict", cs_verdict_name(worst),
+			 "server_version", l->server_version);
+}
+
+void job_list_run(struct job_list *l, const struct pair_opts *o,
+		  void (*fn)(struct pair_job *))
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = o->threads;
+
+	if (!threads)
+		threads = (unsigned)(cpus > 0 ? cpus : 1);
+	for (size_t i = 0; i < l->n; i++)
+		l->jobs[i].show_progress = l->n == 1;
+	pair_run_all(l->jobs, l->n, threads, fn);
+}
+
+void job_list_release(struct job_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		pair_release(&l->jobs[i]);
+	free(l->jobs);
+	aero_conf_release(&l->conf);
+	memset(l, 0, sizeof(*l));
+}

@@ -1,0 +1,325 @@
+/*
+ * aeroconf.c - a tolerant reader of aerospike.conf's context structure:
+ * lines of whitespace-separated tokens, '#' comments, contexts opened by
+ * "NAME [ARG] {" and closed by "}", braces with or without spaces.
+ */
+#include "aeroconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 16
+#define MAX_TOKENS 16
+
+enum ctx_kind { CTX_OTHER, CTX_NAMESPACE, CTX_DEVICE_ENGINE };
+
+struct ctx {
+	enum ctx_kind kind;
+	char name[64];		/* for messages: "namespace ns1" */
+	unsigned line;
+};
+
+struct parser {
+	const char *path;
+	unsigned line;
+	struct aero_conf *c;
+	struct ctx stack[MAX_DEPTH];
+	unsigned depth;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct parser *p, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(p->err, p->errlen, "%s:%u: ", p->path, line);
+
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < p->errlen)
+		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Split line into tokens; '{' and '}' are tokens of their own. */
+static int tokenize(char *line, char **tok, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	while (*p) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		if (n == max)
+			return -1;
+		if (*p == '{' || *p == '}') {
+			/* Keep the brace as a 1-char string: move it to its
+			 * own slot by terminating what follows later. */
+			tok[n++] = *p == '{' ? "{" : "}";
+			*p++ = '\0';
+			continue;
+		}
+		tok[n++] = p;
+		while (*p && !isspace((unsigned char)*p) && *p != '{' &&
+		       *p != '}')
+			p++;
+		if (*p == '{' || *p == '}')
+			continue;	/* the brace is read next round */
+		if (*p)
+			*p++ = '\0';
+	}
+	return n;
+}
+
+/* Sizes as aerospike.conf writes them: 128M, 4G, 1T, plain bytes. */
+static int conf_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	uint64_t mult = 1;
+
+	if (end == s)
+		return -EINVAL;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': mult = 1ull << 10; end++; break;
+	case 'M': mult = 1ull << 20; end++; break;
+	case 'G': mult = 1ull << 30; end++; break;
+	case 'T': mult = 1ull << 40; end++; break;
+	default: break;
+	}
+	if (*end || (v && mult > UINT64_MAX / v))
+		return -EINVAL;
+	*out = v * mult;
+	return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static struct conf_namespace *current_ns(struct parser *p)
+{
+	return &p->c->ns[p->c->nns - 1];
+}
+
+static int add_namespace(struct parser *p, const char *name)
+{
+	struct conf_namespace *v;
+
+	v = realloc(p->c->ns, (p->c->nns + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	p->c->ns = v;
+	memset(&v[p->c->nns], 0, sizeof(*v));
+	v[p->c->nns].name = strdup(name);
+	v[p->c->nns].line = p->line;
+	p->c->nns++;
+	return v[p->c->nns - 1].name ? 0 : -ENOMEM;
+}
+
+static int add_device(struct parser *p, char **tok, int n)
+{
+	struct conf_namespace *ns = current_ns(p);
+	struct conf_device *v, *d;
+
+	if (n < 2 || n > 3)
+		return fail(p, p->line, "expected '%s PATH [SHADOW-PATH]', got "
+			    "%d path%s", tok[0], n - 1, n == 2 ? "" : "s");
+	v = realloc(ns->dev, (ns->ndev + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ns->dev = v;
+	d = &v[ns->ndev++];
+	d->local = strdup(tok[1]);
+	d->shadow = dup_or_null(n == 3 ? tok[2] : NULL);
+	d->is_file = !strcmp(tok[0], "file");
+	d->line = p->line;
+	return d->local && (n < 3 || d->shadow) ? 0 : -ENOMEM;
+}
+
+/* A statement inside `storage-engine device { }`. */
+static int device_statement(struct parser *p, char **tok, int n)
+{
+	struct conf_namespace *ns = current_ns(p);
+	uint64_t v;
+
+	if (!strcmp(tok[0], "device") || !strcmp(tok[0], "file"))
+		return add_device(p, tok, n);
+	if (!strcmp(tok[0], "filesize") || !strcmp(tok[0], "write-block-size")) {
+		if (n != 2 || conf_size(tok[1], &v) < 0)
+			return fail(p, p->line, "expected '%s SIZE' (like 128M)",
+				    tok[0]);
+		if (!strcmp(tok[0], "filesize"))
+			ns->filesize = v;
+		else
+			ns->write_block_size = (uint32_t)v;
+	}
+	return 0;	/* every other setting: not ours to judge */
+}
+
+static int open_context(struct parser *p, char **tok, int n)
+{
+	struct ctx *c;
+	enum ctx_kind parent = p->depth ? p->stack[p->depth - 1].kind
+					: CTX_OTHER;
+	int ret;
+
+	if (n == 0)
+		return fail(p, p->line, "expected a context name before '{'");
+	if (p->depth == MAX_DEPTH)
+		return fail(p, p->line, "contexts nested more than %d deep",
+			    MAX_DEPTH);
+	c = &p->stack[p->depth];
+	c->kind = CTX_OTHER;
+	c->line = p->line;
+	snprintf(c->name, sizeof(c->name), "%s%s%s", tok[0], n > 1 ? " " : "",
+		 n > 1 ? tok[1] : "");
+	if (!strcmp(tok[0], "namespace")) {
+		if (p->depth != 0)
+			return fail(p, p->line, "'namespace' inside '%s'",
+				    p->stack[p->depth - 1].name);
+		if (n != 2)
+			return fail(p, p->line, "expected 'namespace NAME {'");
+		ret = add_namespace(p, tok[1]);
+		if (ret < 0)
+			return ret;
+		c->kind = CTX_NAMESPACE;
+	} else if (!strcmp(tok[0], "storage-engine") && parent == CTX_NAMESPACE &&
+		   n == 2 && !strcmp(tok[1], "device")) {
+		c->kind = CTX_DEVICE_ENGINE;
+	}
+	p->depth++;
+	return 0;
+}
+
+/* One line's tokens: statements, context openings and closings. */
+static int parse_tokens(struct parser *p, char **tok, int n)
+{
+	int start = 0;
+
+	for (int i = 0; i <= n; i++) {
+		bool brace = i < n && (!strcmp(tok[i], "{") || !strcmp(tok[i], "}"));
+		int ret = 0;
+
+		if (i < n && !brace)
+			continue;
+		if (i < n && tok[i][0] == '{') {
+			ret = open_context(p, tok + start, i - start);
+		} else {
+			if (i > start && p->depth &&
+			    p->stack[p->depth - 1].kind == CTX_DEVICE_ENGINE)
+				ret = device_statement(p, tok + start, i - start);
+			else if (i > start && !p->depth)
+				ret = fail(p, p->line, "expected 'NAME {' at top "
+					   "level, got '%s'", tok[start]);
+			if (!ret && i < n) {
+				if (!p->depth)
+					return fail(p, p->line, "unexpected '}' "
+						    "(no context is open)");
+				p->depth--;
+			}
+		}
+		if (ret < 0)
+			return ret;
+		start = i + 1;
+	}
+	return 0;
+}
+
+/* asd's rule: a namespace's devices all have shadows, or none has. */
+static int check_namespaces(struct parser *p)
+{
+	for (size_t i = 0; i < p->c->nns; i++) {
+		struct conf_namespace *ns = &p->c->ns[i];
+		size_t with = 0;
+
+		for (size_t k = 0; k < ns->ndev; k++)
+			with += ns->dev[k].shadow != NULL;
+		if (with && with != ns->ndev) {
+			for (size_t k = 0; k < ns->ndev; k++)
+				if (!ns->dev[k].shadow)
+					return fail(p, ns->dev[k].line,
+						    "namespace '%s': '%s' has no "
+						    "shadow but other devices do "
+						    "(all or none)", ns->name,
+						    ns->dev[k].local);
+		}
+		if (ns->ndev > 128)
+			return fail(p, ns->line, "namespace '%s' has %zu "
+				    "devices, at most 128", ns->name, ns->ndev);
+	}
+	return 0;
+}
+
+int aero_conf_load(const char *path, struct aero_conf *c, char *err,
+		   size_t errlen)
+{
+	struct parser p = { .path = path, .c = c, .err = err, .errlen = errlen };
+	char *line = NULL, *tok[MAX_TOKENS];
+	size_t cap = 0;
+	FILE *f;
+	int ret = 0;
+
+	memset(c, 0, sizeof(*c));
+	f = fopen(path, "re");
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot read config '%s': %s", path,
+			 strerror(-ret));
+		return ret;
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		int n;
+
+		p.line++;
+		line[strcspn(line, "#")] = '\0';
+		n = tokenize(line, tok, MAX_TOKENS);
+		if (n < 0) {
+			ret = fail(&p, p.line, "more than %d words on a line",
+				   MAX_TOKENS);
+			break;
+		}
+		ret = parse_tokens(&p, tok, n);
+		if (ret < 0)
+			break;
+	}
+	if (!ret && ferror(f)) {
+		ret = -EIO;
+		snprintf(err, errlen, "cannot read config '%s': %s", path,
+			 strerror(EIO));
+	}
+	if (!ret && p.depth)
+		ret = fail(&p, p.stack[p.depth - 1].line, "'%s {' is never "
+			   "closed (expected '}')", p.stack[p.depth - 1].name);
+	if (!ret)
+		ret = check_namespaces(&p);
+	free(line);
+	fclose(f);
+	if (ret < 0)
+		aero_conf_release(c);
+	return ret;
+}
+
+void aero_conf_release(struct aero_conf *c)
+{
+	for (size_t i = 0; i < c->nns; i++) {
+		for (size_t k = 0; k < c->ns[i].ndev; k++) {
+			free(c->ns[i].dev[k].local);
+			free(c->ns[i].dev[k].shadow);
+		}
+		free(c->ns[i].dev);
+		free(c->ns[i].name);
+	}
+	free(c->ns);
+	memset(c, 0, sizeof(*c));
+}

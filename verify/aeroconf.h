@@ -1,0 +1,46 @@
+/*
+ * aeroconf.h - the parts of aerospike.conf that name device pairs: every
+ * `storage-engine device { device LOCAL SHADOW | file LOCAL SHADOW }` of
+ * every namespace, with filesize and write-block-size. Everything else
+ * is skipped, not judged.
+ */
+#ifndef SHADOWSYNC_AEROCONF_H
+#define SHADOWSYNC_AEROCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf_device {
+	char *local;
+	char *shadow;		/* NULL: no shadow */
+	bool is_file;		/* `file` rather than `device` */
+	unsigned line;
+};
+
+struct conf_namespace {
+	char *name;
+	unsigned line;
+	struct conf_device *dev;
+	size_t ndev;
+	uint64_t filesize;		/* 0: not set */
+	uint32_t write_block_size;	/* 0: not set (servers before 7.1) */
+};
+
+struct aero_conf {
+	struct conf_namespace *ns;
+	size_t nns;
+};
+
+/*
+ * aero_conf_load() - parse path. On a malformed file, or a namespace
+ * that gives shadows to some devices and not others, returns -EINVAL
+ * with one line in err: "FILE:LINE: what was expected". Other -errno:
+ * the file could not be read (err says so too).
+ */
+int aero_conf_load(const char *path, struct aero_conf *c, char *err,
+		   size_t errlen);
+
+void aero_conf_release(struct aero_conf *c);
+
+#endif
