@@ -62,7 +62,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(filter-out $(BUILD)/cli/main.o,$(
 	@echo "  TEST    $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LIBS) -lcmocka -lpthread
 
-unit: $(UNIT_BINS)
+# Test helpers (no project objects): image generators and the like.
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
+$(BUILD)/tests/tools/%: tests/tools/%.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+
+unit: $(UNIT_BINS) $(TOOL_BINS)
 
 # The front door: packages, build, a real report on built-in example images.
 demo:

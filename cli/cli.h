@@ -26,6 +26,7 @@ struct cmd {
 /* Subcommands, one file each. */
 int cmd_verify(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 
 /* Set by SIGINT/SIGTERM; long jobs stop cleanly when they see it. */
 extern volatile sig_atomic_t cli_interrupted;

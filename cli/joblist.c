@@ -91,8 +91,8 @@ static int jobs_from_conf(struct job_list *l, const char *cmd,
 			  : "", o->namespace ? o->namespace : "", o->config);
 		return -1;
 	}
-	/* The conf's write-block-size matters to servers before 7.1. */
-	as_server_parse(l->server_version, wbs, &l->server);
+	/* The conf's write-block-size (default 1M) matters before 7.1. */
+	as_server_parse(l->server_version, wbs ? wbs : 1u << 20, &l->server);
 	return 0;
 }
 

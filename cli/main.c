@@ -13,6 +13,7 @@ static const struct cmd commands[] = {
 	  "is each local device identical to its shadow? which ranges differ?" },
 	{ "sync", cmd_sync,
 	  "make local identical to its shadow, writing only what differs" },
+	{ "inspect", cmd_inspect, "decode an Aerospike device header" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -166,9 +166,9 @@ struct compare_opts pair_compare_opts(struct pair_job *j, const char *what)
 		o.ignore = &pristine;
 		o.nignore = 1;
 	}
-	as_sweep_init(&a->local_sweep, a->server->wblock_bytes,
+	as_sweep_init(&a->local_sweep, as_server_wblock(a->server, &a->shadow),
 		      j->local.size_bytes);
-	as_sweep_init(&a->shadow_sweep, a->server->wblock_bytes,
+	as_sweep_init(&a->shadow_sweep, as_server_wblock(a->server, &a->shadow),
 		      j->local.size_bytes);
 	o.on_chunk = feed_sweeps;
 	o.chunk_ctx = a;

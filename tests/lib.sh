@@ -147,3 +147,22 @@ fuse_device() {
 	done
 	fail "nbdfuse did not come up: $(cat "$T/nbdfuse.log")"
 }
+
+# The Aerospike image generator (tests/tools/mkaero.c, built by make unit).
+MKAERO=$TOP/build/tests/tools/mkaero
+need_mkaero() { [ -x "$MKAERO" ] || fail "$MKAERO not built (make unit)"; }
+
+# fixtures DIR: the real Aerospike 8.1 images (tests/fixtures), unpacked.
+fixtures() {
+	local f
+	need_cmd zstd
+	mkdir -p "$1"
+	for f in "$TOP"/tests/fixtures/aerospike-8.1-clean/*.zst; do
+		zstd -q -d -f "$f" -o "$1/$(basename "$f" .zst)" || fail "zstd $f"
+	done
+}
+
+# put_byte FILE OFFSET HEX: write one byte.
+put_byte() {
+	printf "\\x$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}

@@ -32,11 +32,18 @@ int as_server_parse(const char *s, uint32_t conf_wbs, struct as_server *srv)
 		return -EINVAL;
 	srv->major = (unsigned)major;
 	srv->minor = (unsigned)minor;
-	if (as_server_at_least(srv, 7, 1))
-		srv->wblock_bytes = 8u << 20;
-	else
-		srv->wblock_bytes = conf_wbs ? conf_wbs : 1u << 20;
+	srv->wblock_bytes = as_server_at_least(srv, 7, 1) ? 8u << 20 : conf_wbs;
 	return 0;
+}
+
+uint32_t as_server_wblock(const struct as_server *srv,
+			  const struct as_header *shadow)
+{
+	if (srv->wblock_bytes)
+		return srv->wblock_bytes;
+	if (shadow->state == AS_STATE_AEROSPIKE && shadow->write_block_size)
+		return shadow->write_block_size;
+	return 1u << 20;
 }
 
 bool as_server_at_least(const struct as_server *srv, unsigned major,
@@ -145,9 +152,10 @@ static bool header_crashes(const struct as_server *srv, const struct cs_pair *p,
 		crash(r, dev, "%s: random signature is 0", dev);
 		return true;
 	}
-	if (!h->write_block_size || srv->wblock_bytes % h->write_block_size) {
+	if (!h->write_block_size ||
+	    as_server_wblock(srv, h) % h->write_block_size) {
 		crash(r, dev, "%s: can't change write-block-size from %u to %u",
-		      dev, h->write_block_size, srv->wblock_bytes);
+		      dev, h->write_block_size, as_server_wblock(srv, h));
 		return true;
 	}
 	if (h->device_id >= AS_MAX_DEVICES) {

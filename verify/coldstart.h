@@ -15,15 +15,25 @@
 
 struct as_server {
 	unsigned major, minor;
-	uint32_t wblock_bytes;	/* write-block size the server sweeps with */
+	uint32_t wblock_bytes;	/* write-block size the server runs with;
+				 * 0: unknown (before 7.1, no conf) */
 };
 
 /*
  * as_server_parse() - "8.1", "6.0", "7.0.0.5" into srv, with the
  * write-block size the server uses: 8 MiB from 7.1, else conf_wbs (the
- * conf's write-block-size; 0 for its 1 MiB default). Returns 0 or -EINVAL.
+ * conf's write-block-size, or 0 when there is no conf to tell).
+ * Returns 0 or -EINVAL.
  */
 int as_server_parse(const char *s, uint32_t conf_wbs, struct as_server *srv);
+
+/*
+ * The write-block size asd will run with for this shadow: the server's,
+ * or when unknown, the shadow header's own (the conf is assumed to
+ * match the device), else 1 MiB.
+ */
+uint32_t as_server_wblock(const struct as_server *srv,
+			  const struct as_header *shadow);
 
 /* Is srv at least major.minor? */
 bool as_server_at_least(const struct as_server *srv, unsigned major,
