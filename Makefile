@@ -3,7 +3,8 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WERROR  ?= 1
-BUILD   := build
+BUILD   ?= build
+BIN     ?= shadowsync
 
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-missing-field-initializers
@@ -40,10 +41,10 @@ CLI_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all demo test unit bench deps clean check-backends
-all: shadowsync
+.PHONY: all demo test unit bench deps clean check-backends check-asan
+all: $(BIN)
 
-shadowsync: $(LIB_OBJS) $(CLI_OBJS)
+$(BIN): $(LIB_OBJS) $(CLI_OBJS)
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) -lpthread
 
@@ -86,10 +87,18 @@ bench: all
 deps:
 	@sh scripts/deps.sh
 
+# Every test again against a build with AddressSanitizer and UBSan (clang).
+check-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/shadowsync CC=clang \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" all
+	@SS=$(CURDIR)/build-asan/shadowsync ASAN_OPTIONS=detect_leaks=1:exitcode=86 \
+		UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1 sh tests/run.sh
+
 check-backends:
 	@echo "io_uring: $(if $(HAVE_LIBURING),yes,no)  libaio: $(if $(HAVE_LIBAIO),yes,no)"
 
 clean:
-	rm -rf $(BUILD) shadowsync
+	rm -rf build build-asan shadowsync
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
