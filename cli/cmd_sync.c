@@ -264,10 +264,7 @@ static void print_text(const struct job_list *l, const struct sync_args *a)
 	for (size_t i = 0; i < l->n; i++) {
 		const struct pair_job *j = &l->jobs[i];
 
-		if (l->n > 1)
-			printf("pair %zu of %zu%s%s: %s\n", i + 1, l->n,
-			       j->namespace ? ", namespace " : "",
-			       j->namespace ? j->namespace : "", j->rep.result);
+		job_list_pair_heading(l, i);
 		if (j->status == EXIT_ERROR)
 			printf("  error: %s\n", j->rep.error);
 		else
@@ -292,25 +289,10 @@ static const char *run_result(const struct job_list *l, bool dry_run)
 
 static void print_json(const struct job_list *l, const struct sync_args *a)
 {
-	const struct pair_job *first = &l->jobs[0];
-	json_t *pairs = json_array(), *root;
-	const char *error = NULL;
+	json_t *root = job_list_json_root(l, "sync", run_result(l, a->dry_run));
 
-	for (size_t i = 0; i < l->n; i++) {
-		json_array_append_new(pairs, report_pair_json(&l->jobs[i].rep));
-		if (!error && l->jobs[i].rep.error[0])
-			error = l->jobs[i].rep.error;
-	}
-	root = json_pack("{s:s,s:s,s:s,s:I,s:b,s:o,s:o}", "command", "sync",
-			 "result", run_result(l, a->dry_run), "engine",
-			 first->cmp.engine ? first->cmp.engine : first->io.engine,
-			 "block_size", (json_int_t)first->io.block_size,
-			 "dry_run", a->dry_run,
-			 "cold_start", job_list_cold_start_json(l),
-			 "pairs", pairs);
-	if (error)
-		json_object_set_new(root, "error", json_string(error));
-	report_json_emit(root);
+	json_object_set_new(root, "dry_run", json_boolean(a->dry_run));
+	job_list_emit_json(l, root);
 }
 
 int cmd_sync(int argc, char **argv)
@@ -327,13 +309,7 @@ int cmd_sync(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	sync_run_args = &a;
-	job_list_run(&l, &a.pair, sync_pair);
-	job_list_check_sets(&l);
-	status = job_list_status(&l);
-
-	for (size_t i = 0; i < l.n; i++)
-		if (l.jobs[i].status == EXIT_ERROR)
-			cli_error("%s", l.jobs[i].rep.error);
+	status = job_list_execute(&l, &a.pair, sync_pair);
 	if (a.io.json)
 		print_json(&l, &a);
 	else if (status != EXIT_ERROR || l.n > 1)

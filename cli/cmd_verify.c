@@ -133,11 +133,7 @@ static void print_text(const struct job_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		const struct pair_job *j = &l->jobs[i];
 
-		if (l->n > 1)
-			printf("pair %zu of %zu%s%s: %s\n", i + 1, l->n,
-			       j->namespace ? ", namespace " : "",
-			       j->namespace ? j->namespace : "",
-			       j->rep.result);
+		job_list_pair_heading(l, i);
 		if (j->status == EXIT_ERROR) {
 			printf("  error: %s\n", j->rep.error);
 			continue;
@@ -148,28 +144,6 @@ static void print_text(const struct job_list *l)
 		       j->cmp.engine ? j->cmp.engine : j->io.engine,
 		       human_bytes(j->io.block_size, bs, sizeof(bs)));
 	}
-}
-
-static void print_json(const struct job_list *l)
-{
-	const struct pair_job *first = &l->jobs[0];
-	json_t *pairs = json_array(), *root;
-	const char *error = NULL;
-
-	for (size_t i = 0; i < l->n; i++) {
-		json_array_append_new(pairs, report_pair_json(&l->jobs[i].rep));
-		if (!error && l->jobs[i].rep.error[0])
-			error = l->jobs[i].rep.error;
-	}
-	root = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}", "command", "verify",
-			 "result", run_result(l), "engine",
-			 first->cmp.engine ? first->cmp.engine : first->io.engine,
-			 "block_size", (json_int_t)first->io.block_size,
-			 "cold_start", job_list_cold_start_json(l),
-			 "pairs", pairs);
-	if (error)
-		json_object_set_new(root, "error", json_string(error));
-	report_json_emit(root);
 }
 
 int cmd_verify(int argc, char **argv)
@@ -185,15 +159,10 @@ int cmd_verify(int argc, char **argv)
 		job_list_release(&l);
 		return EXIT_ERROR;
 	}
-	job_list_run(&l, &a.pair, verify_pair);
-	job_list_check_sets(&l);
-	status = job_list_status(&l);
-
-	for (size_t i = 0; i < l.n; i++)
-		if (l.jobs[i].status == EXIT_ERROR)
-			cli_error("%s", l.jobs[i].rep.error);
+	status = job_list_execute(&l, &a.pair, verify_pair);
 	if (a.io.json)
-		print_json(&l);
+		job_list_emit_json(&l, job_list_json_root(&l, "verify",
+							  run_result(&l)));
 	else if (status != EXIT_ERROR || l.n > 1)
 		print_text(&l);
 	if (cli_flush_stdout() < 0)

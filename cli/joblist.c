@@ -178,7 +178,7 @@ out:
 	free(pairs);
 }
 
-void job_list_check_sets(struct job_list *l)
+static void job_list_check_sets(struct job_list *l)
 {
 	for (size_t i = 0; i < l->conf.nns; i++)
 		check_one_set(l, l->conf.ns[i].name);
@@ -224,8 +224,8 @@ json_t *job_list_cold_start_json(const struct job_list *l)
 			 "server_version", l->server_version);
 }
 
-void job_list_run(struct job_list *l, const struct pair_opts *o,
-		  void (*fn)(struct pair_job *))
+int job_list_execute(struct job_list *l, const struct pair_opts *o,
+		     void (*fn)(struct pair_job *))
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = o->threads;
@@ -235,6 +235,49 @@ void job_list_run(struct job_list *l, const struct pair_opts *o,
 	for (size_t i = 0; i < l->n; i++)
 		l->jobs[i].show_progress = l->n == 1;
 	pair_run_all(l->jobs, l->n, threads, fn);
+	job_list_check_sets(l);
+	for (size_t i = 0; i < l->n; i++)
+		if (l->jobs[i].status == EXIT_ERROR)
+			cli_error("%s", l->jobs[i].rep.error);
+	return job_list_status(l);
+}
+
+json_t *job_list_json_root(const struct job_list *l, const char *command,
+			   const char *result)
+{
+	const struct pair_job *first = &l->jobs[0];
+
+	return json_pack("{s:s,s:s,s:s,s:I,s:o}", "command", command,
+			 "result", result, "engine",
+			 first->cmp.engine ? first->cmp.engine : first->io.engine,
+			 "block_size", (json_int_t)first->io.block_size,
+			 "cold_start", job_list_cold_start_json(l));
+}
+
+void job_list_emit_json(const struct job_list *l, json_t *root)
+{
+	json_t *pairs = json_array();
+	const char *error = NULL;
+
+	for (size_t i = 0; i < l->n; i++) {
+		json_array_append_new(pairs, report_pair_json(&l->jobs[i].rep));
+		if (!error && l->jobs[i].rep.error[0])
+			error = l->jobs[i].rep.error;
+	}
+	json_object_set_new(root, "pairs", pairs);
+	if (error)
+		json_object_set_new(root, "error", json_string(error));
+	report_json_emit(root);
+}
+
+void job_list_pair_heading(const struct job_list *l, size_t i)
+{
+	const struct pair_job *j = &l->jobs[i];
+
+	if (l->n > 1)
+		printf("pair %zu of %zu%s%s: %s\n", i + 1, l->n,
+		       j->namespace ? ", namespace " : "",
+		       j->namespace ? j->namespace : "", j->rep.result);
 }
 
 void job_list_release(struct job_list *l)

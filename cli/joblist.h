@@ -58,18 +58,31 @@ int job_list_build(struct job_list *l, const char *cmd,
 		   const struct io_opts *io, const struct pair_opts *o,
 		   char **paths, int npaths);
 
-/* asd's drive-set checks, per namespace, after every pair was read. */
-void job_list_check_sets(struct job_list *l);
-
 /* Worst exit status over the jobs (2 error, 1 differences, 0). */
 int job_list_status(const struct job_list *l);
 
 /* The most severe verdict of the run, for the top-level cold_start. */
 json_t *job_list_cold_start_json(const struct job_list *l);
 
-/* Run fn over the jobs on o->threads threads (progress when one job). */
-void job_list_run(struct job_list *l, const struct pair_opts *o,
-		  void (*fn)(struct pair_job *));
+/*
+ * job_list_execute() - run fn over the jobs on o->threads threads
+ * (progress when there is one job), make the namespace checks, print
+ * each failed pair's error on stderr. Returns the run's exit status.
+ */
+int job_list_execute(struct job_list *l, const struct pair_opts *o,
+		     void (*fn)(struct pair_job *));
+
+/*
+ * The report's common top: command, result, engine, block_size,
+ * cold_start; job_list_emit_json adds "pairs" (and the first "error")
+ * and prints it.
+ */
+json_t *job_list_json_root(const struct job_list *l, const char *command,
+			   const char *result);
+void job_list_emit_json(const struct job_list *l, json_t *root);
+
+/* "pair 2 of 4, namespace ns1: differ" headings for runs of many pairs. */
+void job_list_pair_heading(const struct job_list *l, size_t i);
 
 void job_list_release(struct job_list *l);
 
