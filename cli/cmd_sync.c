@@ -152,6 +152,9 @@ static int run_sync(struct pair_job *j, const struct sync_args *a)
 		return ret;
 	o = pair_compare_opts(j, "sync");
 	o.write_local = !a->dry_run;
+	ret = pair_manifest_begin(j, &o);
+	if (ret < 0)
+		return ret;
 	ret = compare_run(&j->local, &j->shadow, &o, &j->cmp);
 	if (j->show_progress)
 		report_progress_done();
@@ -166,6 +169,8 @@ static int run_sync(struct pair_job *j, const struct sync_args *a)
 				 (unsigned long long)j->cmp.bytes_written,
 				 j->local_path);
 	}
+	if (pair_manifest_end(j, ret == 0) < 0 && !ret)
+		return -EIO;
 	if (a->dry_run)
 		return ret;
 	/* Whatever landed, even before an error, is made durable. */

@@ -79,12 +79,17 @@ static void verify_pair(struct pair_job *j)
 		ret = pair_read_headers(j);
 	if (!ret) {
 		o = pair_compare_opts(j, "verify");
+		ret = pair_manifest_begin(j, &o);
+	}
+	if (!ret) {
 		ret = compare_run(&j->local, &j->shadow, &o, &j->cmp);
 		if (j->show_progress)
 			report_progress_done();
 		j->rep.cmp = &j->cmp;
 		if (ret < 0)
 			pair_pipe_error(j);
+		if (pair_manifest_end(j, ret == 0) < 0 && !ret)
+			ret = -EIO;
 	}
 	if (ret < 0) {
 		j->rep.result = "error";

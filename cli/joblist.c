@@ -27,6 +27,9 @@ int pair_opts_parse(struct pair_opts *o, int opt, const char *arg)
 			return -1;
 		}
 		return 1;
+	case OPT_MANIFEST_OUT:
+		o->manifest_out = arg;
+		return 1;
 	case OPT_SERVER_VERSION:
 		if (as_server_parse(arg, 0, &srv) < 0) {
 			cli_error("--server-version '%s': expected a release "
@@ -108,6 +111,11 @@ int job_list_build(struct job_list *l, const char *cmd,
 		cli_error("%s: --namespace needs --config", cmd);
 		return -1;
 	}
+	if (o->config && o->manifest_out) {
+		cli_error("%s: --manifest-out takes one LOCAL SHADOW pair, not "
+			  "--config", cmd);
+		return -1;
+	}
 	if (o->config) {
 		if (npaths) {
 			cli_error("%s: give --config or LOCAL SHADOW, not both "
@@ -122,7 +130,10 @@ int job_list_build(struct job_list *l, const char *cmd,
 			  npaths == 1 ? "" : "s", cmd);
 		return -1;
 	}
-	return add_job(l, io, paths[0], paths[1], NULL) < 0 ? -1 : 0;
+	if (add_job(l, io, paths[0], paths[1], NULL) < 0)
+		return -1;
+	l->jobs[0].manifest_out = o->manifest_out;
+	return 0;
 }
 
 /* Every pair of a namespace shares asd's fate: its first crash. */

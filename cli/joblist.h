@@ -16,6 +16,7 @@ struct pair_opts {
 	const char *namespace;
 	unsigned threads;		/* 0: pairs, up to the CPUs */
 	const char *server_version;
+	const char *manifest_out;
 };
 
 enum {
@@ -23,6 +24,7 @@ enum {
 	OPT_NAMESPACE,
 	OPT_THREADS,
 	OPT_SERVER_VERSION,
+	OPT_MANIFEST_OUT,
 	OPT_PAIR_LAST,			/* commands number theirs from here */
 };
 
@@ -30,14 +32,17 @@ enum {
 	{ "config", required_argument, NULL, OPT_CONFIG },                   \
 	{ "namespace", required_argument, NULL, OPT_NAMESPACE },             \
 	{ "threads", required_argument, NULL, OPT_THREADS },                 \
-	{ "server-version", required_argument, NULL, OPT_SERVER_VERSION }
+	{ "server-version", required_argument, NULL, OPT_SERVER_VERSION },   \
+	{ "manifest-out", required_argument, NULL, OPT_MANIFEST_OUT }
 
 #define PAIR_OPTIONS_HELP                                                           \
 	"  --config FILE       every 'device/file LOCAL SHADOW' pair of aerospike.conf\n" \
 	"  --namespace NS      with --config: only the pairs of namespace NS\n"        \
 	"  --threads N         pairs worked on at once (default: pairs, up to CPUs)\n" \
 	"  --server-version V  predict cold start for Aerospike V (default 8.1;\n"   \
-	"                      before 6.4 asd always copies from the shadow)\n"
+	"                      before 6.4 asd always copies from the shadow)\n"        \
+	"  --manifest-out FILE also write SHADOW's manifest from this pass's\n"       \
+	"                      hashes (one pair, same sizes; see 'check')\n"
 
 /* 1: opt was one of ours and valid; 0: not ours; -1: error printed. */
 int pair_opts_parse(struct pair_opts *o, int opt, const char *arg);

@@ -13,6 +13,12 @@ static const struct cmd commands[] = {
 	  "is each local device identical to its shadow? which ranges differ?" },
 	{ "sync", cmd_sync,
 	  "make local identical to its shadow, writing only what differs" },
+	{ "hash", cmd_hash,
+	  "write a manifest of every block's checksum of a device" },
+	{ "check", cmd_check, "check a device against a manifest" },
+	{ "manifest", cmd_manifest, "show a manifest ('manifest show FILE')" },
+	{ "warm", cmd_warm,
+	  "read every block once (EBS snapshot volumes), optionally hashing" },
 	{ "inspect", cmd_inspect, "decode an Aerospike device header" },
 };
 

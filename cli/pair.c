@@ -205,6 +205,56 @@ void pair_decide(struct pair_job *j)
 				a->local_sweep.used > 0;
 }
 
+int pair_manifest_begin(struct pair_job *j, struct compare_opts *o)
+{
+	int ret;
+
+	if (!j->manifest_out)
+		return 0;
+	if (j->shadow.size_bytes != j->local.size_bytes) {
+		snprintf(j->rep.error, sizeof(j->rep.error),
+			 "--manifest-out: shadow '%s' is larger than local; its "
+			 "last %llu bytes are not read, so this pass cannot make "
+			 "its manifest (use 'shadowsync hash')", j->shadow_path,
+			 (unsigned long long)(j->shadow.size_bytes -
+					      j->local.size_bytes));
+		return -EINVAL;
+	}
+	ret = manifest_writer_open(&j->manifest, j->manifest_out,
+				   j->io.block_size, j->shadow.size_bytes,
+				   j->shadow_path,
+				   j->aero.read ? &j->aero.shadow : NULL);
+	if (ret < 0) {
+		snprintf(j->rep.error, sizeof(j->rep.error),
+			 "cannot create manifest '%s': %s", j->manifest_out,
+			 strerror(-ret));
+		return ret;
+	}
+	j->manifest_open = true;
+	o->on_block = manifest_writer_block;
+	o->ctx = &j->manifest;
+	return 0;
+}
+
+int pair_manifest_end(struct pair_job *j, bool ok)
+{
+	int ret;
+
+	if (!j->manifest_open)
+		return 0;
+	j->manifest_open = false;
+	if (!ok) {
+		manifest_writer_abort(&j->manifest);
+		return 0;
+	}
+	ret = manifest_writer_commit(&j->manifest);
+	if (ret < 0)
+		snprintf(j->rep.error, sizeof(j->rep.error),
+			 "cannot write manifest '%s': %s", j->manifest_out,
+			 strerror(-ret));
+	return ret;
+}
+
 void pair_pipe_error(struct pair_job *j)
 {
 	static const char *const role[] = { "local", "shadow" };
@@ -216,6 +266,7 @@ void pair_pipe_error(struct pair_job *j)
 
 void pair_release(struct pair_job *j)
 {
+	pair_manifest_end(j, false);
 	compare_result_release(&j->cmp);
 	device_close(&j->local);
 	device_close(&j->shadow);

@@ -11,6 +11,7 @@
 #include "../engine/device.h"
 #include "../verify/coldstart.h"
 #include "../verify/compare.h"
+#include "../verify/manifest.h"
 
 struct pair_job {
 	struct io_opts io;
@@ -25,6 +26,9 @@ struct pair_job {
 	struct pair_aero aero;
 	bool show_progress;
 	int status;			/* EXIT_* of this pair */
+	const char *manifest_out;	/* write the shadow's manifest */
+	struct manifest_writer manifest;
+	bool manifest_open;
 };
 
 /* Zero j, with closed devices, for the given paths and options. */
@@ -52,6 +56,15 @@ struct compare_opts pair_compare_opts(struct pair_job *j, const char *what);
 
 /* After the compare: the verdict and its figures (j->aero). */
 void pair_decide(struct pair_job *j);
+
+/*
+ * pair_manifest_begin() - with --manifest-out, open the shadow's manifest
+ * and hook it into o. Returns 0 or -errno with j->rep.error.
+ * pair_manifest_end() - commit it after a whole compare (ok), else drop
+ * it. Returns 0 or -errno with j->rep.error.
+ */
+int pair_manifest_begin(struct pair_job *j, struct compare_opts *o);
+int pair_manifest_end(struct pair_job *j, bool ok);
 
 /* Word a failed pipeline run into j->rep.error. */
 void pair_pipe_error(struct pair_job *j);

@@ -110,7 +110,8 @@ int device_open(struct device *d, const char *path, unsigned flags)
 	if (ret < 0)
 		goto out_close;
 
-	if (d->direct && !direct_read_works(d->fd)) {
+	/* Block devices honour O_DIRECT; files may only pretend to. */
+	if (d->direct && !d->is_blockdev && !direct_read_works(d->fd)) {
 		close(d->fd);
 		d->direct = false;
 		ret = open_fd(path, mode);

@@ -1,0 +1,151 @@
+/*
+ * cmd_check.c - `shadowsync check DEVICE MANIFEST`: does every block of
+ * the device still have the digest the manifest recorded?
+ */
+#include "single.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+static const char check_usage[] =
+	"usage: shadowsync check DEVICE MANIFEST [options]\n"
+	"\n"
+	"Read DEVICE once and compare each block's XXH3-128 with MANIFEST\n"
+	"(written by 'shadowsync hash', 'warm --manifest-out' or 'verify/sync\n"
+	"--manifest-out'); list the extents of the blocks that do not match.\n"
+	"The manifest is checked first: truncated, damaged (trailer checksum),\n"
+	"unknown version, or made for a device of another size is an error,\n"
+	"never a pass. The block size is the manifest's.\n"
+	"\n"
+	"options:\n"
+	"  --engine E          auto (default), io_uring, libaio or psync\n"
+	"  --queue-depth N     reads in flight (default 32)\n"
+	"  --io-size SIZE      bytes per read request (default 1M)\n"
+	"  --memory SIZE       cap on I/O buffers (default 64M)\n"
+	"  --json              one JSON object on stdout\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"exit status: 0 every block matches, 1 some do not, 2 error\n";
+
+static void print_text(const char *dev, const char *man,
+		       const struct manifest_check *c)
+{
+	char b[32];
+
+	if (!c->mismatching_blocks) {
+		printf("check: OK, all %llu blocks of '%s' match '%s'\n",
+		       (unsigned long long)c->blocks_checked, dev, man);
+		return;
+	}
+	printf("check: MISMATCH, %llu of %llu blocks of '%s' (%s) do not match "
+	       "'%s', in %zu extent%s:\n",
+	       (unsigned long long)c->mismatching_blocks,
+	       (unsigned long long)c->blocks_checked, dev,
+	       human_bytes(c->mismatching_bytes, b, sizeof(b)), man,
+	       c->mismatches.n, c->mismatches.n == 1 ? "" : "s");
+	report_extents_text(stdout, &c->mismatches, 50);
+}
+
+static int run(const char *dev, const char *man, const struct io_opts *io)
+{
+	struct manifest m;
+	struct manifest_check c = { .m = &m };
+	struct scan_result r;
+	struct as_header h;
+	struct device d;
+	char why[160];
+	int ret, status;
+
+	ret = manifest_load(&m, man, why, sizeof(why));
+	if (ret < 0) {
+		cli_error("manifest '%s' is unusable: %s", man, why);
+		return EXIT_ERROR;
+	}
+	if (single_open(dev, io->engine, false, &d, &h) < 0) {
+		manifest_release(&m);
+		return EXIT_ERROR;
+	}
+	if (d.size_bytes != m.info.device_size) {
+		cli_error("manifest '%s' is for a device of %llu bytes; '%s' has "
+			  "%llu", man, (unsigned long long)m.info.device_size,
+			  dev, (unsigned long long)d.size_bytes);
+		device_close(&d);
+		manifest_release(&m);
+		return EXIT_ERROR;
+	}
+	ret = scan_run(&d, &(struct scan_opts){
+			       .engine = io->engine,
+			       .block_size = m.info.block_size,
+			       .io_size = io->io_size,
+			       .queue_depth = io->queue_depth,
+			       .memory_bytes = io->memory_bytes,
+			       .on_block = manifest_check_block, .ctx = &c,
+			       .progress = SINGLE_PROGRESS("check"),
+			       .cancel = &cli_interrupted }, &r);
+	report_progress_done();
+	if (ret < 0) {
+		single_scan_error(&r, io->engine, dev);
+		status = EXIT_ERROR;
+	} else {
+		status = c.mismatching_blocks ? EXIT_DIFFER : EXIT_MATCH;
+	}
+	if (io->json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:I,s:I,s:I,s:o,s:f}",
+			"command", "check",
+			"result", status == EXIT_ERROR ? "error"
+				  : status == EXIT_DIFFER ? "differ" : "match",
+			"engine", r.engine ? r.engine : io->engine,
+			"block_size", (json_int_t)m.info.block_size,
+			"device", single_device_json(&d),
+			"manifest", single_manifest_json(man, &m.info),
+			"blocks_checked", (json_int_t)c.blocks_checked,
+			"mismatching_blocks", (json_int_t)c.mismatching_blocks,
+			"mismatching_bytes", (json_int_t)c.mismatching_bytes,
+			"extents", report_extents_json(&c.mismatches),
+			"elapsed_s", r.elapsed_s);
+		report_json_emit(o);
+	} else if (status != EXIT_ERROR) {
+		print_text(dev, man, &c);
+	}
+	extent_list_release(&c.mismatches);
+	device_close(&d);
+	manifest_release(&m);
+	return cli_flush_stdout() < 0 ? EXIT_ERROR : status;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = { IO_LONG_OPTIONS,
+						  { NULL, 0, NULL, 0 } };
+	struct io_opts io = IO_OPTS_DEFAULT;
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (opt == 'h' || opt == OPT_HELP) {
+			fputs(check_usage, stdout);
+			return EXIT_MATCH;
+		}
+		if (opt == '?' || opt == ':') {
+			cli_option_error("check", opt, argv);
+			return EXIT_ERROR;
+		}
+		if (opt == OPT_BLOCK_SIZE) {
+			cli_error("check: the block size is the manifest's; "
+				  "--block-size does not apply");
+			return EXIT_ERROR;
+		}
+		if (io_opts_parse(&io, opt, optarg) < 0)
+			return EXIT_ERROR;
+	}
+	if (argc - optind != 2) {
+		cli_error("check: expected DEVICE and MANIFEST, got %d argument%s "
+			  "(see 'shadowsync check --help')", argc - optind,
+			  argc - optind == 1 ? "" : "s");
+		return EXIT_ERROR;
+	}
+	io_opts_finish(&io);
+	return run(argv[optind], argv[optind + 1], &io);
+}

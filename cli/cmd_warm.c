@@ -1,0 +1,298 @@
+/*
+ * cmd_warm.c - `shadowsync warm DEVICE`: read every block once, with deep
+ * queues, so a volume restored from an EBS snapshot stops loading lazily;
+ * optionally write the device's manifest in the same pass.
+ */
+#include "single.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WARM_QUEUE_DEPTH 64u
+
+static const char warm_usage[] =
+	"usage: shadowsync warm DEVICE [options]\n"
+	"\n"
+	"Read every block of DEVICE once, O_DIRECT, 64 reads of 1 MiB in flight\n"
+	"(AWS's recipe for initialising a volume made from a snapshot is an fio\n"
+	"read of the whole volume at QD 32). Nothing is written to DEVICE.\n"
+	"\n"
+	"options:\n"
+	"  --manifest-out FILE also write DEVICE's manifest, from the same read\n"
+	"  --ranges FILE       read only these ranges: lines 'OFFSET LENGTH'\n"
+	"                      (bytes, 0x hex or K/M/G suffixes; '#' comments),\n"
+	"                      e.g. the written blocks of an EBS snapshot\n"
+	IO_OPTIONS_HELP
+	"  (queue depth default for warm: 64)\n"
+	"\n"
+	"exit status: 0 read, 2 error\n";
+
+enum { OPT_MANIFEST_OUT = OPT_FIRST_PRIVATE, OPT_RANGES };
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct pipe_range *x = a, *y = b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static int parse_number(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		errno = 0;
+		*v = strtoull(s, &end, 16);
+		return *end || errno ? -EINVAL : 0;
+	}
+	return parse_size(s, v);
+}
+
+/*
+ * Read FILE's ranges, check them against the device, sort and merge
+ * overlapping ones. Prints one line FILE:LINE on error.
+ */
+static int load_ranges(const char *path, uint64_t device_size,
+		       struct pipe_range **out, size_t *n)
+{
+	FILE *f = fopen(path, "re");
+	struct pipe_range *v = NULL;
+	size_t cap = 0, k = 0;
+	char *line = NULL, a[64], b[64], extra[8];
+	size_t lcap = 0;
+	unsigned no = 0;
+	int ret = 0;
+
+	if (!f) {
+		cli_error("warm: cannot read ranges '%s': %s", path,
+			  strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &lcap, f) >= 0) {
+		uint64_t off, len;
+		int fields;
+
+		no++;
+		line[strcspn(line, "#\n")] = '\0';
+		fields = sscanf(line, "%63s %63s %7s", a, b, extra);
+		if (fields <= 0)
+			continue;
+		if (fields != 2 || parse_number(a, &off) < 0 ||
+		    parse_number(b, &len) < 0 || !len) {
+			cli_error("warm: %s:%u: expected 'OFFSET LENGTH' (bytes, "
+				  "length > 0)", path, no);
+			ret = -1;
+			break;
+		}
+		if (off > device_size || len > device_size - off) {
+			cli_error("warm: %s:%u: range %llu+%llu is beyond the end "
+				  "of the device (%llu bytes)", path, no,
+				  (unsigned long long)off,
+				  (unsigned long long)len,
+				  (unsigned long long)device_size);
+			ret = -1;
+			break;
+		}
+		if (k == cap) {
+			struct pipe_range *nv;
+
+			cap = cap ? 2 * cap : 64;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				cli_error("out of memory");
+				ret = -1;
+				break;
+			}
+			v = nv;
+		}
+		v[k++] = (struct pipe_range){ off, len };
+	}
+	free(line);
+	fclose(f);
+	if (ret < 0) {
+		free(v);
+		return -1;
+	}
+	qsort(v, k, sizeof(*v), range_cmp);
+	*n = 0;
+	for (size_t i = 0; i < k; i++) {
+		struct pipe_range *last = *n ? &v[*n - 1] : NULL;
+
+		if (last && v[i].offset <= last->offset + last->length) {
+			uint64_t end = v[i].offset + v[i].length;
+
+			if (end > last->offset + last->length)
+				last->length = end - last->offset;
+		} else {
+			v[(*n)++] = v[i];
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+struct warm_args {
+	struct io_opts io;
+	const char *manifest_out;
+	const char *ranges;
+	const char *path;
+};
+
+static void report(const struct warm_args *a, const struct device *d,
+		   const struct scan_result *r, size_t nranges,
+		   const struct manifest_info *mi)
+{
+	double rate = r->elapsed_s > 0 ? (double)r->bytes_read / r->elapsed_s : 0;
+	char b1[32], b2[32], b3[32];
+
+	if (a->io.json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:f,s:f}",
+			"command", "warm", "result", "ok", "engine", r->engine,
+			"device", single_device_json(d),
+			"queue_depth", (json_int_t)a->io.queue_depth,
+			"io_size", (json_int_t)a->io.io_size,
+			"bytes_read", (json_int_t)r->bytes_read,
+			"elapsed_s", r->elapsed_s,
+			"throughput_bytes_per_s", rate);
+
+		json_object_set_new(o, "ranges", a->ranges
+				    ? json_integer((json_int_t)nranges) : json_null());
+		json_object_set_new(o, "manifest", mi
+				    ? single_manifest_json(a->manifest_out, mi)
+				    : json_null());
+		report_json_emit(o);
+		return;
+	}
+	printf("warm: read %s of '%s' in %.2f s (%s/s), %u reads of %s in "
+	       "flight, engine %s\n", human_bytes(r->bytes_read, b1, sizeof(b1)),
+	       a->path, r->elapsed_s, human_bytes((uint64_t)rate, b2, sizeof(b2)),
+	       a->io.queue_depth, human_bytes(a->io.io_size, b3, sizeof(b3)),
+	       r->engine);
+	if (a->ranges)
+		printf("  %zu range%s from '%s'\n", nranges,
+		       nranges == 1 ? "" : "s", a->ranges);
+	if (mi)
+		printf("  manifest '%s': %llu blocks of %llu bytes\n",
+		       a->manifest_out, (unsigned long long)mi->blocks,
+		       (unsigned long long)mi->block_size);
+}
+
+static int run(const struct warm_args *a)
+{
+	struct manifest_writer w;
+	struct pipe_range *ranges = NULL;
+	struct scan_result r;
+	struct as_header h;
+	struct device d;
+	size_t nranges = 0;
+	struct scan_opts o = {
+		.engine = a->io.engine, .io_size = a->io.io_size,
+		.queue_depth = a->io.queue_depth,
+		.memory_bytes = a->io.memory_bytes,
+		.progress = SINGLE_PROGRESS("warm"), .cancel = &cli_interrupted,
+	};
+	int ret, status = EXIT_ERROR;
+
+	if (single_open(a->path, a->io.engine, a->manifest_out != NULL, &d, &h) < 0)
+		return EXIT_ERROR;
+	o.block_size = single_block_size(a->io.block_size, &h);
+	if (a->ranges && load_ranges(a->ranges, d.size_bytes, &ranges,
+				     &nranges) < 0)
+		goto out;
+	o.ranges = ranges;
+	o.nranges = nranges;
+	if (a->ranges && !nranges) {
+		cli_error("warm: no ranges in '%s'", a->ranges);
+		goto out;
+	}
+	if (a->manifest_out) {
+		ret = manifest_writer_open(&w, a->manifest_out, o.block_size,
+					   d.size_bytes, a->path, &h);
+		if (ret < 0) {
+			cli_error("cannot create manifest '%s': %s",
+				  a->manifest_out, strerror(-ret));
+			goto out;
+		}
+		o.on_block = manifest_writer_block;
+		o.ctx = &w;
+	}
+	ret = scan_run(&d, &o, &r);
+	report_progress_done();
+	if (ret < 0) {
+		if (a->manifest_out)
+			manifest_writer_abort(&w);
+		single_scan_error(&r, a->io.engine, a->path);
+		goto out;
+	}
+	if (a->manifest_out) {
+		struct manifest_info mi = w.info;
+
+		ret = manifest_writer_commit(&w);
+		if (ret < 0) {
+			cli_error("cannot write manifest '%s': %s",
+				  a->manifest_out, strerror(-ret));
+			goto out;
+		}
+		report(a, &d, &r, nranges, &mi);
+	} else {
+		report(a, &d, &r, nranges, NULL);
+	}
+	status = cli_flush_stdout() < 0 ? EXIT_ERROR : EXIT_MATCH;
+out:
+	free(ranges);
+	device_close(&d);
+	return status;
+}
+
+int cmd_warm(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		IO_LONG_OPTIONS,
+		{ "manifest-out", required_argument, NULL, OPT_MANIFEST_OUT },
+		{ "ranges", required_argument, NULL, OPT_RANGES },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct warm_args a = { .io = IO_OPTS_DEFAULT };
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (opt == 'h' || opt == OPT_HELP) {
+			fputs(warm_usage, stdout);
+			return EXIT_MATCH;
+		}
+		if (opt == OPT_MANIFEST_OUT) {
+			a.manifest_out = optarg;
+			continue;
+		}
+		if (opt == OPT_RANGES) {
+			a.ranges = optarg;
+			continue;
+		}
+		if (opt == '?' || opt == ':') {
+			cli_option_error("warm", opt, argv);
+			return EXIT_ERROR;
+		}
+		if (io_opts_parse(&a.io, opt, optarg) < 0)
+			return EXIT_ERROR;
+	}
+	if (argc - optind != 1) {
+		cli_error("warm: expected one DEVICE, got %d (see 'shadowsync "
+			  "warm --help')", argc - optind);
+		return EXIT_ERROR;
+	}
+	if (a.manifest_out && a.ranges) {
+		cli_error("warm: --manifest-out needs the whole device; it does "
+			  "not go with --ranges");
+		return EXIT_ERROR;
+	}
+	a.path = argv[optind];
+	if (!a.io.queue_depth)
+		a.io.queue_depth = WARM_QUEUE_DEPTH;
+	io_opts_finish(&a.io);
+	return run(&a);
+}

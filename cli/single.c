@@ -1,0 +1,96 @@
+/*
+ * single.c - helpers of the one-device commands.
+ */
+#include "single.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int single_open(const char *path, const char *engine, bool want_header,
+		struct device *d, struct as_header *h)
+{
+	struct pipe_error err;
+	unsigned char *region;
+	int ret;
+
+	memset(h, 0, sizeof(*h));
+	h->state = AS_STATE_NOT_AEROSPIKE;
+	ret = device_open(d, path, 0);
+	if (ret < 0) {
+		cli_error("'%s' %s%s", path, ret == -ENOENT || ret == -EACCES ||
+			  ret == -EPERM ? "cannot be opened: " : "",
+			  device_strerror(ret));
+		return -1;
+	}
+	if (!want_header || d->size_bytes < AS_HEADER_REGION_BYTES)
+		return 0;
+	region = malloc(AS_HEADER_REGION_BYTES);
+	if (!region) {
+		cli_error("out of memory");
+		device_close(d);
+		return -1;
+	}
+	ret = pipe_read_into(engine, (struct pipe_file){ d->fd, d->direct }, 0,
+			     AS_HEADER_REGION_BYTES, region, &err);
+	if (ret < 0) {
+		struct scan_result r = { .error = err };
+
+		single_scan_error(&r, engine, path);
+		free(region);
+		device_close(d);
+		return -1;
+	}
+	as_header_decode(region, AS_HEADER_REGION_BYTES, h);
+	free(region);
+	return 0;
+}
+
+uint64_t single_block_size(uint64_t given, const struct as_header *h)
+{
+	if (given)
+		return given;
+	if (h->state == AS_STATE_AEROSPIKE && block_size_valid(h->write_block_size))
+		return h->write_block_size;
+	return DEFAULT_BLOCK_SIZE;
+}
+
+void single_scan_error(const struct scan_result *r, const char *engine,
+		       const char *path)
+{
+	static const char *const role[] = { "device" };
+	const char *const p[] = { path };
+	char msg[512];
+
+	report_pipe_error(msg, sizeof(msg), &r->error, engine, role, p);
+	cli_error("%s", msg);
+}
+
+json_t *single_manifest_json(const char *path, const struct manifest_info *in)
+{
+	char when[32];
+	time_t t = (time_t)in->created;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_pack("{s:s,s:I,s:s,s:I,s:I,s:I,s:s,s:I,s:s,s:o}",
+			 "path", path, "version", (json_int_t)in->version,
+			 "hash", "xxh3-128",
+			 "block_size", (json_int_t)in->block_size,
+			 "device_size_bytes", (json_int_t)in->device_size,
+			 "blocks", (json_int_t)in->blocks,
+			 "created", when, "created_unix", (json_int_t)in->created,
+			 "source", in->source,
+			 "aerospike", in->has_aerospike
+					      ? report_header_json(&in->aerospike)
+					      : json_null());
+}
+
+json_t *single_device_json(const struct device *d)
+{
+	return json_pack("{s:s,s:I,s:b}", "path", d->path, "size_bytes",
+			 (json_int_t)d->size_bytes, "direct_io", d->direct);
+}

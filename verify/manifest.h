@@ -1,0 +1,114 @@
+/*
+ * manifest.h - a device's per-block XXH3-128 digests in a file, to check
+ * the device against later (after a restore, a snapshot, a move).
+ *
+ * Format 1, little-endian, 512-byte header then the digests then a trailer:
+ *   0   8   magic "SHSYNCMF"
+ *   8   4   format version (1)
+ *   12  4   hash algorithm (1 = XXH3-128, seed 0)
+ *   16  8   block size, bytes
+ *   24  8   device size, bytes
+ *   32  8   block count (= ceil(device size / block size))
+ *   40  8   creation time, Unix seconds
+ *   48  4   header length (512: where the digests start)
+ *   52  4   flags (bit 0: the Aerospike summary below is present)
+ *   56  256 source description, NUL-padded (the device's path)
+ *   312 4   Aerospike state (0 aerospike, 1 zeroed, 2 not-aerospike)
+ *   316 4   format     320 4 n_devices   324 4 device_id
+ *   328 4   flags      332 4 write_block_size
+ *   336 8   random     344 8 pristine_offset   352 32 namespace
+ *   384..511 zero
+ *   512 16*count  digests, canonical (big-endian) form, block order
+ *   end-8 8  XXH3-64 (seed 0) of every byte before it
+ */
+#ifndef SHADOWSYNC_MANIFEST_H
+#define SHADOWSYNC_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "aerohdr.h"
+#include "hash.h"
+
+#define MANIFEST_VERSION	1u
+#define MANIFEST_HASH_XXH3_128	1u
+#define MANIFEST_HEADER_BYTES	512u
+#define MANIFEST_TRAILER_BYTES	8u
+
+struct manifest_info {
+	uint32_t version;
+	uint64_t block_size;
+	uint64_t device_size;
+	uint64_t blocks;
+	int64_t created;
+	char source[257];
+	bool has_aerospike;
+	struct as_header aerospike;	/* valid when has_aerospike */
+};
+
+/* Streaming writer: header first, digests in block order, then done. */
+struct manifest_writer {
+	char *path;		/* final name */
+	char *tmp;		/* where it is written until done */
+	int fd;
+	struct manifest_info info;
+	uint64_t written;	/* digests so far */
+	unsigned char *buf;
+	size_t used;
+	void *state;		/* XXH3 state for the trailer */
+};
+
+/*
+ * manifest_writer_open() - start a manifest at path for a device of
+ * device_size bytes hashed in block_size blocks; source names it, h (may
+ * be NULL) is its Aerospike header. Writes to a temporary file in the
+ * same directory. Returns 0 or -errno.
+ */
+int manifest_writer_open(struct manifest_writer *w, const char *path,
+			 uint64_t block_size, uint64_t device_size,
+			 const char *source, const struct as_header *h);
+
+/* Append the digest of the next block (at offset, len bytes). */
+int manifest_writer_add(struct manifest_writer *w, uint64_t offset,
+			size_t len, block_hash h);
+
+/*
+ * manifest_writer_commit() - check every block was added, write the
+ * trailer, fsync, rename over path, fsync the directory.
+ * Returns 0 or -errno (then nothing is left under path's name).
+ */
+int manifest_writer_commit(struct manifest_writer *w);
+
+/* Drop an unfinished manifest (its temporary file goes). Safe twice. */
+void manifest_writer_abort(struct manifest_writer *w);
+
+/* A compare_block_fn / consumer hook: ctx is a manifest_writer. */
+int manifest_writer_block(void *ctx, uint64_t offset, size_t len,
+			  block_hash h);
+
+struct manifest {
+	struct manifest_info info;
+	const unsigned char *digests;	/* 16 * blocks bytes, canonical */
+	void *map;
+	size_t map_bytes;
+};
+
+/*
+ * manifest_load() - map path and check it through: magic, version,
+ * algorithm, sizes that agree with each other and with the file's
+ * length, and the trailer's checksum. Returns 0; -EINVAL (truncated,
+ * inconsistent), -EBADMSG (trailer mismatch), -EPROTONOSUPPORT (unknown
+ * version or algorithm), -ENOEXEC (not a manifest), or the open's -errno;
+ * why gets a phrase for the message.
+ */
+int manifest_load(struct manifest *m, const char *path, char *why,
+		  size_t whylen);
+
+/* The digest of block i (i < info.blocks). */
+block_hash manifest_digest(const struct manifest *m, uint64_t i);
+
+void manifest_release(struct manifest *m);
+
+#endif

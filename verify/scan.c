@@ -1,0 +1,88 @@
+/*
+ * scan.c - one device, every block hashed once, in order.
+ */
+#include "scan.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct scan_state {
+	const struct scan_opts *o;
+};
+
+static int scan_chunk(void *ctx, struct pipe *p, const struct pipe_chunk *c)
+{
+	const struct scan_opts *o = ((struct scan_state *)ctx)->o;
+	size_t bs = o->block_size;
+
+	(void)p;
+	if (!o->on_block)
+		return 0;
+	for (size_t at = 0; at < c->len; at += bs) {
+		size_t len = c->len - at < bs ? c->len - at : bs;
+		int ret = o->on_block(o->ctx, c->offset + at, len,
+				      block_hash_of(c->buf[0] + at, len));
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static void scan_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	const struct scan_opts *o = ((struct scan_state *)ctx)->o;
+
+	if (o->progress)
+		o->progress(o->progress_ctx, done, total);
+}
+
+int scan_run(const struct device *d, const struct scan_opts *o,
+	     struct scan_result *r)
+{
+	struct scan_state s = { o };
+	struct pipe_range whole = { 0, d->size_bytes };
+	struct pipe_config cfg = {
+		.engine = o->engine,
+		.chunk_align = o->block_size,
+		.io_size = o->io_size,
+		.queue_depth = o->queue_depth,
+		.memory_bytes = o->memory_bytes,
+		.ranges = o->ranges ? o->ranges : &whole,
+		.nranges = o->ranges ? o->nranges : 1,
+		.src = { { d->fd, d->direct } },
+		.nsrc = 1,
+		.dst = { -1, false },
+		.dst_fd_buffered = -1,
+		.consume = scan_chunk,
+		.progress = scan_progress,
+		.ctx = &s,
+		.cancel = o->cancel,
+	};
+	struct pipe_stats st;
+	double t0 = compare_now();
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = pipe_run(&cfg, &st, &r->error);
+	r->engine = st.engine;
+	r->bytes_read = st.bytes_consumed;
+	r->elapsed_s = compare_now() - t0;
+	return ret;
+}
+
+int manifest_check_block(void *ctx, uint64_t offset, size_t len,
+			 block_hash h)
+{
+	struct manifest_check *c = ctx;
+	uint64_t i = offset / c->m->info.block_size;
+
+	if (i >= c->m->info.blocks)
+		return -EINVAL;
+	c->blocks_checked++;
+	if (block_hash_equal(h, manifest_digest(c->m, i)))
+		return 0;
+	c->mismatching_blocks++;
+	c->mismatching_bytes += len;
+	return extent_list_add(&c->mismatches, offset, len, REGION_NONE);
+}
