@@ -64,7 +64,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(filter-out $(BUILD)/cli/main.o,$(
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LIBS) -lcmocka -lpthread
 
 # Test helpers (no project objects): image generators and the like.
-TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
+# slowdev needs libfuse3; without it the tests that use it skip.
+FUSE3_FLAGS := $(shell pkg-config --cflags --libs fuse3 2>/dev/null)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(filter-out tests/tools/slowdev.c,$(wildcard tests/tools/*.c)))
+ifneq ($(FUSE3_FLAGS),)
+TOOL_BINS += $(BUILD)/tests/tools/slowdev
+endif
+$(BUILD)/tests/tools/slowdev: tests/tools/slowdev.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(FUSE3_FLAGS)
+
 $(BUILD)/tests/tools/%: tests/tools/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"

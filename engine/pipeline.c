@@ -358,7 +358,8 @@ static int pipe_setup(struct pipe *p)
 	p->pieces_per_chunk =
 		(unsigned)((p->slot_bytes + c->io_size - 1) / c->io_size);
 	want = (size_t)c->queue_depth * c->io_size;
-	p->nslots = (unsigned)((want + p->chunk_bytes - 1) / p->chunk_bytes) + 1;
+	/* Never more than queue_depth reads in flight per source. */
+	p->nslots = (unsigned)((want + p->chunk_bytes - 1) / p->chunk_bytes);
 	if (c->memory_bytes &&
 	    (size_t)p->nslots * p->chunk_bytes * c->nsrc > c->memory_bytes)
 		p->nslots = (unsigned)(c->memory_bytes /

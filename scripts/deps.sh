@@ -4,11 +4,13 @@
 # Build: gcc make liburing-dev libxxhash-dev libaio-dev libjansson-dev
 #        libcurl4-openssl-dev (remote sources)
 # Test:  libcmocka-dev jq xxhash nbdkit libnbd-bin (nbdfuse) fuse3
-#        squashfs-tools util-linux (losetup, setpriv) zstd nginx-light
+#        libfuse3-dev pkg-config (tests/tools/slowdev.c)
+#        squashfs-tools util-linux (losetup, setpriv) zstd
 # Bench: fio time (GNU time) diffutils (cmp)
 PKGS="gcc make libc6-dev liburing-dev libxxhash-dev libaio-dev libjansson-dev
 libcurl4-openssl-dev libcmocka-dev jq xxhash nbdkit libnbd-bin fuse3
-squashfs-tools util-linux zstd nginx-light fio time diffutils"
+libfuse3-dev pkg-config
+squashfs-tools util-linux zstd fio time diffutils"
 
 missing=""
 for p in $PKGS; do
