@@ -22,8 +22,8 @@ static const char sync_usage[] =
 	"Interrupted at any point, running sync again completes the job.\n"
 	"\n"
 	"Refuses (exit 2) when LOCAL is mounted, behind a loop device, open by\n"
-	"another process, read-only, the same file or device as SHADOW, or\n"
-	"larger than SHADOW.\n"
+	"another process, read-only, the same file or device as SHADOW, larger\n"
+	"than SHADOW, or holds another namespace than SHADOW.\n"
 	"\n"
 	"Aerospike devices: pristine_offset (local-only by design) is not a\n"
 	"difference and is not rewritten; the block size defaults to the\n"
@@ -31,7 +31,8 @@ static const char sync_usage[] =
 	"\n"
 	"options:\n"
 	"  --dry-run           write nothing; report what sync would write\n"
-	"  --force             write even though another process has LOCAL open\n"
+	"  --force             write even though another process has LOCAL open,\n"
+	"                      or LOCAL's Aerospike header names another namespace\n"
 	PAIR_OPTIONS_HELP IO_OPTIONS_HELP
 	"\n"
 	"exit status: 0 local matches (synced, or already identical), 1 --dry-run\n"
@@ -150,6 +151,18 @@ static int run_sync(struct pair_job *j, const struct sync_args *a)
 	ret = pair_read_headers(j);
 	if (ret < 0)
 		return ret;
+	/* Overwriting another namespace's device is almost surely a typo. */
+	if (!a->dry_run && !a->force && j->aero.read &&
+	    j->aero.local.state == AS_STATE_AEROSPIKE &&
+	    j->aero.shadow.state == AS_STATE_AEROSPIKE &&
+	    strcmp(j->aero.local.namespace, j->aero.shadow.namespace)) {
+		snprintf(j->rep.error, sizeof(j->rep.error),
+			 "local '%s' holds namespace '%s' but shadow '%s' holds "
+			 "'%s'; refusing to overwrite it (--force if you are sure)",
+			 j->local_path, j->aero.local.namespace, j->shadow_path,
+			 j->aero.shadow.namespace);
+		return -EINVAL;
+	}
 	o = pair_compare_opts(j, "sync");
 	o.write_local = !a->dry_run;
 	ret = pair_manifest_begin(j, &o);

@@ -5,6 +5,7 @@
 # is load-local with a warning first and exit 1; sync repairs it without
 # touching pristine_offset and the verdict is then a clean load-local.
 . "$(dirname "$0")/../lib.sh"
+need_cmd xxhsum zstd
 fixtures "$T/fx"
 M=1048576
 L=$T/fx/ns1-a.dat S=$T/fx/ns1-a.shadow
@@ -71,6 +72,19 @@ cmp -s "$T/l4" "$S" || fail "header sync: local should now equal the shadow byte
 run_ss "$T/out" "$T/err" verify "$T/l4" "$S" --json
 expect_rc 0
 expect_json "$T/out" .pairs[0].cold_start.verdict '"load-local"'
+
+# sync will not overwrite another namespace's device unless forced.
+need_mkaero
+"$MKAERO" "$T/other" --size 128M --namespace other --flags TRUSTED || fail mkaero
+sum=$(xxhsum -H2 <"$T/other")
+run_ss "$T/out" "$T/err" sync "$T/other" "$S"
+expect_rc 2
+grep -q "local '$T/other' holds namespace 'other' but shadow '$S' holds 'ns1'; refusing to overwrite it (--force if you are sure)" "$T/err" ||
+	fail "$(cat "$T/err")"
+[ "$(xxhsum -H2 <"$T/other")" = "$sum" ] || fail "the other namespace's device was written"
+run_ss "$T/out" "$T/err" sync "$T/other" "$S" --force
+expect_rc 0 "$(cat "$T/err")"
+cmp -s "$T/other" "$S" || fail "--force did not sync"
 
 # An older server always copies: the figures come from the shadow's sweep
 # (one used write-block, then the 10 unused it stops after).
