@@ -25,6 +25,7 @@ for t in build/tests/test_* tests/e2e/*.sh; do
 	77) skip=$((skip + 1))
 	    echo "SKIP  $name: $(grep -m1 '^SKIP' "$logs/$name.log" | cut -c7-)" ;;
 	*)  fail=$((fail + 1)); failed="$failed $name"
+	    cp "$logs/$name.log" "$logs/$name.failed.log"
 	    [ $rc = 124 ] && echo "FAIL  $name (timed out after ${secs}s)" ||
 		echo "FAIL  $name (exit $rc, ${secs}s)"
 	    tail -n 15 "$logs/$name.log" | sed 's/^/      | /' ;;
