@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char sync_usage[] =
 	"usage: shadowsync sync LOCAL SHADOW [options]\n"
@@ -109,7 +110,18 @@ static int open_for_sync(struct pair_job *j, const struct sync_args *a)
 	if (ret < 0)
 		return ret;
 	device_close(&j->local);
-	ret = device_open(&j->local, j->local_path, DEVICE_WRITE | DEVICE_EXCL);
+	/*
+	 * No mount and no process holds it (checked above), yet the kernel
+	 * may still be releasing the exclusive claim of a run that was just
+	 * killed (its io_uring is torn down asynchronously): wait a little.
+	 */
+	for (int tries = 0;; tries++) {
+		ret = device_open(&j->local, j->local_path,
+				  DEVICE_WRITE | DEVICE_EXCL);
+		if (ret != -EBUSY || tries == 30)
+			break;
+		usleep(100000);
+	}
 	if (ret == -EBUSY)
 		snprintf(j->rep.error, sizeof(j->rep.error),
 			 "local '%s' is in use (held exclusively by a file "

@@ -133,6 +133,16 @@ static void uring_cleanup(struct engine *e)
 
 	if (!u)
 		return;
+	/*
+	 * Drop the ring's references to the files now: the kernel tears a
+	 * ring down asynchronously, and a block device opened O_EXCL would
+	 * stay claimed after we return (a sync run right after would see
+	 * EBUSY).
+	 */
+	if (e->files_registered)
+		io_uring_unregister_files(&u->ring);
+	if (e->bufs_registered)
+		io_uring_unregister_buffers(&u->ring);
 	io_uring_queue_exit(&u->ring);
 	free(u);
 	e->priv = NULL;
