@@ -116,7 +116,8 @@ static int load_ranges(const char *path, uint64_t device_size,
 		free(v);
 		return -1;
 	}
-	qsort(v, k, sizeof(*v), range_cmp);
+	if (k)
+		qsort(v, k, sizeof(*v), range_cmp);
 	*n = 0;
 	for (size_t i = 0; i < k; i++) {
 		struct pipe_range *last = *n ? &v[*n - 1] : NULL;

@@ -6,6 +6,7 @@
 cd "$(dirname "$0")/.." || exit 2
 logs=build/test-logs
 mkdir -p "$logs"
+rm -f "$logs"/*.failed.log
 pass=0 fail=0 skip=0 failed=""
 for t in build/tests/test_* tests/e2e/*.sh; do
 	[ -e "$t" ] || continue
