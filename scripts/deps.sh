@@ -6,12 +6,12 @@
 # Test:  libcmocka-dev jq xxhash nbdkit libnbd-bin (nbdfuse) fuse3
 #        libfuse3-dev pkg-config (tests/tools/slowdev.c)
 #        squashfs-tools util-linux (losetup, setpriv) zstd
-#        clang (make check-asan)
+#        clang libclang-rt-14-dev (make check-asan: sanitizer runtimes)
 # Bench: fio time (GNU time) diffutils (cmp)
 PKGS="gcc make libc6-dev liburing-dev libxxhash-dev libaio-dev libjansson-dev
 libcurl4-openssl-dev libcmocka-dev jq xxhash nbdkit libnbd-bin fuse3
 libfuse3-dev pkg-config
-squashfs-tools util-linux zstd clang fio time diffutils"
+squashfs-tools util-linux zstd clang libclang-rt-14-dev fio time diffutils"
 
 missing=""
 for p in $PKGS; do
