@@ -2,6 +2,7 @@
  * compare.c - block-by-block comparison of local against shadow.
  */
 #include "compare.h"
+#include "scan.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -202,23 +203,17 @@ void compare_result_release(struct compare_result *r)
 	r->nhashes = 0;
 }
 
-static int readback_chunk(void *ctx, struct pipe *p, const struct pipe_chunk *c)
+static int readback_block(void *ctx, uint64_t offset, size_t len,
+			  block_hash h)
 {
 	struct compare_state *s = ctx;
-	size_t bs = s->o->block_size;
 
-	(void)p;
-	for (size_t at = 0; at < c->len; at += bs) {
-		size_t len = c->len - at < bs ? c->len - at : bs;
-
-		if (s->next >= s->r->nhashes)
-			return -EINVAL;	/* more blocks than were written */
-		if (!block_hash_equal(block_hash_of(c->buf[0] + at, len),
-				      s->r->hashes[s->next++]) &&
-		    !s->mismatch) {
-			s->mismatch = true;
-			s->bad_offset = c->offset + at;
-		}
+	(void)len;
+	if (s->next >= s->r->nhashes)
+		return -EINVAL;	/* more blocks than were written */
+	if (!block_hash_equal(h, s->r->hashes[s->next++]) && !s->mismatch) {
+		s->mismatch = true;
+		s->bad_offset = offset;
 	}
 	return 0;
 }
@@ -228,21 +223,7 @@ int compare_readback(const struct device *local, const struct compare_opts *o,
 {
 	struct compare_state s = { .o = o, .r = r };
 	struct pipe_range *ranges;
-	struct pipe_config cfg = {
-		.engine = o->engine,
-		.chunk_align = o->block_size,
-		.io_size = o->io_size,
-		.queue_depth = o->queue_depth,
-		.memory_bytes = o->memory_bytes,
-		.src = { { local->fd, local->direct } },
-		.nsrc = 1,
-		.dst = { -1, false },
-		.dst_fd_buffered = -1,
-		.consume = readback_chunk,
-		.ctx = &s,
-		.cancel = o->cancel,
-	};
-	struct pipe_stats st;
+	struct scan_result sr;
 	int ret;
 
 	ranges = calloc(r->extents.n ? r->extents.n : 1, sizeof(*ranges));
@@ -251,10 +232,19 @@ int compare_readback(const struct device *local, const struct compare_opts *o,
 	for (size_t i = 0; i < r->extents.n; i++)
 		ranges[i] = (struct pipe_range){ r->extents.v[i].offset,
 						 r->extents.v[i].length };
-	cfg.ranges = ranges;
-	cfg.nranges = r->extents.n;
-	ret = pipe_run(&cfg, &st, &r->error);
+	ret = scan_run(local, &(struct scan_opts){
+			       .engine = o->engine,
+			       .block_size = o->block_size,
+			       .io_size = o->io_size,
+			       .queue_depth = o->queue_depth,
+			       .memory_bytes = o->memory_bytes,
+			       .ranges = ranges,
+			       .nranges = r->extents.n,
+			       .on_block = readback_block,
+			       .ctx = &s,
+			       .cancel = o->cancel }, &sr);
 	free(ranges);
+	r->error = sr.error;
 	if (ret < 0)
 		return ret;
 	if (s.next != r->nhashes)

@@ -97,6 +97,17 @@ for e in $ENGINES; do
 	expect_json "$T/out" .pairs[0].verified false
 done
 rm "$T/wtrigger"
+
+# A device that accepts writes and loses them (nbdkit's null plugin): the
+# read-back catches it, exit 2, never "synced".
+fuse_device "$T/nmnt" null 16M
+run_ss "$T/out" "$T/err" sync "$T/nmnt/dev" "$T/shadow" --json
+expect_rc 2
+grep -qE "^shadowsync: read-back of local '$T/nmnt/dev' at offset 0 does not match what was written$" "$T/err" ||
+	fail "lost writes: $(cat "$T/err")"
+expect_json "$T/out" .result '"error"'
+expect_json "$T/out" .pairs[0].verified false
+note "lost writes: $(cat "$T/err")"
 run_ss "$T/out" "$T/err" sync "$T/fmnt/dev" "$T/shadow" --json
 expect_rc 0 "after the fault: $(cat "$T/err")"
 cmp -s "$T/fmnt/dev" "$T/shadow" || fail "FUSE local not synced"
