@@ -62,7 +62,7 @@ static int parse_args(struct sync_args *a, int argc, char **argv)
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt, ret;
+	int opt;
 
 	optind = 1;
 	opterr = 0;
@@ -83,10 +83,7 @@ static int parse_args(struct sync_args *a, int argc, char **argv)
 			cli_option_error("sync", opt, argv);
 			return -1;
 		}
-		ret = pair_opts_parse(&a->pair, opt, optarg);
-		if (!ret)
-			ret = io_opts_parse(&a->io, opt, optarg);
-		if (ret < 0)
+		if (pair_io_opts_parse(&a->pair, &a->io, opt, optarg) < 0)
 			return -1;
 	}
 	a->paths = argv + optind;

@@ -43,7 +43,7 @@ static int parse_args(struct verify_args *a, int argc, char **argv)
 	static const struct option longopts[] = { IO_LONG_OPTIONS,
 						  PAIR_LONG_OPTIONS,
 						  { NULL, 0, NULL, 0 } };
-	int opt, ret;
+	int opt;
 
 	optind = 1;
 	opterr = 0;
@@ -56,10 +56,7 @@ static int parse_args(struct verify_args *a, int argc, char **argv)
 			cli_option_error("verify", opt, argv);
 			return -1;
 		}
-		ret = pair_opts_parse(&a->pair, opt, optarg);
-		if (!ret)
-			ret = io_opts_parse(&a->io, opt, optarg);
-		if (ret < 0)
+		if (pair_io_opts_parse(&a->pair, &a->io, opt, optarg) < 0)
 			return -1;
 	}
 	a->paths = argv + optind;
