@@ -93,6 +93,51 @@ static int read_header(struct pair_job *j, const struct device *d, int source,
 	return 0;
 }
 
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/*
+ * On an Aerospike device no comparison block may straddle the end of the
+ * header region or a write-block boundary, or a header difference would
+ * hide a data one (and the verdict with it): make the block size divide
+ * both. It stays a multiple of 512 (both are).
+ */
+static void align_block_size(struct pair_job *j)
+{
+	const struct pair_aero *a = &j->aero;
+	uint64_t wb = AS_HEADER_REGION_BYTES, bs = j->io.block_size, g;
+
+	if (a->shadow.state == AS_STATE_AEROSPIKE &&
+	    block_size_valid(a->shadow.write_block_size))
+		wb = a->shadow.write_block_size;
+	else if (a->local.state == AS_STATE_AEROSPIKE &&
+		 block_size_valid(a->local.write_block_size))
+		wb = a->local.write_block_size;
+	g = gcd64(gcd64(bs, wb), AS_HEADER_REGION_BYTES);
+	if (g != bs) {
+		j->rep.block_size_requested = bs;
+		j->io.block_size = g;
+	}
+}
+
+/* pristine_offset is written to the local only: set on the shadow, and
+ * not on local, the two look swapped. */
+static bool looks_swapped(const struct pair_aero *a)
+{
+	return a->local.state == AS_STATE_AEROSPIKE &&
+	       a->shadow.state == AS_STATE_AEROSPIKE && a->local.has_unique &&
+	       a->shadow.has_unique && a->local.pristine_offset == 0 &&
+	       a->shadow.pristine_offset != 0;
+}
+
 int pair_read_headers(struct pair_job *j)
 {
 	struct pair_aero *a = &j->aero;
@@ -121,10 +166,14 @@ int pair_read_headers(struct pair_job *j)
 	if (ret < 0)
 		return ret;
 	a->read = true;
+	a->likely_swap = looks_swapped(a);
 	wbs = a->shadow.write_block_size;
 	if (!j->block_size_given && a->local.state == AS_STATE_AEROSPIKE &&
 	    a->shadow.state == AS_STATE_AEROSPIKE && block_size_valid(wbs))
 		j->io.block_size = wbs;
+	if (a->local.state == AS_STATE_AEROSPIKE ||
+	    a->shadow.state == AS_STATE_AEROSPIKE || j->namespace)
+		align_block_size(j);
 	return 0;
 }
 

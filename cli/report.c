@@ -86,6 +86,8 @@ json_t *report_pair_json(const struct pair_report *p)
 				    report_extents_json(p->wrote ? &c->extents
 								 : &no_extents));
 		json_object_set_new(o, "verified", json_boolean(p->verified));
+		json_object_set_new(o, "header_guard",
+				    json_boolean(p->header_guard));
 	}
 	if (p->error[0])
 		json_object_set_new(o, "error", json_string(p->error));

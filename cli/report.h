@@ -28,6 +28,8 @@ struct pair_aero {
 	double shadow_bytes_per_s;	/* read speed measured in this run */
 	uint64_t data_differing_bytes;	/* outside the header region */
 	bool local_data_dropped;	/* reinit with an empty shadow */
+	bool likely_swap;		/* the shadow has pristine_offset set
+					 * and local has not: swapped? */
 };
 
 struct pair_report {
@@ -42,6 +44,10 @@ struct pair_report {
 	bool dry_run;
 	bool wrote;			/* the extents were all written */
 	bool verified;			/* local proven equal to shadow */
+	bool header_guard;		/* local's header was made unloadable
+					 * while its data was written */
+	uint64_t block_size_requested;	/* --block-size, when it had to be
+					 * made smaller (0: used as given) */
 	const char *namespace;		/* from --config, or NULL */
 	uint64_t block_size;
 	const struct pair_aero *aero;	/* NULL: not looked at */

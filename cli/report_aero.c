@@ -82,6 +82,7 @@ bool report_cold_start_alarming(const struct pair_aero *a)
 {
 	return a && a->decided &&
 	       (a->verdict.verdict == CS_CRASH || a->local_data_dropped ||
+		a->likely_swap ||
 		(a->verdict.verdict == CS_LOAD_LOCAL &&
 		 a->data_differing_bytes));
 }
@@ -163,6 +164,18 @@ void report_cold_start_warning(FILE *f, const struct pair_report *p)
 	if (!report_cold_start_alarming(a))
 		return;
 	v = &a->verdict;
+	if (a->likely_swap)
+		fprintf(f, "WARNING: '%s' and '%s' look swapped: the shadow has "
+			"pristine_offset set, which asd writes to the local "
+			"device only, and local has none. Check the order "
+			"(LOCAL SHADOW; 'device LOCAL SHADOW' in aerospike.conf) "
+			"before running sync or starting asd\n",
+			p->local_path, p->shadow_path);
+	if (a->likely_swap && !(v->verdict == CS_CRASH ||
+				a->local_data_dropped ||
+				(v->verdict == CS_LOAD_LOCAL &&
+				 a->data_differing_bytes)))
+		return;
 	if (v->verdict == CS_CRASH)
 		fprintf(f, "WARNING: asd will not start with '%s': \"%s\" "
 			"(caused by '%s')\n", p->local_path, v->message,

@@ -162,6 +162,35 @@ int device_flush(struct device *d)
 	return 0;
 }
 
+int device_write_at(struct device *d, const void *buf, uint64_t offset,
+		    size_t len)
+{
+	bool aligned = offset % DEVICE_DIO_ALIGN == 0 &&
+		       len % DEVICE_DIO_ALIGN == 0 &&
+		       (uintptr_t)buf % DEVICE_DIO_ALIGN == 0;
+	int fd = d->direct && aligned ? d->fd : d->fd_buffered;
+	const unsigned char *p = buf;
+
+	if (!d->writable || fd < 0)
+		return -EBADF;
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENOSPC;
+		/* A short O_DIRECT write resumes through the buffered fd. */
+		fd = d->fd_buffered;
+		p += n;
+		offset += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 void device_drop_cache(struct device *d, uint64_t offset, uint64_t len)
 {
 	posix_fadvise(d->fd, (off_t)offset, (off_t)len, POSIX_FADV_DONTNEED);

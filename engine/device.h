@@ -53,6 +53,16 @@ bool device_same(const struct device *a, const struct device *b);
  */
 int device_flush(struct device *d);
 
+/*
+ * device_write_at() - write len bytes of buf at offset of d (opened with
+ * DEVICE_WRITE), synchronously, through the O_DIRECT descriptor when
+ * buf, offset and len are 4 KiB aligned, else the buffered one. Short
+ * writes are resumed. Returns 0 or -errno (-ENOSPC for a write that
+ * makes no progress). Not durable until device_flush.
+ */
+int device_write_at(struct device *d, const void *buf, uint64_t offset,
+		    size_t len);
+
 /* Drop d's cached pages of [offset, offset + len), so reads go to media. */
 void device_drop_cache(struct device *d, uint64_t offset, uint64_t len);
 

@@ -92,6 +92,24 @@ bool as_header_struct_equal(const unsigned char *a, const unsigned char *b)
 	       !memcmp(a + q, b + q, AS_HEADER_STRUCT_BYTES - q);
 }
 
+bool as_header_clear_trusted(unsigned char *buf, size_t len)
+{
+	uint64_t magic;
+
+	if (len < 64)
+		return false;
+	magic = le(buf, 8);
+	if (magic == AS_MAGIC) {
+		buf[56] &= (unsigned char)~AS_FLAG_TRUSTED;	/* flags u32 LE */
+		return true;
+	}
+	if (magic == AS_MAGIC_V2) {
+		buf[25] &= (unsigned char)~4u;		/* format 2 TRUSTED */
+		return true;
+	}
+	return false;
+}
+
 const char *as_flags_names(uint32_t flags, char *out, size_t len)
 {
 	static const struct {

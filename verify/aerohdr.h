@@ -71,6 +71,15 @@ int as_header_decode(const unsigned char *buf, size_t len,
  */
 bool as_header_struct_equal(const unsigned char *a, const unsigned char *b);
 
+/*
+ * as_header_clear_trusted() - in a copy of a device's first bytes (at
+ * least 4096), clear the TRUSTED flag of an Aerospike header (formats 2,
+ * 3, 4). A shadow that is TRUSTED then no longer matches this local, so
+ * asd copies from the shadow instead of loading local. Returns true when
+ * buf held a header, false (buf untouched) otherwise.
+ */
+bool as_header_clear_trusted(unsigned char *buf, size_t len);
+
 /* Flag names joined by spaces into out ("TRUSTED CP"; "" for none). */
 const char *as_flags_names(uint32_t flags, char *out, size_t len);
 

@@ -2,7 +2,6 @@
  * compare.c - block-by-block comparison of local against shadow.
  */
 #include "compare.h"
-#include "scan.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,11 +11,6 @@
 struct compare_state {
 	const struct compare_opts *o;
 	struct compare_result *r;
-	size_t cap;		/* of r->hashes */
-	/* readback: next digest to expect, first mismatch */
-	size_t next;
-	bool mismatch;
-	uint64_t bad_offset;
 };
 
 double compare_now(void)
@@ -28,8 +22,8 @@ double compare_now(void)
 }
 
 /*
- * Blocks whose digests differ only inside ignored ranges are equal:
- * compare the bytes outside them. Rare (the header block), so memcmp.
+ * Blocks that differ only inside ignored ranges are equal: compare the
+ * bytes outside them. Rare (the header block).
  */
 static bool equal_outside_ignored(const struct compare_opts *o, uint64_t off,
 				  const unsigned char *a,
@@ -62,26 +56,9 @@ static bool touches_ignored(const struct compare_opts *o, uint64_t off,
 	return false;
 }
 
-static int keep_hash(struct compare_state *s, block_hash h)
-{
-	struct compare_result *r = s->r;
-
-	if (r->nhashes == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 1024;
-		block_hash *v = realloc(r->hashes, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		r->hashes = v;
-		s->cap = cap;
-	}
-	r->hashes[r->nhashes++] = h;
-	return 0;
-}
-
-/* A differing block: count it, and for sync keep its digest. */
+/* A differing block: count it and add it to the extents. */
 static int record_difference(struct compare_state *s, uint64_t off,
-			     size_t len, block_hash shadow)
+			     size_t len)
 {
 	const struct compare_opts *o = s->o;
 	enum extent_region region = REGION_NONE;
@@ -94,12 +71,54 @@ static int record_difference(struct compare_state *s, uint64_t off,
 		return ret;
 	s->r->differing_blocks++;
 	s->r->differing_bytes += len;
-	return o->write_local ? keep_hash(s, shadow) : 0;
+	return 0;
 }
 
 /*
- * Hash both sides of every block; a run of differing blocks inside the
- * chunk becomes one write of the shadow's bytes when syncing.
+ * What local's header region must become: the shadow's bytes, except in
+ * the ignored ranges, where local keeps its own (pristine_offset).
+ */
+static void keep_header_image(const struct compare_opts *o, uint64_t off,
+			      const unsigned char *l, const unsigned char *sh,
+			      size_t len)
+{
+	memcpy(o->header_image + off, sh, len);
+	for (size_t i = 0; i < o->nignore; i++) {
+		uint64_t is = o->ignore[i].offset;
+		uint64_t ie = is + o->ignore[i].length;
+
+		if (is < off)
+			is = off;
+		if (ie > off + len)
+			ie = off + len;
+		if (is < ie)
+			memcpy(o->header_image + is, l + (is - off),
+			       (size_t)(ie - is));
+	}
+}
+
+/* Queue the write of a run of differing data blocks (sync). */
+static int write_run(struct compare_state *s, struct pipe *p,
+		     const struct pipe_chunk *c, size_t at, size_t len)
+{
+	const struct compare_opts *o = s->o;
+
+	if (!s->r->data_write_started) {
+		s->r->data_write_started = true;
+		if (o->before_data_write) {
+			int ret = o->before_data_write(o->guard_ctx);
+
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return pipe_write(p, c, 1, c->offset + at, len);
+}
+
+/*
+ * Compare both sides of every block; a run of differing data blocks
+ * inside the chunk becomes one write of the shadow's bytes when syncing.
+ * Header blocks are never written here (see compare_opts.header_image).
  */
 static int compare_chunk(void *ctx, struct pipe *p, const struct pipe_chunk *c)
 {
@@ -114,36 +133,38 @@ static int compare_chunk(void *ctx, struct pipe *p, const struct pipe_chunk *c)
 		size_t len = c->len - at < bs ? c->len - at : bs;
 		uint64_t off = c->offset + at;
 		const unsigned char *l = c->buf[0] + at, *sh = c->buf[1] + at;
-		block_hash hs = block_hash_of(sh, len);
-		bool differs;
+		bool header = off < o->header_bytes, differs;
 
 		if (o->on_block) {
-			ret = o->on_block(o->ctx, off, len, hs);
+			ret = o->on_block(o->ctx, off, len,
+					  block_hash_of(sh, len));
 			if (ret < 0)
 				return ret;
 		}
-		differs = !block_hash_equal(block_hash_of(l, len), hs) &&
+		if (header && o->header_image)
+			keep_header_image(o, off, l, sh, len);
+		differs = memcmp(l, sh, len) &&
 			  !(touches_ignored(o, off, len) &&
 			    equal_outside_ignored(o, off, l, sh, len));
 		if (differs) {
-			ret = record_difference(s, off, len, hs);
+			ret = record_difference(s, off, len);
 			if (ret < 0)
 				return ret;
+		}
+		if (differs && o->write_local && !header) {
 			if (!run_len)
 				run_start = at;
 			run_len += len;
 			continue;
 		}
-		if (run_len && o->write_local) {
-			ret = pipe_write(p, c, 1, c->offset + run_start, run_len);
+		if (run_len) {
+			ret = write_run(s, p, c, run_start, run_len);
 			if (ret < 0)
 				return ret;
 		}
 		run_len = 0;
 	}
-	if (run_len && o->write_local)
-		return pipe_write(p, c, 1, c->offset + run_start, run_len);
-	return 0;
+	return run_len ? write_run(s, p, c, run_start, run_len) : 0;
 }
 
 static void forward_progress(void *ctx, uint64_t done, uint64_t total)
@@ -165,8 +186,8 @@ int compare_run(const struct device *local, const struct device *shadow,
 		.io_size = o->io_size,
 		.queue_depth = o->queue_depth,
 		.memory_bytes = o->memory_bytes,
-		.ranges = &whole,
-		.nranges = 1,
+		.ranges = o->ranges ? o->ranges : &whole,
+		.nranges = o->ranges ? o->nranges : 1,
 		.src = { { local->fd, local->direct },
 			 { shadow->fd, shadow->direct } },
 		.nsrc = 2,
@@ -183,6 +204,7 @@ int compare_run(const struct device *local, const struct device *shadow,
 
 	memset(r, 0, sizeof(*r));
 	if (shadow->size_bytes < local->size_bytes || !o->block_size ||
+	    o->header_bytes % o->block_size ||
 	    (o->write_local && !local->writable))
 		return -EINVAL;
 	r->direct_local = local->direct;
@@ -198,60 +220,37 @@ int compare_run(const struct device *local, const struct device *shadow,
 void compare_result_release(struct compare_result *r)
 {
 	extent_list_release(&r->extents);
-	free(r->hashes);
-	r->hashes = NULL;
-	r->nhashes = 0;
 }
 
-static int readback_block(void *ctx, uint64_t offset, size_t len,
-			  block_hash h)
-{
-	struct compare_state *s = ctx;
-
-	(void)len;
-	if (s->next >= s->r->nhashes)
-		return -EINVAL;	/* more blocks than were written */
-	if (!block_hash_equal(h, s->r->hashes[s->next++]) && !s->mismatch) {
-		s->mismatch = true;
-		s->bad_offset = offset;
-	}
-	return 0;
-}
-
-int compare_readback(const struct device *local, const struct compare_opts *o,
+int compare_readback(const struct device *local, const struct device *shadow,
+		     const struct compare_opts *o,
+		     const struct pipe_range *ranges, size_t nranges,
 		     struct compare_result *r, uint64_t *bad_offset)
 {
-	struct compare_state s = { .o = o, .r = r };
-	struct pipe_range *ranges;
-	struct scan_result sr;
+	struct compare_opts again = {
+		.engine = o->engine,
+		.block_size = o->block_size,
+		.io_size = o->io_size,
+		.queue_depth = o->queue_depth,
+		.memory_bytes = o->memory_bytes,
+		.header_bytes = o->header_bytes,
+		.ignore = o->ignore,
+		.nignore = o->nignore,
+		.ranges = ranges,
+		.nranges = nranges,
+		.cancel = o->cancel,
+	};
+	struct compare_result rb;
 	int ret;
 
-	ranges = calloc(r->extents.n ? r->extents.n : 1, sizeof(*ranges));
-	if (!ranges)
-		return -ENOMEM;
-	for (size_t i = 0; i < r->extents.n; i++)
-		ranges[i] = (struct pipe_range){ r->extents.v[i].offset,
-						 r->extents.v[i].length };
-	ret = scan_run(local, &(struct scan_opts){
-			       .engine = o->engine,
-			       .block_size = o->block_size,
-			       .io_size = o->io_size,
-			       .queue_depth = o->queue_depth,
-			       .memory_bytes = o->memory_bytes,
-			       .ranges = ranges,
-			       .nranges = r->extents.n,
-			       .on_block = readback_block,
-			       .ctx = &s,
-			       .cancel = o->cancel }, &sr);
-	free(ranges);
-	r->error = sr.error;
-	if (ret < 0)
-		return ret;
-	if (s.next != r->nhashes)
-		return -EINVAL;
-	if (s.mismatch) {
-		*bad_offset = s.bad_offset;
-		return -EILSEQ;
+	if (!nranges)
+		return 0;
+	ret = compare_run(local, shadow, &again, &rb);
+	r->error = rb.error;
+	if (!ret && rb.extents.n) {
+		*bad_offset = rb.extents.v[0].offset;
+		ret = -EILSEQ;
 	}
-	return 0;
+	compare_result_release(&rb);
+	return ret;
 }

@@ -1,6 +1,9 @@
 /*
  * compare.h - the verify job for one local/shadow pair: read both at
- * once, hash every block with XXH3-128, collect the differing extents.
+ * once, compare every block byte for byte (memcmp: XXH3 is fast, not
+ * collision-resistant, and record bytes are client-controlled), collect
+ * the differing extents; hash the shadow's blocks where a digest is
+ * wanted (manifests).
  */
 #ifndef SHADOWSYNC_COMPARE_H
 #define SHADOWSYNC_COMPARE_H
@@ -32,6 +35,23 @@ struct compare_opts {
 	size_t nignore;
 	bool write_local;		/* sync: write each differing block of
 					 * shadow to local (pipe_write) */
+	/*
+	 * sync on an Aerospike device: blocks below header_bytes are never
+	 * written by the pass. header_image (header_bytes long) receives
+	 * what local's header region must become: the shadow's bytes, with
+	 * local's own bytes in the ignored ranges (pristine_offset). The
+	 * caller writes it last, after the data is durable.
+	 */
+	unsigned char *header_image;
+	/*
+	 * Called once, before the first write of a data block is queued
+	 * (sync: make local's header unloadable and durable first).
+	 * Return 0, or -errno to stop the pass before anything is written.
+	 */
+	int (*before_data_write)(void *ctx);
+	void *guard_ctx;
+	const struct pipe_range *ranges; /* NULL: the whole of local */
+	size_t nranges;
 	compare_block_fn on_block;	/* may be NULL */
 	/* Sees both buffers of every chunk, in order (cold-start sweeps). */
 	void (*on_chunk)(void *ctx, const struct pipe_chunk *c);
@@ -49,19 +69,19 @@ struct compare_result {
 	uint64_t differing_blocks;
 	uint64_t differing_bytes;
 	struct extent_list extents;
-	block_hash *hashes;		/* write_local: shadow digest of each
-					 * differing block, in order */
-	size_t nhashes;
 	uint64_t bytes_written;		/* write_local: bytes that landed */
+	bool data_write_started;	/* before_data_write was called */
 	double elapsed_s;
 	struct pipe_error error;	/* error.err != 0: the run failed */
 };
 
 /*
- * compare_run() - compare local's whole size against the same bytes of
- * shadow; with o->write_local, also write every differing block of
- * shadow to local (local opened with DEVICE_WRITE), from the buffer it
- * was read into. Precondition: shadow->size_bytes >= local->size_bytes.
+ * compare_run() - compare local's whole size (or o->ranges) against the
+ * same bytes of shadow; with o->write_local, also write every differing
+ * data block of shadow to local (local opened with DEVICE_WRITE), from
+ * the buffer it was read into. Preconditions: shadow->size_bytes >=
+ * local->size_bytes; header_bytes a multiple of block_size (no block
+ * straddles the header region's end).
  * Returns 0 when every byte was compared (r says whether any differ),
  * else -errno with r->error naming the source (0 local, 1 shadow) and
  * offset; r->bytes_compared then covers only what was read.
@@ -72,12 +92,15 @@ int compare_run(const struct device *local, const struct device *shadow,
 void compare_result_release(struct compare_result *r);
 
 /*
- * compare_readback() - read local's ranges in r->extents back and check
- * each block against r->hashes (after sync wrote them). Returns 0 when
- * all match, -EILSEQ with *bad_offset at the first block that does not,
- * or the read's -errno with r->error filled.
+ * compare_readback() - after sync wrote and flushed them, compare local's
+ * ranges (the written extents) with the shadow again, byte for byte.
+ * Uses o's engine, sizes, ignored ranges and cancel flag only. Returns 0
+ * when all match, -EILSEQ with *bad_offset at the first block that does
+ * not, or the read's -errno with r->error filled.
  */
-int compare_readback(const struct device *local, const struct compare_opts *o,
+int compare_readback(const struct device *local, const struct device *shadow,
+		     const struct compare_opts *o,
+		     const struct pipe_range *ranges, size_t nranges,
 		     struct compare_result *r, uint64_t *bad_offset);
 
 /* Seconds on the monotonic clock, for elapsed_s figures. */

@@ -42,6 +42,17 @@ uint64_t extent_list_bytes(const struct extent_list *l)
 	return sum;
 }
 
+uint64_t extent_list_region_bytes(const struct extent_list *l,
+				  enum extent_region r)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].region == r)
+			sum += l->v[i].length;
+	return sum;
+}
+
 void extent_list_release(struct extent_list *l)
 {
 	free(l->v);

@@ -35,6 +35,10 @@ int extent_list_add(struct extent_list *l, uint64_t offset, uint64_t length,
 /* Sum of the lengths. */
 uint64_t extent_list_bytes(const struct extent_list *l);
 
+/* Sum of the lengths of the extents in region r. */
+uint64_t extent_list_region_bytes(const struct extent_list *l,
+				  enum extent_region r);
+
 void extent_list_release(struct extent_list *l);
 
 const char *extent_region_name(enum extent_region r);

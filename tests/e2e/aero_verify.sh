@@ -63,12 +63,15 @@ run_ss "$T/out" "$T/err" inspect "$T/l3" --json
 expect_json "$T/out" .aerospike.pristine_offset 16777216
 cmp -s "$T/l3" "$L" || fail "sync did not restore the record"
 
-# A damaged header: sync rewrites the header block from the shadow.
+# A damaged header: sync rewrites the header block from the shadow and
+# keeps local's own pristine_offset (which asd writes to local only).
 cp "$L" "$T/l4"; flip "$T/l4" 50
 run_ss "$T/out" "$T/err" sync "$T/l4" "$S" --json
 expect_rc 0
 expect_json "$T/out" .pairs[0].extents_written '[{"offset":0,"length":8388608,"region":"header"}]'
-cmp -s "$T/l4" "$S" || fail "header sync: local should now equal the shadow byte for byte"
+cmp -s "$T/l4" "$L" || fail "header sync: local should now be the shadow's header with local's pristine_offset"
+run_ss "$T/out" "$T/err" inspect "$T/l4" --json
+expect_json "$T/out" .aerospike.pristine_offset 16777216
 run_ss "$T/out" "$T/err" verify "$T/l4" "$S" --json
 expect_rc 0
 expect_json "$T/out" .pairs[0].cold_start.verdict '"load-local"'

@@ -1,0 +1,151 @@
+/*
+ * commit.c - writing an Aerospike device so that it is loadable only once
+ * its data is complete (see commit.h).
+ */
+#include "commit.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GUARD_BYTES 4096u	/* the page holding the flags */
+
+int header_commit_init(struct header_commit *c, struct device *local,
+		       const struct pair_aero *a)
+{
+	memset(c, 0, sizeof(*c));
+	c->local = local;
+	c->aero = a;
+	if (posix_memalign((void **)&c->image, DEVICE_DIO_ALIGN,
+			   AS_HEADER_REGION_BYTES)) {
+		c->image = NULL;
+		return -ENOMEM;
+	}
+	memset(c->image, 0, AS_HEADER_REGION_BYTES);
+	/* asd's own load-local test, on the headers read before the pass. */
+	c->guard_needed = a->read && a->local_raw && a->shadow_raw &&
+			  a->shadow.state == AS_STATE_AEROSPIKE &&
+			  (a->shadow.flags & AS_FLAG_TRUSTED) &&
+			  a->local.state == AS_STATE_AEROSPIKE &&
+			  a->local.format == a->shadow.format &&
+			  as_header_struct_equal(a->local_raw, a->shadow_raw);
+	return 0;
+}
+
+static int failed(struct header_commit *c, const char *step, int err,
+		  uint64_t offset)
+{
+	c->err = err;
+	c->step = step;
+	c->err_offset = offset;
+	return err;
+}
+
+int header_commit_guard(void *ctx)
+{
+	struct header_commit *c = ctx;
+	unsigned char *page;
+	int ret;
+
+	if (!c->guard_needed || c->guarded)
+		return 0;
+	if (posix_memalign((void **)&page, DEVICE_DIO_ALIGN, GUARD_BYTES))
+		return failed(c, "guard", -ENOMEM, 0);
+	memcpy(page, c->aero->local_raw, GUARD_BYTES);
+	as_header_clear_trusted(page, GUARD_BYTES);
+	ret = device_write_at(c->local, page, 0, GUARD_BYTES);
+	free(page);
+	if (ret < 0)
+		return failed(c, "guard", ret, 0);
+	ret = device_flush(c->local);
+	if (ret < 0)
+		return failed(c, "flush", ret, 0);
+	c->guarded = true;
+	c->guard_used = true;
+	return 0;
+}
+
+/* Is [0, GUARD_BYTES) inside one of written's header extents? */
+static bool guard_page_written(const struct extent_list *written)
+{
+	return written->n && written->v[0].region == REGION_HEADER &&
+	       written->v[0].offset == 0 &&
+	       written->v[0].length >= GUARD_BYTES;
+}
+
+int header_commit_finish(struct header_commit *c,
+			 const struct extent_list *written)
+{
+	const struct pair_aero *a = c->aero;
+	bool header = false;
+	int ret;
+
+	for (size_t i = 0; i < written->n; i++)
+		header |= written->v[i].region == REGION_HEADER;
+	if (!header && !c->guarded)
+		return 0;
+	/* The data must be durable before the header says it is there. */
+	ret = device_flush(c->local);
+	if (ret < 0)
+		return failed(c, "flush", ret, 0);
+	/* local's own pristine_offset stays, when it has one. */
+	if (!(a->local.state == AS_STATE_AEROSPIKE && a->local.has_unique) &&
+	    a->shadow_raw)
+		memcpy(c->image + AS_OFF_PRISTINE, a->shadow_raw + AS_OFF_PRISTINE,
+		       AS_PRISTINE_BYTES);
+	for (size_t i = 0; i < written->n; i++) {
+		const struct extent *e = &written->v[i];
+
+		if (e->region != REGION_HEADER)
+			continue;
+		ret = device_write_at(c->local, c->image + e->offset, e->offset,
+				      (size_t)e->length);
+		if (ret < 0)
+			return failed(c, "header", ret, e->offset);
+	}
+	if (c->guarded && !guard_page_written(written)) {
+		ret = device_write_at(c->local, c->image, 0, GUARD_BYTES);
+		if (ret < 0)
+			return failed(c, "header", ret, 0);
+	}
+	ret = device_flush(c->local);
+	if (ret < 0)
+		return failed(c, "flush", ret, 0);
+	c->guarded = false;
+	return 0;
+}
+
+long header_commit_ranges(const struct header_commit *c,
+			  const struct extent_list *written,
+			  struct pipe_range **out)
+{
+	bool guard = c->guard_used && !guard_page_written(written);
+	size_t n = 0;
+	struct pipe_range *v = calloc(written->n + 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	/* The guarded page first: ranges go in ascending order. */
+	if (guard)
+		v[n++] = (struct pipe_range){ 0, GUARD_BYTES };
+	for (size_t i = 0; i < written->n; i++) {
+		uint64_t off = written->v[i].offset, len = written->v[i].length;
+
+		if (n && v[n - 1].offset + v[n - 1].length > off) {
+			uint64_t end = off + len;
+
+			if (end > v[n - 1].offset + v[n - 1].length)
+				v[n - 1].length = end - v[n - 1].offset;
+			continue;
+		}
+		v[n++] = (struct pipe_range){ off, len };
+	}
+	*out = v;
+	return (long)n;
+}
+
+void header_commit_release(struct header_commit *c)
+{
+	free(c->image);
+	c->image = NULL;
+}
