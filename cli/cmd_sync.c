@@ -172,8 +172,9 @@ static int open_for_sync(struct pair_job *j, const struct sync_args *a)
 		ret = -errno;
 		snprintf(j->rep.error, sizeof(j->rep.error),
 			 "local '%s' is locked by another process (another "
-			 "sync?): %s", j->local_path,
-			 ret == -EWOULDBLOCK ? "in use" : device_strerror(ret));
+			 "sync of it?)%s%s", j->local_path,
+			 ret == -EWOULDBLOCK ? "" : ": ",
+			 ret == -EWOULDBLOCK ? "" : device_strerror(ret));
 		return ret == -EWOULDBLOCK ? -EBUSY : ret;
 	}
 	return 0;
@@ -228,8 +229,7 @@ static void decide_after_sync(struct pair_job *j)
 	struct pair_aero *a = &j->aero;
 
 	if (a->read && a->local_raw && a->shadow_raw && j->rep.verified) {
-		bool keep = a->local.state == AS_STATE_AEROSPIKE &&
-			    a->local.has_unique;
+		bool keep = header_commit_keeps_pristine(a);
 		uint64_t pristine = a->local.pristine_offset;
 		unsigned char raw[AS_PRISTINE_BYTES];
 

@@ -32,6 +32,12 @@ int header_commit_init(struct header_commit *c, struct device *local,
 	return 0;
 }
 
+bool header_commit_keeps_pristine(const struct pair_aero *a)
+{
+	return a->local.state == AS_STATE_AEROSPIKE && a->local.has_unique &&
+	       a->shadow.state == AS_STATE_AEROSPIKE && a->shadow.has_unique;
+}
+
 static int failed(struct header_commit *c, const char *step, int err,
 		  uint64_t offset)
 {
@@ -88,9 +94,8 @@ int header_commit_finish(struct header_commit *c,
 	ret = device_flush(c->local);
 	if (ret < 0)
 		return failed(c, "flush", ret, 0);
-	/* local's own pristine_offset stays, when it has one. */
-	if (!(a->local.state == AS_STATE_AEROSPIKE && a->local.has_unique) &&
-	    a->shadow_raw)
+	/* local's own pristine_offset stays, when both have one. */
+	if (!header_commit_keeps_pristine(a) && a->shadow_raw)
 		memcpy(c->image + AS_OFF_PRISTINE, a->shadow_raw + AS_OFF_PRISTINE,
 		       AS_PRISTINE_BYTES);
 	for (size_t i = 0; i < written->n; i++) {

@@ -70,6 +70,12 @@ long header_commit_ranges(const struct header_commit *c,
 			  const struct extent_list *written,
 			  struct pipe_range **out);
 
+/*
+ * Does local keep its own pristine_offset (both headers have the field)?
+ * Otherwise local's header region becomes the shadow's byte for byte.
+ */
+bool header_commit_keeps_pristine(const struct pair_aero *a);
+
 void header_commit_release(struct header_commit *c);
 
 #endif

@@ -70,6 +70,9 @@ json_t *report_pair_json(const struct pair_report *p)
 	if (p->block_size)
 		json_object_set_new(o, "block_size",
 				    json_integer((json_int_t)p->block_size));
+	if (p->block_size_requested)
+		json_object_set_new(o, "block_size_requested",
+				    json_integer((json_int_t)p->block_size_requested));
 	if (a && a->decided)
 		json_object_set_new(o, "cold_start", report_cold_start_json(a));
 	else
@@ -125,6 +128,12 @@ void report_pair_text(FILE *f, const struct pair_report *p)
 	fprintf(f, "  shadow  %s  %s (%llu bytes)\n", p->shadow_path,
 		human_bytes(p->shadow_size, a, sizeof(a)),
 		(unsigned long long)p->shadow_size);
+	if (p->block_size_requested)
+		fprintf(f, "  compared in %s blocks, not the %s asked for: on an "
+			"Aerospike device a block must not straddle the header "
+			"region or a write-block\n",
+			human_bytes(p->block_size, a, sizeof(a)),
+			human_bytes(p->block_size_requested, b, sizeof(b)));
 	if (!c)
 		return;
 	if (c->elapsed_s > 0)
