@@ -151,6 +151,7 @@ long header_commit_ranges(const struct header_commit *c,
 
 void header_commit_release(struct header_commit *c)
 {
+	extent_list_release(&c->header_extents);
 	free(c->image);
 	c->image = NULL;
 }

@@ -35,6 +35,9 @@ struct header_commit {
 	bool guard_needed;	/* local is loadable as it is right now */
 	bool guarded;		/* the guard is on local, durable */
 	bool guard_used;	/* it was put on during this run */
+	struct extent_list header_extents; /* differing header blocks: the
+					    * pass collects them, finish
+					    * writes them */
 	int err;		/* -errno of the failed step, 0 */
 	const char *step;	/* "guard", "flush", "header" */
 	uint64_t err_offset;

@@ -201,6 +201,7 @@ struct compare_opts pair_compare_opts(struct pair_job *j, const char *what)
 		.progress = j->show_progress ? report_progress : NULL,
 		.progress_ctx = (void *)what,
 		.cancel = &cli_interrupted,
+		.max_extents = REPORT_MAX_EXTENTS,
 	};
 	bool aero = a->local.state == AS_STATE_AEROSPIKE ||
 		    a->shadow.state == AS_STATE_AEROSPIKE;
@@ -245,9 +246,7 @@ void pair_decide(struct pair_job *j)
 	if (j->cmp.elapsed_s > 0)
 		a->shadow_bytes_per_s = (double)j->cmp.bytes_compared /
 					j->cmp.elapsed_s;
-	for (size_t i = 0; i < j->cmp.extents.n; i++)
-		if (j->cmp.extents.v[i].region == REGION_DATA)
-			a->data_differing_bytes += j->cmp.extents.v[i].length;
+	a->data_differing_bytes = j->cmp.region_bytes[REGION_DATA];
 	a->local_data_dropped = a->verdict.verdict == CS_REINIT_FROM_SHADOW &&
 				!(a->shadow.flags & AS_FLAG_ENCRYPTED) &&
 				a->shadow_sweep.used == 0 &&

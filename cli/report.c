@@ -65,6 +65,10 @@ json_t *report_pair_json(const struct pair_report *p)
 		      "shadow_extra_bytes", (json_int_t)extra,
 		      "extents", report_extents_json(&c->extents),
 		      "elapsed_s", c->elapsed_s);
+	json_object_set_new(o, "extents_total",
+			    json_integer((json_int_t)c->extents.total));
+	json_object_set_new(o, "extents_truncated",
+			    json_boolean(extent_list_truncated(&c->extents)));
 	if (p->namespace)
 		json_object_set_new(o, "namespace", json_string(p->namespace));
 	if (p->block_size)
@@ -112,9 +116,10 @@ void report_extents_text(FILE *f, const struct extent_list *l, size_t max)
 			human_bytes(e->offset, b, sizeof(b)),
 			region ? "  " : "", region ? region : "");
 	}
-	if (l->n > max)
-		fprintf(f, "    ... and %zu more extents (--json lists all)\n",
-			l->n - max);
+	if (l->total > max || l->total > l->n)
+		fprintf(f, "    ... and %llu more extents (--json lists %s)\n",
+			(unsigned long long)(l->total - (l->n < max ? l->n : max)),
+			extent_list_truncated(l) ? "the first 100000" : "all");
 }
 
 void report_pair_text(FILE *f, const struct pair_report *p)
@@ -148,11 +153,12 @@ void report_pair_text(FILE *f, const struct pair_report *p)
 			human_bytes(p->shadow_size - p->local_size, a,
 				    sizeof(a)));
 	if (c->differing_blocks) {
-		fprintf(f, "  %llu differing block%s, %s, in %zu extent%s:\n",
+		fprintf(f, "  %llu differing block%s, %s, in %llu extent%s:\n",
 			(unsigned long long)c->differing_blocks,
 			c->differing_blocks == 1 ? "" : "s",
 			human_bytes(c->differing_bytes, a, sizeof(a)),
-			c->extents.n, c->extents.n == 1 ? "" : "s");
+			(unsigned long long)c->extents.total,
+			c->extents.total == 1 ? "" : "s");
 		report_extents_text(f, &c->extents, 50);
 	}
 }

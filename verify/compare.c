@@ -71,6 +71,7 @@ static int record_difference(struct compare_state *s, uint64_t off,
 		return ret;
 	s->r->differing_blocks++;
 	s->r->differing_bytes += len;
+	s->r->region_bytes[region] += len;
 	return 0;
 }
 
@@ -203,6 +204,7 @@ int compare_run(const struct device *local, const struct device *shadow,
 	int ret;
 
 	memset(r, 0, sizeof(*r));
+	r->extents.max = o->max_extents;
 	if (shadow->size_bytes < local->size_bytes || !o->block_size ||
 	    o->header_bytes % o->block_size ||
 	    (o->write_local && !local->writable))

@@ -52,6 +52,7 @@ struct compare_opts {
 	void *guard_ctx;
 	const struct pipe_range *ranges; /* NULL: the whole of local */
 	size_t nranges;
+	size_t max_extents;		/* keep the first so many; 0: all */
 	compare_block_fn on_block;	/* may be NULL */
 	/* Sees both buffers of every chunk, in order (cold-start sweeps). */
 	void (*on_chunk)(void *ctx, const struct pipe_chunk *c);
@@ -68,7 +69,8 @@ struct compare_result {
 	uint64_t bytes_compared;	/* from 0, contiguous, all read */
 	uint64_t differing_blocks;
 	uint64_t differing_bytes;
-	struct extent_list extents;
+	uint64_t region_bytes[3];	/* differing bytes by extent_region */
+	struct extent_list extents;	/* capped at max_extents */
 	uint64_t bytes_written;		/* write_local: bytes that landed */
 	bool data_write_started;	/* before_data_write was called */
 	double elapsed_s;

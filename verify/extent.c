@@ -4,26 +4,38 @@
 #include "extent.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 int extent_list_add(struct extent_list *l, uint64_t offset, uint64_t length,
 		    enum extent_region region)
 {
 	struct extent *last = l->n ? &l->v[l->n - 1] : NULL;
+	bool adjacent = l->total && offset == l->seen_end &&
+			region == l->seen_region;
 
 	if (!length || offset + length < offset)
 		return -EINVAL;
-	if (last && offset < last->offset + last->length)
+	if (l->total && offset < l->seen_end)
 		return -EINVAL;
-	if (last && offset == last->offset + last->length &&
-	    region == last->region) {
+	if (!adjacent)
+		l->total++;
+	l->seen_end = offset + length;
+	l->seen_region = region;
+	if (adjacent && last && offset == last->offset + last->length) {
 		last->length += length;
 		return 0;
 	}
+	if (adjacent || (l->max && l->n >= l->max))
+		return 0;	/* part of, or a new, extent past max */
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct extent *v = realloc(l->v, cap * sizeof(*v));
+		struct extent *v;
 
+		if (l->max && cap > l->max)
+			cap = l->max;
+		v = realloc(l->v, cap * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
 		l->v = v;
@@ -55,9 +67,11 @@ uint64_t extent_list_region_bytes(const struct extent_list *l,
 
 void extent_list_release(struct extent_list *l)
 {
+	size_t max = l->max;
+
 	free(l->v);
-	l->v = NULL;
-	l->n = l->cap = 0;
+	memset(l, 0, sizeof(*l));
+	l->max = max;
 }
 
 const char *extent_region_name(enum extent_region r)
