@@ -25,24 +25,38 @@ static const char verify_usage[] =
 	"write-block size; and the report predicts what asd will do at cold start\n"
 	"(load-local, copy-from-shadow, reinit-from-shadow or crash).\n"
 	"\n"
-	"options:\n" PAIR_OPTIONS_HELP IO_OPTIONS_HELP
+	"options:\n"
+	"  --gate              exit by what asd's own cold start will do, for\n"
+	"                      systemd's ExecStartPre: 0 when it is safe (load-local\n"
+	"                      with matching data, copy-from-shadow, reinit with\n"
+	"                      the shadow's data), 1 only when asd would serve\n"
+	"                      damaged data, drop data or crash, or the pair looks\n"
+	"                      swapped\n"
+	PAIR_OPTIONS_HELP IO_OPTIONS_HELP
 	"\n"
-	"exit status: 0 identical, 1 they differ or asd will not start cleanly\n"
-	"(crash, local data dropped, damaged local data loaded as is), 2 error\n"
-	"(nothing unread is ever reported as matching)\n";
+	"exit status: 0 identical (with --gate: cold start safe), 1 they differ\n"
+	"or asd will not start cleanly (crash, local data dropped, damaged local\n"
+	"data loaded as is, arguments swapped), 2 error (nothing unread is ever\n"
+	"reported as matching)\n";
+
+enum { OPT_GATE = OPT_PAIR_LAST };
 
 struct verify_args {
 	struct io_opts io;
 	struct pair_opts pair;
+	bool gate;
 	char **paths;
 	int npaths;
 };
 
 static int parse_args(struct verify_args *a, int argc, char **argv)
 {
-	static const struct option longopts[] = { IO_LONG_OPTIONS,
-						  PAIR_LONG_OPTIONS,
-						  { NULL, 0, NULL, 0 } };
+	static const struct option longopts[] = {
+		IO_LONG_OPTIONS,
+		PAIR_LONG_OPTIONS,
+		{ "gate", no_argument, NULL, OPT_GATE },
+		{ NULL, 0, NULL, 0 },
+	};
 	int opt;
 
 	optind = 1;
@@ -55,6 +69,10 @@ static int parse_args(struct verify_args *a, int argc, char **argv)
 		if (opt == '?' || opt == ':') {
 			cli_option_error("verify", opt, argv);
 			return -1;
+		}
+		if (opt == OPT_GATE) {
+			a->gate = true;
+			continue;
 		}
 		if (pair_io_opts_parse(&a->pair, &a->io, opt, optarg) < 0)
 			return -1;
@@ -113,13 +131,24 @@ static const char *run_result(const struct job_list *l)
 	return "match";
 }
 
-static void print_text(const struct job_list *l)
+static void print_text(const struct job_list *l, bool gate)
 {
-	size_t differ = 0, errors = 0;
+	size_t differ = 0, errors = 0, unsafe = 0;
 	char bs[32];
 
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		report_cold_start_warning(stdout, &l->jobs[i].rep);
+		unsafe += l->jobs[i].status != EXIT_MATCH;
+	}
+	if (gate && !unsafe)
+		printf("verify --gate: SAFE, asd's own cold start is safe for "
+		       "%s%zu pair%s\n", l->n > 1 ? "all " : "", l->n,
+		       l->n == 1 ? "" : "s");
+	else if (gate)
+		printf("verify --gate: UNSAFE, do not start asd: %zu of %zu "
+		       "pair%s would serve damaged data, drop data, crash, or "
+		       "failed to be checked\n", unsafe, l->n,
+		       l->n == 1 ? "" : "s");
 	for (size_t i = 0; i < l->n; i++) {
 		differ += l->jobs[i].cmp.differing_blocks && !l->jobs[i].rep.error[0];
 		errors += l->jobs[i].status == EXIT_ERROR;
@@ -148,6 +177,44 @@ static void print_text(const struct job_list *l)
 	}
 }
 
+static void print_json(const struct job_list *l, bool gate, int status)
+{
+	json_t *root = job_list_json_root(l, "verify", run_result(l));
+
+	if (gate)
+		json_object_set_new(root, "gate", json_pack("{s:b}", "safe",
+							    status == EXIT_MATCH));
+	job_list_emit_json(l, root);
+}
+
+/*
+ * The gate's answer for one pair: is asd's own cold start safe? Without
+ * a verdict (no Aerospike header anywhere) only identity is safe.
+ */
+static bool gate_unsafe(const struct pair_job *j)
+{
+	if (j->status == EXIT_ERROR)
+		return true;
+	if (!j->aero.decided || j->aero.verdict.verdict == CS_NONE)
+		return j->cmp.differing_blocks != 0;
+	return report_cold_start_alarming(&j->aero);
+}
+
+static int gate_status(struct job_list *l)
+{
+	int status = EXIT_MATCH;
+
+	for (size_t i = 0; i < l->n; i++) {
+		struct pair_job *j = &l->jobs[i];
+
+		if (j->status != EXIT_ERROR)
+			j->status = gate_unsafe(j) ? EXIT_DIFFER : EXIT_MATCH;
+		if (j->status > status)
+			status = j->status;
+	}
+	return status;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	struct verify_args a = { .io = IO_OPTS_DEFAULT };
@@ -162,11 +229,12 @@ int cmd_verify(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	status = job_list_execute(&l, &a.pair, verify_pair);
+	if (a.gate)
+		status = gate_status(&l);
 	if (a.io.json)
-		job_list_emit_json(&l, job_list_json_root(&l, "verify",
-							  run_result(&l)));
+		print_json(&l, a.gate, status);
 	else if (status != EXIT_ERROR || l.n > 1)
-		print_text(&l);
+		print_text(&l, a.gate);
 	if (cli_flush_stdout() < 0)
 		status = EXIT_ERROR;
 	job_list_release(&l);

@@ -36,6 +36,13 @@ int pair_opts_parse(struct pair_opts *o, int opt, const char *arg)
 				  "like 8.1, 7.0 or 6.4.0.2", arg);
 			return -1;
 		}
+		/* What the predictions were checked against (DESIGN.md). */
+		if (!as_server_at_least(&srv, 4, 0) ||
+		    as_server_at_least(&srv, 8, 2)) {
+			cli_error("--server-version '%s': the cold-start "
+				  "predictions know servers 4.0 to 8.1", arg);
+			return -1;
+		}
 		o->server_version = arg;
 		return 1;
 	default:

@@ -38,6 +38,53 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* Edit distance of two short words (commands), for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[32];
+
+	if (la >= 31 || lb >= 31)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The closest command to a mistyped one, or NULL when none is close. */
+static const char *closest_command(const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = 3;
+
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		size_t d = distance(name, commands[i].name);
+
+		if (d < best_d || (strlen(name) >= 3 &&
+				   !strncmp(name, commands[i].name,
+					    strlen(name)) && d < 99)) {
+			best_d = d < best_d ? d : best_d;
+			best = commands[i].name;
+		}
+	}
+	return best;
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
@@ -58,7 +105,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return cli_flush_stdout() < 0 ? EXIT_ERROR : EXIT_MATCH;
 	}
-	if (!strcmp(name, "--version")) {
+	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
 		printf("shadowsync %s (xxHash %u)\n", SHADOWSYNC_VERSION,
 		       XXH_versionNumber());
 		return cli_flush_stdout() < 0 ? EXIT_ERROR : EXIT_MATCH;
@@ -69,6 +116,11 @@ int main(int argc, char **argv)
 		cli_catch_signals();
 		return commands[i].run(argc - 1, argv + 1);
 	}
-	cli_error("unknown command '%s' (see 'shadowsync --help')", name);
+	if (closest_command(name))
+		cli_error("unknown command '%s'; did you mean '%s'? (see "
+			  "'shadowsync --help')", name, closest_command(name));
+	else
+		cli_error("unknown command '%s' (see 'shadowsync --help')",
+			  name);
 	return EXIT_ERROR;
 }
