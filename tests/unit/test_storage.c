@@ -5,7 +5,7 @@
  * partitions of two disks, loops over one file with and without
  * overlapping ranges, a loop over a loop, partitions of a loop device,
  * a loop whose file is gone, a stack too deep to follow, a file and the
- * device its file system sits on.
+ * device its file system sits on. Also: what is stacked on a device.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../../engine/inuse.h"
 #include "../../engine/storage.h"
 
 static char top[64];		/* the temp dir: fake sysfs and real files */
@@ -398,6 +399,37 @@ static void file_and_its_file_system(void **state)
 	assert_int_equal(overlap(blk("/dev/loop2", 7, 2), reg("img3")), 0);
 }
 
+static void stacked_on(void **state)
+{
+	struct storage_use u;
+	struct device d;
+
+	(void)state;
+	d = blk("/dev/sda", 8, 0);
+	assert_int_equal(device_stacked_at(sys, &d, &u), 1);
+	assert_string_equal(u.where, "/dev/md0");
+	assert_false(u.loop);
+	d = blk("/dev/sdb1", 8, 17);
+	assert_int_equal(device_stacked_at(sys, &d, &u), 1);
+	d = blk("/dev/sda2", 8, 2);
+	assert_int_equal(device_stacked_at(sys, &d, &u), 0);
+	d = blk("/dev/dm-0", 253, 0);
+	assert_int_equal(device_stacked_at(sys, &d, &u), 0);
+	d = blk("/dev/loop2", 7, 2);
+	assert_int_equal(device_stacked_at(sys, &d, &u), 1);
+	assert_string_equal(u.where, "/dev/dm-0");
+	d = reg("img4");
+	assert_int_equal(device_stacked_at(sys, &d, &u), 1);
+	assert_true(u.loop);
+	assert_true(!strcmp(u.where, "/dev/loop5") ||
+		    !strcmp(u.where, "/dev/loop6"));
+	/* A disk's own partitions are no stack on it. */
+	d = blk("/dev/loop8", 7, 8);
+	assert_int_equal(device_stacked_at(sys, &d, &u), 0);
+	d = reg("img1.link");
+	assert_int_equal(device_stacked_at(sys, &d, &u), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +441,7 @@ int main(void)
 		cmocka_unit_test(partitions_of_a_loop),
 		cmocka_unit_test(cannot_tell),
 		cmocka_unit_test(file_and_its_file_system),
+		cmocka_unit_test(stacked_on),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
