@@ -170,3 +170,107 @@ int target_check(const struct device *target, const struct device *source,
 		ret = check_open(target, role, why, len);
 	return ret;
 }
+
+/* One device path of the conf, as the pairs-against-pairs check sees it. */
+struct conf_dev {
+	const char *path;
+	const char *role;
+	const char *ns;
+	unsigned line;
+	bool in_run;
+	struct storage_set *set;	/* NULL: does not exist (yet) */
+};
+
+static void conf_line_ref(char *buf, size_t len, const char *conf_path,
+			  const struct conf_dev *a, const struct conf_dev *b)
+{
+	if (a->line == b->line)
+		snprintf(buf, len, "%s:%u", conf_path, a->line);
+	else
+		snprintf(buf, len, "%s:%u and :%u", conf_path, a->line,
+			 b->line);
+}
+
+/* Collect every device path of conf; its storage when it exists. */
+static int conf_collect(const struct aero_conf *conf, const char *conf_path,
+			const char *only_ns, struct conf_dev *v, size_t *n,
+			char *why, size_t len)
+{
+	for (size_t i = 0; i < conf->nns; i++) {
+		const struct conf_namespace *ns = &conf->ns[i];
+		bool run = !only_ns || !strcmp(only_ns, ns->name);
+
+		for (size_t k = 0; k < ns->ndev; k++) {
+			const struct conf_device *cd = &ns->dev[k];
+
+			v[(*n)++] = (struct conf_dev){ cd->local, "local",
+						       ns->name, cd->line,
+						       run && cd->shadow };
+			if (cd->shadow)
+				v[(*n)++] = (struct conf_dev){ cd->shadow,
+							       "shadow",
+							       ns->name, cd->line,
+							       run };
+		}
+	}
+	for (size_t i = 0; i < *n; i++) {
+		struct device d;
+		int ret;
+
+		if (storage_identify(&d, v[i].path) < 0)
+			continue;	/* the pair reports it, if in this run */
+		ret = storage_resolve(&d, STORAGE_WITH_FS, &v[i].set);
+		if (ret < 0 && v[i].in_run) {
+			snprintf(why, len, "%s:%u: cannot tell whether '%s' (%s "
+				 "of %s) shares storage with another device: %s",
+				 conf_path, v[i].line, v[i].path, v[i].role,
+				 v[i].ns, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int conf_storage_check(const struct aero_conf *conf, const char *conf_path,
+		       const char *only_ns, char *why, size_t len)
+{
+	char reason[STORAGE_WHY_MAX], ref[PATH_MAX + 32];
+	struct conf_dev *v;
+	size_t n = 0, max = 0;
+	int ret;
+
+	for (size_t i = 0; i < conf->nns; i++)
+		max += 2 * conf->ns[i].ndev;
+	v = calloc(max ? max : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ret = conf_collect(conf, conf_path, only_ns, v, &n, why, len);
+	for (size_t i = 0; !ret && i < n; i++) {
+		for (size_t k = i + 1; !ret && k < n; k++) {
+			int r;
+
+			if (!v[i].set || !v[k].set ||
+			    (!v[i].in_run && !v[k].in_run))
+				continue;
+			r = storage_set_overlap(v[i].set, v[k].set, 0, reason,
+						sizeof(reason));
+			if (!r)
+				continue;
+			conf_line_ref(ref, sizeof(ref), conf_path, &v[i], &v[k]);
+			if (r > 0)
+				snprintf(why, len, "%s: '%s' (%s of %s) and '%s' "
+					 "(%s of %s) are %s", ref, v[i].path,
+					 v[i].role, v[i].ns, v[k].path,
+					 v[k].role, v[k].ns, reason);
+			else
+				snprintf(why, len, "%s: cannot tell whether '%s' "
+					 "and '%s' are the same storage: %s", ref,
+					 v[i].path, v[k].path, reason);
+			ret = r > 0 ? -EINVAL : r;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		storage_set_free(v[i].set);
+	free(v);
+	return ret;
+}

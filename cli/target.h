@@ -1,7 +1,7 @@
 /*
  * target.h - the safety refusals before reading and writing devices, each
- * one line saying why: a pair whose two sides are one storage, a sync
- * target someone else is using.
+ * one line saying why: a pair whose two sides are one storage, a --config
+ * whose pairs share storage, a sync target someone else is using.
  */
 #ifndef SHADOWSYNC_TARGET_H
 #define SHADOWSYNC_TARGET_H
@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "../engine/device.h"
+#include "../verify/aeroconf.h"
 
 /*
  * pair_storage_check() - refuse a pair whose local and shadow (opened or
@@ -34,5 +35,19 @@ int pair_storage_check(const struct device *local, const struct device *shadow,
  */
 int target_check(const struct device *target, const struct device *source,
 		 const char *role, bool force, char *why, size_t len);
+
+/*
+ * conf_storage_check() - before any I/O of a --config run: refuse when two
+ * devices of conf (any namespace, local or shadow, symlinks and aliases
+ * resolved as in pair_storage_check) are the same storage and at least
+ * one of them belongs to a pair of this run (namespace only_ns, or all
+ * when NULL). A path that does not exist is skipped: its pair reports it.
+ * why: "aerospike.conf:12 and :14: '/dev/loop6' (local of ns1) and
+ * '/dev/loop5' (shadow of ns1) are the same storage (two loop devices
+ * over '/var/tmp/x.img')". Returns 0, -EINVAL, or -errno when it cannot
+ * tell (why says so).
+ */
+int conf_storage_check(const struct aero_conf *conf, const char *conf_path,
+		       const char *only_ns, char *why, size_t len);
 
 #endif
