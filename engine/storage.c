@@ -198,12 +198,12 @@ static int walk_dir(struct walk *w, const char *dir, dev_t dev,
 /* A partition is a range of its whole disk, the directory above it. */
 static int walk_partition(struct walk *w, const char *dir, struct step st)
 {
-	uint64_t start, size, base;
+	uint64_t number, start, size, base;
 	char *parent, *slash;
 	dev_t pdev;
 	int ret;
 
-	if (read_u64(dir, "partition", &start) == -ENOENT)
+	if (read_u64(dir, "partition", &number) == -ENOENT)
 		return 0;
 	ret = read_u64(dir, "start", &start);
 	if (!ret)
