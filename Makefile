@@ -21,7 +21,7 @@ HAVE_LIBAIO   := $(call probe,aio,aio)
 
 LIBS := -lxxhash -ljansson
 ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c \
-               engine/inuse.c
+               engine/inuse.c engine/storage.c
 ifeq ($(HAVE_LIBURING),1)
 override CPPFLAGS += -DHAVE_LIBURING
 ENGINE_SRCS += engine/engine_uring.c

@@ -2,6 +2,7 @@
  * joblist.c - building, checking and summing up the pairs of a run.
  */
 #include "joblist.h"
+#include "target.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -76,7 +77,7 @@ static int add_job(struct job_list *l, const struct io_opts *io,
 static int jobs_from_conf(struct job_list *l, const char *cmd,
 			  const struct io_opts *io, const struct pair_opts *o)
 {
-	char err[512];
+	char err[512], why[2048];
 	uint32_t wbs = 0;
 	bool found_ns = false;
 
@@ -107,6 +108,13 @@ static int jobs_from_conf(struct job_list *l, const char *cmd,
 		cli_error("%s: no 'device LOCAL SHADOW' or 'file LOCAL SHADOW' "
 			  "line%s%s in '%s'", cmd, o->namespace ? " for namespace "
 			  : "", o->namespace ? o->namespace : "", o->config);
+		return -1;
+	}
+	/* Pairs against pairs: one device written by one thread while
+	 * another reads it would make both pairs lie. */
+	if (conf_storage_check(&l->conf, o->config, o->namespace, why,
+			       sizeof(why)) < 0) {
+		cli_error("%s", why);
 		return -1;
 	}
 	/* The conf's write-block-size (default 1M) matters before 7.1. */

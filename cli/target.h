@@ -1,6 +1,7 @@
 /*
- * target.h - may we write to this device? The refusals sync (and later
- * restore) make before the first write, each one line saying why.
+ * target.h - the safety refusals before reading and writing devices, each
+ * one line saying why: a pair whose two sides are one storage, a --config
+ * whose pairs share storage, a sync target someone else is using.
  */
 #ifndef SHADOWSYNC_TARGET_H
 #define SHADOWSYNC_TARGET_H
@@ -9,15 +10,44 @@
 #include <stddef.h>
 
 #include "../engine/device.h"
+#include "../verify/aeroconf.h"
+
+/*
+ * pair_storage_check() - refuse a pair whose local and shadow (opened or
+ * identified) are the same storage: one file or device, a partition and
+ * its disk, loop devices over one file, a loop over the other, a dm/md
+ * device and its slaves (storage.h). why: "local 'A' and 'B' are the same
+ * storage ('A' is a partition of 'B'); a device cannot be its own shadow".
+ * Returns 0, -EINVAL when they overlap, or -errno when it cannot tell
+ * (why says so). verify and sync (--dry-run too) call it after opening.
+ */
+int pair_storage_check(const struct device *local, const struct device *shadow,
+		       char *why, size_t len);
 
 /*
  * target_check() - refuse target (opened read-only, for looking) when it
- * is read-only, mounted or behind a loop device, the same bytes as
- * source, or held open by another process (the one check force
- * overrides). role names the target in messages ("local").
+ * is the same storage as source, read-only or not writable by us,
+ * mounted (itself or storage it shares), under a loop or dm/md device,
+ * or held open by another process; when that last check could not see
+ * every process, refuse too. force overrides only the open-process check.
+ * role names the target in messages ("local").
  * Returns 0 when writing is allowed, else -errno with the reason in why.
  */
 int target_check(const struct device *target, const struct device *source,
 		 const char *role, bool force, char *why, size_t len);
+
+/*
+ * conf_storage_check() - before any I/O of a --config run: refuse when two
+ * devices of conf (any namespace, local or shadow, symlinks and aliases
+ * resolved as in pair_storage_check) are the same storage and at least
+ * one of them belongs to a pair of this run (namespace only_ns, or all
+ * when NULL). A path that does not exist is skipped: its pair reports it.
+ * why: "aerospike.conf:12 and :14: '/dev/loop6' (local of ns1) and
+ * '/dev/loop5' (shadow of ns1) are the same storage (two loop devices
+ * over '/var/tmp/x.img')". Returns 0, -EINVAL, or -errno when it cannot
+ * tell (why says so).
+ */
+int conf_storage_check(const struct aero_conf *conf, const char *conf_path,
+		       const char *only_ns, char *why, size_t len);
 
 #endif

@@ -1,12 +1,14 @@
 /*
- * inuse.c - mount, open-file and loop-device checks from /proc and /sys.
+ * inuse.c - mounted, stacked on, open elsewhere: each asked of all the
+ * storage a device shares (storage.c), from /proc and /sys.
  */
 #include "inuse.h"
+#include "storage.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,126 +16,208 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-/* The file a loop device reads, from sysfs; false when rdev is no loop. */
-static bool loop_backing_file(dev_t rdev, char *path, size_t len)
-{
-	char sys[96];
-	FILE *f;
-	bool ok;
+#define PF_KTHREAD 0x00200000u	/* linux/sched.h: a kernel thread */
 
-	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/loop/backing_file",
-		 major(rdev), minor(rdev));
-	f = fopen(sys, "re");
-	if (!f)
-		return false;
-	ok = fgets(path, (int)len, f) != NULL;
-	fclose(f);
-	if (ok)
-		path[strcspn(path, "\n")] = '\0';
-	return ok && path[0];
+/*
+ * Does block device rdev (named path) share storage with t? 2: it is d
+ * itself, 1: it shares, 0: no (or it cannot be resolved: then it cannot
+ * be named as d's either).
+ */
+static int blockdev_meets(const char *sysfs, const struct storage_set *t,
+			  const struct device *d, const char *path, dev_t rdev,
+			  unsigned flags)
+{
+	struct device c = { .path = path, .fd = -1, .fd_buffered = -1,
+			    .is_blockdev = true, .st_rdev = rdev };
+	char why[STORAGE_WHY_MAX];
+	struct storage_set *cs;
+	int ret;
+
+	if (d->is_blockdev && rdev == d->st_rdev)
+		return 2;
+	if (storage_resolve_at(sysfs, &c, 0, &cs) < 0)
+		return 0;
+	ret = storage_set_overlap(t, cs, flags, why, sizeof(why));
+	storage_set_free(cs);
+	return ret == 1;
 }
 
-/* Is dev rdev itself, or a partition of the disk rdev? */
-static bool same_or_partition(dev_t dev, dev_t rdev)
+static int file_meets(const struct storage_set *t, const struct device *d,
+		      const struct stat *st)
 {
-	char sys[96];
+	struct device c = { .path = "", .fd = -1, .fd_buffered = -1,
+			    .st_dev = st->st_dev, .st_ino = st->st_ino };
+	char why[STORAGE_WHY_MAX];
+	struct storage_set *cs;
+	int ret;
+
+	if (!d->is_blockdev && st->st_dev == d->st_dev &&
+	    st->st_ino == d->st_ino)
+		return 2;
+	if (storage_resolve(&c, 0, &cs) < 0)
+		return 0;
+	ret = storage_set_overlap(t, cs, 0, why, sizeof(why));
+	storage_set_free(cs);
+	return ret == 1;
+}
+
+/*
+ * One mountinfo line: "ID PARENT MAJ:MIN ROOT POINT OPTS [TAGS] - TYPE
+ * SOURCE SUPER". Returns false for a line not of that shape.
+ */
+static bool parse_mount(char *line, unsigned *ma, unsigned *mi, char **point,
+			char **source)
+{
+	char *save = NULL, *tok;
+	int field = 0;
+	bool dash = false;
+
+	*source = NULL;
+	for (tok = strtok_r(line, " \n", &save); tok;
+	     tok = strtok_r(NULL, " \n", &save), field++) {
+		if (field == 2 && sscanf(tok, "%u:%u", ma, mi) != 2)
+			return false;
+		if (field == 4)
+			*point = tok;
+		if (field > 5 && !dash && !strcmp(tok, "-")) {
+			dash = true;
+			field = -100;	/* TYPE is -99, SOURCE -98 */
+		}
+		if (dash && field == -98)
+			*source = tok;
+	}
+	return *source != NULL;
+}
+
+/* Is this mount's device d or on d's storage? */
+static int mount_meets(const struct storage_set *t, const struct device *d,
+		       unsigned ma, unsigned mi, const char *source,
+		       struct storage_use *u)
+{
+	struct stat st;
+	int ret = 0;
+
+	/* tmpfs, proc, FUSE have no device; btrfs names one in SOURCE. */
+	if (ma)
+		ret = blockdev_meets(STORAGE_SYSFS, t, d, source,
+				     makedev(ma, mi), 0);
+	if (!ret && source[0] == '/' && !stat(source, &st) &&
+	    S_ISBLK(st.st_mode) && st.st_rdev != makedev(ma, mi))
+		ret = blockdev_meets(STORAGE_SYSFS, t, d, source, st.st_rdev, 0);
+	if (ret == 1)
+		snprintf(u->via, sizeof(u->via), "%s", source);
+	return ret;
+}
+
+int device_mount_point(const struct device *d, struct storage_use *u)
+{
+	struct storage_set *t;
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+	FILE *f;
+
+	memset(u, 0, sizeof(*u));
+	found = storage_resolve(d, 0, &t);
+	if (found < 0)
+		return found;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f) {
+		found = -errno;
+		goto out;
+	}
+	while (!found && getline(&line, &cap, f) > 0) {
+		unsigned ma, mi;
+		char *point = NULL, *source;
+
+		if (!parse_mount(line, &ma, &mi, &point, &source) || !point)
+			continue;
+		found = mount_meets(t, d, ma, mi, source, u);
+		if (found)
+			snprintf(u->where, sizeof(u->where), "%s", point);
+	}
+	if (!found && ferror(f))
+		found = -EIO;
+	found = found > 0 ? 1 : found;
+	free(line);
+	fclose(f);
+out:
+	storage_set_free(t);
+	return found;
+}
+
+static int read_devt_of(const char *sysfs, const char *name, dev_t *dev)
+{
+	char path[PATH_MAX];
 	unsigned ma, mi;
 	FILE *f;
 	int n;
 
-	if (dev == rdev)
-		return true;
-	/* A partition's sysfs directory sits inside its disk's. */
-	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/partition",
-		 major(dev), minor(dev));
-	if (access(sys, F_OK))
-		return false;
-	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/../dev", major(dev),
-		 minor(dev));
-	f = fopen(sys, "re");
-	if (!f)
-		return false;
-	n = fscanf(f, "%u:%u", &ma, &mi);
-	fclose(f);
-	return n == 2 && makedev(ma, mi) == rdev;
-}
-
-/* mountinfo field 3 is MAJ:MIN, field 5 the mount point. */
-static int blockdev_mounted(dev_t rdev, char *where, size_t len)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
-	int found = 0;
-
+	if (snprintf(path, sizeof(path), "%s/block/%s/dev", sysfs, name) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned ma, mi;
-		char point[2048];
-
-		if (sscanf(line, "%*d %*d %u:%u %*s %2047s", &ma, &mi, point) != 3)
-			continue;
-		if (ma == 0)	/* tmpfs, proc, fuse: no block device */
-			continue;
-		if (same_or_partition(makedev(ma, mi), rdev)) {
-			snprintf(where, len, "%s", point);
-			found = 1;
-		}
-	}
+	n = fscanf(f, "%u:%u", &ma, &mi);
 	fclose(f);
-	return found;
+	if (n != 2)
+		return -EINVAL;
+	*dev = makedev(ma, mi);
+	return 0;
 }
 
-/* Is the regular file d behind some loop device? */
-static int file_behind_loop(const struct device *d, char *where, size_t len)
+int device_stacked_at(const char *sysfs, const struct device *d,
+		      struct storage_use *u)
 {
-	DIR *dir = opendir("/sys/block");
+	char path[PATH_MAX], name[PATH_MAX];
+	struct storage_set *t, *cs;
 	struct dirent *e;
 	int found = 0;
+	DIR *dir;
 
-	if (!dir)
-		return 0;
+	memset(u, 0, sizeof(*u));
+	found = storage_resolve_at(sysfs, d, 0, &t);
+	if (found < 0)
+		return found;
+	snprintf(path, sizeof(path), "%s/block", sysfs);
+	dir = opendir(path);
+	if (!dir) {
+		found = -errno;
+		goto out;
+	}
+	/* Loops, dm and md are whole disks: /sys/block lists them all. */
 	while (!found && (e = readdir(dir))) {
-		char sys[300], path[PATH_MAX];
-		unsigned ma, mi;
-		struct stat st;
-		FILE *f;
+		struct device c = { .path = name, .fd = -1, .fd_buffered = -1,
+				    .is_blockdev = true };
+		char why[STORAGE_WHY_MAX];
 
-		if (strncmp(e->d_name, "loop", 4))
+		if (e->d_name[0] == '.')
 			continue;
-		snprintf(sys, sizeof(sys), "/sys/block/%s/dev", e->d_name);
-		f = fopen(sys, "re");
-		if (!f)
+		snprintf(name, sizeof(name), "/dev/%s", e->d_name);
+		if (read_devt_of(sysfs, e->d_name, &c.st_rdev) < 0 ||
+		    (d->is_blockdev && c.st_rdev == d->st_rdev))
 			continue;
-		if (fscanf(f, "%u:%u", &ma, &mi) != 2) {
-			fclose(f);
+		if (storage_resolve_at(sysfs, &c, 0, &cs) < 0)
 			continue;
-		}
-		fclose(f);
-		if (!loop_backing_file(makedev(ma, mi), path, sizeof(path)))
-			continue;
-		if (!stat(path, &st) && st.st_dev == d->st_dev &&
-		    st.st_ino == d->st_ino) {
-			snprintf(where, len, "/dev/%s", e->d_name);
+		/* Built on d, not d built on it: only d itself may meet. */
+		if (storage_set_overlap(t, cs, STORAGE_A_ITSELF, why,
+					sizeof(why)) == 1) {
+			snprintf(u->where, sizeof(u->where), "%s", name);
+			u->loop = storage_set_is_loop(cs);
 			found = 1;
 		}
+		storage_set_free(cs);
 	}
 	closedir(dir);
+out:
+	storage_set_free(t);
 	return found;
 }
 
-int device_mount_point(const struct device *d, char *where, size_t len)
+int device_stacked(const struct device *d, struct storage_use *u)
 {
-	if (d->is_blockdev)
-		return blockdev_mounted(d->st_rdev, where, len);
-	return file_behind_loop(d, where, len);
-}
-
-static bool stat_is(const struct stat *st, const struct device *d)
-{
-	if (d->is_blockdev)
-		return S_ISBLK(st->st_mode) && st->st_rdev == d->st_rdev;
-	return st->st_dev == d->st_dev && st->st_ino == d->st_ino;
+	return device_stacked_at(STORAGE_SYSFS, d, u);
 }
 
 static void read_comm(pid_t pid, char *comm, size_t len)
@@ -151,74 +235,142 @@ static void read_comm(pid_t pid, char *comm, size_t len)
 	fclose(f);
 }
 
-/* Does process pid hold d open? */
-static bool pid_holds(pid_t pid, const struct device *d)
+/* Kernel threads hold no files, and no one may look into them. */
+static bool is_kernel_thread(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned flags = 0;
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	ok = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	/* comm may hold spaces and parentheses: the fields follow the last. */
+	p = ok ? strrchr(buf, ')') : NULL;
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %u", &flags) != 1)
+		return false;
+	return flags & PF_KTHREAD;
+}
+
+static bool read_caps(pid_t pid, const char *key, unsigned long long *caps)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, key, klen) &&
+			sscanf(line + klen, " %llx", caps) == 1;
+	fclose(f);
+	return found;
+}
+
+/*
+ * The init of a VM or sandbox we run in holds capabilities beyond our
+ * bounding set: no process of ours could ever look into it, and like the
+ * processes a PID namespace hides, it is outside what this check covers.
+ * Any other process we cannot look into makes the answer unknown.
+ */
+static bool is_sandbox_init(pid_t pid)
+{
+	unsigned long long init_caps, our_bound;
+
+	return pid == 1 && read_caps(1, "CapPrm:", &init_caps) &&
+	       read_caps(getpid(), "CapBnd:", &our_bound) &&
+	       (init_caps & ~our_bound);
+}
+
+/*
+ * Does process pid hold d's storage open? 1 yes (u->via set), 0 no,
+ * -errno when its descriptors could not be looked at (gone: 0).
+ */
+static int pid_holds(pid_t pid, const struct storage_set *t,
+		     const struct device *d, struct storage_use *u)
 {
 	char path[64];
 	struct dirent *e;
-	bool found = false;
+	int found = 0, hidden = 0;
 	DIR *fds;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 	fds = opendir(path);
 	if (!fds)
-		return false;	/* gone, or not ours to look at */
+		return errno == ENOENT || errno == ESRCH ? 0 : -errno;
 	while (!found && (e = readdir(fds))) {
 		struct stat st;
+		ssize_t n;
 
 		if (e->d_name[0] == '.')
 			continue;
-		if (fstatat(dirfd(fds), e->d_name, &st, 0) == 0 &&
-		    stat_is(&st, d))
-			found = true;
+		if (fstatat(dirfd(fds), e->d_name, &st, 0) < 0) {
+			if (errno != ENOENT)	/* closed meanwhile */
+				hidden = -errno;
+			continue;
+		}
+		if (S_ISBLK(st.st_mode))
+			found = blockdev_meets(STORAGE_SYSFS, t, d, "",
+					       st.st_rdev, 0);
+		else if (S_ISREG(st.st_mode))
+			found = file_meets(t, d, &st);
+		if (found != 1)
+			continue;	/* 2 is d itself: no via */
+		n = readlinkat(dirfd(fds), e->d_name, u->via,
+			       sizeof(u->via) - 1);
+		u->via[n > 0 ? n : 0] = '\0';
 	}
 	closedir(fds);
-	return found;
+	return found ? 1 : hidden;
 }
 
-int device_open_elsewhere(const struct device *d, pid_t *pid, char *comm,
-			  size_t len)
+int device_open_elsewhere(const struct device *d, struct storage_use *u)
 {
-	DIR *proc = opendir("/proc");
+	struct storage_set *t;
 	pid_t self = getpid();
+	int found = 0, hidden = 0;
 	struct dirent *e;
-	int found = 0;
+	DIR *proc;
 
-	if (!proc)
-		return -errno;
+	memset(u, 0, sizeof(*u));
+	found = storage_resolve(d, 0, &t);
+	if (found < 0)
+		return found;
+	proc = opendir("/proc");
+	if (!proc) {
+		found = -errno;
+		goto out;
+	}
 	while (!found && (e = readdir(proc))) {
 		pid_t p;
+		int ret;
 
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
 		p = (pid_t)atoi(e->d_name);
-		if (p == self || !pid_holds(p, d))
+		if (p == self || is_kernel_thread(p))
 			continue;
-		*pid = p;
-		read_comm(p, comm, len);
-		found = 1;
+		ret = pid_holds(p, t, d, u);
+		if (ret > 0) {
+			u->pid = p;
+			read_comm(p, u->comm, sizeof(u->comm));
+			found = 1;
+		} else if (ret < 0 && !is_sandbox_init(p)) {
+			u->uninspected++;
+			hidden = hidden ? hidden : ret;
+		}
 	}
 	closedir(proc);
+	if (!found)
+		found = hidden;
+out:
+	storage_set_free(t);
 	return found;
-}
-
-/* Is the loop device blk backed by file f? */
-static bool loop_backs(const struct device *blk, const struct device *f)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	if (!blk->is_blockdev || f->is_blockdev)
-		return false;
-	if (!loop_backing_file(blk->st_rdev, path, sizeof(path)))
-		return false;
-	return !stat(path, &st) && st.st_dev == f->st_dev &&
-	       st.st_ino == f->st_ino;
-}
-
-bool device_aliases(const struct device *a, const struct device *b)
-{
-	if (a->is_blockdev == b->is_blockdev)
-		return device_same(a, b);
-	return loop_backs(a, b) || loop_backs(b, a);
 }

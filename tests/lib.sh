@@ -166,3 +166,43 @@ fixtures() {
 put_byte() {
 	printf "\\x$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
+
+# mbr_partition FILE START SECTORS: give FILE an MBR with one Linux
+# partition (written by hand: sfdisk is not installed everywhere).
+_le32() {
+	printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) \
+		$(($1 >> 16 & 255)) $(($1 >> 24 & 255))
+}
+mbr_partition() {
+	dd if=/dev/zero of="$1" bs=1 seek=446 count=64 conv=notrunc status=none || fail "mbr $1"
+	printf "\\x00\\x00\\x00\\x00\\x83\\x00\\x00\\x00$(_le32 "$2")$(_le32 "$3")" |
+		dd of="$1" bs=1 seek=446 conv=notrunc status=none || fail "mbr $1"
+	printf '\x55\xaa' | dd of="$1" bs=1 seek=510 conv=notrunc status=none || fail "mbr $1"
+}
+
+# Drop dev's partitions if it still reads file (numbers are reused).
+_part_cleanup() {
+	[ "$(losetup -n -O BACK-FILE "$1" 2>/dev/null)" = "$2" ] || return 0
+	partx -d "$1" 2>/dev/null
+	return 0
+}
+
+# part_attach VAR DISK FILE: the first partition of loop device DISK (over
+# FILE) as a block node, in VAR: partx adds it; without udev or devtmpfs
+# the node is made from sysfs. Removed at exit, before DISK is detached
+# (call after loop_attach).
+part_attach() {
+	local n=${2#/dev/} sysd i node
+	sysd=/sys/block/$n/${n}p1
+	partx -a "$2" 2>/dev/null
+	at_exit "_part_cleanup $2 '$3'"
+	for i in $(seq 20); do [ -e "$sysd/dev" ] && break; sleep 0.1; done
+	[ -e "$sysd/dev" ] || fail "partx -a $2: no partition"
+	node=${2}p1
+	for i in $(seq 20); do [ -b "$node" ] && break; sleep 0.1; done
+	if [ ! -b "$node" ]; then
+		node=$T/${n}p1
+		mknod "$node" b $(tr ':' ' ' <"$sysd/dev") || fail "mknod $node"
+	fi
+	printf -v "$1" '%s' "$node"
+}
