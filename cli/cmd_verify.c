@@ -4,7 +4,6 @@
  * pair at cold start.
  */
 #include "joblist.h"
-#include "target.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -91,17 +90,6 @@ static void verify_pair(struct pair_job *j)
 	int ret;
 
 	ret = pair_open(j, 0);
-	/*
-	 * A conf typo must not pass the ExecStartPre gate. With both open,
-	 * one storage is the error to name, before any size complaint.
-	 */
-	if (j->local.fd >= 0 && j->shadow.fd >= 0) {
-		int same = pair_storage_check(&j->local, &j->shadow,
-					      j->rep.error,
-					      sizeof(j->rep.error));
-
-		ret = same < 0 ? same : ret;
-	}
 	if (!ret)
 		ret = pair_read_headers(j);
 	if (!ret) {

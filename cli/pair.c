@@ -3,6 +3,7 @@
  * local/shadow pair; a small thread pool for many pairs.
  */
 #include "pair.h"
+#include "target.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -58,6 +59,16 @@ int pair_open(struct pair_job *j, unsigned local_flags)
 	}
 	j->rep.local_size = j->local.size_bytes;
 	j->rep.local_direct = j->local.direct;
+	/*
+	 * One storage under two names (a partition and its disk, two loop
+	 * devices over one file, dm/md stacks): a conf typo must not pass
+	 * verify's gate nor let sync write into the shadow. Named before any
+	 * size complaint.
+	 */
+	ret = pair_storage_check(&j->local, &j->shadow, j->rep.error,
+				 sizeof(j->rep.error));
+	if (ret < 0)
+		return ret;
 	if (j->shadow.size_bytes < j->local.size_bytes) {
 		snprintf(j->rep.error, sizeof(j->rep.error),
 			 "shadow '%s' (%llu bytes) is smaller than local '%s' "
