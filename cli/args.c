@@ -2,6 +2,8 @@
  * args.c - parsing and formatting shared by the subcommands.
  */
 #include "cli.h"
+#include "display.h"
+#include "outcome.h"
 #include "../engine/engine.h"
 
 #include <ctype.h>
@@ -31,14 +33,18 @@ void cli_catch_signals(void)
 
 void cli_error(const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fflush(stdout);
-	fputs("shadowsync: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (!cli_run.first_error[0])
+		snprintf(cli_run.first_error, sizeof(cli_run.first_error), "%s",
+			 msg);
+	fflush(stdout);
+	/* One line, whatever bytes a path put into it. */
+	fprintf(stderr, "shadowsync: %s\n", disp(msg));
 }
 
 int parse_size(const char *s, uint64_t *out)

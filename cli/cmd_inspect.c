@@ -3,6 +3,7 @@
  * device header in the first 8 MiB.
  */
 #include "cli.h"
+#include "display.h"
 #include "report.h"
 #include "../engine/device.h"
 #include "../engine/pipeline.h"
@@ -34,14 +35,14 @@ static void print_text(const struct device *d, const struct as_header *h)
 {
 	char b[32], flags[96];
 
-	printf("inspect: %s  %s (%llu bytes)\n", d->path,
+	printf("inspect: %s  %s (%llu bytes)\n", disp(d->path),
 	       human_bytes(d->size_bytes, b, sizeof(b)),
 	       (unsigned long long)d->size_bytes);
 	printf("  state             %s\n", report_state_name(h->state));
 	if (h->state != AS_STATE_AEROSPIKE)
 		return;
 	printf("  format            %u\n", h->format);
-	printf("  namespace         %s\n", h->namespace);
+	printf("  namespace         %s\n", disp(h->namespace));
 	printf("  n_devices         %u\n", h->n_devices);
 	if (h->has_unique)
 		printf("  device_id         %u\n", h->device_id);
@@ -104,9 +105,9 @@ static int inspect(const char *path, const char *engine, bool json)
 	free(region);
 	if (json) {
 		json_t *root = json_pack(
-			"{s:s,s:{s:s,s:I,s:b},s:s,s:o}", "command", "inspect",
-			"device", "path", path, "size_bytes",
-			(json_int_t)d.size_bytes, "direct_io", d.direct,
+			"{s:s,s:s,s:o,s:s,s:o}", "command", "inspect",
+			"result", "ok", "device",
+			report_device_json(path, d.size_bytes, d.direct),
 			"state", report_state_name(h.state), "aerospike",
 			report_header_json(&h));
 

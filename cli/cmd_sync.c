@@ -3,6 +3,8 @@
  * its shadow, writing only the blocks that differ, then prove it by
  * reading every written block back.
  */
+#include "display.h"
+#include "outcome.h"
 #include "syncjob.h"
 
 #include <errno.h>
@@ -136,45 +138,104 @@ static void sync_pair(struct pair_job *j)
 		j->status = j->status == EXIT_ERROR ? EXIT_ERROR : EXIT_DIFFER;
 }
 
-static void print_pair_text(const struct pair_job *j, const struct sync_args *a)
+struct tally {
+	size_t synced, match, differ, errors;
+};
+
+static struct tally count(const struct job_list *l)
+{
+	struct tally t = { 0 };
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct pair_job *j = &l->jobs[i];
+
+		if (j->status == EXIT_ERROR)
+			t.errors++;
+		else if (!strcmp(j->rep.result, "synced"))
+			t.synced++;
+		else if (j->cmp.differing_blocks)
+			t.differ++;
+		else
+			t.match++;
+	}
+	return t;
+}
+
+static void headline_one(const struct pair_job *j, bool dry_run)
 {
 	const struct compare_result *c = &j->cmp;
-	char b1[32], b2[32];
+	char b[32];
 
-	if (a->dry_run && c->differing_blocks)
+	if (j->status == EXIT_ERROR)
+		printf("sync: ERROR, %s\n", disp(j->rep.error));
+	else if (dry_run && c->differing_blocks)
 		printf("sync --dry-run: DIFFER, sync would write %s in %llu "
-		       "extent%s\n", human_bytes(c->differing_bytes, b1,
-						 sizeof(b1)),
+		       "extent%s; nothing written\n",
+		       human_bytes(c->differing_bytes, b, sizeof(b)),
 		       (unsigned long long)c->extents.total,
 		       c->extents.total == 1 ? "" : "s");
 	else if (!c->differing_blocks)
-		printf("sync: MATCH, local already identical to its shadow; "
-		       "nothing written\n");
+		printf("sync%s: MATCH, local already identical to its shadow; "
+		       "nothing written\n", dry_run ? " --dry-run" : "");
 	else
 		printf("sync: SYNCED, local now identical to its shadow: wrote "
-		       "%s, read back and checked\n",
-		       human_bytes(c->bytes_written, b1, sizeof(b1)));
-	report_pair_text(stdout, &j->rep);
-	report_cold_start_text(stdout, &j->rep);
-	printf("  engine %s, block size %s%s\n",
-	       c->engine ? c->engine : j->io.engine,
-	       human_bytes(j->io.block_size, b2, sizeof(b2)),
-	       a->dry_run ? ", dry run: nothing written" : "");
+		       "%s, read back and compared\n",
+		       human_bytes(c->bytes_written, b, sizeof(b)));
+}
+
+static void headline(const struct job_list *l, bool dry_run)
+{
+	struct tally t = count(l);
+
+	if (l->n == 1) {
+		headline_one(&l->jobs[0], dry_run);
+		return;
+	}
+	if (dry_run)
+		printf("sync --dry-run: %s, %zu pairs: %zu would be written, %zu "
+		       "identical, %zu failed; nothing written\n",
+		       t.errors ? "ERROR" : t.differ ? "DIFFER" : "MATCH", l->n,
+		       t.differ, t.match, t.errors);
+	else
+		printf("sync: %s, %zu pairs: %zu synced, %zu already identical, "
+		       "%zu failed\n", t.errors ? "ERROR" : t.synced ? "SYNCED" :
+		       "MATCH", l->n, t.synced, t.match, t.errors);
 }
 
 static void print_text(const struct job_list *l, const struct sync_args *a)
 {
-	for (size_t i = 0; i < l->n; i++)
-		report_cold_start_warning(stdout, &l->jobs[i].rep);
+	headline(l, a->dry_run);
+	if (cli_run.quiet)
+		return;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct pair_job *j = &l->jobs[i];
 
 		job_list_pair_heading(l, i);
-		if (j->status == EXIT_ERROR)
-			printf("  error: %s\n", j->rep.error);
-		else
-			print_pair_text(j, a);
+		if (j->status == EXIT_ERROR) {
+			printf("  error: %s\n", disp(j->rep.error));
+			continue;
+		}
+		if (l->n > 1)
+			headline_one(j, a->dry_run);
+		report_pair_text(stdout, &j->rep);
+		report_cold_start_text(stdout, &j->rep);
 	}
+}
+
+/* Why the run exits 1 when no alarm said it (alarms come first). */
+static void differ_reason(const struct job_list *l)
+{
+	struct tally t = count(l);
+	const struct pair_job *j = &l->jobs[0];
+	char b[32];
+
+	if (l->n == 1 && t.differ)
+		cli_exit_reason("dry run: sync would write %s to local '%s'",
+				human_bytes(j->cmp.differing_bytes, b, sizeof(b)),
+				j->local_path);
+	else if (t.differ)
+		cli_exit_reason("dry run: %zu of %zu pairs would be written",
+				t.differ, l->n);
 }
 
 static const char *run_result(const struct job_list *l, bool dry_run)
@@ -215,12 +276,13 @@ int cmd_sync(int argc, char **argv)
 	}
 	sync_run_args = &a;
 	status = job_list_execute(&l, &a.pair, sync_pair);
+	job_list_warn(&l, !a.io.json && !cli_run.quiet);
+	if (status == EXIT_DIFFER)
+		differ_reason(&l);
 	if (a.io.json)
 		print_json(&l, &a);
 	else if (status != EXIT_ERROR || l.n > 1)
 		print_text(&l, &a);
-	if (cli_flush_stdout() < 0)
-		status = EXIT_ERROR;
 	job_list_release(&l);
 	return status;
 }

@@ -3,7 +3,9 @@
  * its shadow, which block ranges differ, and what will asd do with the
  * pair at cold start.
  */
+#include "display.h"
 #include "joblist.h"
+#include "outcome.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -131,49 +133,71 @@ static const char *run_result(const struct job_list *l)
 	return "match";
 }
 
-static void print_text(const struct job_list *l, bool gate)
+struct tally {
+	size_t differ, errors, unsafe;
+};
+
+static struct tally count(const struct job_list *l)
 {
-	size_t differ = 0, errors = 0, unsafe = 0;
-	char bs[32];
+	struct tally t = { 0 };
 
 	for (size_t i = 0; i < l->n; i++) {
-		report_cold_start_warning(stdout, &l->jobs[i].rep);
-		unsafe += l->jobs[i].status != EXIT_MATCH;
+		const struct pair_job *j = &l->jobs[i];
+
+		t.errors += j->status == EXIT_ERROR;
+		t.differ += j->status != EXIT_ERROR && j->cmp.differing_blocks;
+		t.unsafe += j->status != EXIT_MATCH;
 	}
-	if (gate && !unsafe)
+	return t;
+}
+
+static void headline(const struct job_list *l, bool gate)
+{
+	struct tally t = count(l);
+	const struct pair_job *j = &l->jobs[0];
+	char b[32];
+
+	if (gate && !t.unsafe)
 		printf("verify --gate: SAFE, asd's own cold start is safe for "
 		       "%s%zu pair%s\n", l->n > 1 ? "all " : "", l->n,
 		       l->n == 1 ? "" : "s");
 	else if (gate)
 		printf("verify --gate: UNSAFE, do not start asd: %zu of %zu "
-		       "pair%s would serve damaged data, drop data, crash, or "
-		       "failed to be checked\n", unsafe, l->n,
+		       "pair%s would serve damaged data, drop data or crash, or "
+		       "could not be checked\n", t.unsafe, l->n,
 		       l->n == 1 ? "" : "s");
-	for (size_t i = 0; i < l->n; i++) {
-		differ += l->jobs[i].cmp.differing_blocks && !l->jobs[i].rep.error[0];
-		errors += l->jobs[i].status == EXIT_ERROR;
-	}
-	if (l->n == 1 && !differ)
-		printf("verify: MATCH, local is identical to its shadow\n");
-	else if (l->n == 1)
-		printf("verify: DIFFER, local is not identical to its shadow\n");
-	else
+	if (l->n > 1)
 		printf("verify: %s, %zu pairs: %zu identical, %zu differ, %zu "
-		       "failed\n", errors ? "ERROR" : differ ? "DIFFER" : "MATCH",
-		       l->n, l->n - differ - errors, differ, errors);
+		       "failed\n", t.errors ? "ERROR" : t.differ ? "DIFFER" :
+		       "MATCH", l->n, l->n - t.differ - t.errors, t.differ,
+		       t.errors);
+	else if (t.errors)
+		printf("verify: ERROR, %s\n", disp(j->rep.error));
+	else if (t.differ)
+		printf("verify: DIFFER, local differs from its shadow: %s in "
+		       "%llu extent%s\n",
+		       human_bytes(j->cmp.differing_bytes, b, sizeof(b)),
+		       (unsigned long long)j->cmp.extents.total,
+		       j->cmp.extents.total == 1 ? "" : "s");
+	else
+		printf("verify: MATCH, local is identical to its shadow\n");
+}
+
+static void print_text(const struct job_list *l, bool gate)
+{
+	headline(l, gate);
+	if (cli_run.quiet)
+		return;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct pair_job *j = &l->jobs[i];
 
 		job_list_pair_heading(l, i);
 		if (j->status == EXIT_ERROR) {
-			printf("  error: %s\n", j->rep.error);
+			printf("  error: %s\n", disp(j->rep.error));
 			continue;
 		}
 		report_pair_text(stdout, &j->rep);
 		report_cold_start_text(stdout, &j->rep);
-		printf("  engine %s, block size %s\n",
-		       j->cmp.engine ? j->cmp.engine : j->io.engine,
-		       human_bytes(j->io.block_size, bs, sizeof(bs)));
 	}
 }
 
@@ -185,6 +209,23 @@ static void print_json(const struct job_list *l, bool gate, int status)
 		json_object_set_new(root, "gate", json_pack("{s:b}", "safe",
 							    status == EXIT_MATCH));
 	job_list_emit_json(l, root);
+}
+
+/* Why the run exits 1 when no alarm said it (alarms come first). */
+static void differ_reason(const struct job_list *l)
+{
+	struct tally t = count(l);
+	const struct pair_job *j = &l->jobs[0];
+	char b[32];
+
+	if (l->n == 1 && t.differ)
+		cli_exit_reason("local '%s' differs from its shadow '%s': %s in "
+				"%llu extent%s", j->local_path, j->shadow_path,
+				human_bytes(j->cmp.differing_bytes, b, sizeof(b)),
+				(unsigned long long)j->cmp.extents.total,
+				j->cmp.extents.total == 1 ? "" : "s");
+	else if (t.differ)
+		cli_exit_reason("%zu of %zu pairs differ", t.differ, l->n);
 }
 
 /*
@@ -231,12 +272,13 @@ int cmd_verify(int argc, char **argv)
 	status = job_list_execute(&l, &a.pair, verify_pair);
 	if (a.gate)
 		status = gate_status(&l);
+	job_list_warn(&l, !a.io.json && !cli_run.quiet);
+	if (status == EXIT_DIFFER)
+		differ_reason(&l);
 	if (a.io.json)
 		print_json(&l, a.gate, status);
 	else if (status != EXIT_ERROR || l.n > 1)
 		print_text(&l, a.gate);
-	if (cli_flush_stdout() < 0)
-		status = EXIT_ERROR;
 	job_list_release(&l);
 	return status;
 }

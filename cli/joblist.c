@@ -7,7 +7,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "display.h"
+#include "outcome.h"
 
 #define DEFAULT_SERVER_VERSION "8.1"
 
@@ -60,7 +64,8 @@ int pair_io_opts_parse(struct pair_opts *o, struct io_opts *io, int opt,
 }
 
 static int add_job(struct job_list *l, const struct io_opts *io,
-		   const char *local, const char *shadow, const char *ns)
+		   const char *local, const char *shadow, const char *ns,
+		   const char *config)
 {
 	struct pair_job *v = realloc(l->jobs, (l->n + 1) * sizeof(*v));
 
@@ -70,6 +75,7 @@ static int add_job(struct job_list *l, const struct io_opts *io,
 	pair_init(&v[l->n], io, local, shadow, &l->server, l->server_version);
 	v[l->n].namespace = ns;
 	v[l->n].rep.namespace = ns;
+	v[l->n].rep.config = config;
 	l->n++;
 	return 0;
 }
@@ -96,7 +102,7 @@ static int jobs_from_conf(struct job_list *l, const char *cmd,
 		for (size_t k = 0; k < ns->ndev; k++)
 			if (ns->dev[k].shadow &&
 			    add_job(l, io, ns->dev[k].local, ns->dev[k].shadow,
-				    ns->name) < 0)
+				    ns->name, o->config) < 0)
 				return -1;
 	}
 	if (o->namespace && !found_ns) {
@@ -153,7 +159,7 @@ int job_list_build(struct job_list *l, const char *cmd,
 			  npaths == 1 ? "" : "s", cmd);
 		return -1;
 	}
-	if (add_job(l, io, paths[0], paths[1], NULL) < 0)
+	if (add_job(l, io, paths[0], paths[1], NULL, NULL) < 0)
 		return -1;
 	l->jobs[0].manifest_out = o->manifest_out;
 	return 0;
@@ -228,36 +234,6 @@ int job_list_status(const struct job_list *l)
 	return status;
 }
 
-static int severity(enum cs_verdict v)
-{
-	switch (v) {
-	case CS_CRASH:
-		return 4;
-	case CS_REINIT_FROM_SHADOW:
-		return 3;
-	case CS_COPY_FROM_SHADOW:
-		return 2;
-	case CS_LOAD_LOCAL:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-json_t *job_list_cold_start_json(const struct job_list *l)
-{
-	enum cs_verdict worst = CS_NONE;
-
-	for (size_t i = 0; i < l->n; i++) {
-		const struct pair_aero *a = &l->jobs[i].aero;
-
-		if (a->decided && severity(a->verdict.verdict) > severity(worst))
-			worst = a->verdict.verdict;
-	}
-	return json_pack("{s:s,s:s}", "verdict", cs_verdict_name(worst),
-			 "server_version", l->server_version);
-}
-
 int job_list_execute(struct job_list *l, const struct pair_opts *o,
 		     void (*fn)(struct pair_job *))
 {
@@ -276,32 +252,86 @@ int job_list_execute(struct job_list *l, const struct pair_opts *o,
 	return job_list_status(l);
 }
 
+/* Counts, never a silent aggregate: {"pairs":N,"identical":...}. */
+static json_t *summary_json(const struct job_list *l)
+{
+	json_t *verdicts = json_object();
+	json_int_t identical = 0, differing = 0, failed = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct pair_job *j = &l->jobs[i];
+		const char *v = j->aero.decided
+					? cs_verdict_name(j->aero.verdict.verdict)
+					: "none";
+		json_t *count = json_object_get(verdicts, v);
+
+		if (j->status == EXIT_ERROR)
+			failed++;
+		else if (j->cmp.differing_blocks)
+			differing++;
+		else
+			identical++;
+		json_object_set_new(verdicts, v, json_integer(
+			(count ? json_integer_value(count) : 0) + 1));
+	}
+	return json_pack("{s:I,s:I,s:I,s:I,s:o,s:s}", "pairs", (json_int_t)l->n,
+			 "identical", identical, "differing", differing,
+			 "failed", failed, "cold_start_verdicts", verdicts,
+			 "server_version", l->server_version);
+}
+
 json_t *job_list_json_root(const struct job_list *l, const char *command,
 			   const char *result)
 {
-	const struct pair_job *first = &l->jobs[0];
-
-	return json_pack("{s:s,s:s,s:s,s:I,s:o}", "command", command,
-			 "result", result, "engine",
-			 first->cmp.engine ? first->cmp.engine : first->io.engine,
-			 "block_size", (json_int_t)first->io.block_size,
-			 "cold_start", job_list_cold_start_json(l));
+	return json_pack("{s:s,s:s,s:o}", "command", command, "result", result,
+			 "summary", summary_json(l));
 }
 
 void job_list_emit_json(const struct job_list *l, json_t *root)
 {
 	json_t *pairs = json_array();
-	const char *error = NULL;
+
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(pairs, report_pair_json(&l->jobs[i].rep));
+	json_object_set_new(root, "pairs", pairs);
+	report_json_emit(root);
+}
+
+/* Do stdout and stderr reach the same place (a terminal)? */
+static bool same_output(void)
+{
+	struct stat a, b;
+
+	return !fstat(STDOUT_FILENO, &a) && !fstat(STDERR_FILENO, &b) &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+	       a.st_rdev == b.st_rdev;
+}
+
+size_t job_list_warn(const struct job_list *l, bool to_stdout)
+{
+	bool both = to_stdout && !same_output();
+	size_t n = 0;
 
 	for (size_t i = 0; i < l->n; i++) {
-		json_array_append_new(pairs, report_pair_json(&l->jobs[i].rep));
-		if (!error && l->jobs[i].rep.error[0])
-			error = l->jobs[i].rep.error;
+		const struct pair_report *p = &l->jobs[i].rep;
+		struct report_alarm al;
+
+		if (l->jobs[i].status == EXIT_ERROR ||
+		    !report_pair_alarm(p, &al))
+			continue;
+		n++;
+		cli_alarm(report_alarm_json(p, &al));
+		if (n == 1)
+			cli_exit_reason("asd's cold start is not safe: %s",
+					al.message);
+		if (to_stdout)
+			printf("WARNING: %s; next: %s\n", al.message, al.next);
+		if (!to_stdout || both)
+			fprintf(stderr, "WARNING: %s; next: %s\n", al.message,
+				al.next);
 	}
-	json_object_set_new(root, "pairs", pairs);
-	if (error)
-		json_object_set_new(root, "error", json_string(error));
-	report_json_emit(root);
+	fflush(stdout);
+	return n;
 }
 
 void job_list_pair_heading(const struct job_list *l, size_t i)
@@ -311,7 +341,7 @@ void job_list_pair_heading(const struct job_list *l, size_t i)
 	if (l->n > 1)
 		printf("pair %zu of %zu%s%s: %s\n", i + 1, l->n,
 		       j->namespace ? ", namespace " : "",
-		       j->namespace ? j->namespace : "", j->rep.result);
+		       j->namespace ? disp(j->namespace) : "", j->rep.result);
 }
 
 void job_list_release(struct job_list *l)

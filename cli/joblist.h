@@ -70,9 +70,6 @@ int job_list_build(struct job_list *l, const char *cmd,
 /* Worst exit status over the jobs (2 error, 1 differences, 0). */
 int job_list_status(const struct job_list *l);
 
-/* The most severe verdict of the run, for the top-level cold_start. */
-json_t *job_list_cold_start_json(const struct job_list *l);
-
 /*
  * job_list_execute() - run fn over the jobs on o->threads threads
  * (progress when there is one job), make the namespace checks, print
@@ -82,13 +79,21 @@ int job_list_execute(struct job_list *l, const struct pair_opts *o,
 		     void (*fn)(struct pair_job *));
 
 /*
- * The report's common top: command, result, engine, block_size,
- * cold_start; job_list_emit_json adds "pairs" (and the first "error")
- * and prints it.
+ * The report's common top: command, result, summary (counts of pairs by
+ * outcome and by verdict); job_list_emit_json adds "pairs" and hands it
+ * to main to print.
  */
 json_t *job_list_json_root(const struct job_list *l, const char *command,
 			   const char *result);
 void job_list_emit_json(const struct job_list *l, json_t *root);
+
+/*
+ * job_list_warn() - every alarming pair's WARNING (with the next command
+ * to run) into the report's alarms and on stderr, and first on stdout
+ * when to_stdout (text reports; once when both are one terminal); the
+ * first one becomes the exit reason. Returns how many.
+ */
+size_t job_list_warn(const struct job_list *l, bool to_stdout);
 
 /* "pair 2 of 4, namespace ns1: differ" headings for runs of many pairs. */
 void job_list_pair_heading(const struct job_list *l, size_t i);

@@ -3,6 +3,7 @@
  * this table and one file of its own.
  */
 #include "cli.h"
+#include "outcome.h"
 #include "../verify/hash.h"
 
 #include <stdlib.h>
@@ -111,10 +112,13 @@ int main(int argc, char **argv)
 		return cli_flush_stdout() < 0 ? EXIT_ERROR : EXIT_MATCH;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++) {
+		int sub_argc;
+
 		if (strcmp(name, commands[i].name))
 			continue;
 		cli_catch_signals();
-		return commands[i].run(argc - 1, argv + 1);
+		sub_argc = cli_run_begin(name, argc - 1, argv + 1);
+		return cli_run_finish(commands[i].run(sub_argc, argv + 1));
 	}
 	if (closest_command(name))
 		cli_error("unknown command '%s'; did you mean '%s'? (see "

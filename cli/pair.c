@@ -24,6 +24,7 @@ void pair_init(struct pair_job *j, const struct io_opts *io,
 	j->shadow_path = shadow_path;
 	j->local.fd = j->shadow.fd = -1;
 	j->local.fd_buffered = j->shadow.fd_buffered = -1;
+	j->rep.engine = io->engine;
 	j->rep.local_path = local_path;
 	j->rep.shadow_path = shadow_path;
 	j->aero.server = server;

@@ -3,10 +3,23 @@
  */
 #include "report.h"
 #include "cli.h"
+#include "display.h"
+#include "outcome.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
+
+json_t *json_seconds(double s)
+{
+	return json_real(round(s * 1000) / 1000);
+}
+
+json_t *json_rate(double bytes_per_s)
+{
+	return json_integer((json_int_t)llround(bytes_per_s));
+}
 
 json_t *report_extents_json(const struct extent_list *l)
 {
@@ -14,8 +27,8 @@ json_t *report_extents_json(const struct extent_list *l)
 
 	for (size_t i = 0; i < l->n; i++) {
 		const char *region = extent_region_name(l->v[i].region);
-		json_t *e = json_pack("{s:I,s:I}", "offset",
-				      (json_int_t)l->v[i].offset, "length",
+		json_t *e = json_pack("{s:I,s:I}", "offset_bytes",
+				      (json_int_t)l->v[i].offset, "length_bytes",
 				      (json_int_t)l->v[i].length);
 
 		if (region)
@@ -25,65 +38,82 @@ json_t *report_extents_json(const struct extent_list *l)
 	return a;
 }
 
-static json_t *device_json(const char *path, uint64_t size, bool direct,
-			   const struct pair_aero *a, const struct as_header *h)
+json_t *report_device_json(const char *path, uint64_t size, bool direct)
 {
-	json_t *o = json_pack("{s:s,s:I,s:b}", "path", path, "size_bytes",
-			      (json_int_t)size, "direct_io", direct);
+	return json_pack("{s:o,s:I,s:b}", "path", json_str(path),
+			 "size_bytes", (json_int_t)size, "direct_io", direct);
+}
 
-	if (a && a->read) {
-		json_object_set_new(o, "state",
-				    json_string(report_state_name(h->state)));
-		json_object_set_new(o, "aerospike", report_header_json(h));
-	}
+static json_t *side_json(const char *path, uint64_t size, bool direct,
+			 const struct pair_aero *a, const struct as_header *h)
+{
+	json_t *o = report_device_json(path, size, direct);
+
+	json_object_set_new(o, "state", a && a->read
+			    ? json_string(report_state_name(h->state))
+			    : json_null());
+	json_object_set_new(o, "aerospike", a && a->read
+			    ? report_header_json(h) : json_null());
 	return o;
 }
 
-json_t *report_pair_json(const struct pair_report *p)
+/* The facts of the comparison, in every pair object. */
+static void set_compare_json(json_t *o, const struct compare_result *c,
+			     const struct pair_report *p)
 {
-	const struct compare_result *c = p->cmp;
-	const struct pair_aero *a = p->aero;
-	static const struct compare_result none;
 	uint64_t extra = p->shadow_size > p->local_size && p->local_size
 				 ? p->shadow_size - p->local_size
 				 : 0;
-	json_t *o;
 
-	if (!c)
-		c = &none;
-	o = json_pack("{s:o,s:o,s:s,s:I,s:I,s:I,s:I,s:o,s:f}",
-		      "local", device_json(p->local_path, p->local_size,
-					   p->local_direct, a,
-					   a ? &a->local : NULL),
-		      "shadow", device_json(p->shadow_path, p->shadow_size,
-					    p->shadow_direct, a,
-					    a ? &a->shadow : NULL),
-		      "result", p->result,
-		      "bytes_compared", (json_int_t)c->bytes_compared,
-		      "differing_blocks", (json_int_t)c->differing_blocks,
-		      "differing_bytes", (json_int_t)c->differing_bytes,
-		      "shadow_extra_bytes", (json_int_t)extra,
-		      "extents", report_extents_json(&c->extents),
-		      "elapsed_s", c->elapsed_s);
+	json_object_set_new(o, "engine", json_string(c->engine ? c->engine
+							       : p->engine));
+	json_object_set_new(o, "block_size_bytes",
+			    json_integer((json_int_t)p->block_size));
+	json_object_set_new(o, "block_size_requested_bytes",
+			    p->block_size_requested
+			    ? json_integer((json_int_t)p->block_size_requested)
+			    : json_null());
+	json_object_set_new(o, "bytes_compared",
+			    json_integer((json_int_t)c->bytes_compared));
+	json_object_set_new(o, "differing_blocks",
+			    json_integer((json_int_t)c->differing_blocks));
+	json_object_set_new(o, "differing_bytes",
+			    json_integer((json_int_t)c->differing_bytes));
+	json_object_set_new(o, "shadow_extra_bytes",
+			    json_integer((json_int_t)extra));
+	json_object_set_new(o, "extents", report_extents_json(&c->extents));
 	json_object_set_new(o, "extents_total",
 			    json_integer((json_int_t)c->extents.total));
 	json_object_set_new(o, "extents_truncated",
 			    json_boolean(extent_list_truncated(&c->extents)));
-	if (p->namespace)
-		json_object_set_new(o, "namespace", json_string(p->namespace));
-	if (p->block_size)
-		json_object_set_new(o, "block_size",
-				    json_integer((json_int_t)p->block_size));
-	if (p->block_size_requested)
-		json_object_set_new(o, "block_size_requested",
-				    json_integer((json_int_t)p->block_size_requested));
+	json_object_set_new(o, "elapsed_s", json_seconds(c->elapsed_s));
+}
+
+json_t *report_pair_json(const struct pair_report *p)
+{
+	static const struct compare_result none;
+	const struct compare_result *c = p->cmp ? p->cmp : &none;
+	const struct pair_aero *a = p->aero;
+	json_t *o;
+
+	o = json_pack("{s:o,s:o,s:o,s:s}",
+		      "local", side_json(p->local_path, p->local_size,
+					 p->local_direct, a, a ? &a->local : NULL),
+		      "shadow", side_json(p->shadow_path, p->shadow_size,
+					  p->shadow_direct, a,
+					  a ? &a->shadow : NULL),
+		      "namespace", json_str(p->namespace),
+		      "result", p->result);
+	set_compare_json(o, c, p);
 	if (a && a->decided)
 		json_object_set_new(o, "cold_start", report_cold_start_json(a));
 	else
 		json_object_set_new(o, "cold_start",
 				    json_pack("{s:s,s:s}", "verdict", "none",
-					      "reason", a && a->read ? "not decided: the pair failed"
-					      : "not examined: smaller than the 8 MiB header region, or the pair failed"));
+					      "reason", a && a->read
+					      ? "not decided: the pair failed"
+					      : "not examined: smaller than the 8 MiB "
+						"header region, or the pair failed"));
 	if (p->is_sync) {
 		static const struct extent_list no_extents;
 
@@ -96,8 +126,8 @@ json_t *report_pair_json(const struct pair_report *p)
 		json_object_set_new(o, "header_guard",
 				    json_boolean(p->header_guard));
 	}
-	if (p->error[0])
-		json_object_set_new(o, "error", json_string(p->error));
+	json_object_set_new(o, "error", p->error[0] ? json_str(p->error)
+						    : json_null());
 	return o;
 }
 
@@ -122,41 +152,54 @@ void report_extents_text(FILE *f, const struct extent_list *l, size_t max)
 			extent_list_truncated(l) ? "the first 100000" : "all");
 }
 
+static void side_text(FILE *f, const char *role, const char *path,
+		      uint64_t size, const struct pair_aero *a,
+		      const struct as_header *h)
+{
+	char b[32], st[160];
+
+	fprintf(f, "  %-7s %s  %s (%llu bytes)%s%s\n", role, disp(path),
+		human_bytes(size, b, sizeof(b)), (unsigned long long)size,
+		a && a->read ? ", " : "",
+		a && a->read ? report_state_text(h, st, sizeof(st)) : "");
+}
+
 void report_pair_text(FILE *f, const struct pair_report *p)
 {
 	const struct compare_result *c = p->cmp;
-	char a[32], b[32];
+	const struct pair_aero *a = p->aero;
+	char x[32], y[32], z[32];
 
-	fprintf(f, "  local   %s  %s (%llu bytes)\n", p->local_path,
-		human_bytes(p->local_size, a, sizeof(a)),
-		(unsigned long long)p->local_size);
-	fprintf(f, "  shadow  %s  %s (%llu bytes)\n", p->shadow_path,
-		human_bytes(p->shadow_size, a, sizeof(a)),
-		(unsigned long long)p->shadow_size);
+	side_text(f, "local", p->local_path, p->local_size, a,
+		  a ? &a->local : NULL);
+	side_text(f, "shadow", p->shadow_path, p->shadow_size, a,
+		  a ? &a->shadow : NULL);
 	if (p->block_size_requested)
 		fprintf(f, "  compared in %s blocks, not the %s asked for: on an "
 			"Aerospike device a block must not straddle the header "
 			"region or a write-block\n",
-			human_bytes(p->block_size, a, sizeof(a)),
-			human_bytes(p->block_size_requested, b, sizeof(b)));
+			human_bytes(p->block_size, x, sizeof(x)),
+			human_bytes(p->block_size_requested, y, sizeof(y)));
 	if (!c)
 		return;
 	if (c->elapsed_s > 0)
-		fprintf(f, "  compared %s in %.2f s (%s/s)\n",
-			human_bytes(c->bytes_compared, a, sizeof(a)),
+		fprintf(f, "  compared %s in %.2f s (%s/s), %s blocks, engine "
+			"%s\n", human_bytes(c->bytes_compared, x, sizeof(x)),
 			c->elapsed_s,
 			human_bytes((uint64_t)((double)c->bytes_compared /
-					       c->elapsed_s), b, sizeof(b)));
+					       c->elapsed_s), y, sizeof(y)),
+			human_bytes(p->block_size, z, sizeof(z)),
+			c->engine ? c->engine : p->engine);
 	if (p->shadow_size > p->local_size && p->local_size)
 		fprintf(f, "  the shadow is %s larger than local; those "
 			"bytes are not compared\n",
-			human_bytes(p->shadow_size - p->local_size, a,
-				    sizeof(a)));
+			human_bytes(p->shadow_size - p->local_size, x,
+				    sizeof(x)));
 	if (c->differing_blocks) {
 		fprintf(f, "  %llu differing block%s, %s, in %llu extent%s:\n",
 			(unsigned long long)c->differing_blocks,
 			c->differing_blocks == 1 ? "" : "s",
-			human_bytes(c->differing_bytes, a, sizeof(a)),
+			human_bytes(c->differing_bytes, x, sizeof(x)),
 			(unsigned long long)c->extents.total,
 			c->extents.total == 1 ? "" : "s");
 		report_extents_text(f, &c->extents, 50);
@@ -165,11 +208,11 @@ void report_pair_text(FILE *f, const struct pair_report *p)
 
 int report_json_emit(json_t *root)
 {
-	int ret = json_dumpf(root, stdout, JSON_INDENT(2));
-
-	json_decref(root);
-	fputc('\n', stdout);
-	return ret;
+	if (!root)
+		return -1;
+	json_decref(cli_run.report);
+	cli_run.report = root;	/* main prints it, with the exit status */
+	return 0;
 }
 
 static bool progress_shown;

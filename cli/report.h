@@ -33,6 +33,8 @@ struct pair_aero {
 };
 
 struct pair_report {
+	const char *engine;		/* asked for (the one run: cmp) */
+	const char *config;		/* --config FILE, or NULL */
 	const char *local_path;
 	const char *shadow_path;
 	uint64_t local_size;		/* 0 when not opened */
@@ -55,7 +57,14 @@ struct pair_report {
 	char error[512];		/* the message, when result is error */
 };
 
-/* [{"offset":N,"length":N}...], with "region" when known. */
+/* Seconds rounded to the millisecond; a rate in whole bytes per second. */
+json_t *json_seconds(double s);
+json_t *json_rate(double bytes_per_s);
+
+/* {"path","size_bytes","direct_io"} of a device or file. */
+json_t *report_device_json(const char *path, uint64_t size, bool direct);
+
+/* [{"offset_bytes":N,"length_bytes":N}...], with "region" when known. */
 json_t *report_extents_json(const struct extent_list *l);
 
 /* One element of "pairs". */
@@ -74,8 +83,23 @@ const char *report_state_name(enum as_state s);
 /* The "cold_start" object of one pair. */
 json_t *report_cold_start_json(const struct pair_aero *a);
 
-/* The alarming verdicts in one line, printed before anything else. */
-void report_cold_start_warning(FILE *f, const struct pair_report *p);
+/* "aerospike namespace ns1, format 4, TRUSTED", "zeroed", ... */
+const char *report_state_text(const struct as_header *h, char *buf,
+			      size_t len);
+
+/* A WARNING: what asd would do wrong, and the command to run next. */
+struct report_alarm {
+	const char *code;	/* crash, serves-damaged-data, ... */
+	char message[1024];
+	char next[1200];
+};
+
+/* Is the pair alarming? Fills al when it is. */
+bool report_pair_alarm(const struct pair_report *p, struct report_alarm *al);
+
+/* {"code","message","next_command","local","shadow"} */
+json_t *report_alarm_json(const struct pair_report *p,
+			  const struct report_alarm *al);
 
 /* The verdict in a sentence or two, within the pair's text. */
 void report_cold_start_text(FILE *f, const struct pair_report *p);
@@ -83,7 +107,10 @@ void report_cold_start_text(FILE *f, const struct pair_report *p);
 /* Is this verdict one that must make verify exit 1 on its own? */
 bool report_cold_start_alarming(const struct pair_aero *a);
 
-/* Print root as one JSON object on stdout, then release it. */
+/*
+ * Hand root, the command's JSON report, to main, which prints it with
+ * the exit status and reason (outcome.h). Takes the reference.
+ */
 int report_json_emit(json_t *root);
 
 /*

@@ -2,6 +2,7 @@
  * single.c - helpers of the one-device commands.
  */
 #include "single.h"
+#include "display.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -76,14 +77,14 @@ json_t *single_manifest_json(const char *path, const struct manifest_info *in)
 
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_pack("{s:s,s:I,s:s,s:I,s:I,s:I,s:s,s:I,s:s,s:o}",
-			 "path", path, "version", (json_int_t)in->version,
+	return json_pack("{s:o,s:I,s:s,s:I,s:I,s:I,s:s,s:I,s:o,s:o}",
+			 "path", json_str(path), "version", (json_int_t)in->version,
 			 "hash", "xxh3-128",
-			 "block_size", (json_int_t)in->block_size,
+			 "block_size_bytes", (json_int_t)in->block_size,
 			 "device_size_bytes", (json_int_t)in->device_size,
 			 "blocks", (json_int_t)in->blocks,
 			 "created", when, "created_unix", (json_int_t)in->created,
-			 "source", in->source,
+			 "source", json_str(in->source),
 			 "aerospike", in->has_aerospike
 					      ? report_header_json(&in->aerospike)
 					      : json_null());
@@ -91,6 +92,5 @@ json_t *single_manifest_json(const char *path, const struct manifest_info *in)
 
 json_t *single_device_json(const struct device *d)
 {
-	return json_pack("{s:s,s:I,s:b}", "path", d->path, "size_bytes",
-			 (json_int_t)d->size_bytes, "direct_io", d->direct);
+	return report_device_json(d->path, d->size_bytes, d->direct);
 }

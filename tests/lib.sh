@@ -90,7 +90,7 @@ extents_of() {
 				s = keys[i]; e = s
 				while (i + 1 < n && keys[i + 1] == e + 1) { i++; e = keys[i] }
 				off = s * bs; end = (e + 1) * bs; if (end > size) end = size
-				out = out (first ? "" : ",") "{\"offset\":" sprintf("%d", off) ",\"length\":" sprintf("%d", end - off) "}"
+				out = out (first ? "" : ",") "{\"offset_bytes\":" sprintf("%d", off) ",\"length_bytes\":" sprintf("%d", end - off) "}"
 				first = 0; i++
 			}
 			print out "]"

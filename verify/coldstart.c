@@ -189,9 +189,9 @@ void cs_decide(const struct as_server *srv, const struct cs_pair *p,
 	if (!known_magic && s->struct_zero) {
 		r->verdict = CS_REINIT_FROM_SHADOW;
 		snprintf(r->reason, sizeof(r->reason),
-			 "the shadow's header is all zero: asd logs \"device "
-			 "is empty\", writes new headers to both and sweeps the "
-			 "shadow's data region into local");
+			 "the shadow's header is all zero (asd: \"device is "
+			 "empty\"): new headers on both, the shadow's data "
+			 "region swept into local");
 		return;
 	}
 	if (!known_magic) {
@@ -210,22 +210,20 @@ void cs_decide(const struct as_server *srv, const struct cs_pair *p,
 	}
 	if (!(s->flags & AS_FLAG_TRUSTED)) {
 		snprintf(r->reason, sizeof(r->reason),
-			 "the shadow is not TRUSTED (prior shutdown not clean): "
-			 "asd reads the shadow device to load the index");
+			 "the shadow is not TRUSTED (prior shutdown not clean)");
 		return;
 	}
 	if (l->state != AS_STATE_AEROSPIKE || l->format != s->format ||
 	    !as_header_struct_equal(p->local_raw, p->shadow_raw)) {
 		snprintf(r->reason, sizeof(r->reason),
-			 "the shadow is TRUSTED but the local header differs "
-			 "from it: asd reads the shadow device");
+			 "the shadow is TRUSTED, the local header differs from "
+			 "it");
 		return;
 	}
 	r->verdict = CS_LOAD_LOCAL;
 	snprintf(r->reason, sizeof(r->reason),
 		 "the shadow is TRUSTED and the local header matches it: asd "
-		 "builds its index from local and never reads the shadow's "
-		 "data");
+		 "never reads the shadow's data");
 }
 
 long cs_check_set(const struct cs_pair *pairs, size_t n, const char *ns,

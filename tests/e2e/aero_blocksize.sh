@@ -17,7 +17,7 @@ for bs in 16M 64M 24M; do
 	expect_json "$T/out" '[.pairs[0].extents[] | select(.region == "header")] | length' 0
 	expect_json "$T/out" .pairs[0].cold_start.verdict '"load-local"'
 	expect_json "$T/out" .pairs[0].cold_start.data_matches false
-	expect_json "$T/out" .pairs[0].block_size 8388608
+	expect_json "$T/out" .pairs[0].block_size_bytes 8388608
 	run_ss "$T/out" "$T/err" verify "$T/rec" "$S" --block-size $bs
 	head -1 "$T/out" | grep -q "^WARNING: asd will load" || fail "$bs: no warning first: $(head -2 "$T/out")"
 	grep -q "compared in 8.0 MiB blocks, not the" "$T/out" || fail "$bs: no note on the block size"
@@ -25,21 +25,21 @@ done
 # 3M does not divide the 8 MiB write-block: 1 MiB blocks, exact extent.
 run_ss "$T/out" "$T/err" verify "$T/rec" "$S" --json --block-size 3M
 expect_rc 1
-expect_json "$T/out" .pairs[0].block_size $M
-expect_json "$T/out" .pairs[0].block_size_requested $((3 * M))
-expect_json "$T/out" .pairs[0].extents "[{\"offset\":$((8 * M)),\"length\":$M,\"region\":\"data\"}]"
+expect_json "$T/out" .pairs[0].block_size_bytes $M
+expect_json "$T/out" .pairs[0].block_size_requested_bytes $((3 * M))
+expect_json "$T/out" .pairs[0].extents "[{\"offset_bytes\":$((8 * M)),\"length_bytes\":$M,\"region\":\"data\"}]"
 
 # A header difference with 16M blocks: a header extent, copy-from-shadow.
 cp "$L" "$T/hdr"
 flip "$T/hdr" 44
 run_ss "$T/out" "$T/err" verify "$T/hdr" "$S" --json --block-size 16M
 expect_rc 1
-expect_json "$T/out" .pairs[0].extents "[{\"offset\":0,\"length\":$((8 * M)),\"region\":\"header\"}]"
+expect_json "$T/out" .pairs[0].extents "[{\"offset_bytes\":0,\"length_bytes\":$((8 * M)),\"region\":\"header\"}]"
 expect_json "$T/out" .pairs[0].cold_start.verdict '"copy-from-shadow"'
 
 # sync with 16M blocks writes the record's write-block, and only it.
 run_ss "$T/out" "$T/err" sync "$T/rec" "$S" --json --block-size 16M
 expect_rc 0 "$(cat "$T/err")"
-expect_json "$T/out" .pairs[0].extents_written "[{\"offset\":$((8 * M)),\"length\":$((8 * M)),\"region\":\"data\"}]"
+expect_json "$T/out" .pairs[0].extents_written "[{\"offset_bytes\":$((8 * M)),\"length_bytes\":$((8 * M)),\"region\":\"data\"}]"
 cmp -s "$T/rec" "$L" || fail "sync did not repair the record"
 exit 0

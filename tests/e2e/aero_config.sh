@@ -67,7 +67,7 @@ CONF
 run_ss "$T/out" "$T/err" verify --config "$T/two.conf" --json
 expect_rc 1 "$(cat "$T/err")"
 expect_json "$T/out" '[.pairs[] | [.namespace, .result]]' '[["alpha","match"],["alpha","match"],["beta","match"],["beta","differ"]]'
-expect_json "$T/out" '.pairs[3].extents' "[{\"offset\":$((8 * M)),\"length\":$((8 * M)),\"region\":\"data\"}]"
+expect_json "$T/out" '.pairs[3].extents' "[{\"offset_bytes\":$((8 * M)),\"length_bytes\":$((8 * M)),\"region\":\"data\"}]"
 expect_json "$T/out" '.pairs[3].cold_start.data_matches' false
 run_ss "$T/out" "$T/err" verify --config "$T/two.conf" --namespace alpha --json
 expect_rc 0

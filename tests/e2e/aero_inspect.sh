@@ -21,8 +21,8 @@ for f in a b; do
 		expect_json "$T/out" .aerospike.device_id $id
 		expect_json "$T/out" .aerospike.random '"12f524141f699685"'
 		expect_json "$T/out" .aerospike.flags '["TRUSTED"]'
-		expect_json "$T/out" .aerospike.write_block_size 8388608
-		expect_json "$T/out" .aerospike.pristine_offset \
+		expect_json "$T/out" .aerospike.write_block_size_bytes 8388608
+		expect_json "$T/out" .aerospike.pristine_offset_bytes \
 			$([ $side = dat ] && echo 16777216 || echo 0)
 		expect_json "$T/out" '.aerospike.partitions_with_pmeta > 0' true
 	done
@@ -34,14 +34,14 @@ done
 	--pristine 24M --pmeta 17 || fail mkaero
 ins "$T/g4"
 expect_json "$T/out" .aerospike \
-	'{"format":4,"namespace":"bar","n_devices":3,"random":"0123456789abcdef","flags":["TRUSTED","SINGLE_BIN","CP","COMMIT_TO_DEVICE"],"write_block_size":8388608,"device_id":2,"pristine_offset":25165824,"partitions_with_pmeta":17}'
+	'{"format":4,"namespace":"bar","n_devices":3,"random":"0123456789abcdef","flags":["TRUSTED","SINGLE_BIN","CP","COMMIT_TO_DEVICE"],"write_block_size_bytes":8388608,"device_id":2,"pristine_offset_bytes":25165824,"partitions_with_pmeta":17}'
 "$MKAERO" "$T/g3" --size 16M --format 3 --wbs 1M --flags ENCRYPTED --namespace older || fail mkaero
 ins "$T/g3"
-expect_json "$T/out" '.aerospike | [.format, .namespace, .flags, .write_block_size]' '[3,"older",["ENCRYPTED"],1048576]'
+expect_json "$T/out" '.aerospike | [.format, .namespace, .flags, .write_block_size_bytes]' '[3,"older",["ENCRYPTED"],1048576]'
 "$MKAERO" "$T/g2" --size 16M --format 2 --wbs 128K --flags TRUSTED,CP --n-devices 4 --namespace v2 || fail mkaero
 ins "$T/g2"
 expect_json "$T/out" .aerospike \
-	'{"format":2,"namespace":"v2","n_devices":4,"random":"1234abcd5678ef01","flags":["TRUSTED","CP"],"write_block_size":131072,"device_id":null,"pristine_offset":null,"partitions_with_pmeta":null}'
+	'{"format":2,"namespace":"v2","n_devices":4,"random":"1234abcd5678ef01","flags":["TRUSTED","CP"],"write_block_size_bytes":131072,"device_id":null,"pristine_offset_bytes":null,"partitions_with_pmeta":null}'
 
 # No magic: zeroed or something else.
 "$MKAERO" "$T/zero" --size 9M --zero || fail mkaero

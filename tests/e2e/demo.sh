@@ -11,6 +11,6 @@ if command -v zstd >/dev/null; then
 fi
 run_ss "$T/out" "$T/err" verify demo/local.img demo/shadow.img --json --block-size 4K
 expect_rc 1
-expect_json "$T/out" '[.pairs[0].extents[] | [.offset, .length]]' \
+expect_json "$T/out" '[.pairs[0].extents[] | [.offset_bytes, .length_bytes]]' \
 	'[[0,4096],[10485760,8192],[20971520,3145728],[67104768,4096]]'
 exit 0

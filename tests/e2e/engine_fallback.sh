@@ -17,7 +17,7 @@ echo 2 >$knob
 
 run_ss "$T/out" "$T/err" verify "$T/local" "$T/shadow" --json
 expect_rc 1 "$(cat "$T/err")"
-expect_json "$T/out" .engine '"libaio"'
+expect_json "$T/out" .pairs[0].engine '"libaio"'
 expect_json "$T/out" .pairs[0].extents "$want"
 
 run_ss "$T/out" "$T/err" verify "$T/local" "$T/shadow" --engine io_uring
@@ -26,5 +26,5 @@ grep -q "cannot run engine 'io_uring': Operation not permitted (EPERM)" "$T/err"
 
 echo "$old" >$knob
 run_ss "$T/out" "$T/err" verify "$T/local" "$T/shadow" --json
-expect_rc 1; expect_json "$T/out" .engine '"io_uring"'
+expect_rc 1; expect_json "$T/out" .pairs[0].engine '"io_uring"'
 exit 0

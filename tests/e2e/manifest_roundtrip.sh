@@ -57,7 +57,7 @@ if [ "$(id -u)" = 0 ] && [ -e /dev/loop-control ]; then
 	for e in $ENGINES; do
 		run_ss "$T/out" "$T/err" check "$L" "$T/lm" --engine $e --json
 		expect_rc 1 "loop/$e"
-		expect_json "$T/out" .extents "[{\"offset\":$((7 * M)),\"length\":$M}]"
+		expect_json "$T/out" .extents "[{\"offset_bytes\":$((7 * M)),\"length_bytes\":$M}]"
 	done
 fi
 
@@ -71,7 +71,7 @@ same() {
 }
 run_ss "$T/out" "$T/err" hash "$T/fx/ns1-a.shadow" -o "$T/h.man" --json
 expect_rc 0
-expect_json "$T/out" .manifest.block_size 8388608
+expect_json "$T/out" .manifest.block_size_bytes 8388608
 expect_json "$T/out" .manifest.aerospike.namespace '"ns1"'
 run_ss "$T/out" "$T/err" verify "$T/fx/ns1-a.dat" "$T/fx/ns1-a.shadow" --manifest-out "$T/v.man"
 expect_rc 0 "$(cat "$T/err")"

@@ -27,7 +27,7 @@ expect_json "$T/out" .pairs[0].differing_blocks 524288
 expect_json "$T/out" .pairs[0].extents_total 524288
 expect_json "$T/out" .pairs[0].extents_truncated true
 expect_json "$T/out" '.pairs[0].extents | length' 100000
-expect_json "$T/out" '.pairs[0].extents[99999]' "{\"offset\":$((99999 * 1024)),\"length\":512}"
+expect_json "$T/out" '.pairs[0].extents[99999]' "{\"offset_bytes\":$((99999 * 1024)),\"length_bytes\":512}"
 
 run_ss "$T/out" "$T/err" verify "$T/local" "$T/shadow" --block-size 512
 grep -q "524288 differing blocks, 256.0 MiB, in 524288 extents" "$T/out" || fail "text: $(head -5 "$T/out")"

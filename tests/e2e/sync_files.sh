@@ -17,7 +17,7 @@ check() {
 		cp "$T/shadow" "$T/local"
 		for off in "$@"; do flip "$T/local" "$off"; done
 		want=$(extents_of "$@")
-		bytes=$(echo "$want" | jq '[.[].length] | add // 0')
+		bytes=$(echo "$want" | jq '[.[].length_bytes] | add // 0')
 		shadow_sum=$(sum "$T/shadow")
 		before=$(sum "$T/local")
 

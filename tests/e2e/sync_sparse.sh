@@ -21,7 +21,7 @@ for e in $ENGINES; do
 	run_ss "$T/out" "$T/err" sync "$T/local" "$T/shadow" --engine $e --json
 	expect_rc 0 "$e: $(cat "$T/err")"
 	expect_json "$T/out" .pairs[0].extents_written \
-		"[{\"offset\":$((10 * M)),\"length\":$M},{\"offset\":$((40 * M)),\"length\":$M}]"
+		"[{\"offset_bytes\":$((10 * M)),\"length_bytes\":$M},{\"offset_bytes\":$((40 * M)),\"length_bytes\":$M}]"
 	expect_json "$T/out" .pairs[0].bytes_written $((2 * M))
 	cmp -s "$T/local" "$T/shadow" || fail "$e: not identical"
 	sync

@@ -25,7 +25,7 @@ for e in $ENGINES auto; do
 	expect_json "$T/out" .pairs[0].extents "$want"
 	expect_json "$T/out" .pairs[0].local.direct_io false
 	expect_json "$T/out" .pairs[0].bytes_compared $SIZE
-	[ $e = auto ] && expect_json "$T/out" .engine '"psync"'
+	[ $e = auto ] && expect_json "$T/out" .pairs[0].engine '"psync"'
 done
 
 # Mixed: buffered local against an O_DIRECT shadow.

@@ -18,7 +18,7 @@ dd if="$T/b" of="$T/shadow" bs=1M seek=5 conv=notrunc status=none
 for e in $ENGINES; do
 	run_ss "$T/out" "$T/err" verify "$T/local" "$T/shadow" --json --engine $e
 	expect_rc 1 "$e: $(cat "$T/err")"
-	expect_json "$T/out" .pairs[0].extents "[{\"offset\":$((5 * M)),\"length\":$M}]"
+	expect_json "$T/out" .pairs[0].extents "[{\"offset_bytes\":$((5 * M)),\"length_bytes\":$M}]"
 done
 run_ss "$T/out" "$T/err" sync "$T/local" "$T/shadow" --json
 expect_rc 0 "$(cat "$T/err")"

@@ -74,7 +74,7 @@ run_ss "$T/out" "$T/err" verify "$T/a" "$T/small" --json
 expect_rc 2
 expect_json "$T/out" .result '"error"'
 expect_json "$T/out" .pairs[0].result '"error"'
-expect_json "$T/out" '.error | test("smaller than local")' true
+expect_json "$T/out" '.exit_reason | test("smaller than local")' true
 [ "$(wc -l <"$T/err")" = 1 ] || fail "json error: stderr should hold one line"
 
 # --help answers and exits 0; so does the top-level help.

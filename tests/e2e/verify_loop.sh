@@ -24,7 +24,7 @@ for e in $ENGINES auto; do
 	expect_json "$T/out" .pairs[0].local.size_bytes $SIZE
 	expect_json "$T/out" .pairs[0].local.direct_io true
 	expect_json "$T/out" .pairs[0].shadow.direct_io true
-	[ $e = auto ] && expect_json "$T/out" .engine '"io_uring"'
+	[ $e = auto ] && expect_json "$T/out" .pairs[0].engine '"io_uring"'
 done
 
 # The same answer from the backing files.

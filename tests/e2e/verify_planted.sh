@@ -24,10 +24,10 @@ check() {
 		expect_json "$T/out" .pairs[0].extents "$want"
 		expect_json "$T/out" .pairs[0].bytes_compared "$SIZE"
 		expect_json "$T/out" .pairs[0].shadow_extra_bytes 0
-		expect_json "$T/out" .block_size "$BS"
+		expect_json "$T/out" .pairs[0].block_size_bytes "$BS"
 		expect_json "$T/out" .pairs[0].differing_bytes \
-			"$(echo "$want" | jq '[.[].length] | add // 0')"
-		[ "$e" = auto ] || expect_json "$T/out" .engine "\"$e\""
+			"$(echo "$want" | jq '[.[].length_bytes] | add // 0')"
+		[ "$e" = auto ] || expect_json "$T/out" .pairs[0].engine "\"$e\""
 	done
 	note "$name: $want"
 }
@@ -49,11 +49,11 @@ check everything-differs   $((2 * M))        $M    0 $M
 SIZE=$((3 * M)) BS=$M
 mkrand "$T/shadow" "$SIZE"; cp "$T/shadow" "$T/local"; flip "$T/local" $((2 * M + 7))
 run_ss "$T/out" "$T/err" verify "$T/local" "$T/shadow" --json
-expect_rc 1; expect_json "$T/out" .block_size $M
+expect_rc 1; expect_json "$T/out" .pairs[0].block_size_bytes $M
 expect_json "$T/out" .pairs[0].extents "$(extents_of $((2 * M + 7)))"
 for bs in 1MiB 1M 1024K 1024KiB; do
 	run_ss "$T/out" "$T/err" verify "$T/local" "$T/shadow" --json --block-size $bs
-	expect_rc 1 "$bs"; expect_json "$T/out" .block_size $M
+	expect_rc 1 "$bs"; expect_json "$T/out" .pairs[0].block_size_bytes $M
 done
 
 # The text report gives the same facts for a person.
