@@ -95,13 +95,11 @@ static void verify_pair(struct pair_job *j)
 	if (!ret)
 		ret = pair_read_headers(j);
 	if (!ret) {
-		o = pair_compare_opts(j, "verify");
+		o = pair_compare_opts(j);
 		ret = pair_manifest_begin(j, &o);
 	}
 	if (!ret) {
 		ret = compare_run(&j->local, &j->shadow, &o, &j->cmp);
-		if (j->show_progress)
-			report_progress_done();
 		j->rep.cmp = &j->cmp;
 		if (ret < 0)
 			pair_pipe_error(j);

@@ -7,11 +7,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "display.h"
 #include "outcome.h"
+#include "progress.h"
 
 #define DEFAULT_SERVER_VERSION "8.1"
 
@@ -234,6 +238,29 @@ int job_list_status(const struct job_list *l)
 	return status;
 }
 
+/* Bytes the run will compare: every local's size, without reading. */
+static uint64_t job_list_bytes(const struct job_list *l)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		struct stat st;
+		uint64_t bytes = 0;
+		int fd = open(l->jobs[i].local_path, O_RDONLY | O_CLOEXEC |
+			      O_NONBLOCK);
+
+		if (fd < 0)
+			continue;
+		if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+			bytes = (uint64_t)st.st_size;
+		else if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &bytes))
+			bytes = 0;
+		close(fd);
+		sum += bytes;
+	}
+	return sum;
+}
+
 int job_list_execute(struct job_list *l, const struct pair_opts *o,
 		     void (*fn)(struct pair_job *))
 {
@@ -242,9 +269,9 @@ int job_list_execute(struct job_list *l, const struct pair_opts *o,
 
 	if (!threads)
 		threads = (unsigned)(cpus > 0 ? cpus : 1);
-	for (size_t i = 0; i < l->n; i++)
-		l->jobs[i].show_progress = l->n == 1;
+	progress_start(cli_run.command, job_list_bytes(l), (unsigned)l->n);
 	pair_run_all(l->jobs, l->n, threads, fn);
+	progress_end();
 	job_list_check_sets(l);
 	for (size_t i = 0; i < l->n; i++)
 		if (l->jobs[i].status == EXIT_ERROR)

@@ -3,6 +3,7 @@
  * local/shadow pair; a small thread pool for many pairs.
  */
 #include "pair.h"
+#include "progress.h"
 #include "target.h"
 
 #include <errno.h>
@@ -29,7 +30,6 @@ void pair_init(struct pair_job *j, const struct io_opts *io,
 	j->rep.shadow_path = shadow_path;
 	j->aero.server = server;
 	j->aero.server_version = server_version;
-	j->show_progress = true;
 }
 
 static void open_error(struct pair_job *j, const char *role, const char *path,
@@ -201,7 +201,7 @@ static void feed_sweeps(void *ctx, const struct pipe_chunk *c)
 static const struct pipe_range pristine = { AS_OFF_PRISTINE,
 					    AS_PRISTINE_BYTES };
 
-struct compare_opts pair_compare_opts(struct pair_job *j, const char *what)
+struct compare_opts pair_compare_opts(struct pair_job *j)
 {
 	struct pair_aero *a = &j->aero;
 	struct compare_opts o = {
@@ -210,8 +210,8 @@ struct compare_opts pair_compare_opts(struct pair_job *j, const char *what)
 		.io_size = j->io.io_size,
 		.queue_depth = j->io.queue_depth,
 		.memory_bytes = j->io.memory_bytes,
-		.progress = j->show_progress ? report_progress : NULL,
-		.progress_ctx = (void *)what,
+		.progress = progress_pass,
+		.progress_ctx = &j->progress_last,
 		.cancel = &cli_interrupted,
 		.max_extents = REPORT_MAX_EXTENTS,
 	};

@@ -30,7 +30,7 @@ struct pair_job {
 	struct compare_result cmp;
 	struct pair_report rep;
 	struct pair_aero aero;
-	bool show_progress;
+	uint64_t progress_last;		/* what the running pass reported */
 	int status;			/* EXIT_* of this pair */
 	const char *manifest_out;	/* write the shadow's manifest */
 	struct manifest_writer manifest;
@@ -58,7 +58,7 @@ int pair_open(struct pair_job *j, unsigned local_flags);
 int pair_read_headers(struct pair_job *j);
 
 /* Compare options: header regions, pristine_offset, sweeps, progress. */
-struct compare_opts pair_compare_opts(struct pair_job *j, const char *what);
+struct compare_opts pair_compare_opts(struct pair_job *j);
 
 /* After the compare: the verdict and its figures (j->aero). */
 void pair_decide(struct pair_job *j);

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "display.h"
 #include "outcome.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <math.h>
@@ -215,32 +216,21 @@ int report_json_emit(json_t *root)
 	return 0;
 }
 
-static bool progress_shown;
-
+/* The one-device commands' progress: the run's line, started lazily. */
 void report_progress(void *ctx, uint64_t done, uint64_t total)
 {
-	static double last;
-	const char *what = ctx;
-	char a[32], b[32];
-	double now;
+	static uint64_t last;
 
-	if (!isatty(STDERR_FILENO))
-		return;
-	now = compare_now();
-	if (now - last < 0.2 && done < total)
-		return;
-	last = now;
-	fprintf(stderr, "\r%s: %3.0f%%  %s of %s   ", what ? what : "",
-		total ? 100.0 * (double)done / (double)total : 100.0,
-		human_bytes(done, a, sizeof(a)), human_bytes(total, b, sizeof(b)));
-	progress_shown = true;
+	if (!done || done < last) {
+		progress_start(ctx, total, 0);
+		last = 0;
+	}
+	progress_pass(&last, done, total);
 }
 
 void report_progress_done(void)
 {
-	if (progress_shown)
-		fputs("\r\033[K", stderr);
-	progress_shown = false;
+	progress_end();
 }
 
 void report_pipe_error(char *buf, size_t len, const struct pipe_error *e,

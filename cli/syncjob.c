@@ -299,20 +299,6 @@ static int settle_window(struct pair_job *j, const struct compare_opts *o,
 	return ret;
 }
 
-/* Progress over the whole device while windows go by. */
-struct window_progress {
-	const struct pair_job *j;
-	uint64_t base;
-};
-
-static void window_progress(void *ctx, uint64_t done, uint64_t total)
-{
-	struct window_progress *wp = ctx;
-
-	(void)total;
-	report_progress("sync", wp->base + done, wp->j->local.size_bytes);
-}
-
 static uint64_t window_bytes(const struct pair_job *j)
 {
 	uint64_t w = (uint64_t)WINDOW_EXTENTS * 2 * j->io.block_size;
@@ -328,19 +314,14 @@ static uint64_t window_bytes(const struct pair_job *j)
 static int sync_windows(struct pair_job *j, struct compare_opts *o,
 			struct header_commit *hc, bool dry_run)
 {
-	struct window_progress wp = { j, 0 };
 	uint64_t size = j->local.size_bytes, step = window_bytes(j);
 	int ret = 0;
 
-	if (j->show_progress) {
-		o->progress = window_progress;
-		o->progress_ctx = &wp;
-	}
 	for (uint64_t at = 0; at < size && !ret; at += step) {
 		struct pipe_range r = { at, size - at < step ? size - at : step };
 		struct compare_result w;
 
-		wp.base = at;
+		j->progress_last = 0;	/* each window's pass counts from 0 */
 		o->ranges = &r;
 		o->nranges = 1;
 		ret = compare_run(&j->local, &j->shadow, o, &w);
@@ -359,15 +340,13 @@ static int sync_windows(struct pair_job *j, struct compare_opts *o,
 		}
 		compare_result_release(&w);
 	}
-	if (j->show_progress)
-		report_progress_done();
 	return ret;
 }
 
 static int run_sync_pass(struct pair_job *j, bool dry_run,
 			 struct header_commit *hc)
 {
-	struct compare_opts o = pair_compare_opts(j, "sync");
+	struct compare_opts o = pair_compare_opts(j);
 	struct pipe_range *ranges;
 	long n;
 	int ret;

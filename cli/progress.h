@@ -1,0 +1,28 @@
+/*
+ * progress.h - the progress line on stderr, when stderr is a terminal.
+ *
+ * One line, rewritten in place at most five times a second:
+ *   verify: 42%  1.2 GiB of 2.9 GiB  812.0 MiB/s  ETA 0:02  (3 pairs)
+ * For a run of many pairs it is the sum over all of them (every thread
+ * adds its bytes). Nothing is printed when stderr is not a terminal, and
+ * the line is erased before the report.
+ */
+#ifndef SHADOWSYNC_PROGRESS_H
+#define SHADOWSYNC_PROGRESS_H
+
+#include <stdint.h>
+
+/* Start the run's line: what ("verify"), total bytes, pairs (0: one). */
+void progress_start(const char *what, uint64_t total, unsigned pairs);
+
+/* A pipe_progress_fn for one of the run's passes: ctx is a uint64_t
+ * holding what this pass reported last (start it at 0). */
+void progress_pass(void *ctx, uint64_t done, uint64_t total);
+
+/* Add bytes done outside a pass (thread-safe). */
+void progress_add(uint64_t bytes);
+
+/* Erase the line (before printing the report). */
+void progress_end(void);
+
+#endif
