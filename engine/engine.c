@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 const char *const engine_names[] = { "auto", "io_uring", "libaio", "psync",
 				     NULL };
@@ -92,22 +93,86 @@ enum engine_q engine_queue(struct engine *e, struct io_req *r)
 	return q;
 }
 
+/* The kernel is momentarily out of room or a signal came: try again. */
+static bool transient(int err)
+{
+	return err == -EINTR || err == -EAGAIN || err == -EBUSY;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * A transient failure: fine now and then, fatal when nothing else has
+ * happened for ENGINE_STUCK_MS (a kernel that never has room again).
+ */
+static int note_transient(struct engine *e, int err)
+{
+	uint64_t now = now_ms();
+
+	if (!e->stuck_since_ms)
+		e->stuck_since_ms = now;
+	return now - e->stuck_since_ms >= ENGINE_STUCK_MS ? err : 0;
+}
+
 int engine_commit(struct engine *e)
 {
-	return e->ops->commit(e);
+	int ret = e->ops->commit(e);
+
+	if (ret < 0 && transient(ret))
+		return note_transient(e, ret);
+	return ret;
 }
 
 int engine_reap(struct engine *e, unsigned min, struct io_req **done,
-		unsigned max)
+		unsigned max, unsigned wait_ms)
 {
-	int n;
+	uint64_t deadline = now_ms() + wait_ms;
+	unsigned backoff = 1;
 
 	if (min > e->inflight)
 		min = e->inflight;
 	if (!e->inflight)
 		return 0;
-	n = e->ops->reap(e, min, done, max);
-	if (n > 0)
-		e->inflight -= (unsigned)n;
-	return n;
+	for (;;) {
+		int n = e->ops->reap(e, min, done, max, wait_ms);
+		uint64_t now;
+
+		if (n >= 0) {
+			e->inflight -= (unsigned)n;
+			if (n)
+				e->stuck_since_ms = 0;
+			return n;
+		}
+		if (!transient(n) || note_transient(e, n) < 0)
+			return n;
+		now = now_ms();
+		if (now >= deadline)
+			return 0;
+		sleep_ms(deadline - now < backoff ? (unsigned)(deadline - now)
+						  : backoff);
+		if (backoff < 16)
+			backoff *= 2;
+		now = now_ms();
+		wait_ms = now >= deadline ? 0 : (unsigned)(deadline - now);
+	}
+}
+
+int engine_cancel(struct engine *e)
+{
+	if (!e->inflight || !e->ops->cancel)
+		return 0;
+	return e->ops->cancel(e);
 }

@@ -43,6 +43,7 @@ enum engine_q {
 #define ENGINE_F_ASYNC		(1u << 0)	/* requests overlap in the kernel */
 #define ENGINE_F_REG_BUFS	(1u << 1)	/* can pin buffers (read_fixed) */
 #define ENGINE_F_REG_FILES	(1u << 2)	/* can pre-register descriptors */
+#define ENGINE_F_CANCEL		(1u << 3)	/* can ask the kernel to cancel */
 
 struct engine_setup {
 	unsigned depth;			/* most requests in flight at once */
@@ -63,9 +64,24 @@ struct engine_ops {
 	enum engine_q (*queue)(struct engine *e, struct io_req *r);
 	/* Hand queued requests to the kernel. */
 	int (*commit)(struct engine *e);
-	/* Wait for at least min completions; store up to max in done[]. */
+	/*
+	 * Hand over what is queued, then wait up to wait_ms for at least
+	 * min completions; store up to max in done[]. Returns the count
+	 * (fewer than min when the time ran out) or -errno; -EINTR,
+	 * -EAGAIN and -EBUSY mean "nothing this time, try again".
+	 */
 	int (*reap)(struct engine *e, unsigned min, struct io_req **done,
-		    unsigned max);
+		    unsigned max, unsigned wait_ms);
+	/*
+	 * Ask the kernel to stop every request in flight; they still come
+	 * back through reap, early (often with -ECANCELED) or not at all.
+	 * NULL when the backend cannot (no ENGINE_F_CANCEL).
+	 */
+	int (*cancel)(struct engine *e);
+	/*
+	 * Release the backend. With e->inflight requests still out it must
+	 * not block and must not free what the kernel may still use.
+	 */
 	void (*cleanup)(struct engine *e);
 };
 
@@ -78,6 +94,7 @@ struct engine {
 	unsigned inflight;	/* queued and not yet reaped */
 	bool bufs_registered;	/* io_uring pinned the buffers */
 	bool files_registered;
+	uint64_t stuck_since_ms; /* transient failures without a break */
 };
 
 /* Names accepted by engine_open, "auto" first; NULL-terminated. */
@@ -98,18 +115,47 @@ bool engine_name_valid(const char *name);
 int engine_open(struct engine *e, const char *name,
 		const struct engine_setup *s);
 
-/* engine_close() - release the backend; no request may be in flight. */
+/*
+ * engine_close() - release the backend. Requests still in flight
+ * (e->inflight: a hung device, a ring that failed) are abandoned: the
+ * call never waits for them, and the caller must leave their buffers
+ * mapped for the life of the process, since the kernel may still write
+ * into them.
+ */
 void engine_close(struct engine *e);
 
 /* Queue one request; see enum engine_q. */
 enum engine_q engine_queue(struct engine *e, struct io_req *r);
 
-/* Submit what is queued. Returns 0 or -errno. */
+/*
+ * engine_commit() - submit what is queued. A kernel that is
+ * momentarily out of room (EAGAIN, EBUSY, EINTR) is not an error: what
+ * it did not take goes out with the next commit or reap.
+ * Returns 0 or -errno.
+ */
 int engine_commit(struct engine *e);
 
-/* Reap at least min completions (0: do not wait). Returns the count. */
+/*
+ * engine_reap() - submit what is queued, then wait up to wait_ms for at
+ * least min completions (min 0 or wait_ms 0: take what is there) and
+ * store up to max of them in done[]. Transient failures are retried
+ * with a short backoff within wait_ms. Returns the count, which may be
+ * 0 when the time ran out, or -errno when the backend can no longer
+ * reap (also after ENGINE_STUCK_MS of nothing but transient failures):
+ * then what is in flight will not come back, see engine_close().
+ */
 int engine_reap(struct engine *e, unsigned min, struct io_req **done,
-		unsigned max);
+		unsigned max, unsigned wait_ms);
+
+#define ENGINE_STUCK_MS 30000u
+
+/*
+ * engine_cancel() - ask the kernel to cancel every request in flight,
+ * when the backend can (ENGINE_F_CANCEL). They still complete through
+ * engine_reap; a request the kernel cannot cancel completes when its
+ * device answers, or never. Returns 0 or -errno.
+ */
+int engine_cancel(struct engine *e);
 
 static inline const char *engine_name(const struct engine *e)
 {

@@ -3,7 +3,9 @@
  *
  * Asynchronous only with O_DIRECT; on a buffered file io_submit does the
  * copy itself before it returns, which is correct, just not overlapped.
- * queue() prepares iocbs; commit() submits them in one io_submit.
+ * queue() prepares iocbs; commit() submits them in one io_submit. When
+ * the kernel has no room (EAGAIN) the rest stay pending and go out with
+ * the next commit or reap.
  */
 #include "engine.h"
 
@@ -11,13 +13,18 @@
 #include <libaio.h>
 #include <stdlib.h>
 
+enum cb_state { CB_FREE, CB_PENDING, CB_IN_KERNEL };
+
 struct aio_priv {
 	io_context_t ctx;
 	struct iocb *iocbs;		/* depth of them */
+	unsigned char *state;		/* enum cb_state of each iocb */
 	struct iocb **free;		/* stack of unused iocbs */
 	unsigned nfree;
 	struct iocb **pending;		/* queued, not yet submitted */
 	unsigned npending;
+	struct iocb **dropped;		/* canceled before submission */
+	unsigned ndropped;
 	unsigned submitted;		/* in the kernel, not yet reaped */
 	struct io_event *events;
 };
@@ -25,8 +32,10 @@ struct aio_priv {
 static void aio_free_priv(struct aio_priv *a)
 {
 	free(a->iocbs);
+	free(a->state);
 	free(a->free);
 	free(a->pending);
+	free(a->dropped);
 	free(a->events);
 	free(a);
 }
@@ -39,10 +48,13 @@ static int aio_init(struct engine *e, const struct engine_setup *s)
 	if (!a)
 		return -ENOMEM;
 	a->iocbs = calloc(s->depth, sizeof(*a->iocbs));
+	a->state = calloc(s->depth, sizeof(*a->state));
 	a->free = calloc(s->depth, sizeof(*a->free));
 	a->pending = calloc(s->depth, sizeof(*a->pending));
+	a->dropped = calloc(s->depth, sizeof(*a->dropped));
 	a->events = calloc(s->depth, sizeof(*a->events));
-	if (!a->iocbs || !a->free || !a->pending || !a->events) {
+	if (!a->iocbs || !a->state || !a->free || !a->pending || !a->dropped ||
+	    !a->events) {
 		aio_free_priv(a);
 		return -ENOMEM;
 	}
@@ -55,6 +67,11 @@ static int aio_init(struct engine *e, const struct engine_setup *s)
 		a->free[a->nfree++] = &a->iocbs[i];
 	e->priv = a;
 	return 0;
+}
+
+static void set_state(struct aio_priv *a, struct iocb *cb, enum cb_state s)
+{
+	a->state[cb - a->iocbs] = (unsigned char)s;
 }
 
 static enum engine_q aio_queue(struct engine *e, struct io_req *r)
@@ -71,6 +88,7 @@ static enum engine_q aio_queue(struct engine *e, struct io_req *r)
 	else
 		io_prep_pwrite(cb, fd, r->buf, r->len, (long long)r->offset);
 	cb->data = r;
+	set_state(a, cb, CB_PENDING);
 	a->pending[a->npending++] = cb;
 	return ENGINE_Q_QUEUED;
 }
@@ -78,62 +96,99 @@ static enum engine_q aio_queue(struct engine *e, struct io_req *r)
 static int aio_commit(struct engine *e)
 {
 	struct aio_priv *a = e->priv;
-	unsigned done = 0;
+	unsigned done = 0, tries = 0;
+	int ret = 0;
 
 	while (done < a->npending) {
-		int ret = io_submit(a->ctx, (long)(a->npending - done),
-				    a->pending + done);
-
-		if (ret == -EINTR)
+		ret = io_submit(a->ctx, (long)(a->npending - done),
+				a->pending + done);
+		if (ret == -EINTR && ++tries < 8)
 			continue;
-		if (ret == -EAGAIN)
-			break;	/* kernel full: the rest goes with the next commit */
 		if (ret < 0)
-			return ret;
+			break;	/* EAGAIN: the rest goes with the next commit */
 		done += (unsigned)ret;
 	}
+	for (unsigned i = 0; i < done; i++)
+		set_state(a, a->pending[i], CB_IN_KERNEL);
 	a->submitted += done;
 	for (unsigned i = done; i < a->npending; i++)
 		a->pending[i - done] = a->pending[i];
 	a->npending -= done;
-	return 0;
+	return ret < 0 ? ret : 0;
+}
+
+/* Requests canceled before the kernel saw them complete here. */
+static unsigned take_dropped(struct aio_priv *a, struct io_req **done,
+			     unsigned max)
+{
+	unsigned n = 0;
+
+	while (n < max && a->ndropped) {
+		struct iocb *cb = a->dropped[--a->ndropped];
+		struct io_req *r = cb->data;
+
+		r->res = -ECANCELED;
+		done[n++] = r;
+		set_state(a, cb, CB_FREE);
+		a->free[a->nfree++] = cb;
+	}
+	return n;
 }
 
 static int aio_reap(struct engine *e, unsigned min, struct io_req **done,
-		    unsigned max)
+		    unsigned max, unsigned wait_ms)
 {
 	struct aio_priv *a = e->priv;
-	struct timespec zero = { 0, 0 };
-	int n;
+	struct timespec ts = { wait_ms / 1000, (long)(wait_ms % 1000) * 1000000 };
+	unsigned n, want;
+	int got, ret;
 
 	if (max > e->depth)
 		max = e->depth;
-	if (a->npending) {
-		n = aio_commit(e);
-		if (n < 0)
-			return n;
-	}
-	if (min > a->submitted)
-		min = a->submitted;
-	if (!a->submitted)
-		return a->npending ? -EAGAIN : 0;
-	do {
-		n = io_getevents(a->ctx, (long)min, (long)max, a->events,
-				 min ? NULL : &zero);
-	} while (n == -EINTR);
-	if (n < 0)
-		return n;
-	for (int i = 0; i < n; i++) {
+	n = take_dropped(a, done, max);
+	ret = a->npending ? aio_commit(e) : 0;
+	if (!a->submitted || n == max)
+		/* EAGAIN with nothing in the kernel: try again later */
+		return n ? (int)n : ret;
+	want = min > n ? min - n : 0;
+	if (want > a->submitted)
+		want = a->submitted;
+	if (!wait_ms)
+		want = 0;
+	ts = want ? ts : (struct timespec){ 0, 0 };
+	got = io_getevents(a->ctx, (long)want, (long)(max - n), a->events, &ts);
+	if (got < 0)
+		return n ? (int)n : got;	/* EINTR: transient */
+	for (int i = 0; i < got; i++) {
 		struct iocb *cb = a->events[i].obj;
 		struct io_req *r = cb->data;
-		long res = (long)a->events[i].res;
 
-		r->res = res;	/* negative res is -errno, as io_uring's */
-		done[i] = r;
+		r->res = (long)a->events[i].res; /* negative: -errno */
+		done[n++] = r;
+		set_state(a, cb, CB_FREE);
 		a->free[a->nfree++] = cb;
 		a->submitted--;
 	}
-	return n;
+	return (int)n;
+}
+
+/*
+ * Requests not yet submitted are dropped (reaped as -ECANCELED). Those in
+ * the kernel get an io_cancel, which regular files and block devices
+ * refuse: they complete when their device answers.
+ */
+static int aio_cancel(struct engine *e)
+{
+	struct aio_priv *a = e->priv;
+	struct io_event ev;
+
+	for (unsigned i = 0; i < a->npending; i++)
+		a->dropped[a->ndropped++] = a->pending[i];
+	a->npending = 0;
+	for (unsigned i = 0; i < e->depth; i++)
+		if (a->state[i] == CB_IN_KERNEL)
+			io_cancel(a->ctx, &a->iocbs[i], &ev);
+	return 0;
 }
 
 static void aio_cleanup(struct engine *e)
@@ -142,17 +197,25 @@ static void aio_cleanup(struct engine *e)
 
 	if (!a)
 		return;
-	io_destroy(a->ctx);
+	/*
+	 * io_destroy waits, uninterruptibly, for every request in the
+	 * kernel. With some abandoned there (a hung device), leave the
+	 * context alone: the kernel still owns it and frees it at exit. The
+	 * iocbs themselves were copied at submission and may go.
+	 */
+	if (!a->submitted)
+		io_destroy(a->ctx);
 	aio_free_priv(a);
 	e->priv = NULL;
 }
 
 const struct engine_ops engine_aio_ops = {
 	.name = "libaio",
-	.flags = ENGINE_F_ASYNC,
+	.flags = ENGINE_F_ASYNC | ENGINE_F_CANCEL,
 	.init = aio_init,
 	.queue = aio_queue,
 	.commit = aio_commit,
 	.reap = aio_reap,
+	.cancel = aio_cancel,
 	.cleanup = aio_cleanup,
 };

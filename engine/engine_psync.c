@@ -2,6 +2,8 @@
  * engine_psync.c - pread/pwrite backend: every request completes inside
  * queue(). Always available; with buffered files it is the fastest of the
  * three here, because the page cache's read-ahead does the overlapping.
+ * Nothing is ever in flight between calls, so there is nothing to cancel;
+ * a pread stuck on a hung device is the CLI's watchdog's business.
  */
 #include "engine.h"
 
@@ -37,12 +39,13 @@ static int psync_commit(struct engine *e)
 }
 
 static int psync_reap(struct engine *e, unsigned min, struct io_req **done,
-		      unsigned max)
+		      unsigned max, unsigned wait_ms)
 {
 	(void)e;
 	(void)min;
 	(void)done;
 	(void)max;
+	(void)wait_ms;
 	return 0;
 }
 

@@ -7,6 +7,13 @@
  * first), and reused when the consumer is done and its writes completed.
  * Completion handling only updates counters, so completions may be reaped
  * from anywhere, including from inside pipe_write.
+ *
+ * A piece (one request) is counted in its slot's reads_pending or
+ * writes_pending from before it is queued until its last completion is
+ * handled, and a slot is reused only when both are zero: memory is never
+ * handed out again while the kernel may still write into it. When the
+ * run ends with requests the engine can no longer bring back, the arena
+ * is left mapped rather than unmapped under the kernel.
  */
 #include "pipeline.h"
 #include "device.h"
@@ -15,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 /* File table indexes handed to the engine. */
@@ -47,6 +55,7 @@ struct slot {
 struct pipe {
 	const struct pipe_config *cfg;
 	struct engine eng;
+	bool broken;		/* the engine cannot reap any more */
 	int fds[FILE_COUNT];
 	size_t chunk_bytes;
 	size_t slot_bytes;
@@ -55,6 +64,7 @@ struct pipe {
 	struct slot *slots;
 	unsigned char *arena;
 	size_t arena_bytes;
+	unsigned char *bounce;	/* ALIGN bytes for locate_bad_read */
 	struct piece *all_reads;
 	struct piece writes[WRITE_PIECES];
 	struct piece *free_writes;
@@ -87,6 +97,14 @@ static size_t gcd(size_t a, size_t b)
 	return a;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 size_t pipe_chunk_bytes(const struct pipe_config *cfg)
 {
 	size_t unit = cfg->chunk_align / gcd(cfg->chunk_align, ALIGN) * ALIGN;
@@ -105,37 +123,94 @@ static void set_error(struct pipe *p, int err, int source, enum io_dir dir,
 	p->err->offset = offset;
 }
 
+static bool cancel_requested(const struct pipe *p)
+{
+	return p->cfg->cancel && *p->cfg->cancel;
+}
+
+static void check_cancel(struct pipe *p)
+{
+	if (cancel_requested(p))
+		set_error(p, -ECANCELED, PIPE_CONSUMER, IO_READ,
+			  p->st->bytes_consumed);
+}
+
+/* The engine cannot go on: what is in flight will not come back. */
+static void engine_failed(struct pipe *p, int err)
+{
+	set_error(p, err, PIPE_ENGINE, IO_READ, 0);
+	p->broken = true;
+}
+
 static void handle_done(struct pipe *p, struct piece *pc);
 
 /*
- * A read of [offset, offset + len) failed with EIO: find the first 4 KiB
- * that fails on its own, so the report names the bad spot rather than
- * the start of a 1 MiB request. Reads into the request's own buffer.
+ * A read of r failed with EIO: find the first 4 KiB that fails on its
+ * own, so the report names the bad spot rather than the start of a 1 MiB
+ * request. Reads into the pipe's own bounce page, never into the slot:
+ * after a resumed short read r->buf and r->len are not page multiples,
+ * and the bytes next to them may belong to a request still in flight.
  */
-static uint64_t locate_bad_read(int fd, unsigned char *buf, uint64_t offset,
-				size_t len)
+static uint64_t locate_bad_read(struct pipe *p, const struct io_req *r)
 {
-	for (size_t at = 0; at < len; at += ALIGN) {
-		size_t n = len - at < ALIGN ? len - at : ALIGN;
-		ssize_t got = pread(fd, buf + at, align_up(n, ALIGN),
-				    (off_t)(offset + at));
+	int fd = p->fds[r->file];
+
+	for (size_t at = 0; at < r->len && !cancel_requested(p); at += ALIGN) {
+		ssize_t got = pread(fd, p->bounce, ALIGN,
+				    (off_t)(r->offset + at));
 
 		if (got < 0 && errno == EIO)
-			return offset + at;
+			return r->offset + at;
 		if (got <= 0)
 			break;
 	}
-	return offset;
+	return r->offset;
 }
 
-/* Hand one request to the engine, making room first if it is full. */
+/* The piece's last completion is handled: its slot may move on. */
+static void finish_piece(struct pipe *p, struct piece *pc)
+{
+	if (pc->source == PIPE_DST) {
+		pc->slot->writes_pending--;
+		pc->next_free = p->free_writes;
+		p->free_writes = pc;
+	} else {
+		pc->slot->reads_pending--;
+	}
+}
+
+/* Take completions, waiting up to wait_ms for the first. */
+static void reap_some(struct pipe *p, unsigned wait_ms)
+{
+	struct io_req *done[64];
+	int n = engine_reap(&p->eng, 1, done, 64, wait_ms);
+
+	if (n < 0) {
+		engine_failed(p, n);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		handle_done(p, done[i]->owner);
+}
+
+/*
+ * Hand one request to the engine, making room first if it is full. Once
+ * the run is stopping nothing new goes out: the piece is finished
+ * unsent. (psync reads here, one at a time: a cancel is seen between
+ * two of them.)
+ */
 static void submit(struct pipe *p, struct piece *pc)
 {
 	for (;;) {
-		struct io_req *done[16];
-		enum engine_q q = engine_queue(&p->eng, &pc->req);
-		int n, ret;
+		enum engine_q q;
+		int ret;
 
+		check_cancel(p);
+		if (p->err->err) {
+			finish_piece(p, pc);
+			return;
+		}
+		q = engine_queue(&p->eng, &pc->req);
 		if (q == ENGINE_Q_QUEUED)
 			return;
 		if (q == ENGINE_Q_COMPLETED) {
@@ -143,18 +218,31 @@ static void submit(struct pipe *p, struct piece *pc)
 			return;
 		}
 		ret = engine_commit(&p->eng);
-		n = ret < 0 ? ret : engine_reap(&p->eng, 1, done, 16);
-		if (n <= 0) {
-			set_error(p, n ? n : -EBUSY, PIPE_ENGINE, pc->req.dir,
-				  pc->req.offset);
-			/* Account for it as if failed, so the slot drains. */
-			pc->req.res = n ? n : -EBUSY;
-			handle_done(p, pc);
-			return;
-		}
-		for (int i = 0; i < n; i++)
-			handle_done(p, done[i]->owner);
+		if (ret < 0)
+			engine_failed(p, ret);
+		else
+			reap_some(p, PIPE_TICK_MS);
 	}
+}
+
+/*
+ * A request failed. Of several failed reads, name the lowest offset:
+ * that is where a sequential reader would have stopped. Requests that
+ * come back canceled were canceled because the run was already stopping.
+ */
+static void note_failure(struct pipe *p, struct piece *pc)
+{
+	struct io_req *r = &pc->req;
+	bool lower = p->err->err && p->err->source >= 0 && pc->source >= 0 &&
+		     r->offset < p->err->offset;
+	uint64_t at = r->offset;
+
+	if (p->err->err && (!lower || r->res == -ECANCELED))
+		return;
+	if (r->res == -EIO && r->dir == IO_READ)
+		at = locate_bad_read(p, r);
+	p->err->err = 0;
+	set_error(p, (int)r->res, pc->source, r->dir, at);
 }
 
 /*
@@ -169,32 +257,26 @@ static void handle_done(struct pipe *p, struct piece *pc)
 	bool direct;
 
 	if (r->res < 0) {
-		/*
-		 * Of several failed reads in flight, name the lowest offset:
-		 * that is where a sequential reader would have stopped.
-		 */
-		bool lower = p->err->err && p->err->source >= 0 &&
-			     pc->source >= 0 && r->offset < p->err->offset;
-		uint64_t at = r->offset;
-
-		if (p->err->err && !lower)
-			goto finished;
-		if (r->res == -EIO && r->dir == IO_READ)
-			at = locate_bad_read(p->fds[r->file], r->buf, r->offset,
-					     r->len);
-		p->err->err = 0;
-		set_error(p, (int)r->res, pc->source, r->dir, at);
-		goto finished;
+		note_failure(p, pc);
+		finish_piece(p, pc);
+		return;
 	}
 	got_end = r->offset + (uint64_t)r->res;
-	if (got_end >= pc->need_end)
-		goto finished;
-	if (p->err->err)	/* stopping: do not resume */
-		goto finished;
+	if (got_end >= pc->need_end) {
+		if (pc->source == PIPE_DST)
+			p->st->bytes_written += pc->need_end - pc->start;
+		finish_piece(p, pc);
+		return;
+	}
+	if (p->err->err) {	/* stopping: do not resume */
+		finish_piece(p, pc);
+		return;
+	}
 	if (r->res == 0) {
 		set_error(p, r->dir == IO_READ ? -ENODATA : -ENOSPC,
 			  pc->source, r->dir, got_end);
-		goto finished;
+		finish_piece(p, pc);
+		return;
 	}
 	direct = r->file == FILE_DST_BUFFERED ? false :
 		 pc->source == PIPE_DST ? p->cfg->dst.direct :
@@ -202,39 +284,13 @@ static void handle_done(struct pipe *p, struct piece *pc)
 	resume = direct ? align_down(got_end, ALIGN) : got_end;
 	if (resume == r->offset) {
 		set_error(p, -EIO, pc->source, r->dir, got_end);
-		goto finished;
+		finish_piece(p, pc);
+		return;
 	}
 	r->buf = (unsigned char *)r->buf + (resume - r->offset);
 	r->len -= (size_t)(resume - r->offset);
 	r->offset = resume;
 	submit(p, pc);
-	return;
-
-finished:
-	if (pc->source == PIPE_DST) {
-		if (r->res > 0)
-			p->st->bytes_written += pc->need_end - pc->start;
-		pc->slot->writes_pending--;
-		pc->next_free = p->free_writes;
-		p->free_writes = pc;
-	} else {
-		pc->slot->reads_pending--;
-	}
-}
-
-static void reap_some(struct pipe *p, unsigned min)
-{
-	struct io_req *done[64];
-	int n = engine_reap(&p->eng, min, done, 64);
-
-	if (n < 0) {
-		/* The ring itself failed: nothing more will complete. */
-		set_error(p, n, PIPE_ENGINE, IO_READ, 0);
-		p->eng.inflight = 0;
-		return;
-	}
-	for (int i = 0; i < n; i++)
-		handle_done(p, done[i]->owner);
 }
 
 /* Is there another chunk to read? Returns its range and offset. */
@@ -317,8 +373,10 @@ int pipe_write(struct pipe *p, const struct pipe_chunk *c, unsigned src,
 		int ret = engine_commit(&p->eng);
 
 		if (ret < 0)
-			return ret;
-		reap_some(p, 1);
+			engine_failed(p, ret);
+		else
+			reap_some(p, PIPE_TICK_MS);
+		check_cancel(p);
 		if (p->err->err)
 			return p->err->err;
 	}
@@ -374,6 +432,8 @@ static int pipe_setup(struct pipe *p)
 		p->arena = NULL;
 		return -ENOMEM;
 	}
+	if (posix_memalign((void **)&p->bounce, ALIGN, ALIGN))
+		return -ENOMEM;
 	p->slots = calloc(p->nslots, sizeof(*p->slots));
 	p->all_reads = calloc((size_t)p->nslots * p->pieces_per_chunk * c->nsrc,
 			      sizeof(*p->all_reads));
@@ -423,13 +483,23 @@ static int pipe_setup(struct pipe *p)
 	return ret;
 }
 
+/*
+ * With requests abandoned in flight the kernel may still write into the
+ * arena: it stays mapped for the life of the process. The slots and
+ * pieces may go: the kernel holds copies of the requests, and nothing
+ * reaps them any more.
+ */
 static void pipe_teardown(struct pipe *p)
 {
+	bool abandoned = p->eng.inflight > 0;
+
+	p->st->abandoned = p->eng.inflight;
 	if (p->eng.ops)
 		engine_close(&p->eng);
 	free(p->slots);
 	free(p->all_reads);
-	if (p->arena)
+	free(p->bounce);
+	if (p->arena && !abandoned)
 		munmap(p->arena, p->arena_bytes);
 }
 
@@ -442,7 +512,11 @@ static uint64_t ranges_total(const struct pipe_config *c)
 	return t;
 }
 
-/* Fill free slots with the next chunks. */
+/*
+ * Fill free slots with the next chunks. A synchronous engine has read a
+ * chunk by the time start_chunk returns: one at a time, so it is
+ * consumed (and counted) before the next read, which may never return.
+ */
 static void fill(struct pipe *p)
 {
 	while (!p->err->err && p->tail - p->head < p->nslots) {
@@ -454,6 +528,8 @@ static void fill(struct pipe *p)
 			return;
 		p->tail++;
 		start_chunk(p, s, off, len);
+		if (!(p->eng.ops->flags & ENGINE_F_ASYNC))
+			return;
 	}
 }
 
@@ -497,6 +573,36 @@ static void recycle(struct pipe *p)
 	}
 }
 
+/*
+ * After an error: let every write land (or fail) and every read return
+ * before the buffers go. A canceled run (or one canceled while waiting
+ * here) asks the engine to cancel what is out and waits only
+ * PIPE_CANCEL_GRACE_MS: a hung device may never answer. What is still
+ * out then, or when the engine has failed, is abandoned.
+ */
+static void drain(struct pipe *p)
+{
+	uint64_t deadline = 0;
+
+	while (p->eng.inflight && !p->broken) {
+		unsigned wait = PIPE_TICK_MS;
+
+		if (!deadline && cancel_requested(p)) {
+			engine_cancel(&p->eng);
+			deadline = now_ms() + PIPE_CANCEL_GRACE_MS;
+		}
+		if (deadline) {
+			uint64_t now = now_ms();
+
+			if (now >= deadline)
+				break;
+			if (deadline - now < wait)
+				wait = (unsigned)(deadline - now);
+		}
+		reap_some(p, wait);
+	}
+}
+
 int pipe_run(const struct pipe_config *cfg, struct pipe_stats *st,
 	     struct pipe_error *err)
 {
@@ -520,16 +626,15 @@ int pipe_run(const struct pipe_config *cfg, struct pipe_stats *st,
 	st->bufs_registered = p.eng.bufs_registered;
 	st->chunk_bytes = p.chunk_bytes;
 	st->slots = p.nslots;
+	st->arena_bytes = p.arena_bytes;
 
 	for (;;) {
-		if (cfg->cancel && *cfg->cancel)
-			set_error(&p, -ECANCELED, PIPE_CONSUMER, IO_READ,
-				  st->bytes_consumed);
+		check_cancel(&p);
 		recycle(&p);
 		fill(&p);
 		ret = engine_commit(&p.eng);
 		if (ret < 0)
-			set_error(&p, ret, PIPE_ENGINE, IO_READ, 0);
+			engine_failed(&p, ret);
 		if (err->err)
 			break;
 		if (consume_ready(&p))
@@ -541,14 +646,9 @@ int pipe_run(const struct pipe_config *cfg, struct pipe_stats *st,
 			set_error(&p, -EIO, PIPE_ENGINE, IO_READ, 0);
 			break;
 		}
-		reap_some(&p, 1);
+		reap_some(&p, PIPE_TICK_MS);
 	}
-	/* Let every write land (or fail) and every read return. */
-	while (p.eng.inflight) {
-		if (engine_commit(&p.eng) < 0)
-			break;
-		reap_some(&p, 1);
-	}
+	drain(&p);
 out:
 	pipe_teardown(&p);
 	return err->err;

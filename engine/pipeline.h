@@ -8,6 +8,13 @@
  * writes of parts of it to the destination (pipe_write) and the chunk's
  * buffers are recycled when those writes complete. Memory stays bounded
  * by the slot count, whatever the device size.
+ *
+ * A buffer is never reused or unmapped while a request into it is in
+ * flight. Waits wake up every PIPE_TICK_MS to look at cfg->cancel; a
+ * canceled run stops submitting, asks the engine to cancel what is out,
+ * gives it PIPE_CANCEL_GRACE_MS and abandons the rest to the kernel (its
+ * buffers stay mapped: a deliberate leak) rather than wait on a device
+ * that may never answer.
  */
 #ifndef SHADOWSYNC_PIPELINE_H
 #define SHADOWSYNC_PIPELINE_H
@@ -25,6 +32,9 @@
 #define PIPE_DST	(-1)	/* a write to the destination */
 #define PIPE_CONSUMER	(-2)	/* the consumer returned an error */
 #define PIPE_ENGINE	(-3)	/* engine setup or submission */
+
+#define PIPE_TICK_MS		100u	/* longest wait before a cancel check */
+#define PIPE_CANCEL_GRACE_MS	300u	/* for canceled requests to return */
 
 struct pipe_range {
 	uint64_t offset;
@@ -76,8 +86,10 @@ struct pipe_stats {
 	bool bufs_registered;
 	size_t chunk_bytes;
 	unsigned slots;
+	size_t arena_bytes;		/* chunk buffers of all slots */
 	uint64_t bytes_consumed;	/* contiguous from the first range */
 	uint64_t bytes_written;
+	unsigned abandoned;		/* requests left in flight at the end */
 };
 
 struct pipe_error {
@@ -92,8 +104,11 @@ struct pipe_error {
  * Preconditions: every range lies within every source; io_size is a
  * multiple of DEVICE_DIO_ALIGN; chunk_align is a multiple of 512.
  * Returns 0 when every range was read and consumed and every write
- * completed; else the first error's -errno, with *err filled. On error
- * no request is left in flight when it returns.
+ * completed; else the first error's -errno, with *err filled:
+ * -ECANCELED when *cfg->cancel was seen (err->offset: bytes consumed).
+ * On error, requests still in flight are waited for; when canceled, or
+ * when the engine itself failed, what does not come back in time is
+ * abandoned (st->abandoned) with its memory left mapped.
  */
 int pipe_run(const struct pipe_config *cfg, struct pipe_stats *st,
 	     struct pipe_error *err);

@@ -3,10 +3,12 @@
  * files in /var/tmp (a disk file system, so O_DIRECT is real), for every
  * backend built in: chunks arrive in order and complete, ranges with
  * unaligned starts and short ends, two sources at once, writes through
- * both the direct and the buffered descriptor, errors and cancellation.
+ * both the direct and the buffered descriptor, errors and cancellation,
+ * a read that never completes.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -329,6 +332,72 @@ static void memory_bounds_slots(void **state)
 	device_close(&a);
 }
 
+/* Set *arg 200 ms from now: a Ctrl-C while the pipeline waits. */
+static void *cancel_later(void *arg)
+{
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+	*(volatile sig_atomic_t *)arg = 1;
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The second source is the read end of an empty pipe: io_uring waits on
+ * it for ever, as on a hung device. A cancel must still end the run,
+ * promptly, with -ECANCELED at the bytes consumed. (psync cannot pread a
+ * pipe and libaio would block in io_submit: io_uring only; the hung FUSE
+ * device of tests/e2e/interrupt_hung.sh covers all three.)
+ */
+static void cancel_ends_hung_read(void **state)
+{
+	struct fixture *f = *state;
+	volatile sig_atomic_t stop = 0;
+	struct device a;
+	int hung[2];
+	pthread_t t;
+	double t0;
+
+	open_dev(&a, f->a_path, 0);
+	assert_int_equal(pipe(hung), 0);
+	struct pipe_range whole = { 0, 1u << 20 };
+	struct seen s = { .f = f, .nsrc = 1 };
+	struct pipe_config cfg = {
+		.engine = "io_uring", .chunk_align = 4096,
+		.io_size = 65536, .queue_depth = 4, .ranges = &whole,
+		.nranges = 1,
+		.src = { { a.fd, a.direct }, { hung[0], false } }, .nsrc = 2,
+		.dst = { -1, false }, .dst_fd_buffered = -1,
+		.consume = consume, .ctx = &s, .cancel = &stop,
+	};
+	struct pipe_stats st;
+	struct pipe_error err;
+
+	alarm(10);	/* the old pipeline waited here for ever */
+	assert_int_equal(pthread_create(&t, NULL, cancel_later, (void *)&stop),
+			 0);
+	t0 = now_s();
+	assert_int_equal(pipe_run(&cfg, &st, &err), -ECANCELED);
+	assert_true(now_s() - t0 < 1.0);
+	alarm(0);
+	pthread_join(t, NULL);
+	assert_int_equal(err.source, PIPE_CONSUMER);
+	assert_true(err.offset == st.bytes_consumed);
+	assert_true(st.bytes_consumed == 0);
+	assert_int_equal(st.abandoned, 0);	/* pipe reads do cancel */
+	close(hung[0]);
+	close(hung[1]);
+	device_close(&a);
+}
+
 static void bad_config_refused(void **state)
 {
 	struct pipe_config cfg = { .engine = "auto", .chunk_align = 4096,
@@ -355,6 +424,7 @@ int main(void)
 		cmocka_unit_test(consumer_error_stops),
 		cmocka_unit_test(cancel_stops),
 		cmocka_unit_test(memory_bounds_slots),
+		cmocka_unit_test(cancel_ends_hung_read),
 		cmocka_unit_test(bad_config_refused),
 	};
 
