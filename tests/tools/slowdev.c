@@ -10,13 +10,19 @@
  * worker cap, which its options cannot raise), so no queue depth beyond
  * that can show. This helper lifts the cap.
  *
- * usage: slowdev BACKING DELAY_US MOUNTPOINT
+ * With HANG_FROM, a read that reaches that offset never completes: a hung
+ * device. It answers only when the kernel interrupts it (the reader was
+ * killed), as a hard NFS mount does; a killed reader then goes away.
+ * Writes go to the backing file when it is writable.
+ *
+ * usage: slowdev BACKING DELAY_US MOUNTPOINT [HANG_FROM]
  *   runs in the foreground until unmounted (fusermount3 -u MOUNTPOINT)
  */
 #define FUSE_USE_VERSION 312
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +31,10 @@
 #include <unistd.h>
 
 static int backing_fd = -1;
+static bool writable;
 static off_t backing_size;
 static long delay_us;
+static long long hang_from = -1;
 static unsigned long n_reads, max_size, in_flight, max_in_flight;
 
 static void count_start(size_t size)
@@ -64,7 +72,7 @@ static int slow_getattr(const char *path, struct stat *st,
 	}
 	if (strcmp(path, "/dev"))
 		return -ENOENT;
-	st->st_mode = S_IFREG | 0444;
+	st->st_mode = S_IFREG | (writable ? 0644 : 0444);
 	st->st_nlink = 1;
 	st->st_size = backing_size;
 	return 0;
@@ -89,7 +97,7 @@ static int slow_open(const char *path, struct fuse_file_info *fi)
 {
 	if (strcmp(path, "/dev"))
 		return -ENOENT;
-	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+	if ((fi->flags & O_ACCMODE) != O_RDONLY && !writable)
 		return -EROFS;
 	fi->direct_io = 1;
 	return 0;
@@ -104,10 +112,30 @@ static int slow_read(const char *path, char *buf, size_t size, off_t off,
 	(void)path;
 	(void)fi;
 	count_start(size);
+	if (hang_from >= 0 && off + (off_t)size > hang_from) {
+		struct timespec tick = { 0, 20 * 1000 * 1000 };
+
+		/* libfuse marks the request when the kernel interrupts it */
+		while (!fuse_interrupted())
+			nanosleep(&tick, NULL);
+		__atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELAXED);
+		return -EINTR;
+	}
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 	n = pread(backing_fd, buf, size, off);
 	__atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELAXED);
+	return n < 0 ? -errno : (int)n;
+}
+
+static int slow_write(const char *path, const char *buf, size_t size,
+		      off_t off, struct fuse_file_info *fi)
+{
+	ssize_t n;
+
+	(void)path;
+	(void)fi;
+	n = pwrite(backing_fd, buf, size, off);
 	return n < 0 ? -errno : (int)n;
 }
 
@@ -117,6 +145,7 @@ static const struct fuse_operations ops = {
 	.readdir = slow_readdir,
 	.open = slow_open,
 	.read = slow_read,
+	.write = slow_write,
 };
 
 int main(int argc, char **argv)
@@ -128,11 +157,17 @@ int main(int argc, char **argv)
 	struct stat st;
 	int ret = 1;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: slowdev BACKING DELAY_US MOUNTPOINT\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: slowdev BACKING DELAY_US MOUNTPOINT "
+			"[HANG_FROM]\n");
 		return 2;
 	}
-	backing_fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+	if (argc == 5)
+		hang_from = strtoll(argv[4], NULL, 10);
+	backing_fd = open(argv[1], O_RDWR | O_CLOEXEC);
+	writable = backing_fd >= 0;
+	if (!writable)
+		backing_fd = open(argv[1], O_RDONLY | O_CLOEXEC);
 	if (backing_fd < 0 || fstat(backing_fd, &st) < 0) {
 		perror(argv[1]);
 		return 1;
