@@ -7,28 +7,243 @@
 #include "../engine/engine.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 volatile sig_atomic_t cli_interrupted;
 
+/*
+ * Interrupts. SIGINT and SIGTERM are blocked in every thread but one, the
+ * watchdog, so they reach it even while the thread doing I/O sits in a
+ * syscall that no signal gets it out of (a read of a hung FUSE file or
+ * disk). The handler runs on the watchdog thread: it sets cli_interrupted,
+ * which the pipelines look at every PIPE_TICK_MS, and wakes the watchdog
+ * through a pipe. If the command has not returned WATCHDOG_MS after the
+ * first signal, or at a second one, the watchdog reports the interruption
+ * itself and ends the process.
+ */
+#define WATCHDOG_MS		800
+#define WATCHDOG_REPORT_MS	500	/* for a report the command began */
+
+static volatile sig_atomic_t first_signal;
+static int wake_fd[2] = { -1, -1 };
+
 static void on_signal(int sig)
 {
-	(void)sig;
+	int saved = errno;
+
+	if (!first_signal)
+		first_signal = sig;
 	cli_interrupted = 1;
+	if (write(wake_fd[1], "", 1) < 0) {
+		/* a full pipe: the watchdog is awake already */
+	}
+	errno = saved;
+}
+
+/* What the watchdog says for this run (cli_watch). */
+static struct {
+	pthread_mutex_t lock;
+	const char *command;
+	bool json;
+	uint64_t (*bytes_done)(void);
+	bool finished;		/* the command returned */
+} watch = { PTHREAD_MUTEX_INITIALIZER, NULL, false, NULL, false };
+
+/* Who has said on stderr that the run was interrupted. */
+enum { LINE_OPEN, LINE_COMMAND, LINE_WATCHDOG };
+static _Atomic int line_owner = LINE_OPEN;
+
+void cli_watch(const char *command, bool json, uint64_t (*bytes_done)(void))
+{
+	pthread_mutex_lock(&watch.lock);
+	watch.command = command;
+	watch.json = json;
+	watch.bytes_done = bytes_done;
+	pthread_mutex_unlock(&watch.lock);
+}
+
+bool cli_report_claim(void)
+{
+	int owner = LINE_OPEN;
+
+	return atomic_compare_exchange_strong(&line_owner, &owner,
+					      LINE_COMMAND) ||
+	       owner == LINE_COMMAND;
+}
+
+int cli_interrupt_status(void)
+{
+	return first_signal ? EXIT_INTERRUPTED_BASE + first_signal : 0;
+}
+
+int cli_finish(int status)
+{
+	pthread_mutex_lock(&watch.lock);
+	watch.finished = true;
+	pthread_mutex_unlock(&watch.lock);
+	return status == EXIT_ERROR && cli_interrupted ? cli_interrupt_status()
+						       : status;
+}
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal";
+}
+
+static void write_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, s, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return;
+		s += k;
+		n -= (size_t)k;
+	}
+}
+
+/*
+ * The line on stderr (unless the command said it already) and with
+ * --json the error report on stdout (outcome.h: the command's own would
+ * have been printed by main, which it never reached). Plain write(2):
+ * the thread stuck in I/O may hold stdio's locks.
+ */
+static void watchdog_report(bool line)
+{
+	const char *sig = signal_name(first_signal);
+	const char *cmd = watch.command ? watch.command : "the command";
+	char done[40] = "", msg[256], out[768];
+	int n;
+
+	if (watch.bytes_done)
+		snprintf(done, sizeof(done), "%llu bytes done; ",
+			 (unsigned long long)watch.bytes_done());
+	snprintf(msg, sizeof(msg), "interrupted (%s) while waiting for I/O "
+		 "that does not complete; %srun %s again", sig, done, cmd);
+	if (line) {
+		n = snprintf(out, sizeof(out), "%sshadowsync: %s\n",
+			     isatty(STDERR_FILENO) ? "\r\033[K" : "", msg);
+		write_all(STDERR_FILENO, out, (size_t)n);
+	}
+	if (!watch.json)
+		return;
+	n = snprintf(out, sizeof(out),
+		     "{\n  \"command\": \"%s\",\n  \"version\": \"%s\",\n"
+		     "  \"result\": \"interrupted\",\n  \"exit_status\": %d,\n"
+		     "  \"exit_reason\": \"interrupted by %s\",\n"
+		     "  \"alarms\": [],\n  \"error\": \"%s\",\n"
+		     "  \"signal\": \"%s\"\n}\n", cmd, SHADOWSYNC_VERSION,
+		     cli_interrupt_status(), sig, msg, sig);
+	write_all(STDOUT_FILENO, out, (size_t)n);
+}
+
+/* Wait up to ms for a (further) signal; true if one came. */
+static bool wait_signal(int ms)
+{
+	struct pollfd p = { .fd = wake_fd[0], .events = POLLIN };
+	struct timespec t0, t;
+	char c;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int left;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+				  (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			return false;
+		if (poll(&p, 1, left) > 0 && read(wake_fd[0], &c, 1) == 1)
+			return true;
+	}
+}
+
+/*
+ * The command has not returned: report and exit. If it has already said
+ * on stderr that it was interrupted, it is likely returning: give it
+ * WATCHDOG_REPORT_MS (not after a second signal) to print its own report.
+ */
+static void watchdog_fire(bool second)
+{
+	int owner = LINE_OPEN;
+	bool line;
+
+	pthread_mutex_lock(&watch.lock);
+	if (watch.finished) {
+		pthread_mutex_unlock(&watch.lock);
+		return;
+	}
+	line = atomic_compare_exchange_strong(&line_owner, &owner,
+					      LINE_WATCHDOG);
+	if (line || second) {
+		watchdog_report(line);
+		_exit(cli_interrupt_status());
+	}
+	pthread_mutex_unlock(&watch.lock);
+	wait_signal(WATCHDOG_REPORT_MS);
+	pthread_mutex_lock(&watch.lock);
+	if (!watch.finished) {
+		watchdog_report(false);
+		_exit(cli_interrupt_status());
+	}
+	pthread_mutex_unlock(&watch.lock);
+}
+
+/* Wait for a signal, then for the command, WATCHDOG_MS at most. */
+static void *watchdog(void *arg)
+{
+	sigset_t mine;
+	char c;
+
+	(void)arg;
+	sigemptyset(&mine);
+	sigaddset(&mine, SIGINT);
+	sigaddset(&mine, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &mine, NULL);
+	while (read(wake_fd[0], &c, 1) != 1)
+		;
+	watchdog_fire(wait_signal(WATCHDOG_MS));
+	return NULL;
 }
 
 void cli_catch_signals(void)
 {
 	struct sigaction sa = { 0 };
+	pthread_attr_t attr;
+	pthread_t tid;
+	sigset_t block;
+	bool started;
 
+	if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) < 0)
+		return;
+	/* Only the write end must not block (the handler); reads wait. */
+	fcntl(wake_fd[0], F_SETFL, 0);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	started = !pthread_create(&tid, &attr, watchdog, NULL);
+	pthread_attr_destroy(&attr);
+	if (!started)	/* no watchdog: signals go to whoever runs */
+		pthread_sigmask(SIG_UNBLOCK, &block, NULL);
 }
 
 void cli_error(const char *fmt, ...)
@@ -42,6 +257,9 @@ void cli_error(const char *fmt, ...)
 	if (!cli_run.first_error[0])
 		snprintf(cli_run.first_error, sizeof(cli_run.first_error), "%s",
 			 msg);
+	/* After an interrupt the watchdog may be the one reporting. */
+	if (cli_interrupted && !cli_report_claim())
+		return;
 	fflush(stdout);
 	/* One line, whatever bytes a path put into it. */
 	fprintf(stderr, "shadowsync: %s\n", disp(msg));

@@ -14,6 +14,7 @@
 #define EXIT_MATCH	0	/* identical, checks passed */
 #define EXIT_DIFFER	1	/* differences or failed checks found */
 #define EXIT_ERROR	2	/* bad arguments, I/O error, refused */
+#define EXIT_INTERRUPTED_BASE 128 /* + the signal: 130 SIGINT, 143 SIGTERM */
 
 #define SHADOWSYNC_VERSION "0.1.0"
 
@@ -34,7 +35,44 @@ int cmd_warm(int argc, char **argv);
 
 /* Set by SIGINT/SIGTERM; long jobs stop cleanly when they see it. */
 extern volatile sig_atomic_t cli_interrupted;
+
+/*
+ * cli_catch_signals() - from now on SIGINT and SIGTERM set
+ * cli_interrupted, and a watchdog thread ends the process if the command
+ * has not returned 0.8 s after the first of them (at once after a
+ * second): one line on stderr, one JSON object on stdout with --json (see
+ * cli_watch), exit status cli_interrupt_status(). Call before starting
+ * threads: they inherit the signals blocked, so only the watchdog takes
+ * them, even while a thread is stuck in a read of a hung device.
+ */
 void cli_catch_signals(void);
+
+/*
+ * cli_watch() - what the watchdog reports if it has to end this run:
+ * command's name (a string that lives on), json (print the error report
+ * on stdout too, outcome.h), and bytes_done, which returns the bytes
+ * processed so far (called from the watchdog thread), or NULL. main()
+ * calls it once the command is known.
+ */
+void cli_watch(const char *command, bool json, uint64_t (*bytes_done)(void));
+
+/*
+ * cli_report_claim() - the command is about to print the error line of
+ * an interrupted run. false when the watchdog has printed its own: print
+ * nothing, the process is ending. cli_error calls it; commands need not.
+ */
+bool cli_report_claim(void);
+
+/* 128 + the first SIGINT/SIGTERM received (130, 143), or 0. */
+int cli_interrupt_status(void);
+
+/*
+ * cli_finish() - the command returned status: the watchdog stands down.
+ * Returns the status to report: a run that ends in an error (EXIT_ERROR)
+ * after SIGINT or SIGTERM (pipelines stop with -ECANCELED) exits with
+ * cli_interrupt_status() instead.
+ */
+int cli_finish(int status);
 
 /* "shadowsync: " + message + newline on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "outcome.h"
+#include "progress.h"
 #include "../verify/hash.h"
 
 #include <stdlib.h>
@@ -35,7 +36,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'shadowsync COMMAND --help' gives a command's options.\n"
-	      "exit status: 0 ok/identical, 1 differences found, 2 error\n",
+	      "exit status: 0 ok/identical, 1 differences found, 2 error,\n"
+	      "130/143 interrupted by SIGINT/SIGTERM\n",
 	      f);
 }
 
@@ -118,7 +120,9 @@ int main(int argc, char **argv)
 			continue;
 		cli_catch_signals();
 		sub_argc = cli_run_begin(name, argc - 1, argv + 1);
-		return cli_run_finish(commands[i].run(sub_argc, argv + 1));
+		cli_watch(name, cli_run.json, progress_done);
+		return cli_run_finish(cli_finish(commands[i].run(sub_argc,
+								 argv + 1)));
 	}
 	if (closest_command(name))
 		cli_error("unknown command '%s'; did you mean '%s'? (see "

@@ -75,6 +75,11 @@ void progress_pass(void *ctx, uint64_t done, uint64_t total)
 	}
 }
 
+uint64_t progress_done(void)
+{
+	return atomic_load(&pr.done);
+}
+
 void progress_end(void)
 {
 	pthread_mutex_lock(&pr.lock);

@@ -22,6 +22,9 @@ void progress_pass(void *ctx, uint64_t done, uint64_t total);
 /* Add bytes done outside a pass (thread-safe). */
 void progress_add(uint64_t bytes);
 
+/* Bytes done so far in the run (any thread; for cli_watch). */
+uint64_t progress_done(void);
+
 /* Erase the line (before printing the report). */
 void progress_end(void);
 
