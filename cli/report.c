@@ -233,17 +233,35 @@ void report_progress_done(void)
 	progress_end();
 }
 
+/* "16M" for whole MiB, else the bytes: as --memory takes them. */
+static const char *mib_or_bytes(size_t n, char *buf, size_t len)
+{
+	if (n && n % (1u << 20) == 0)
+		snprintf(buf, len, "%zuM", n >> 20);
+	else
+		snprintf(buf, len, "%zu", n);
+	return buf;
+}
+
 void report_pipe_error(char *buf, size_t len, const struct pipe_error *e,
 		       const char *engine, const char *const role[],
 		       const char *const path[])
 {
 	const char *what = e->dir == IO_WRITE ? "write" : "read";
+	char a[32];
 
 	switch (e->source) {
 	case PIPE_ENGINE:
 		if (e->err == -ENOSYS)
 			snprintf(buf, len, "engine '%s' is not built in",
 				 engine);
+		else if (e->err == -E2BIG)
+			snprintf(buf, len, "--block-size %zu needs at least "
+				 "%zuM of buffers with --memory %s; raise "
+				 "--memory or use a smaller block size",
+				 e->block_bytes,
+				 (e->memory_needed + (1u << 20) - 1) >> 20,
+				 mib_or_bytes(e->memory_bytes, a, sizeof(a)));
 		else
 			snprintf(buf, len, "cannot run engine '%s': %s (%s)",
 				 engine, strerror(-e->err), errno_name(e->err));

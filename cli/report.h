@@ -116,7 +116,8 @@ int report_json_emit(json_t *root);
 /*
  * Word a pipeline failure: "read error on shadow '/dev/x' at offset N:
  * Input/output error (EIO)". role[i] and path[i] name source i; the
- * destination is role[0]/path[0] (sync writes to local).
+ * destination is role[0]/path[0] (sync writes to local). -E2BIG from the
+ * engine: the block size and --memory that do not go together.
  */
 void report_pipe_error(char *buf, size_t len, const struct pipe_error *e,
 		       const char *engine, const char *const role[],

@@ -7,7 +7,8 @@
  * ascending offset order, without copying it; the consumer may queue
  * writes of parts of it to the destination (pipe_write) and the chunk's
  * buffers are recycled when those writes complete. Memory stays bounded
- * by the slot count, whatever the device size.
+ * by the slot count, whatever the device size, and within memory_bytes
+ * when it is set.
  *
  * A buffer is never reused or unmapped while a request into it is in
  * flight. Waits wake up every PIPE_TICK_MS to look at cfg->cancel; a
@@ -68,7 +69,8 @@ struct pipe_config {
 					 * block size); > 0 */
 	size_t io_size;			/* bytes per read request */
 	unsigned queue_depth;		/* reads in flight per source */
-	size_t memory_bytes;		/* cap on chunk buffers; 0: none */
+	size_t memory_bytes;		/* cap on the chunk buffers (the
+					 * arena); 0: none */
 	const struct pipe_range *ranges;
 	size_t nranges;
 	struct pipe_file src[PIPE_MAX_SOURCES];
@@ -97,6 +99,10 @@ struct pipe_error {
 	int source;		/* src index, or PIPE_DST/CONSUMER/ENGINE */
 	enum io_dir dir;
 	uint64_t offset;	/* device offset of the failed request */
+	/* err -E2BIG (source PIPE_ENGINE): memory_bytes is too small */
+	size_t block_bytes;	/* cfg->chunk_align */
+	size_t memory_bytes;	/* cfg->memory_bytes */
+	size_t memory_needed;	/* pipe_min_memory(cfg) */
 };
 
 /*
@@ -105,10 +111,11 @@ struct pipe_error {
  * multiple of DEVICE_DIO_ALIGN; chunk_align is a multiple of 512.
  * Returns 0 when every range was read and consumed and every write
  * completed; else the first error's -errno, with *err filled:
- * -ECANCELED when *cfg->cancel was seen (err->offset: bytes consumed).
- * On error, requests still in flight are waited for; when canceled, or
- * when the engine itself failed, what does not come back in time is
- * abandoned (st->abandoned) with its memory left mapped.
+ * -ECANCELED when *cfg->cancel was seen (err->offset: bytes consumed),
+ * -E2BIG when memory_bytes cannot hold one block of every source (see
+ * pipe_min_memory). On error, requests still in flight are waited for;
+ * when canceled, or when the engine itself failed, what does not come
+ * back in time is abandoned (st->abandoned) with its memory left mapped.
  */
 int pipe_run(const struct pipe_config *cfg, struct pipe_stats *st,
 	     struct pipe_error *err);
@@ -129,7 +136,18 @@ int pipe_write(struct pipe *p, const struct pipe_chunk *c, unsigned src,
 int pipe_read_into(const char *engine, struct pipe_file f, uint64_t offset,
 		   size_t len, void *dst, struct pipe_error *err);
 
-/* The chunk size pipe_run will use for cfg (multiple of chunk_align). */
+/*
+ * pipe_chunk_bytes() - the chunk size pipe_run will use for cfg: a
+ * multiple of chunk_align, of lcm(chunk_align, 4096) when that fits in
+ * memory_bytes. 0 when nothing fits (pipe_run fails with -E2BIG).
+ */
 size_t pipe_chunk_bytes(const struct pipe_config *cfg);
+
+/*
+ * pipe_min_memory() - the least memory_bytes with which pipe_run can run
+ * cfg: one slot holding one block (chunk_align) of every source, plus
+ * room for alignment. Below it pipe_run returns -E2BIG.
+ */
+size_t pipe_min_memory(const struct pipe_config *cfg);
 
 #endif

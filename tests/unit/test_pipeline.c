@@ -4,7 +4,7 @@
  * backend built in: chunks arrive in order and complete, ranges with
  * unaligned starts and short ends, two sources at once, writes through
  * both the direct and the buffered descriptor, errors and cancellation,
- * a read that never completes.
+ * a read that never completes, the --memory cap.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -398,6 +398,82 @@ static void cancel_ends_hung_read(void **state)
 	device_close(&a);
 }
 
+/*
+ * --memory is a cap on the arena for any block size, I/O size and queue
+ * depth, with one source or two; below pipe_min_memory the run is
+ * refused with -E2BIG instead, and only then. Odd block sizes are the
+ * point: lcm(block, 4096) is up to 8 blocks. Ranges that start on a
+ * page and off one (the slack of a slot).
+ */
+static void memory_cap_holds(void **state)
+{
+	static const size_t blocks[] = { 512, 1536, 4096, 1048576, 3145216,
+					 5242368, 67108352, 67108864 };
+	static const size_t ios[] = { 65536, 1048576, 8388608 };
+	static const unsigned qds[] = { 1, 32, 1024 };
+	static const struct pipe_range ranges[] = { { 0, 1536 * 1000 },
+						    { 1536, 1048576 + 1234 } };
+	static const size_t mems[] = { 1u << 20, 4u << 20, 16u << 20,
+				       64u << 20 };
+	struct fixture *f = *state;
+	unsigned refused = 0, ran = 0;
+	struct device a, b;
+
+	open_dev(&a, f->a_path, 0);
+	open_dev(&b, f->b_path, 0);
+	for (size_t bi = 0; bi < 8; bi++)
+	for (size_t ii = 0; ii < 3; ii++)
+	for (size_t qi = 0; qi < 3; qi++)
+	for (size_t mi = 0; mi < 4; mi++)
+	for (unsigned nsrc = 1; nsrc <= 2; nsrc++) {
+		const struct pipe_range *r = &ranges[(bi + qi + nsrc) % 2];
+		struct seen s = { .f = f, .nsrc = nsrc, .next = r->offset };
+		struct pipe_config cfg = {
+			.engine = "psync", .chunk_align = blocks[bi],
+			.io_size = ios[ii], .queue_depth = qds[qi],
+			.memory_bytes = mems[mi], .ranges = r, .nranges = 1,
+			.src = { { a.fd, a.direct }, { b.fd, b.direct } },
+			.nsrc = nsrc, .dst = { -1, false },
+			.dst_fd_buffered = -1, .consume = consume, .ctx = &s,
+		};
+		struct pipe_stats st;
+		struct pipe_error err;
+		int ret = pipe_run(&cfg, &st, &err);
+
+		if (pipe_min_memory(&cfg) > mems[mi]) {
+			assert_int_equal(ret, -E2BIG);
+			assert_int_equal(err.source, PIPE_ENGINE);
+			assert_true(err.block_bytes == blocks[bi]);
+			assert_true(err.memory_bytes == mems[mi]);
+			assert_true(err.memory_needed == pipe_min_memory(&cfg));
+			assert_true(pipe_chunk_bytes(&cfg) == 0);
+			refused++;
+			continue;
+		}
+		assert_int_equal(ret, 0);
+		assert_true(s.bytes == r->length);
+		assert_true(st.chunk_bytes % blocks[bi] == 0);
+		assert_true((size_t)st.slots * st.chunk_bytes * nsrc <=
+			    mems[mi]);
+		assert_true(st.arena_bytes <= mems[mi]);
+		ran++;
+	}
+	/* One block of each source, whole pages, and not a byte more. */
+	{
+		struct pipe_range whole = { 0, f->size };
+		struct pipe_config cfg = { .chunk_align = 67108352,
+					   .ranges = &whole, .nranges = 1,
+					   .nsrc = 2 };
+
+		assert_true(pipe_min_memory(&cfg) == 2 * 67112960u);
+		cfg.chunk_align = 67108864;
+		assert_true(pipe_min_memory(&cfg) == 2 * 67108864u);
+	}
+	assert_true(ran > 0 && refused > 0);
+	device_close(&a);
+	device_close(&b);
+}
+
 static void bad_config_refused(void **state)
 {
 	struct pipe_config cfg = { .engine = "auto", .chunk_align = 4096,
@@ -425,6 +501,7 @@ int main(void)
 		cmocka_unit_test(cancel_stops),
 		cmocka_unit_test(memory_bounds_slots),
 		cmocka_unit_test(cancel_ends_hung_read),
+		cmocka_unit_test(memory_cap_holds),
 		cmocka_unit_test(bad_config_refused),
 	};
 
