@@ -89,7 +89,8 @@ static int inspect(const char *path, const char *engine, bool json)
 		return EXIT_ERROR;
 	}
 	ret = pipe_read_into(engine, (struct pipe_file){ d.fd, d.direct }, 0,
-			     AS_HEADER_REGION_BYTES, region, &err);
+			     AS_HEADER_REGION_BYTES, region, &cli_interrupted,
+			     &err);
 	if (ret < 0) {
 		char msg[512];
 		static const char *const role[] = { "device" };

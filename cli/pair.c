@@ -90,7 +90,7 @@ static int read_header(struct pair_job *j, const struct device *d, int source,
 	int ret;
 
 	ret = pipe_read_into(j->io.engine, f, 0, AS_HEADER_REGION_BYTES,
-			     region, &j->cmp.error);
+			     region, &cli_interrupted, &j->cmp.error);
 	if (ret < 0) {
 		if (j->cmp.error.source == 0)
 			j->cmp.error.source = source;

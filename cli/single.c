@@ -35,7 +35,8 @@ int single_open(const char *path, const char *engine, bool want_header,
 		return -1;
 	}
 	ret = pipe_read_into(engine, (struct pipe_file){ d->fd, d->direct }, 0,
-			     AS_HEADER_REGION_BYTES, region, &err);
+			     AS_HEADER_REGION_BYTES, region, &cli_interrupted,
+			     &err);
 	if (ret < 0) {
 		struct scan_result r = { .error = err };
 

@@ -130,11 +130,12 @@ int pipe_write(struct pipe *p, const struct pipe_chunk *c, unsigned src,
 
 /*
  * pipe_read_into() - read [offset, offset + len) of f into dst through
- * engine (a few MiB: headers). Returns 0 or -errno with *err filled
- * (err->source 0).
+ * engine (a few MiB: headers); stops early when *cancel (may be NULL).
+ * Returns 0 or -errno with *err filled (err->source 0).
  */
 int pipe_read_into(const char *engine, struct pipe_file f, uint64_t offset,
-		   size_t len, void *dst, struct pipe_error *err);
+		   size_t len, void *dst, const volatile sig_atomic_t *cancel,
+		   struct pipe_error *err);
 
 /*
  * pipe_chunk_bytes() - the chunk size pipe_run will use for cfg: a

@@ -15,7 +15,12 @@ with open(sys.argv[1], 'wb') as f:
 " "$T/shadow" || fail "python"
 truncate -s $((512 * M)) "$T/local"
 
-rss_kb() { sed -n 's/^maxrss \([0-9]*\)$/\1/p' "$1"; }
+# Under AddressSanitizer (make check-asan) RSS measures ASan's quarantine,
+# not shadowsync: the counts are still checked, the RSS limit is not.
+rss_kb() {
+	[ -n "${ASAN_OPTIONS:-}" ] && { echo 0; return; }
+	sed -n 's/^maxrss \([0-9]*\)$/\1/p' "$1"
+}
 
 /usr/bin/time -f "maxrss %M" -o "$T/time" "$SS" verify "$T/local" "$T/shadow" --block-size 512 --json >"$T/out" 2>"$T/err"
 RC=$?
