@@ -118,7 +118,7 @@ static void sync_pair(struct pair_job *j)
 	if (!ret)
 		ret = syncjob_run(j, a->dry_run, a->force);
 	if (ret < 0) {
-		j->rep.result = "error";
+		j->rep.result = ret == -ECANCELED ? "interrupted" : "error";
 		j->status = EXIT_ERROR;
 		return;
 	}
@@ -242,6 +242,8 @@ static const char *run_result(const struct job_list *l, bool dry_run)
 {
 	bool wrote = false, differ = false;
 
+	if (cli_interrupt_status())
+		return "interrupted";
 	for (size_t i = 0; i < l->n; i++) {
 		if (l->jobs[i].status == EXIT_ERROR)
 			return "error";

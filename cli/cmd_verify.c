@@ -107,7 +107,7 @@ static void verify_pair(struct pair_job *j)
 			ret = -EIO;
 	}
 	if (ret < 0) {
-		j->rep.result = "error";
+		j->rep.result = ret == -ECANCELED ? "interrupted" : "error";
 		j->status = EXIT_ERROR;
 		return;
 	}
@@ -123,6 +123,8 @@ static const char *run_result(const struct job_list *l)
 {
 	int status = job_list_status(l);
 
+	if (cli_interrupt_status())
+		return "interrupted";
 	if (status == EXIT_ERROR)
 		return "error";
 	for (size_t i = 0; i < l->n; i++)
