@@ -82,8 +82,8 @@ static int run(const char *path, const char *out, const struct io_opts *io)
 
 		printf("hash: wrote '%s': %llu blocks of %s covering '%s' (%s) "
 		       "in %.2f s\n", out,
-		       (unsigned long long)((d.size_bytes + o.block_size - 1) /
-					    o.block_size),
+		       (unsigned long long)manifest_block_count(o.block_size,
+								d.size_bytes),
 		       human_bytes(o.block_size, b1, sizeof(b1)), path,
 		       human_bytes(d.size_bytes, b2, sizeof(b2)), r.elapsed_s);
 	}
