@@ -2,10 +2,12 @@
  * cmd_hash.c - `shadowsync hash DEVICE -o MANIFEST`: record every block's
  * XXH3-128 digest of a device, to check it against later.
  */
+#include "outpath.h"
 #include "single.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <string.h>
 
 static const char hash_usage[] =
@@ -37,8 +39,14 @@ static int run(const char *path, const char *out, const struct io_opts *io)
 		.on_block = manifest_writer_block, .ctx = &w,
 		.progress = SINGLE_PROGRESS("hash"), .cancel = &cli_interrupted,
 	};
+	char msg[PATH_MAX + 256];
 	int ret;
 
+	if (manifest_out_check(out, (const char *const[]){ path }, 1, msg,
+			       sizeof(msg)) < 0) {
+		cli_error("hash: %s", msg);
+		return EXIT_ERROR;
+	}
 	if (single_open(path, io->engine, true, &d, &h) < 0)
 		return EXIT_ERROR;
 	o.block_size = single_block_size(io->block_size, &h);

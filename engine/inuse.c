@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 /* The file a loop device reads, from sysfs; false when rdev is no loop. */
-static bool loop_backing_file(dev_t rdev, char *path, size_t len)
+bool loop_backing_file(dev_t rdev, char *path, size_t len)
 {
 	char sys[96];
 	FILE *f;

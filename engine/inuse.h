@@ -34,4 +34,7 @@ int device_open_elsewhere(const struct device *d, pid_t *pid, char *comm,
  */
 bool device_aliases(const struct device *a, const struct device *b);
 
+/* The file loop device rdev reads (from sysfs) into path; false if none. */
+bool loop_backing_file(dev_t rdev, char *path, size_t len);
+
 #endif
