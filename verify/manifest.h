@@ -67,7 +67,8 @@ struct manifest_info {
 /* Streaming writer: header first, digests in block order, then done. */
 struct manifest_writer {
 	char *path;		/* final name */
-	char *tmp;		/* where it is written until done */
+	char *tmp;		/* named temporary file, where O_TMPFILE
+				 * does not work; else NULL (unnamed) */
 	int fd;
 	struct manifest_info info;
 	uint64_t written;	/* digests so far */
@@ -87,8 +88,9 @@ uint64_t manifest_block_count(uint64_t block_size, uint64_t device_size);
  * device_size bytes hashed in block_size blocks; source names it, h (may
  * be NULL) is its Aerospike header. Source and namespace are stored as
  * printable UTF-8 (other bytes become '?'; source cut to 255 bytes).
- * Writes to a temporary file in the same directory. Returns 0, -EINVAL
- * (sizes out of bounds) or -errno.
+ * Writes to an unnamed file (O_TMPFILE) in path's directory, or where
+ * the file system has none to a named temporary file beside path.
+ * Returns 0, -EINVAL (sizes out of bounds) or -errno.
  */
 int manifest_writer_open(struct manifest_writer *w, const char *path,
 			 uint64_t block_size, uint64_t device_size,
@@ -100,7 +102,8 @@ int manifest_writer_add(struct manifest_writer *w, uint64_t offset,
 
 /*
  * manifest_writer_commit() - check every block was added, write the
- * trailer, fsync, rename over path, fsync the directory.
+ * trailer, fsync, link the file in as path (replacing what is there:
+ * link beside it, rename over it), fsync the directory.
  * Returns 0 or -errno (then nothing is left under path's name).
  */
 int manifest_writer_commit(struct manifest_writer *w);

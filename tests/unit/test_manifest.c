@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <cmocka.h>
@@ -101,7 +103,7 @@ static void nothing_left_unless_whole(void **state)
 	(void)state;
 	unlink(path);
 	assert_int_equal(manifest_writer_open(&w, path, 4096, 8192, "s", NULL), 0);
-	assert_int_equal(files_in_dir(), 1);	/* the temporary file */
+	assert_int_equal(files_in_dir(), 0);	/* unnamed until committed */
 	assert_int_equal(manifest_writer_add(&w, 0, 4096, digest(0)), 0);
 	assert_int_equal(manifest_writer_commit(&w), -EINVAL);	/* 1 of 2 */
 	assert_int_equal(files_in_dir(), 0);
@@ -329,6 +331,52 @@ static void fifo_refused(void **state)
 	unlink(path);
 }
 
+/* A writer killed mid-way (SIGKILL: no cleanup runs) leaves no file. */
+static void killed_writer_leaves_nothing(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	unlink(path);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct manifest_writer w;
+
+		if (manifest_writer_open(&w, path, 4096, 8192, "s", NULL) ||
+		    manifest_writer_add(&w, 0, 4096, digest(0)))
+			_exit(3);
+		raise(SIGKILL);
+		_exit(4);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_int_equal(files_in_dir(), 0);
+}
+
+/* Committing over an old manifest replaces it, and nothing else stays. */
+static void commit_replaces(void **state)
+{
+	struct manifest_writer w;
+	struct manifest m;
+	char why[256];
+
+	(void)state;
+	for (unsigned round = 0; round < 3; round++) {
+		assert_int_equal(manifest_writer_open(&w, path, 4096, 4096, "s",
+						      NULL), 0);
+		assert_int_equal(manifest_writer_add(&w, 0, 4096,
+						     digest(round)), 0);
+		assert_int_equal(manifest_writer_commit(&w), 0);
+		assert_int_equal(files_in_dir(), 1);
+		assert_int_equal(manifest_load(&m, path, why, sizeof(why)), 0);
+		assert_true(block_hash_equal(manifest_digest(&m, 0),
+					     digest(round)));
+		manifest_release(&m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +387,8 @@ int main(void)
 		cmocka_unit_test(writer_text_sanitised),
 		cmocka_unit_test(writer_sizes_bounded),
 		cmocka_unit_test(fifo_refused),
+		cmocka_unit_test(killed_writer_leaves_nothing),
+		cmocka_unit_test(commit_replaces),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
