@@ -41,7 +41,7 @@ CLI_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all demo test unit bench deps clean check-backends check-asan
+.PHONY: all demo test unit bench deps clean check-backends check-asan fuzz
 all: $(BIN)
 
 $(BIN): $(LIB_OBJS) $(CLI_OBJS)
@@ -105,10 +105,29 @@ check-asan:
 	@SS=$(CURDIR)/build-asan/shadowsync ASAN_OPTIONS=detect_leaks=1:exitcode=86 \
 		UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1 sh tests/run.sh
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c) with ASan and UBSan, linked
+# with the engine and verify sources; not part of make test (the unit test
+# test_fuzz_corpus replays their seed corpora). Run one, e.g. for 5 min:
+#   build-fuzz/fuzz_manifest -max_total_time=300 -max_len=8192 \
+#       CORPUS_DIR tests/fuzz/corpus/manifest
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz: $(FUZZ_TARGETS)
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRCS) $(VERIFY_SRCS) $(wildcard verify/*.h engine/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(FUZZ_FLAGS) -o $@ $< \
+		$(ENGINE_SRCS) $(VERIFY_SRCS) $(LIBS) -lpthread
+
 check-backends:
 	@echo "io_uring: $(if $(HAVE_LIBURING),yes,no)  libaio: $(if $(HAVE_LIBAIO),yes,no)"
 
 clean:
-	rm -rf build build-asan shadowsync
+	rm -rf build build-asan build-fuzz shadowsync
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

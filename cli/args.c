@@ -267,21 +267,9 @@ void cli_error(const char *fmt, ...)
 
 int parse_size(const char *s, uint64_t *out)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t mult;
-	} units[] = {
-		{ "", 1 },
-		{ "K", 1ull << 10 }, { "KiB", 1ull << 10 }, { "k", 1ull << 10 },
-		{ "M", 1ull << 20 }, { "MiB", 1ull << 20 },
-		{ "G", 1ull << 30 }, { "GiB", 1ull << 30 },
-		{ "T", 1ull << 40 }, { "TiB", 1ull << 40 },
-		{ "kB", 1000ull }, { "KB", 1000ull },
-		{ "MB", 1000000ull }, { "GB", 1000000000ull },
-		{ "TB", 1000000000000ull },
-	};
-	uint64_t v = 0;
-	const char *p = s;
+	static const char letters[] = "KMGT";
+	const char *p = s, *unit;
+	uint64_t v = 0, base = 1024, mult = 1;
 
 	if (!isdigit((unsigned char)*p))
 		return -EINVAL;
@@ -292,15 +280,22 @@ int parse_size(const char *s, uint64_t *out)
 			return -ERANGE;
 		v = v * 10 + d;
 	}
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(p, units[i].suffix))
-			continue;
-		if (v && units[i].mult > UINT64_MAX / v)
-			return -ERANGE;
-		*out = v * units[i].mult;
-		return 0;
+	if (*p) {
+		unit = strchr(letters, toupper((unsigned char)*p));
+		if (!unit)
+			return -EINVAL;
+		if (p[1] == 'B' && !p[2])
+			base = 1000;		/* kB, KB, MB: as dd */
+		else if (p[1] && (tolower((unsigned char)p[1]) != 'i' ||
+				  tolower((unsigned char)p[2]) != 'b' || p[3]))
+			return -EINVAL;		/* K alone, or KiB in any case */
+		for (long i = 0; i <= unit - letters; i++)
+			mult *= base;
 	}
-	return -EINVAL;
+	if (v && mult > UINT64_MAX / v)
+		return -ERANGE;
+	*out = v * mult;
+	return 0;
 }
 
 int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)

@@ -78,9 +78,15 @@ int cli_finish(int status);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Parse a size: digits and an optional suffix. K, M, G, T and KiB, MiB,
- * GiB, TiB are powers of 1024; kB, MB, GB, TB powers of 1000 (as dd).
- * Returns 0, or -EINVAL for anything else, -ERANGE on overflow.
+ * Parse a size: decimal digits and an optional suffix, nothing else (no
+ * sign, space or fraction). The rule:
+ *   K M G T, in either case (4k, 1m, 1g, 1t)       powers of 1024
+ *   KiB MiB GiB TiB, any case of each letter (kib)  powers of 1024
+ *   the letter, either case, then a capital B       powers of 1000, as dd
+ *     (kB, KB, MB, mB, GB, TB)
+ * A lower-case b after the letter (kb, mb) is refused: bits or bytes,
+ * and dd's b is 512. Returns 0, or -EINVAL for anything else, -ERANGE
+ * when the value does not fit in 64 bits.
  */
 int parse_size(const char *s, uint64_t *out);
 
@@ -131,7 +137,8 @@ enum {
 /* Help lines for the shared options. */
 #define IO_OPTIONS_HELP                                                          \
 	"  --block-size SIZE   comparison block (default 1M; 512-byte multiple,\n"  \
-	"                      up to 64M; suffixes K M G, KiB MiB GiB)\n"           \
+	"                      up to 64M; K M G or KiB MiB GiB, any case: 1024s;\n" \
+	"                      KB MB GB: 1000s)\n"                                  \
 	"  --engine E          auto (default), io_uring, libaio or psync\n"         \
 	"  --queue-depth N     reads in flight per device (default 32)\n"           \
 	"  --io-size SIZE      bytes per read request (default 1M)\n"               \

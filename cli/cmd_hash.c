@@ -2,10 +2,12 @@
  * cmd_hash.c - `shadowsync hash DEVICE -o MANIFEST`: record every block's
  * XXH3-128 digest of a device, to check it against later.
  */
+#include "outpath.h"
 #include "single.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <string.h>
 
 static const char hash_usage[] =
@@ -14,9 +16,11 @@ static const char hash_usage[] =
 	"Read DEVICE once and write MANIFEST: the XXH3-128 digest of every\n"
 	"block, the block and device sizes, the device's Aerospike header\n"
 	"summary when it has one, and a trailing checksum. The manifest is\n"
-	"written to a temporary file beside MANIFEST, fsynced, then renamed: a\n"
-	"crash never leaves half a manifest under its name. Check a device\n"
-	"against it with 'shadowsync check DEVICE MANIFEST'.\n"
+	"written to an unnamed file in MANIFEST's directory, fsynced, then\n"
+	"linked in: a crash or a kill leaves neither half a manifest under its\n"
+	"name nor a temporary file beside it. MANIFEST may not be DEVICE, '-'\n"
+	"or a device node. Check a device against it with 'shadowsync check\n"
+	"DEVICE MANIFEST'.\n"
 	"\n"
 	"options:\n"
 	"  -o, --output FILE   the manifest to write (required)\n"
@@ -37,8 +41,14 @@ static int run(const char *path, const char *out, const struct io_opts *io)
 		.on_block = manifest_writer_block, .ctx = &w,
 		.progress = SINGLE_PROGRESS("hash"), .cancel = &cli_interrupted,
 	};
+	char msg[PATH_MAX + 256];
 	int ret;
 
+	if (manifest_out_check(out, (const char *const[]){ path }, 1, msg,
+			       sizeof(msg)) < 0) {
+		cli_error("hash: %s", msg);
+		return EXIT_ERROR;
+	}
 	if (single_open(path, io->engine, true, &d, &h) < 0)
 		return EXIT_ERROR;
 	o.block_size = single_block_size(io->block_size, &h);
@@ -82,8 +92,8 @@ static int run(const char *path, const char *out, const struct io_opts *io)
 
 		printf("hash: wrote '%s': %llu blocks of %s covering '%s' (%s) "
 		       "in %.2f s\n", out,
-		       (unsigned long long)((d.size_bytes + o.block_size - 1) /
-					    o.block_size),
+		       (unsigned long long)manifest_block_count(o.block_size,
+								d.size_bytes),
 		       human_bytes(o.block_size, b1, sizeof(b1)), path,
 		       human_bytes(d.size_bytes, b2, sizeof(b2)), r.elapsed_s);
 	}

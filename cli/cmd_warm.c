@@ -3,11 +3,13 @@
  * queues, so a volume restored from an EBS snapshot stops loading lazily;
  * optionally write the device's manifest in the same pass.
  */
+#include "outpath.h"
 #include "single.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,8 +197,15 @@ static int run(const struct warm_args *a)
 		.memory_bytes = a->io.memory_bytes,
 		.progress = SINGLE_PROGRESS("warm"), .cancel = &cli_interrupted,
 	};
+	char msg[PATH_MAX + 256];
 	int ret, status = EXIT_ERROR;
 
+	if (a->manifest_out &&
+	    manifest_out_check(a->manifest_out, (const char *const[]){ a->path },
+			       1, msg, sizeof(msg)) < 0) {
+		cli_error("warm: %s", msg);
+		return EXIT_ERROR;
+	}
 	if (single_open(a->path, a->io.engine, a->manifest_out != NULL, &d, &h) < 0)
 		return EXIT_ERROR;
 	o.block_size = single_block_size(a->io.block_size, &h);

@@ -3,6 +3,7 @@
  * local/shadow pair; a small thread pool for many pairs.
  */
 #include "pair.h"
+#include "outpath.h"
 #include "progress.h"
 #include "target.h"
 
@@ -271,6 +272,10 @@ int pair_manifest_begin(struct pair_job *j, struct compare_opts *o)
 
 	if (!j->manifest_out)
 		return 0;
+	ret = manifest_out_check(j->manifest_out, (const char *const[]){
+		j->local_path, j->shadow_path }, 2, j->rep.error, sizeof(j->rep.error));
+	if (ret < 0)
+		return ret;
 	if (j->shadow.size_bytes != j->local.size_bytes) {
 		snprintf(j->rep.error, sizeof(j->rep.error),
 			 "--manifest-out: shadow '%s' is larger than local; its "

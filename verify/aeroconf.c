@@ -80,24 +80,35 @@ static int tokenize(char *line, char **tok, int max)
 	return n;
 }
 
-/* Sizes as aerospike.conf writes them: 128M, 4G, 1T, plain bytes. */
+/*
+ * Sizes as asd reads them (cf_str_atoi_u64, CE 4.0-8.1): decimal digits
+ * and at most one suffix K, M, G, T or P in either case, powers of 1024.
+ * asd takes no sign and lets an overflow wrap; we refuse both.
+ * Returns 0, -EINVAL (not a size) or -ERANGE (does not fit in 64 bits).
+ */
 static int conf_size(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	uint64_t mult = 1;
+	static const char units[] = "KMGTP";
+	const char *u;
+	uint64_t v = 0, mult = 1;
 
-	if (end == s)
+	if (!isdigit((unsigned char)*s))
 		return -EINVAL;
-	switch (toupper((unsigned char)*end)) {
-	case 'K': mult = 1ull << 10; end++; break;
-	case 'M': mult = 1ull << 20; end++; break;
-	case 'G': mult = 1ull << 30; end++; break;
-	case 'T': mult = 1ull << 40; end++; break;
-	default: break;
+	for (; isdigit((unsigned char)*s); s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
 	}
-	if (*end || (v && mult > UINT64_MAX / v))
-		return -EINVAL;
+	if (*s) {
+		u = strchr(units, toupper((unsigned char)*s));
+		if (!u || s[1])
+			return -EINVAL;
+		mult = 1ull << (10 * (u - units + 1));
+	}
+	if (v > UINT64_MAX / mult)
+		return -ERANGE;
 	*out = v * mult;
 	return 0;
 }
@@ -147,23 +158,59 @@ static int add_device(struct parser *p, char **tok, int n)
 	return d->local && (n < 3 || d->shadow) ? 0 : -ENOMEM;
 }
 
+/*
+ * asd's bounds. filesize: 1M to 2T (AS_STORAGE_MAX_DEVICE_SIZE) up to
+ * 7.0; from 7.1 the floor is 128M (AS_STORAGE_MIN_DEVICE_SIZE), which a
+ * conf reader that does not know the server version cannot hold against
+ * it. write-block-size: a power of two from 1K to 8M (MIN_/
+ * MAX_WRITE_BLOCK_SIZE, 5.x-7.0; obsolete from 7.1).
+ */
+#define CONF_FILESIZE_MIN	(1ull << 20)
+#define CONF_FILESIZE_MAX	(2ull << 40)
+#define CONF_WBLOCK_MIN		(1ull << 10)
+#define CONF_WBLOCK_MAX		(8ull << 20)
+
+/* `filesize SIZE` or `write-block-size SIZE`: strictly, with asd's bounds. */
+static int size_statement(struct parser *p, char **tok, int n)
+{
+	struct conf_namespace *ns = current_ns(p);
+	bool wbs = !strcmp(tok[0], "write-block-size");
+	const char *like = wbs ? "1M" : "128M";
+	uint64_t v;
+	int ret;
+
+	if (n != 2)
+		return fail(p, p->line, "%s: expected one size like %s, got %d "
+			    "values", tok[0], like, n - 1);
+	ret = conf_size(tok[1], &v);
+	if (ret == -ERANGE)
+		return fail(p, p->line, "%s '%s': expected a size like %s (this "
+			    "one does not fit in 64 bits)", tok[0], tok[1], like);
+	if (ret < 0)
+		return fail(p, p->line, "%s '%s': expected a size like %s "
+			    "(digits, then K, M, G, T or P for powers of 1024)",
+			    tok[0], tok[1], like);
+	if (wbs && (v < CONF_WBLOCK_MIN || v > CONF_WBLOCK_MAX || (v & (v - 1))))
+		return fail(p, p->line, "%s '%s': expected a size like %s (a "
+			    "power of two from 1K to 8M, as asd requires)",
+			    tok[0], tok[1], like);
+	if (!wbs && (v < CONF_FILESIZE_MIN || v > CONF_FILESIZE_MAX))
+		return fail(p, p->line, "%s '%s': expected a size like %s (from "
+			    "1M to 2T, as asd requires)", tok[0], tok[1], like);
+	if (wbs)
+		ns->write_block_size = (uint32_t)v;
+	else
+		ns->filesize = v;
+	return 0;
+}
+
 /* A statement inside `storage-engine device { }`. */
 static int device_statement(struct parser *p, char **tok, int n)
 {
-	struct conf_namespace *ns = current_ns(p);
-	uint64_t v;
-
 	if (!strcmp(tok[0], "device") || !strcmp(tok[0], "file"))
 		return add_device(p, tok, n);
-	if (!strcmp(tok[0], "filesize") || !strcmp(tok[0], "write-block-size")) {
-		if (n != 2 || conf_size(tok[1], &v) < 0)
-			return fail(p, p->line, "expected '%s SIZE' (like 128M)",
-				    tok[0]);
-		if (!strcmp(tok[0], "filesize"))
-			ns->filesize = v;
-		else
-			ns->write_block_size = (uint32_t)v;
-	}
+	if (!strcmp(tok[0], "filesize") || !strcmp(tok[0], "write-block-size"))
+		return size_statement(p, tok, n);
 	return 0;	/* every other setting: not ours to judge */
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,94 @@ static uint64_t get(const unsigned char *p, unsigned n)
 	return v;
 }
 
+/*
+ * Length of the UTF-8 sequence at s (n bytes left) when it is one
+ * printable character: no C0 control, DEL, overlong form, surrogate or
+ * code point past U+10FFFF. 0 when it is not.
+ */
+static size_t printable_char(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	size_t len;
+
+	if (s[0] < 0x20 || s[0] == 0x7f)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/*
+ * A text field of a manifest (max bytes, NUL-padded) holds printable
+ * UTF-8 and ends with a NUL inside the field: reports print it and JSON
+ * carries it.
+ */
+static bool text_field_ok(const unsigned char *p, size_t max)
+{
+	const unsigned char *nul = memchr(p, '\0', max);
+	size_t n, at = 0;
+
+	if (!nul)
+		return false;
+	n = (size_t)(nul - p);
+	while (at < n) {
+		size_t k = printable_char(p + at, n - at);
+
+		if (!k)
+			return false;
+		at += k;
+	}
+	return true;
+}
+
+/*
+ * Copy src into out (cap bytes, cap - 1 of text at most) as printable
+ * UTF-8: any other byte becomes '?', and a character that does not fit
+ * whole is dropped. The writer stores device paths and namespaces this
+ * way, so that every manifest it writes passes text_field_ok().
+ */
+static void copy_text(char *out, size_t cap, const char *src, size_t srclen)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0, at = 0;
+
+	while (at < srclen && s[at]) {
+		size_t k = printable_char(s + at, srclen - at);
+
+		if (!k) {
+			if (o + 1 >= cap)
+				break;
+			out[o++] = '?';
+			at++;
+			continue;
+		}
+		if (o + k >= cap)
+			break;
+		memcpy(out + o, s + at, k);
+		o += k;
+		at += k;
+	}
+	out[o] = '\0';
+}
+
 static void encode_header(const struct manifest_info *in, unsigned char *h)
 {
 	const struct as_header *a = &in->aerospike;
@@ -46,8 +135,8 @@ static void encode_header(const struct manifest_info *in, unsigned char *h)
 	put(h + 32, in->blocks, 8);
 	put(h + 40, (uint64_t)in->created, 8);
 	put(h + 48, MANIFEST_HEADER_BYTES, 4);
-	put(h + 52, in->has_aerospike ? 1 : 0, 4);
-	memcpy(h + 56, in->source, strnlen(in->source, 256));
+	put(h + 52, in->has_aerospike ? MANIFEST_FLAG_AEROSPIKE : 0, 4);
+	memcpy(h + 56, in->source, strnlen(in->source, MANIFEST_SOURCE_BYTES - 1));
 	if (!in->has_aerospike)
 		return;
 	put(h + 312, (uint64_t)a->state, 4);
@@ -58,7 +147,7 @@ static void encode_header(const struct manifest_info *in, unsigned char *h)
 	put(h + 332, a->write_block_size, 4);
 	put(h + 336, a->random, 8);
 	put(h + 344, a->pristine_offset, 8);
-	memcpy(h + 352, a->namespace, strnlen(a->namespace, 32));
+	memcpy(h + 352, a->namespace, strnlen(a->namespace, 31));
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -88,52 +177,89 @@ static int flush_buf(struct manifest_writer *w)
 	return ret;
 }
 
+/*
+ * Where a manifest is written until it is whole: an unnamed file
+ * (O_TMPFILE) in the final name's directory, linked in at commit, so a
+ * run killed at any point leaves nothing behind. Where the file system
+ * has no O_TMPFILE (EOPNOTSUPP: NFS, older FUSE, vfat, minix; EISDIR: a
+ * kernel before 3.11) it falls back to a named temporary file beside the
+ * final name, which a SIGKILL leaves behind.
+ */
+static int open_unnamed(const char *path)
+{
+	char *copy = strdup(path);
+	int fd;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
+	free(copy);
+	return fd < 0 ? -errno : fd;
+}
+
+static int open_named(struct manifest_writer *w)
+{
+	size_t n = strlen(w->path) + 16;
+	mode_t mask;
+	int fd;
+
+	w->tmp = malloc(n);
+	if (!w->tmp)
+		return -ENOMEM;
+	snprintf(w->tmp, n, "%s.tmp.XXXXXX", w->path);
+	fd = mkostemp(w->tmp, O_CLOEXEC);
+	if (fd < 0) {
+		fd = -errno;
+		free(w->tmp);
+		w->tmp = NULL;
+		return fd;
+	}
+	/* mkostemp makes it 0600: give it the mode a new file would get. */
+	mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	return fd;
+}
+
 int manifest_writer_open(struct manifest_writer *w, const char *path,
 			 uint64_t block_size, uint64_t device_size,
 			 const char *source, const struct as_header *h)
 {
-	size_t n = strlen(path);
-
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
-	if (!block_size || !device_size)
+	if (!manifest_sizes_valid(block_size, device_size))
 		return -EINVAL;
 	w->path = strdup(path);
-	w->tmp = malloc(n + 16);
 	w->buf = malloc(BUF_BYTES);
 	w->state = XXH3_createState();
-	if (!w->path || !w->tmp || !w->buf || !w->state) {
+	if (!w->path || !w->buf || !w->state) {
 		manifest_writer_abort(w);
 		return -ENOMEM;
 	}
-	/* Same directory as the final name: rename stays atomic. */
-	snprintf(w->tmp, n + 16, "%s.tmp.XXXXXX", path);
-	w->fd = mkostemp(w->tmp, O_CLOEXEC);
+	/* Same directory as the final name: link and rename stay atomic. */
+	w->fd = open_unnamed(path);
+	if (w->fd == -EOPNOTSUPP || w->fd == -EISDIR)
+		w->fd = open_named(w);
 	if (w->fd < 0) {
-		int err = -errno;
+		int err = w->fd;
 
-		free(w->tmp);
-		w->tmp = NULL;
+		w->fd = -1;
 		manifest_writer_abort(w);
 		return err;
-	}
-	/* mkostemp makes it 0600: give it the mode a new file would get. */
-	{
-		mode_t mask = umask(0);
-
-		umask(mask);
-		fchmod(w->fd, 0666 & ~mask);
 	}
 	XXH3_64bits_reset(w->state);
 	w->info.version = MANIFEST_VERSION;
 	w->info.block_size = block_size;
 	w->info.device_size = device_size;
-	w->info.blocks = (device_size + block_size - 1) / block_size;
+	w->info.blocks = manifest_block_count(block_size, device_size);
 	w->info.created = (int64_t)time(NULL);
-	snprintf(w->info.source, sizeof(w->info.source), "%s", source);
+	copy_text(w->info.source, MANIFEST_SOURCE_BYTES, source, strlen(source));
 	if (h && h->state == AS_STATE_AEROSPIKE) {
 		w->info.has_aerospike = true;
 		w->info.aerospike = *h;
+		copy_text(w->info.aerospike.namespace, MANIFEST_NAMESPACE_BYTES,
+			  h->namespace, strnlen(h->namespace,
+						sizeof(h->namespace)));
 	}
 	encode_header(&w->info, w->buf);
 	w->used = MANIFEST_HEADER_BYTES;
@@ -187,6 +313,50 @@ static int fsync_dir(const char *path)
 	return ret;
 }
 
+/* linkat() the open file fd to name; -errno (EEXIST: name is taken). */
+static int link_fd(int fd, const char *name)
+{
+	char proc[64];
+	int err;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (!linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW))
+		return 0;
+	err = -errno;
+	/* No /proc mounted: as root, AT_EMPTY_PATH links the fd itself. */
+	if (err == -ENOENT && !linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH))
+		return 0;
+	return err;
+}
+
+/*
+ * Give the unnamed file w->fd the name w->path. linkat() cannot replace
+ * a name, so over an existing file it links beside it and renames over
+ * it: a kill between the two (microseconds) leaves PATH.tmp.PID.N.
+ */
+static int link_unnamed(struct manifest_writer *w)
+{
+	size_t n = strlen(w->path) + 40;
+	char *tmp;
+	int ret = link_fd(w->fd, w->path);
+
+	if (ret != -EEXIST)
+		return ret;
+	tmp = malloc(n);
+	if (!tmp)
+		return -ENOMEM;
+	for (unsigned i = 0; ret == -EEXIST && i < 100; i++) {
+		snprintf(tmp, n, "%s.tmp.%ld.%u", w->path, (long)getpid(), i);
+		ret = link_fd(w->fd, tmp);
+	}
+	if (!ret && rename(tmp, w->path) < 0) {
+		ret = -errno;
+		unlink(tmp);
+	}
+	free(tmp);
+	return ret;
+}
+
 int manifest_writer_commit(struct manifest_writer *w)
 {
 	unsigned char trailer[MANIFEST_TRAILER_BYTES];
@@ -203,10 +373,12 @@ int manifest_writer_commit(struct manifest_writer *w)
 	}
 	if (!ret && fsync(w->fd) < 0)
 		ret = -errno;
+	if (!ret && !w->tmp)
+		ret = link_unnamed(w);
 	if (!ret && close(w->fd) < 0)
 		ret = -errno;
 	w->fd = -1;
-	if (!ret && rename(w->tmp, w->path) < 0)
+	if (!ret && w->tmp && rename(w->tmp, w->path) < 0)
 		ret = -errno;
 	if (!ret)
 		ret = fsync_dir(w->path);
@@ -249,7 +421,7 @@ static void decode_header(const unsigned char *h, struct manifest_info *in)
 	in->created = (int64_t)get(h + 40, 8);
 	memcpy(in->source, h + 56, 256);
 	in->source[256] = '\0';
-	in->has_aerospike = get(h + 52, 4) & 1;
+	in->has_aerospike = get(h + 52, 4) & MANIFEST_FLAG_AEROSPIKE;
 	if (!in->has_aerospike)
 		return;
 	a->state = (enum as_state)get(h + 312, 4);
@@ -265,44 +437,132 @@ static void decode_header(const unsigned char *h, struct manifest_info *in)
 	a->namespace[32] = '\0';
 }
 
-static int load_fail(char *why, size_t len, int err, const char *text)
+static int load_fail(char *why, size_t len, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int load_fail(char *why, size_t len, int err, const char *fmt, ...)
 {
-	snprintf(why, len, "%s", text);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
 	return err;
 }
 
-/* Everything in the header must agree with itself and the file length. */
+bool manifest_sizes_valid(uint64_t block_size, uint64_t device_size)
+{
+	return block_size >= MANIFEST_MIN_BLOCK_SIZE &&
+	       block_size <= MANIFEST_MAX_BLOCK_SIZE &&
+	       block_size % MANIFEST_MIN_BLOCK_SIZE == 0 && device_size &&
+	       device_size <= MANIFEST_MAX_DEVICE_SIZE;
+}
+
+uint64_t manifest_block_count(uint64_t block_size, uint64_t device_size)
+{
+	return device_size / block_size + (device_size % block_size != 0);
+}
+
+/*
+ * The sizes in the header: each one bounded before it enters any
+ * arithmetic, then the block count against the device size and the
+ * file's length (bytes >= header + trailer).
+ */
+static int check_sizes(const unsigned char *p, size_t bytes,
+		       const struct manifest_info *in, char *why, size_t len)
+{
+	uint64_t hlen = get(p + 48, 4), blocks;
+
+	if (hlen != MANIFEST_HEADER_BYTES)
+		return load_fail(why, len, -EINVAL, "inconsistent header (header "
+				 "length %llu, version 1 has %u)",
+				 (unsigned long long)hlen, MANIFEST_HEADER_BYTES);
+	if (in->block_size < MANIFEST_MIN_BLOCK_SIZE ||
+	    in->block_size > MANIFEST_MAX_BLOCK_SIZE ||
+	    in->block_size % MANIFEST_MIN_BLOCK_SIZE)
+		return load_fail(why, len, -EINVAL, "inconsistent header (block "
+				 "size %llu: expected a multiple of 512 from 512 "
+				 "to 64M)", (unsigned long long)in->block_size);
+	if (!in->device_size || in->device_size > MANIFEST_MAX_DEVICE_SIZE)
+		return load_fail(why, len, -EINVAL, "inconsistent header (device "
+				 "size %llu: expected 1 to 2^63-1 bytes)",
+				 (unsigned long long)in->device_size);
+	blocks = manifest_block_count(in->block_size, in->device_size);
+	if (blocks != in->blocks)
+		return load_fail(why, len, -EINVAL, "inconsistent header (block "
+				 "count): %llu recorded, but %llu blocks of %llu "
+				 "bytes cover %llu bytes",
+				 (unsigned long long)in->blocks,
+				 (unsigned long long)blocks,
+				 (unsigned long long)in->block_size,
+				 (unsigned long long)in->device_size);
+	bytes -= MANIFEST_HEADER_BYTES + MANIFEST_TRAILER_BYTES;
+	if (bytes % 16 || bytes / 16 != blocks)
+		return load_fail(why, len, -EINVAL, "truncated or overlong (its "
+				 "length does not match its block count)");
+	return 0;
+}
+
+/* What is not a size: time, text, flags, the Aerospike summary. */
+static int check_fields(const unsigned char *p, const struct manifest_info *in,
+			char *why, size_t len)
+{
+	uint64_t flags = get(p + 52, 4);
+
+	if (flags & ~(uint64_t)MANIFEST_FLAG_AEROSPIKE)
+		return load_fail(why, len, -EINVAL, "inconsistent header "
+				 "(unknown flags 0x%llx)", (unsigned long long)flags);
+	if (in->created < 0 || in->created > MANIFEST_MAX_CREATED)
+		return load_fail(why, len, -EINVAL, "inconsistent header "
+				 "(creation time %lld: expected 1970 to 9999)",
+				 (long long)in->created);
+	if (!text_field_ok(p + 56, MANIFEST_SOURCE_BYTES))
+		return load_fail(why, len, -EINVAL, "inconsistent header (the "
+				 "source description is not printable UTF-8 "
+				 "ending in a NUL within 256 bytes)");
+	if (!in->has_aerospike)
+		return 0;
+	if (in->aerospike.state != AS_STATE_AEROSPIKE)
+		return load_fail(why, len, -EINVAL, "inconsistent header "
+				 "(Aerospike summary of state %u)",
+				 (unsigned)in->aerospike.state);
+	if (!text_field_ok(p + 352, MANIFEST_NAMESPACE_BYTES))
+		return load_fail(why, len, -EINVAL, "inconsistent header (the "
+				 "namespace is not printable UTF-8 ending in a "
+				 "NUL within 32 bytes)");
+	return 0;
+}
+
+/*
+ * Everything in the header must agree with itself and the file length.
+ * The trailer is checked after the sizes (a truncated file says so) and
+ * before the rest (a flipped byte says "damaged"); it is no proof of
+ * origin, anyone can recompute it, so the rest is checked too.
+ */
 static int check_header(const unsigned char *p, size_t bytes,
 			const struct manifest_info *in, char *why, size_t len)
 {
-	uint64_t blocks;
+	int ret;
 
 	if (memcmp(p, magic, 8))
 		return load_fail(why, len, -ENOEXEC, "not a shadowsync manifest "
 				 "(bad magic)");
-	if (in->version != MANIFEST_VERSION) {
-		snprintf(why, len, "unknown manifest version %u (this "
-			 "shadowsync reads version %u)", in->version,
-			 MANIFEST_VERSION);
-		return -EPROTONOSUPPORT;
-	}
-	if (get(p + 12, 4) != MANIFEST_HASH_XXH3_128) {
-		snprintf(why, len, "unknown hash algorithm %u (1 is XXH3-128)",
-			 (unsigned)get(p + 12, 4));
-		return -EPROTONOSUPPORT;
-	}
-	if (get(p + 48, 4) != MANIFEST_HEADER_BYTES || !in->block_size ||
-	    in->block_size % 512 || !in->device_size)
-		return load_fail(why, len, -EINVAL, "inconsistent header");
-	blocks = (in->device_size + in->block_size - 1) / in->block_size;
-	if (blocks != in->blocks || in->blocks > (bytes / 16))
-		return load_fail(why, len, -EINVAL, "inconsistent header "
-				 "(block count)");
-	if (bytes != MANIFEST_HEADER_BYTES + 16 * in->blocks +
-			     MANIFEST_TRAILER_BYTES)
-		return load_fail(why, len, -EINVAL, "truncated or overlong "
-				 "(its length does not match its block count)");
-	return 0;
+	if (in->version != MANIFEST_VERSION)
+		return load_fail(why, len, -EPROTONOSUPPORT, "unknown manifest "
+				 "version %u (this shadowsync reads version %u)",
+				 in->version, MANIFEST_VERSION);
+	if (get(p + 12, 4) != MANIFEST_HASH_XXH3_128)
+		return load_fail(why, len, -EPROTONOSUPPORT, "unknown hash "
+				 "algorithm %u (1 is XXH3-128)",
+				 (unsigned)get(p + 12, 4));
+	ret = check_sizes(p, bytes, in, why, len);
+	if (ret < 0)
+		return ret;
+	if (XXH3_64bits(p, bytes - MANIFEST_TRAILER_BYTES) !=
+	    get(p + bytes - MANIFEST_TRAILER_BYTES, 8))
+		return load_fail(why, len, -EBADMSG, "damaged (trailer checksum "
+				 "does not match)");
+	return check_fields(p, in, why, len);
 }
 
 int manifest_load(struct manifest *m, const char *path, char *why,
@@ -314,36 +574,37 @@ int manifest_load(struct manifest *m, const char *path, char *why,
 	int fd, ret;
 
 	memset(m, 0, sizeof(*m));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO under the name must not hang the open. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		ret = -errno;
-		return load_fail(why, whylen, ret, strerror(-ret));
+		return load_fail(why, whylen, ret, "%s", strerror(-ret));
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return load_fail(why, whylen, -EINVAL, "not a regular file");
 	}
-	bytes = (size_t)st.st_size;
-	if (bytes < MANIFEST_HEADER_BYTES + MANIFEST_TRAILER_BYTES) {
+	if ((uint64_t)st.st_size < MANIFEST_HEADER_BYTES + MANIFEST_TRAILER_BYTES) {
 		close(fd);
 		return load_fail(why, whylen, -EINVAL, "truncated (shorter than "
 				 "a manifest header)");
 	}
+	if ((uint64_t)st.st_size > SIZE_MAX) {
+		close(fd);
+		return load_fail(why, whylen, -EFBIG, "too large to map");
+	}
+	bytes = (size_t)st.st_size;
 	m->map = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (m->map == MAP_FAILED) {
 		m->map = NULL;
 		ret = -errno;
-		return load_fail(why, whylen, ret, strerror(-ret));
+		return load_fail(why, whylen, ret, "%s", strerror(-ret));
 	}
 	m->map_bytes = bytes;
 	p = m->map;
 	decode_header(p, &m->info);
 	ret = check_header(p, bytes, &m->info, why, whylen);
-	if (!ret && XXH3_64bits(p, bytes - MANIFEST_TRAILER_BYTES) !=
-			    get(p + bytes - MANIFEST_TRAILER_BYTES, 8))
-		ret = load_fail(why, whylen, -EBADMSG, "damaged (trailer "
-				"checksum does not match)");
 	if (ret < 0) {
 		manifest_release(m);
 		return ret;

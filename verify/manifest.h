@@ -12,11 +12,13 @@
  *   40  8   creation time, Unix seconds
  *   48  4   header length (512: where the digests start)
  *   52  4   flags (bit 0: the Aerospike summary below is present)
- *   56  256 source description, NUL-padded (the device's path)
+ *   56  256 source description (the device's path): printable UTF-8,
+ *           NUL-terminated and NUL-padded
  *   312 4   Aerospike state (0 aerospike, 1 zeroed, 2 not-aerospike)
  *   316 4   format     320 4 n_devices   324 4 device_id
  *   328 4   flags      332 4 write_block_size
- *   336 8   random     344 8 pristine_offset   352 32 namespace
+ *   336 8   random     344 8 pristine_offset
+ *   352 32  namespace, as the source description
  *   384..511 zero
  *   512 16*count  digests, canonical (big-endian) form, block order
  *   end-8 8  XXH3-64 (seed 0) of every byte before it
@@ -36,6 +38,20 @@
 #define MANIFEST_HASH_XXH3_128	1u
 #define MANIFEST_HEADER_BYTES	512u
 #define MANIFEST_TRAILER_BYTES	8u
+#define MANIFEST_FLAG_AEROSPIKE	1u
+
+/*
+ * Bounds on what a manifest may say, checked before any arithmetic on
+ * it: blocks of 512 bytes to 64 MiB (--block-size's range), a device
+ * that fits in an off_t, a creation time before the year 10000 (gmtime
+ * works), text fields NUL-terminated printable UTF-8.
+ */
+#define MANIFEST_MIN_BLOCK_SIZE		512u
+#define MANIFEST_MAX_BLOCK_SIZE		(64u << 20)
+#define MANIFEST_MAX_DEVICE_SIZE	((uint64_t)INT64_MAX)
+#define MANIFEST_MAX_CREATED		253402300799ll	/* 9999-12-31 */
+#define MANIFEST_SOURCE_BYTES		256u
+#define MANIFEST_NAMESPACE_BYTES	32u
 
 struct manifest_info {
 	uint32_t version;
@@ -43,7 +59,7 @@ struct manifest_info {
 	uint64_t device_size;
 	uint64_t blocks;
 	int64_t created;
-	char source[257];
+	char source[257];		/* NUL-terminated, printable UTF-8 */
 	bool has_aerospike;
 	struct as_header aerospike;	/* valid when has_aerospike */
 };
@@ -51,7 +67,8 @@ struct manifest_info {
 /* Streaming writer: header first, digests in block order, then done. */
 struct manifest_writer {
 	char *path;		/* final name */
-	char *tmp;		/* where it is written until done */
+	char *tmp;		/* named temporary file, where O_TMPFILE
+				 * does not work; else NULL (unnamed) */
 	int fd;
 	struct manifest_info info;
 	uint64_t written;	/* digests so far */
@@ -60,11 +77,20 @@ struct manifest_writer {
 	void *state;		/* XXH3 state for the trailer */
 };
 
+/* Are these sizes within the bounds above? */
+bool manifest_sizes_valid(uint64_t block_size, uint64_t device_size);
+
+/* ceil(device_size / block_size), without overflow; block_size > 0. */
+uint64_t manifest_block_count(uint64_t block_size, uint64_t device_size);
+
 /*
  * manifest_writer_open() - start a manifest at path for a device of
  * device_size bytes hashed in block_size blocks; source names it, h (may
- * be NULL) is its Aerospike header. Writes to a temporary file in the
- * same directory. Returns 0 or -errno.
+ * be NULL) is its Aerospike header. Source and namespace are stored as
+ * printable UTF-8 (other bytes become '?'; source cut to 255 bytes).
+ * Writes to an unnamed file (O_TMPFILE) in path's directory, or where
+ * the file system has none to a named temporary file beside path.
+ * Returns 0, -EINVAL (sizes out of bounds) or -errno.
  */
 int manifest_writer_open(struct manifest_writer *w, const char *path,
 			 uint64_t block_size, uint64_t device_size,
@@ -76,7 +102,8 @@ int manifest_writer_add(struct manifest_writer *w, uint64_t offset,
 
 /*
  * manifest_writer_commit() - check every block was added, write the
- * trailer, fsync, rename over path, fsync the directory.
+ * trailer, fsync, link the file in as path (replacing what is there:
+ * link beside it, rename over it), fsync the directory.
  * Returns 0 or -errno (then nothing is left under path's name).
  */
 int manifest_writer_commit(struct manifest_writer *w);
@@ -96,12 +123,15 @@ struct manifest {
 };
 
 /*
- * manifest_load() - map path and check it through: magic, version,
- * algorithm, sizes that agree with each other and with the file's
- * length, and the trailer's checksum. Returns 0; -EINVAL (truncated,
- * inconsistent), -EBADMSG (trailer mismatch), -EPROTONOSUPPORT (unknown
- * version or algorithm), -ENOEXEC (not a manifest), or the open's -errno;
- * why gets a phrase for the message.
+ * manifest_load() - map path and check it through, trusting no byte of
+ * it (the trailer is unkeyed: a forged file carries a valid one): magic,
+ * version, algorithm, every size within the bounds above and agreeing
+ * with the others and the file's length, the trailer's checksum, then
+ * flags, creation time and text fields. Returns 0; -EINVAL (truncated,
+ * inconsistent, not a regular file), -EBADMSG (trailer mismatch),
+ * -EPROTONOSUPPORT (unknown version or algorithm), -ENOEXEC (not a
+ * manifest), or the open's -errno; why gets a phrase for the message.
+ * On success every digest index below info.blocks is inside the map.
  */
 int manifest_load(struct manifest *m, const char *path, char *why,
 		  size_t whylen);

@@ -77,7 +77,7 @@ int manifest_check_block(void *ctx, uint64_t offset, size_t len,
 	struct manifest_check *c = ctx;
 	uint64_t i = offset / c->m->info.block_size;
 
-	if (i >= c->m->info.blocks)
+	if (i >= c->m->info.blocks || offset % c->m->info.block_size)
 		return -EINVAL;
 	c->blocks_checked++;
 	if (block_hash_equal(h, manifest_digest(c->m, i)))

@@ -134,7 +134,7 @@ bad namespace-name "$T/bad.conf:1: expected 'namespace NAME \\{'" \
 	'namespace {\n}\n'
 bad top-level-word "$T/bad.conf:1: expected 'NAME \\{' at top level, got 'device'" \
 	'device /a /b\n'
-bad bad-filesize "$T/bad.conf:3: expected 'filesize SIZE' \\(like 128M\\)" \
+bad bad-filesize "$T/bad.conf:3: filesize 'lots': expected a size like 128M \\(" \
 	'namespace a {\nstorage-engine device {\nfilesize lots\n}\n}\n'
 bad no-pairs "no 'device LOCAL SHADOW' or 'file LOCAL SHADOW' line in '$T/bad.conf'" \
 	'namespace a {\nstorage-engine memory\n}\n'

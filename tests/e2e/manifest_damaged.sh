@@ -97,5 +97,5 @@ expect_rc 2
 grep -q "hash: -o MANIFEST is required" "$T/err" || fail "$(cat "$T/err")"
 run_ss "$T/out" "$T/err" hash "$T/dev" -o "$T/nodir/m"
 expect_rc 2
-grep -q "cannot create manifest '$T/nodir/m': No such file or directory" "$T/err" || fail "$(cat "$T/err")"
+grep -q "cannot create manifest '$T/nodir/m': its directory '$T/nodir' does not exist" "$T/err" || fail "$(cat "$T/err")"
 exit 0

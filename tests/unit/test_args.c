@@ -19,6 +19,19 @@ static void sizes_with_suffixes(void **state)
 		{ "1G", 1073741824 }, { "2GiB", 2147483648ull },
 		{ "1T", 1099511627776ull }, { "1MB", 1000000 },
 		{ "4kB", 4000 }, { "18446744073709551615", UINT64_MAX },
+		/* Either case of the letter: powers of 1024. */
+		{ "1m", 1048576 }, { "1g", 1073741824 },
+		{ "1t", 1099511627776ull }, { "16T", 16ull << 40 },
+		/* KiB in any case: powers of 1024. */
+		{ "4kib", 4096 }, { "4KIB", 4096 }, { "4Kib", 4096 },
+		{ "4kiB", 4096 }, { "2mib", 2097152 }, { "1gib", 1073741824 },
+		{ "1TiB", 1099511627776ull }, { "1Mib", 1048576 },
+		{ "1MIb", 1048576 },
+		/* The letter, either case, then B: powers of 1000 (dd). */
+		{ "4KB", 4000 }, { "1mB", 1000000 }, { "1GB", 1000000000 },
+		{ "1gB", 1000000000 }, { "2TB", 2000000000000ull },
+		{ "0K", 0 }, { "007M", 7340032 },
+		{ "16777215T", 16777215ull << 40 },
 	};
 	uint64_t v;
 
@@ -32,7 +45,12 @@ static void sizes_with_suffixes(void **state)
 static void sizes_rejected(void **state)
 {
 	static const char *const bad[] = { "", "K", "-1", "1.5M", "1 M",
-					   "1Q", "M1", "0x10", "1MiBs", " 1" };
+					   "1Q", "M1", "0x10", "1MiBs", " 1",
+					   /* b: bits? bytes? dd's 512? */
+					   "1kb", "1mb", "1Kb", "1gb", "1TBs",
+					   "1B", "1b", "1i", "1Ki", "1KI",
+					   "1iB", "1KiB ", "1M ", "1MBB", "1P",
+					   "1PiB", "+1", "1e6", "1K1" };
 	uint64_t v;
 
 	(void)state;
@@ -40,6 +58,10 @@ static void sizes_rejected(void **state)
 		assert_int_equal(parse_size(bad[i], &v), -EINVAL);
 	assert_int_equal(parse_size("18446744073709551616", &v), -ERANGE);
 	assert_int_equal(parse_size("20000000000000000T", &v), -ERANGE);
+	assert_int_equal(parse_size("16777216T", &v), -ERANGE);
+	assert_int_equal(parse_size("18446744073709551615K", &v), -ERANGE);
+	assert_int_equal(parse_size("18446744073709552TB", &v), -ERANGE);
+	assert_int_equal(parse_size("99999999999999999999k", &v), -ERANGE);
 }
 
 static void uints(void **state)

@@ -1,0 +1,202 @@
+/*
+ * Unit tests: aerospike.conf sizes are read as asd reads them (digits and
+ * one K/M/G/T/P suffix in either case, powers of 1024), with asd's
+ * bounds, and anything else is one line "FILE:LINE: what".
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../verify/aeroconf.h"
+
+static char dir[64], path[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(dir, "/var/tmp/ss-aeroconf.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/aerospike.conf", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+/* A namespace whose device context holds `key value` on line 4. */
+static int load_with(const char *key, const char *value, struct aero_conf *c,
+		     char *err, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fprintf(f, "namespace ns1 {\n"
+		   "\tstorage-engine device {\n"
+		   "\t\tfile /data/a.dat /data/a.shadow\n"
+		   "\t\t%s %s\n"
+		   "\t}\n"
+		   "}\n", key, value);
+	assert_int_equal(fclose(f), 0);
+	err[0] = '\0';
+	return aero_conf_load(path, c, err, len);
+}
+
+static void sizes_accepted(void **state)
+{
+	static const struct {
+		const char *key, *value;
+		uint64_t want;
+	} ok[] = {
+		{ "filesize", "128M", 128ull << 20 },
+		{ "filesize", "128m", 128ull << 20 },
+		{ "filesize", "1g", 1ull << 30 },
+		{ "filesize", "4G", 4ull << 30 },
+		{ "filesize", "2T", 2ull << 40 },
+		{ "filesize", "2t", 2ull << 40 },
+		{ "filesize", "1048576", 1ull << 20 },
+		{ "filesize", "1024K", 1ull << 20 },
+		{ "filesize", "1024k", 1ull << 20 },
+		{ "filesize", "0000128M", 128ull << 20 },
+		{ "write-block-size", "1K", 1024 },
+		{ "write-block-size", "128k", 128 << 10 },
+		{ "write-block-size", "1M", 1 << 20 },
+		{ "write-block-size", "8M", 8 << 20 },
+		{ "write-block-size", "8388608", 8 << 20 },
+	};
+	struct aero_conf c;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		int ret = load_with(ok[i].key, ok[i].value, &c, err, sizeof(err));
+
+		if (ret)
+			fail_msg("%s %s: %d %s", ok[i].key, ok[i].value, ret, err);
+		assert_int_equal(c.nns, 1);
+		if (!strcmp(ok[i].key, "filesize"))
+			assert_true(c.ns[0].filesize == ok[i].want);
+		else
+			assert_true(c.ns[0].write_block_size == ok[i].want);
+		aero_conf_release(&c);
+	}
+}
+
+#define SYNTAX " (digits, then K, M, G, T or P for powers of 1024)"
+#define TOO_BIG " (this one does not fit in 64 bits)"
+#define FS_RANGE " (from 1M to 2T, as asd requires)"
+#define WBS_RANGE " (a power of two from 1K to 8M, as asd requires)"
+
+static void sizes_refused(void **state)
+{
+	static const struct {
+		const char *key, *value, *why;
+	} bad[] = {
+		{ "filesize", "-1", SYNTAX },
+		{ "filesize", "+128M", SYNTAX },
+		{ "filesize", "-0", SYNTAX },
+		{ "filesize", "1.5G", SYNTAX },
+		{ "filesize", "128MB", SYNTAX },
+		{ "filesize", "128MiB", SYNTAX },
+		{ "filesize", "128Q", SYNTAX },
+		{ "filesize", "M", SYNTAX },
+		{ "filesize", "0x8000000", SYNTAX },
+		{ "filesize", "lots", SYNTAX },
+		/* 20 digits: more than 64 bits, once silently UINT64_MAX. */
+		{ "filesize", "99999999999999999999", TOO_BIG },
+		{ "filesize", "18446744073709551616", TOO_BIG },
+		{ "filesize", "20000000000000000T", TOO_BIG },
+		{ "filesize", "16384P", TOO_BIG },
+		{ "filesize", "18446744073709551615", FS_RANGE },
+		{ "filesize", "0", FS_RANGE },
+		{ "filesize", "512K", FS_RANGE },
+		{ "filesize", "1048575", FS_RANGE },
+		{ "filesize", "3T", FS_RANGE },
+		{ "filesize", "1P", FS_RANGE },
+		/* 4G once became 0 in a uint32_t. */
+		{ "write-block-size", "4G", WBS_RANGE },
+		{ "write-block-size", "16M", WBS_RANGE },
+		{ "write-block-size", "3M", WBS_RANGE },
+		{ "write-block-size", "512", WBS_RANGE },
+		{ "write-block-size", "0", WBS_RANGE },
+		{ "write-block-size", "-1", SYNTAX },
+		{ "write-block-size", "99999999999999999999", TOO_BIG },
+	};
+	struct aero_conf c;
+	char err[512], want[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int ret = load_with(bad[i].key, bad[i].value, &c, err, sizeof(err));
+
+		if (ret != -EINVAL)
+			fail_msg("%s %s: accepted (%d)", bad[i].key, bad[i].value,
+				 ret);
+		snprintf(want, sizeof(want), "%s:4: %s '%s': expected a size "
+			 "like %s%s", path, bad[i].key, bad[i].value,
+			 strcmp(bad[i].key, "filesize") ? "1M" : "128M",
+			 bad[i].why);
+		assert_string_equal(err, want);
+		assert_int_equal(c.nns, 0);	/* released on error */
+	}
+}
+
+static void size_value_count(void **state)
+{
+	struct aero_conf c;
+	char err[512], want[512];
+
+	(void)state;
+	assert_int_equal(load_with("filesize", "128 M", &c, err, sizeof(err)),
+			 -EINVAL);
+	snprintf(want, sizeof(want), "%s:4: filesize: expected one size like "
+		 "128M, got 2 values", path);
+	assert_string_equal(err, want);
+	assert_int_equal(load_with("write-block-size", "", &c, err, sizeof(err)),
+			 -EINVAL);
+	snprintf(want, sizeof(want), "%s:4: write-block-size: expected one size "
+		 "like 1M, got 0 values", path);
+	assert_string_equal(err, want);
+}
+
+/* Sizes outside a device context are someone else's: skipped. */
+static void sizes_elsewhere_skipped(void **state)
+{
+	FILE *f = fopen(path, "w");
+	struct aero_conf c;
+	char err[512];
+
+	(void)state;
+	assert_non_null(f);
+	fputs("namespace ns1 {\n\tmemory-size -1\n\tstorage-engine device {\n"
+	      "\t\tdevice /dev/a /dev/b\n\t\tflush-size 4G\n\t}\n}\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(aero_conf_load(path, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.ns[0].ndev, 1);
+	assert_true(c.ns[0].filesize == 0 && c.ns[0].write_block_size == 0);
+	aero_conf_release(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sizes_accepted),
+		cmocka_unit_test(sizes_refused),
+		cmocka_unit_test(size_value_count),
+		cmocka_unit_test(sizes_elsewhere_skipped),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
