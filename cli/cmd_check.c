@@ -3,6 +3,8 @@
  * the device still have the digest the manifest recorded?
  */
 #include "single.h"
+#include "display.h"
+#include "outcome.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -33,24 +35,60 @@ static void print_text(const char *dev, const char *man,
 {
 	char b[32];
 
-	if (!c->mismatching_blocks) {
-		printf("check: OK, all %llu blocks of '%s' match '%s'\n",
-		       (unsigned long long)c->blocks_checked, dev, man);
+	if (!c->differing_blocks) {
+		printf("check: MATCH, all %llu blocks of '%s' match '%s'\n",
+		       (unsigned long long)c->blocks_compared, disp(dev),
+		       disp(man));
 		return;
 	}
-	printf("check: MISMATCH, %llu of %llu blocks of '%s' (%s) do not match "
-	       "'%s', in %zu extent%s:\n",
-	       (unsigned long long)c->mismatching_blocks,
-	       (unsigned long long)c->blocks_checked, dev,
-	       human_bytes(c->mismatching_bytes, b, sizeof(b)), man,
-	       c->mismatches.n, c->mismatches.n == 1 ? "" : "s");
-	report_extents_text(stdout, &c->mismatches, 50);
+	printf("check: DIFFER, %llu of %llu blocks of '%s' (%s) do not match "
+	       "'%s', in %llu extent%s\n",
+	       (unsigned long long)c->differing_blocks,
+	       (unsigned long long)c->blocks_compared, disp(dev),
+	       human_bytes(c->differing_bytes, b, sizeof(b)), disp(man),
+	       (unsigned long long)c->extents.total,
+	       c->extents.total == 1 ? "" : "s");
+	if (!cli_run.quiet)
+		report_extents_text(stdout, &c->extents, 50);
+}
+
+static json_t *report_json(const char *dev, const char *man, int status,
+			   const struct device *d, const struct manifest *m,
+			   const struct manifest_check *c,
+			   const struct scan_result *r, const char *engine)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}",
+		"command", "check",
+		"result", status == EXIT_ERROR ? (cli_interrupt_status()
+			  ? "interrupted" : "error")
+			  : status == EXIT_DIFFER ? "differ" : "match",
+		"engine", r->engine ? r->engine : engine,
+		"block_size_bytes", (json_int_t)m->info.block_size,
+		"device", report_device_json(dev, d->size_bytes, d->direct),
+		"manifest", single_manifest_json(man, &m->info));
+
+	json_object_set_new(o, "blocks_compared",
+			    json_integer((json_int_t)c->blocks_compared));
+	json_object_set_new(o, "bytes_compared",
+			    json_integer((json_int_t)r->bytes_read));
+	json_object_set_new(o, "differing_blocks",
+			    json_integer((json_int_t)c->differing_blocks));
+	json_object_set_new(o, "differing_bytes",
+			    json_integer((json_int_t)c->differing_bytes));
+	json_object_set_new(o, "extents", report_extents_json(&c->extents));
+	json_object_set_new(o, "extents_total",
+			    json_integer((json_int_t)c->extents.total));
+	json_object_set_new(o, "extents_truncated",
+			    json_boolean(extent_list_truncated(&c->extents)));
+	json_object_set_new(o, "elapsed_s", json_seconds(r->elapsed_s));
+	return o;
 }
 
 static int run(const char *dev, const char *man, const struct io_opts *io)
 {
 	struct manifest m;
-	struct manifest_check c = { .m = &m };
+	struct manifest_check c = { .m = &m,
+				    .extents = { .max = REPORT_MAX_EXTENTS } };
 	struct scan_result r;
 	struct as_header h;
 	struct device d;
@@ -88,30 +126,22 @@ static int run(const char *dev, const char *man, const struct io_opts *io)
 		single_scan_error(&r, io->engine, dev);
 		status = EXIT_ERROR;
 	} else {
-		status = c.mismatching_blocks ? EXIT_DIFFER : EXIT_MATCH;
+		status = c.differing_blocks ? EXIT_DIFFER : EXIT_MATCH;
 	}
+	if (status == EXIT_DIFFER)
+		cli_exit_reason("%llu of %llu blocks of '%s' do not match "
+				"manifest '%s'",
+				(unsigned long long)c.differing_blocks,
+				(unsigned long long)c.blocks_compared, dev, man);
 	if (io->json) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:I,s:I,s:I,s:o,s:f}",
-			"command", "check",
-			"result", status == EXIT_ERROR ? "error"
-				  : status == EXIT_DIFFER ? "differ" : "match",
-			"engine", r.engine ? r.engine : io->engine,
-			"block_size", (json_int_t)m.info.block_size,
-			"device", single_device_json(&d),
-			"manifest", single_manifest_json(man, &m.info),
-			"blocks_checked", (json_int_t)c.blocks_checked,
-			"mismatching_blocks", (json_int_t)c.mismatching_blocks,
-			"mismatching_bytes", (json_int_t)c.mismatching_bytes,
-			"extents", report_extents_json(&c.mismatches),
-			"elapsed_s", r.elapsed_s);
-		report_json_emit(o);
-	} else if (status != EXIT_ERROR) {
+		report_json_emit(report_json(dev, man, status, &d, &m, &c, &r,
+					     io->engine));	} else if (status != EXIT_ERROR) {
 		print_text(dev, man, &c);
 	}
-	extent_list_release(&c.mismatches);
+	extent_list_release(&c.extents);
 	device_close(&d);
 	manifest_release(&m);
-	return cli_flush_stdout() < 0 ? EXIT_ERROR : status;
+	return status;
 }
 
 int cmd_check(int argc, char **argv)

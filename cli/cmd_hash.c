@@ -4,6 +4,7 @@
  */
 #include "outpath.h"
 #include "single.h"
+#include "display.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -81,24 +82,27 @@ static int run(const char *path, const char *out, const struct io_opts *io)
 			device_close(&d);
 			return EXIT_ERROR;
 		}
-		report_json_emit(json_pack("{s:s,s:s,s:s,s:o,s:o,s:f}",
+		report_json_emit(json_pack("{s:s,s:s,s:s,s:o,s:o,s:I,s:o,s:o}",
 			"command", "hash", "result", "ok", "engine", r.engine,
 			"device", single_device_json(&d),
 			"manifest", single_manifest_json(out, &m.info),
-			"elapsed_s", r.elapsed_s));
+			"bytes_read", (json_int_t)r.bytes_read,
+			"elapsed_s", json_seconds(r.elapsed_s),
+			"throughput_bytes_per_s", json_rate(r.elapsed_s > 0
+				? (double)r.bytes_read / r.elapsed_s : 0)));
 		manifest_release(&m);
 	} else {
 		char b1[32], b2[32];
 
 		printf("hash: wrote '%s': %llu blocks of %s covering '%s' (%s) "
-		       "in %.2f s\n", out,
+		       "in %.2f s\n", disp(out),
 		       (unsigned long long)manifest_block_count(o.block_size,
 								d.size_bytes),
-		       human_bytes(o.block_size, b1, sizeof(b1)), path,
+		       human_bytes(o.block_size, b1, sizeof(b1)), disp(path),
 		       human_bytes(d.size_bytes, b2, sizeof(b2)), r.elapsed_s);
 	}
 	device_close(&d);
-	return cli_flush_stdout() < 0 ? EXIT_ERROR : EXIT_MATCH;
+	return EXIT_MATCH;
 }
 
 int cmd_hash(int argc, char **argv)

@@ -3,6 +3,8 @@
  * digests as canonical big-endian hex (as xxhsum -H2 prints them).
  */
 #include "single.h"
+#include "display.h"
+#include "outcome.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -23,11 +25,11 @@ static void print_text(const char *path, const struct manifest *m)
 	char hex[BLOCK_HASH_HEX_LEN + 1], b[32];
 	json_t *j = single_manifest_json(path, in);
 
-	printf("manifest %s\n", path);
+	printf("manifest %s\n", disp(path));
 	printf("  version      %u, hash xxh3-128\n", in->version);
 	printf("  device       %s (%llu bytes), from %s\n",
 	       human_bytes(in->device_size, b, sizeof(b)),
-	       (unsigned long long)in->device_size, in->source);
+	       (unsigned long long)in->device_size, disp(in->source));
 	printf("  blocks       %llu of %llu bytes\n",
 	       (unsigned long long)in->blocks,
 	       (unsigned long long)in->block_size);
@@ -35,9 +37,15 @@ static void print_text(const char *path, const struct manifest *m)
 	json_decref(j);
 	if (in->has_aerospike)
 		printf("  aerospike    namespace %s, format %u, device_id %u of "
-		       "%u, random %016" PRIx64 "\n", in->aerospike.namespace,
-		       in->aerospike.format, in->aerospike.device_id,
-		       in->aerospike.n_devices, in->aerospike.random);
+		       "%u, random %016" PRIx64 "\n",
+		       disp(in->aerospike.namespace), in->aerospike.format,
+		       in->aerospike.device_id, in->aerospike.n_devices,
+		       in->aerospike.random);
+	if (in->has_pmeta_count)
+		printf("  partitions with metadata  %u of %u\n",
+		       in->aerospike.partitions_with_pmeta, AS_PARTITIONS);
+	if (cli_run.quiet)
+		return;
 	for (uint64_t i = 0; i < in->blocks; i++) {
 		block_hash_hex(manifest_digest(m, i), hex);
 		printf("%s  block %llu offset %llu\n", hex,
@@ -62,15 +70,16 @@ static int show(const char *path, bool json)
 			block_hash_hex(manifest_digest(&m, i), hex);
 			json_array_append_new(digests, json_string(hex));
 		}
-		report_json_emit(json_pack("{s:s,s:o,s:o}", "command",
-					   "manifest show", "manifest",
+		report_json_emit(json_pack("{s:s,s:s,s:o,s:o}", "command",
+					   "manifest show", "result", "ok",
+					   "manifest",
 					   single_manifest_json(path, &m.info),
 					   "hashes", digests));
 	} else {
 		print_text(path, &m);
 	}
 	manifest_release(&m);
-	return cli_flush_stdout() < 0 ? EXIT_ERROR : EXIT_MATCH;
+	return EXIT_MATCH;
 }
 
 int cmd_manifest(int argc, char **argv)

@@ -5,9 +5,12 @@
  */
 #include "outpath.h"
 #include "single.h"
+#include "display.h"
+#include "outcome.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -149,17 +152,19 @@ static void report(const struct warm_args *a, const struct device *d,
 		   const struct manifest_info *mi)
 {
 	double rate = r->elapsed_s > 0 ? (double)r->bytes_read / r->elapsed_s : 0;
+	double kept = round(r->mean_depth * 10) / 10;
 	char b1[32], b2[32], b3[32];
 
 	if (a->io.json) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:f,s:f}",
+		json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:I,s:f,s:I,s:I,s:o,s:o}",
 			"command", "warm", "result", "ok", "engine", r->engine,
 			"device", single_device_json(d),
 			"queue_depth", (json_int_t)a->io.queue_depth,
-			"io_size", (json_int_t)a->io.io_size,
+			"queue_depth_kept", kept,
+			"io_size_bytes", (json_int_t)a->io.io_size,
 			"bytes_read", (json_int_t)r->bytes_read,
-			"elapsed_s", r->elapsed_s,
-			"throughput_bytes_per_s", rate);
+			"elapsed_s", json_seconds(r->elapsed_s),
+			"throughput_bytes_per_s", json_rate(rate));
 
 		json_object_set_new(o, "ranges", a->ranges
 				    ? json_integer((json_int_t)nranges) : json_null());
@@ -169,17 +174,20 @@ static void report(const struct warm_args *a, const struct device *d,
 		report_json_emit(o);
 		return;
 	}
-	printf("warm: read %s of '%s' in %.2f s (%s/s), %u reads of %s in "
-	       "flight, engine %s\n", human_bytes(r->bytes_read, b1, sizeof(b1)),
-	       a->path, r->elapsed_s, human_bytes((uint64_t)rate, b2, sizeof(b2)),
-	       a->io.queue_depth, human_bytes(a->io.io_size, b3, sizeof(b3)),
-	       r->engine);
+	printf("warm: read %s of '%s' in %.2f s (%s/s), engine %s, %.1f of "
+	       "the %u reads of %s asked for in flight on average\n",
+	       human_bytes(r->bytes_read, b1, sizeof(b1)), disp(a->path),
+	       r->elapsed_s, human_bytes((uint64_t)rate, b2, sizeof(b2)),
+	       r->engine, kept, a->io.queue_depth,
+	       human_bytes(a->io.io_size, b3, sizeof(b3)));
+	if (cli_run.quiet)
+		return;
 	if (a->ranges)
 		printf("  %zu range%s from '%s'\n", nranges,
-		       nranges == 1 ? "" : "s", a->ranges);
+		       nranges == 1 ? "" : "s", disp(a->ranges));
 	if (mi)
 		printf("  manifest '%s': %llu blocks of %llu bytes\n",
-		       a->manifest_out, (unsigned long long)mi->blocks,
+		       disp(a->manifest_out), (unsigned long long)mi->blocks,
 		       (unsigned long long)mi->block_size);
 }
 
@@ -250,7 +258,7 @@ static int run(const struct warm_args *a)
 	} else {
 		report(a, &d, &r, nranges, NULL);
 	}
-	status = cli_flush_stdout() < 0 ? EXIT_ERROR : EXIT_MATCH;
+	status = EXIT_MATCH;
 out:
 	free(ranges);
 	device_close(&d);

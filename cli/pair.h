@@ -13,12 +13,6 @@
 #include "../verify/compare.h"
 #include "../verify/manifest.h"
 
-/*
- * Reports list the first so many extents of a pair and count the rest:
- * a device differing in every other block must not cost gigabytes.
- */
-#define REPORT_MAX_EXTENTS 100000u
-
 struct pair_job {
 	struct io_opts io;
 	bool block_size_given;		/* --block-size, else the header's */

@@ -12,6 +12,12 @@
 #include "../verify/compare.h"
 #include "../verify/extent.h"
 
+/*
+ * Reports list the first so many extents and count the rest: a device
+ * differing in every other block must not cost gigabytes.
+ */
+#define REPORT_MAX_EXTENTS 100000u
+
 /* What the Aerospike headers of a pair say, and what asd will do. */
 struct pair_aero {
 	bool read;			/* both header regions were read */

@@ -75,10 +75,11 @@ json_t *single_manifest_json(const char *path, const struct manifest_info *in)
 	char when[32];
 	time_t t = (time_t)in->created;
 	struct tm tm;
+	json_t *o, *a;
 
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_pack("{s:o,s:I,s:s,s:I,s:I,s:I,s:s,s:I,s:o,s:o}",
+	o = json_pack("{s:o,s:I,s:s,s:I,s:I,s:I,s:s,s:I,s:o,s:o}",
 			 "path", json_str(path), "version", (json_int_t)in->version,
 			 "hash", "xxh3-128",
 			 "block_size_bytes", (json_int_t)in->block_size,
@@ -89,6 +90,11 @@ json_t *single_manifest_json(const char *path, const struct manifest_info *in)
 			 "aerospike", in->has_aerospike
 					      ? report_header_json(&in->aerospike)
 					      : json_null());
+	a = json_object_get(o, "aerospike");
+	/* Manifests written before the count was kept do not know it. */
+	if (json_is_object(a) && !in->has_pmeta_count)
+		json_object_set_new(a, "partitions_with_pmeta", json_null());
+	return o;
 }
 
 json_t *single_device_json(const struct device *d)

@@ -76,6 +76,7 @@ struct pipe {
 	uint64_t total_bytes;
 	struct pipe_stats *st;
 	struct pipe_error *err;
+	uint64_t depth_sum, depth_samples;
 };
 
 static uint64_t align_down(uint64_t v, uint64_t a)
@@ -169,7 +170,12 @@ static void finish_piece(struct pipe *p, struct piece *pc)
 static void reap_some(struct pipe *p, unsigned wait_ms)
 {
 	struct io_req *done[64];
-	int n = engine_reap(&p->eng, 1, done, 64, wait_ms);
+	int n;
+
+	/* What the devices see: the depth kept, sampled at every wait. */
+	p->depth_sum += p->eng.inflight;
+	p->depth_samples++;
+	n = engine_reap(&p->eng, 1, done, 64, wait_ms);
 
 	if (n < 0) {
 		engine_failed(p, n);
@@ -631,6 +637,10 @@ int pipe_run(const struct pipe_config *cfg, struct pipe_stats *st,
 		}
 		reap_some(&p, PIPE_TICK_MS);
 	}
+	st->mean_depth = !(p.eng.ops->flags & ENGINE_F_ASYNC) ? 1.0 :
+			 p.depth_samples ? (double)p.depth_sum /
+					   (double)p.depth_samples / cfg->nsrc
+					 : 0;
 	drain(&p);
 out:
 	pipe_teardown(&p);

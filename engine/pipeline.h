@@ -92,6 +92,9 @@ struct pipe_stats {
 	uint64_t bytes_consumed;	/* contiguous from the first range */
 	uint64_t bytes_written;
 	unsigned abandoned;		/* requests left in flight at the end */
+	double mean_depth;		/* reads in flight per source, on
+					 * average while waiting (1 for a
+					 * synchronous engine) */
 };
 
 struct pipe_error {

@@ -135,7 +135,8 @@ static void encode_header(const struct manifest_info *in, unsigned char *h)
 	put(h + 32, in->blocks, 8);
 	put(h + 40, (uint64_t)in->created, 8);
 	put(h + 48, MANIFEST_HEADER_BYTES, 4);
-	put(h + 52, in->has_aerospike ? MANIFEST_FLAG_AEROSPIKE : 0, 4);
+	put(h + 52, (in->has_aerospike ? MANIFEST_FLAG_AEROSPIKE : 0) |
+		    (in->has_pmeta_count ? MANIFEST_FLAG_PMETA : 0), 4);
 	memcpy(h + 56, in->source, strnlen(in->source, MANIFEST_SOURCE_BYTES - 1));
 	if (!in->has_aerospike)
 		return;
@@ -144,6 +145,8 @@ static void encode_header(const struct manifest_info *in, unsigned char *h)
 	put(h + 320, a->n_devices, 4);
 	put(h + 324, a->device_id, 4);
 	put(h + 328, a->flags, 4);
+	if (in->has_pmeta_count)
+		put(h + 384, a->partitions_with_pmeta, 4);
 	put(h + 332, a->write_block_size, 4);
 	put(h + 336, a->random, 8);
 	put(h + 344, a->pristine_offset, 8);
@@ -256,6 +259,7 @@ int manifest_writer_open(struct manifest_writer *w, const char *path,
 	copy_text(w->info.source, MANIFEST_SOURCE_BYTES, source, strlen(source));
 	if (h && h->state == AS_STATE_AEROSPIKE) {
 		w->info.has_aerospike = true;
+		w->info.has_pmeta_count = h->has_unique;
 		w->info.aerospike = *h;
 		copy_text(w->info.aerospike.namespace, MANIFEST_NAMESPACE_BYTES,
 			  h->namespace, strnlen(h->namespace,
@@ -422,6 +426,8 @@ static void decode_header(const unsigned char *h, struct manifest_info *in)
 	memcpy(in->source, h + 56, 256);
 	in->source[256] = '\0';
 	in->has_aerospike = get(h + 52, 4) & MANIFEST_FLAG_AEROSPIKE;
+	in->has_pmeta_count = in->has_aerospike &&
+			      (get(h + 52, 4) & MANIFEST_FLAG_PMETA);
 	if (!in->has_aerospike)
 		return;
 	a->state = (enum as_state)get(h + 312, 4);
@@ -430,6 +436,8 @@ static void decode_header(const unsigned char *h, struct manifest_info *in)
 	a->device_id = (uint32_t)get(h + 324, 4);
 	a->has_unique = a->format != 2;
 	a->flags = (uint32_t)get(h + 328, 4);
+	if (in->has_pmeta_count)
+		a->partitions_with_pmeta = (uint32_t)get(h + 384, 4);
 	a->write_block_size = (uint32_t)get(h + 332, 4);
 	a->random = get(h + 336, 8);
 	a->pristine_offset = get(h + 344, 8);
@@ -509,9 +517,16 @@ static int check_fields(const unsigned char *p, const struct manifest_info *in,
 {
 	uint64_t flags = get(p + 52, 4);
 
-	if (flags & ~(uint64_t)MANIFEST_FLAG_AEROSPIKE)
+	if ((flags & ~(uint64_t)(MANIFEST_FLAG_AEROSPIKE | MANIFEST_FLAG_PMETA)) ||
+	    (flags == MANIFEST_FLAG_PMETA))
 		return load_fail(why, len, -EINVAL, "inconsistent header "
 				 "(unknown flags 0x%llx)", (unsigned long long)flags);
+	if (in->has_pmeta_count &&
+	    in->aerospike.partitions_with_pmeta > AS_PARTITIONS)
+		return load_fail(why, len, -EINVAL, "inconsistent header "
+				 "(%u partitions with metadata, of %u)",
+				 in->aerospike.partitions_with_pmeta,
+				 AS_PARTITIONS);
 	if (in->created < 0 || in->created > MANIFEST_MAX_CREATED)
 		return load_fail(why, len, -EINVAL, "inconsistent header "
 				 "(creation time %lld: expected 1970 to 9999)",

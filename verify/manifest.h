@@ -11,7 +11,8 @@
  *   32  8   block count (= ceil(device size / block size))
  *   40  8   creation time, Unix seconds
  *   48  4   header length (512: where the digests start)
- *   52  4   flags (bit 0: the Aerospike summary below is present)
+ *   52  4   flags (bit 0: the Aerospike summary below is present;
+ *           bit 1: its partitions_with_pmeta count at 384 is too)
  *   56  256 source description (the device's path): printable UTF-8,
  *           NUL-terminated and NUL-padded
  *   312 4   Aerospike state (0 aerospike, 1 zeroed, 2 not-aerospike)
@@ -19,7 +20,8 @@
  *   328 4   flags      332 4 write_block_size
  *   336 8   random     344 8 pristine_offset
  *   352 32  namespace, as the source description
- *   384..511 zero
+ *   384 4   partitions with metadata (with flag bit 1; 0..4096)
+ *   388..511 zero
  *   512 16*count  digests, canonical (big-endian) form, block order
  *   end-8 8  XXH3-64 (seed 0) of every byte before it
  */
@@ -39,6 +41,7 @@
 #define MANIFEST_HEADER_BYTES	512u
 #define MANIFEST_TRAILER_BYTES	8u
 #define MANIFEST_FLAG_AEROSPIKE	1u
+#define MANIFEST_FLAG_PMETA	2u	/* partitions_with_pmeta at 384 */
 
 /*
  * Bounds on what a manifest may say, checked before any arithmetic on
@@ -61,6 +64,7 @@ struct manifest_info {
 	int64_t created;
 	char source[257];		/* NUL-terminated, printable UTF-8 */
 	bool has_aerospike;
+	bool has_pmeta_count;		/* aerospike.partitions_with_pmeta */
 	struct as_header aerospike;	/* valid when has_aerospike */
 };
 

@@ -66,6 +66,7 @@ int scan_run(const struct device *d, const struct scan_opts *o,
 	memset(r, 0, sizeof(*r));
 	ret = pipe_run(&cfg, &st, &r->error);
 	r->engine = st.engine;
+	r->mean_depth = st.mean_depth;
 	r->bytes_read = st.bytes_consumed;
 	r->elapsed_s = compare_now() - t0;
 	return ret;
@@ -79,10 +80,10 @@ int manifest_check_block(void *ctx, uint64_t offset, size_t len,
 
 	if (i >= c->m->info.blocks || offset % c->m->info.block_size)
 		return -EINVAL;
-	c->blocks_checked++;
+	c->blocks_compared++;
 	if (block_hash_equal(h, manifest_digest(c->m, i)))
 		return 0;
-	c->mismatching_blocks++;
-	c->mismatching_bytes += len;
-	return extent_list_add(&c->mismatches, offset, len, REGION_NONE);
+	c->differing_blocks++;
+	c->differing_bytes += len;
+	return extent_list_add(&c->extents, offset, len, REGION_NONE);
 }

@@ -32,6 +32,7 @@ struct scan_opts {
 
 struct scan_result {
 	const char *engine;
+	double mean_depth;		/* reads kept in flight (pipe_stats) */
 	uint64_t bytes_read;
 	double elapsed_s;
 	struct pipe_error error;
@@ -44,10 +45,11 @@ int scan_run(const struct device *d, const struct scan_opts *o,
 /* Checking blocks against a manifest, as scan_run's on_block. */
 struct manifest_check {
 	const struct manifest *m;
-	struct extent_list mismatches;
-	uint64_t blocks_checked;
-	uint64_t mismatching_blocks;
-	uint64_t mismatching_bytes;
+	struct extent_list extents;	/* of the differing blocks; set
+					 * extents.max to cap what is kept */
+	uint64_t blocks_compared;
+	uint64_t differing_blocks;
+	uint64_t differing_bytes;
 };
 
 int manifest_check_block(void *ctx, uint64_t offset, size_t len,

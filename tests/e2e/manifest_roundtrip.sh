@@ -17,7 +17,7 @@ for size in $((5 * M + 1234)) 1000 $((4 * M)); do
 		run_ss "$T/out" "$T/err" check "$T/dev" "$T/m" --engine $e --json
 		expect_rc 0 "check $size/$e: $(cat "$T/err")"
 		expect_json "$T/out" .result '"match"'
-		expect_json "$T/out" .blocks_checked $(( (size + 65535) / 65536 ))
+		expect_json "$T/out" .blocks_compared $(( (size + 65535) / 65536 ))
 	done
 	# A flipped byte: exactly its block, as an extent.
 	off=$((size - 1))
@@ -26,7 +26,7 @@ for size in $((5 * M + 1234)) 1000 $((4 * M)); do
 	run_ss "$T/out" "$T/err" check "$T/dev" "$T/m" --json
 	expect_rc 1 "flipped"
 	expect_json "$T/out" .extents "$(extents_of $off)"
-	expect_json "$T/out" .mismatching_blocks 1
+	expect_json "$T/out" .differing_blocks 1
 	run_ss "$T/out" "$T/err" check "$T/dev" "$T/m"
 	expect_rc 1
 	grep -q '^check: MISMATCH, 1 of' "$T/out" || fail "text: $(cat "$T/out")"

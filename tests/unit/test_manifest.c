@@ -186,6 +186,7 @@ static void forged_fields_refused(void **state)
 		{ "digests + 1", 0, 0, 0, 5, "truncated or overlong" },
 		{ "header length", 48, 4, 1024, -1, "inconsistent header (header length 1024" },
 		{ "flags", 52, 4, 6, -1, "inconsistent header (unknown flags 0x6)" },
+		{ "flags-pmeta-alone", 52, 4, 2, -1, "inconsistent header (unknown flags 0x2)" },
 		{ "created < 0", 40, 8, UINT64_MAX, -1, "inconsistent header (creation time -1" },
 		{ "created 10000", 40, 8, 253402300800ull, -1, "inconsistent header (creation time" },
 		{ "summary state", 312, 4, 1, -1,
