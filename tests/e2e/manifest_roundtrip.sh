@@ -29,7 +29,7 @@ for size in $((5 * M + 1234)) 1000 $((4 * M)); do
 	expect_json "$T/out" .differing_blocks 1
 	run_ss "$T/out" "$T/err" check "$T/dev" "$T/m"
 	expect_rc 1
-	grep -q '^check: MISMATCH, 1 of' "$T/out" || fail "text: $(cat "$T/out")"
+	grep -q '^check: DIFFER, 1 of' "$T/out" || fail "text: $(cat "$T/out")"
 done
 
 # The digests are XXH3-128 of each block, big-endian hex, as xxhsum -H2.

@@ -85,12 +85,17 @@ done
 # while the sync is writing (writes are slowed by the delay filter).
 for c in hdr data; do
 	make_local $c "$T/eio-$c.img"
+	cp "$T/eio-$c.img" "$T/eio-$c.before"
 	rm -f "$T/trigger-$c"
 	fuse_device "$T/eio-$c" --filter=error --filter=delay file "$T/eio-$c.img" \
 		delay-write=50ms error-pwrite-rate=100% error-file="$T/trigger-$c"
 	"$SS" sync "$T/eio-$c/dev" "$T/shadow" --engine psync >"$T/out" 2>"$T/err" &
 	pid=$!
-	sleep 0.8
+	# Switch the errors on once the first write has landed.
+	for i in $(seq 200); do
+		cmp -s "$T/eio-$c.img" "$T/eio-$c.before" || break
+		sleep 0.05
+	done
 	touch "$T/trigger-$c"
 	wait $pid
 	RC=$?
