@@ -76,7 +76,8 @@ struct pipe {
 	uint64_t total_bytes;
 	struct pipe_stats *st;
 	struct pipe_error *err;
-	uint64_t depth_sum, depth_samples;
+	double depth_area;	/* requests in flight x seconds */
+	double depth_t0, depth_last;
 };
 
 static uint64_t align_down(uint64_t v, uint64_t a)
@@ -167,14 +168,32 @@ static void finish_piece(struct pipe *p, struct piece *pc)
 }
 
 /* Take completions, waiting up to wait_ms for the first. */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* What the devices see: requests in flight, integrated over time. */
+static void depth_tick(struct pipe *p)
+{
+	double now = now_s();
+
+	if (p->depth_last > 0)
+		p->depth_area += p->eng.inflight * (now - p->depth_last);
+	else
+		p->depth_t0 = now;
+	p->depth_last = now;
+}
+
 static void reap_some(struct pipe *p, unsigned wait_ms)
 {
 	struct io_req *done[64];
 	int n;
 
-	/* What the devices see: the depth kept, sampled at every wait. */
-	p->depth_sum += p->eng.inflight;
-	p->depth_samples++;
+	depth_tick(p);
 	n = engine_reap(&p->eng, 1, done, 64, wait_ms);
 
 	if (n < 0) {
@@ -637,10 +656,11 @@ int pipe_run(const struct pipe_config *cfg, struct pipe_stats *st,
 		}
 		reap_some(&p, PIPE_TICK_MS);
 	}
-	st->mean_depth = !(p.eng.ops->flags & ENGINE_F_ASYNC) ? 1.0 :
-			 p.depth_samples ? (double)p.depth_sum /
-					   (double)p.depth_samples / cfg->nsrc
-					 : 0;
+	if (!(p.eng.ops->flags & ENGINE_F_ASYNC))
+		st->mean_depth = 1.0;
+	else if (p.depth_last > p.depth_t0)
+		st->mean_depth = p.depth_area / (p.depth_last - p.depth_t0) /
+				 cfg->nsrc;
 	drain(&p);
 out:
 	pipe_teardown(&p);
