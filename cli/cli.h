@@ -134,17 +134,47 @@ enum {
 	{ "json", no_argument, NULL, OPT_JSON },                            \
 	{ "help", no_argument, NULL, OPT_HELP }
 
-/* Help lines for the shared options. */
-#define IO_OPTIONS_HELP                                                          \
-	"  --block-size SIZE   comparison block (default 1M; 512-byte multiple,\n"  \
-	"                      up to 64M; K M G or KiB MiB GiB, any case: 1024s;\n" \
-	"                      KB MB GB: 1000s)\n"                                  \
-	"  --engine E          auto (default), io_uring, libaio or psync\n"         \
-	"  --queue-depth N     reads in flight per device (default 32)\n"           \
-	"  --io-size SIZE      bytes per read request (default 1M)\n"               \
-	"  --memory SIZE       cap on I/O buffers (default 64M)\n"                  \
-	"  --json              one JSON report on stdout\n"                         \
+/*
+ * Help lines, the same words in every command (and in the man page,
+ * which tests/e2e/docs_agree.sh holds to them).
+ */
+#define HELP_BLOCK_SIZE                                                         \
+	"  --block-size SIZE   comparison block: a multiple of 512 up to 64M\n"     \
+	"                      (default: the Aerospike write-block size when the\n" \
+	"                      device carries a header, else 1M)\n"
+#define HELP_ENGINE                                                             \
+	"  --engine E          auto (default: io_uring, else libaio, else psync),\n" \
+	"                      io_uring, libaio or psync\n"
+#define HELP_QUEUE_DEPTH(dflt)                                                  \
+	"  --queue-depth N     reads in flight per device (default " dflt ")\n"
+#define HELP_IO_SIZE                                                            \
+	"  --io-size SIZE      bytes per read request (default 1M)\n"
+#define HELP_MEMORY                                                             \
+	"  --memory SIZE       cap on I/O buffers, refused when too small for\n"   \
+	"                      one block of each device (default 64M)\n"
+#define HELP_COMMON                                                             \
+	"  --json              one JSON object on stdout, whatever happens\n"       \
+	"  -q, --quiet         only errors, warnings and the result line\n"        \
 	"  -h, --help          this text\n"
+#define HELP_SIZES                                                              \
+	"sizes: 4096, 4K or 4k, 1M, 1MiB, 1G (powers of 1024); 1MB, 1GB (powers\n" \
+	"of 1000, as dd)\n"
+
+/* Every I/O option, for the commands that take them all. */
+#define IO_OPTIONS_HELP_QD(dflt)                                                \
+	HELP_BLOCK_SIZE HELP_ENGINE HELP_QUEUE_DEPTH(dflt) HELP_IO_SIZE         \
+	HELP_MEMORY HELP_COMMON HELP_SIZES
+#define IO_OPTIONS_HELP IO_OPTIONS_HELP_QD("32")
+
+/* The end of every command's help: how to read its exit status. */
+#define HELP_EXIT(zero, one)                                                    \
+	"\nexit status:\n"                                                          \
+	"  0    " zero "\n"                                                         \
+	"  1    " one "\n"                                                          \
+	"  2    error, bad input or refused\n"                                      \
+	"  130  interrupted by SIGINT (143: by SIGTERM)\n"                          \
+	"A non-zero status says why: on stderr, as the last line of stdout\n"     \
+	"(\"exit status 1: ...\"), or in JSON (exit_reason).\n"
 
 /*
  * Handle a shared option code with its argument. Returns 1 when opt was

@@ -21,14 +21,10 @@ static const char check_usage[] =
 	"never a pass. The block size is the manifest's.\n"
 	"\n"
 	"options:\n"
-	"  --engine E          auto (default), io_uring, libaio or psync\n"
-	"  --queue-depth N     reads in flight (default 32)\n"
-	"  --io-size SIZE      bytes per read request (default 1M)\n"
-	"  --memory SIZE       cap on I/O buffers (default 64M)\n"
-	"  --json              one JSON object on stdout\n"
-	"  -h, --help          this text\n"
-	"\n"
-	"exit status: 0 every block matches, 1 some do not, 2 error\n";
+	HELP_ENGINE HELP_QUEUE_DEPTH("32") HELP_IO_SIZE HELP_MEMORY HELP_COMMON
+	HELP_SIZES
+	HELP_EXIT("every block matches the manifest", "some blocks do not (the\n"
+		  "       extents say which)");
 
 static void print_text(const char *dev, const char *man,
 		       const struct manifest_check *c)

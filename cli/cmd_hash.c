@@ -26,9 +26,7 @@ static const char hash_usage[] =
 	"options:\n"
 	"  -o, --output FILE   the manifest to write (required)\n"
 	IO_OPTIONS_HELP
-	"  (block size default: the Aerospike write-block size, else 1M)\n"
-	"\n"
-	"exit status: 0 written, 2 error (nothing written under MANIFEST)\n";
+	HELP_EXIT("the manifest is written", "(not used)");
 
 static int run(const char *path, const char *out, const struct io_opts *io)
 {

@@ -16,7 +16,7 @@
 #include <string.h>
 
 static const char inspect_usage[] =
-	"usage: shadowsync inspect DEVICE [--json] [--engine E]\n"
+	"usage: shadowsync inspect DEVICE [options]\n"
 	"\n"
 	"Decode the Aerospike device header (first 8 MiB): format version,\n"
 	"namespace, n_devices, device_id, random, flags, write-block size,\n"
@@ -25,11 +25,8 @@ static const char inspect_usage[] =
 	"or not-aerospike. Reads only; a device shorter than 8 MiB is an error.\n"
 	"\n"
 	"options:\n"
-	"  --engine E          auto (default), io_uring, libaio or psync\n"
-	"  --json              one JSON object on stdout\n"
-	"  -h, --help          this text\n"
-	"\n"
-	"exit status: 0 decoded (whatever the state), 2 error\n";
+	HELP_ENGINE HELP_COMMON
+	HELP_EXIT("decoded, whatever the state", "(not used)");
 
 static void print_text(const struct device *d, const struct as_header *h)
 {

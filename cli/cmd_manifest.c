@@ -11,13 +11,16 @@
 #include <string.h>
 
 static const char manifest_usage[] =
-	"usage: shadowsync manifest show MANIFEST [--json]\n"
+	"usage: shadowsync manifest show MANIFEST [options]\n"
 	"\n"
 	"Print a manifest's header (block size, device size, creation time,\n"
-	"source, Aerospike header summary) and every block's XXH3-128 digest\n"
-	"as big-endian hex. A damaged manifest is an error.\n"
+	"source, Aerospike header summary with its partitions with metadata)\n"
+	"and every block's XXH3-128 digest as big-endian hex (xxhsum -H2 of the\n"
+	"block). A damaged, truncated or forged manifest is an error.\n"
 	"\n"
-	"exit status: 0 shown, 2 error\n";
+	"options:\n"
+	HELP_COMMON
+	HELP_EXIT("shown", "(not used)");
 
 static void print_text(const char *path, const struct manifest *m)
 {

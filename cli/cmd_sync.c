@@ -41,17 +41,17 @@ static const char sync_usage[] =
 	"swapped (pristine_offset set on SHADOW, not on LOCAL).\n"
 	"\n"
 	"options:\n"
-	"  --dry-run           write nothing; report what sync would write\n"
-	"  --force             write even though another process has LOCAL open,\n"
-	"                      LOCAL holds another namespace, SHADOW is blank, or\n"
-	"                      they look swapped (never past a mount, an alias,\n"
-	"                      a lock or a read-only device)\n"
+	"  --dry-run           write nothing; make every check and report what\n"
+	"                      sync would write\n"
+	"  --force             write even though another process has LOCAL open\n"
+	"                      (or it cannot tell), LOCAL holds another namespace,\n"
+	"                      SHADOW is blank, or they look swapped; never past a\n"
+	"                      mount, an alias, a lock or a read-only device\n"
 	PAIR_OPTIONS_HELP IO_OPTIONS_HELP
-	"\n"
-	"exit status: 0 local matches its shadow (synced, or already identical)\n"
-	"and asd will start cleanly; 1 --dry-run found differences, or local was\n"
-	"synced but asd's cold start is still alarming (the report says why);\n"
-	"2 error or refused\n";
+	HELP_EXIT("local matches its shadow (synced, or already identical)\n"
+		  "       and asd will start cleanly",
+		  "--dry-run found differences, or local was synced but asd's\n"
+		  "       cold start is still alarming (the WARNING says why)");
 
 enum { OPT_DRY_RUN = OPT_PAIR_LAST, OPT_FORCE };
 

@@ -15,17 +15,19 @@ static const char verify_usage[] =
 	"usage: shadowsync verify LOCAL SHADOW [options]\n"
 	"       shadowsync verify --config /etc/aerospike/aerospike.conf [options]\n"
 	"\n"
-	"Compare each local device with its shadow block by block (XXH3-128 of\n"
-	"each block, both devices read at once) and list the byte ranges that\n"
-	"differ. LOCAL is compared over its whole size; a larger SHADOW's extra\n"
-	"bytes are reported, not compared; a smaller SHADOW is an error.\n"
-	"Block devices and regular files; O_DIRECT where the file system has it.\n"
+	"Compare each local device with its shadow block by block, byte for\n"
+	"byte, both read at once, and list the byte ranges (extents) that differ.\n"
+	"LOCAL is compared over its whole size; a larger SHADOW's extra bytes are\n"
+	"reported, not compared; a smaller SHADOW is an error. Refuses a LOCAL\n"
+	"and SHADOW that are one storage (the same file, a partition and its\n"
+	"disk, loop devices over one file, dm/md stacks).\n"
 	"\n"
-	"Aerospike devices: the header region (first 8 MiB) is decoded; the\n"
-	"pristine_offset field (written to local only) is not a difference;\n"
-	"extents are tagged header or data; the block size defaults to the\n"
-	"write-block size; and the report predicts what asd will do at cold start\n"
-	"(load-local, copy-from-shadow, reinit-from-shadow or crash).\n"
+	"Aerospike devices: both headers (first 8 MiB) are decoded;\n"
+	"pristine_offset (written to local only) is not a difference; extents\n"
+	"are tagged header or data; the report predicts what asd will do at cold\n"
+	"start (load-local, copy-from-shadow, reinit-from-shadow, crash) and\n"
+	"prints a WARNING first, with the next command to run, when asd would\n"
+	"serve damaged data, drop data or crash, or the pair looks swapped.\n"
 	"\n"
 	"options:\n"
 	"  --gate              exit by what asd's own cold start will do, for\n"
@@ -35,11 +37,10 @@ static const char verify_usage[] =
 	"                      damaged data, drop data or crash, or the pair looks\n"
 	"                      swapped\n"
 	PAIR_OPTIONS_HELP IO_OPTIONS_HELP
-	"\n"
-	"exit status: 0 identical (with --gate: cold start safe), 1 they differ\n"
-	"or asd will not start cleanly (crash, local data dropped, damaged local\n"
-	"data loaded as is, arguments swapped), 2 error (nothing unread is ever\n"
-	"reported as matching)\n";
+	HELP_EXIT("identical, and asd will start cleanly (--gate: asd's own\n"
+		  "       cold start is safe)",
+		  "they differ, or asd would serve damaged data, drop data or\n"
+		  "       crash, or the pair looks swapped (--gate: only these)");
 
 enum { OPT_GATE = OPT_PAIR_LAST };
 

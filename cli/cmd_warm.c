@@ -21,19 +21,19 @@
 static const char warm_usage[] =
 	"usage: shadowsync warm DEVICE [options]\n"
 	"\n"
-	"Read every block of DEVICE once, O_DIRECT, 64 reads of 1 MiB in flight\n"
-	"(AWS's recipe for initialising a volume made from a snapshot is an fio\n"
-	"read of the whole volume at QD 32). Nothing is written to DEVICE.\n"
+	"Read every block of DEVICE once, O_DIRECT, 64 reads of 1 MiB in flight,\n"
+	"so a volume made from an EBS snapshot stops loading lazily (AWS's recipe\n"
+	"is an fio read of the whole volume at QD 32). Nothing is written to\n"
+	"DEVICE; --manifest-out may not name it. The report gives the queue\n"
+	"depth the device really saw (on average).\n"
 	"\n"
 	"options:\n"
 	"  --manifest-out FILE also write DEVICE's manifest, from the same read\n"
 	"  --ranges FILE       read only these ranges: lines 'OFFSET LENGTH'\n"
-	"                      (bytes, 0x hex or K/M/G suffixes; '#' comments),\n"
+	"                      (bytes, 0x hex or size suffixes; '#' comments),\n"
 	"                      e.g. the written blocks of an EBS snapshot\n"
-	IO_OPTIONS_HELP
-	"  (queue depth default for warm: 64)\n"
-	"\n"
-	"exit status: 0 read, 2 error\n";
+	IO_OPTIONS_HELP_QD("64")
+	HELP_EXIT("every block was read", "(not used)");
 
 enum { OPT_MANIFEST_OUT = OPT_FIRST_PRIVATE, OPT_RANGES };
 

@@ -41,8 +41,9 @@ enum {
 	"  --threads N         pairs worked on at once (default: pairs, up to CPUs)\n" \
 	"  --server-version V  predict cold start for Aerospike V (default 8.1;\n"   \
 	"                      before 6.4 asd always copies from the shadow)\n"        \
-	"  --manifest-out FILE also write SHADOW's manifest from this pass's\n"       \
-	"                      hashes (one pair, same sizes; see 'check')\n"
+	"  --manifest-out FILE also write SHADOW's manifest from this pass (one\n"   \
+	"                      pair of equal sizes; its block size is this run's,\n" \
+	"                      so it equals 'hash SHADOW' with the same one)\n"
 
 /* 1: opt was one of ours and valid; 0: not ours; -1: error printed. */
 int pair_opts_parse(struct pair_opts *o, int opt, const char *arg);
