@@ -28,7 +28,8 @@ static const struct cmd commands[] = {
 
 static void usage(FILE *f)
 {
-	fputs("usage: shadowsync COMMAND [ARGS] [--json]\n"
+	fputs("usage: shadowsync COMMAND [ARGS] [--json] [--quiet]\n"
+	      "       shadowsync -V | --version\n"
 	      "\n"
 	      "Keeps Aerospike local devices and their shadow devices honest.\n"
 	      "\n"
@@ -36,8 +37,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'shadowsync COMMAND --help' gives a command's options.\n"
-	      "exit status: 0 ok/identical, 1 differences found, 2 error,\n"
-	      "130/143 interrupted by SIGINT/SIGTERM\n",
+	      HELP_EXIT("fine: identical, matching, done",
+			"differences found, or an alarming cold-start verdict"),
 	      f);
 }
 
