@@ -119,6 +119,16 @@ def main():
         for k in sorted(keys):
             if not re.search(rf"\b{re.escape(k)}\b", jsec):
                 problems.append(f"man JSON OUTPUT: '{k}' ({p.name}) is not described")
+    # The README's option table: its defaults are the commands' defaults.
+    for m in re.finditer(r"^\| `(--[a-z-]+)[^|]*\| ([^\n]*)$", readme, re.M):
+        opt, text = m.group(1), m.group(2)
+        d = re.search(r"\(default (\w+)(?:; warm (\w+))?", text)
+        if not d:
+            continue
+        for cmd, want in (("verify", d.group(1)), ("warm", d.group(2) or d.group(1))):
+            hd = default_of(help_text(ss, cmd), opt)
+            if hd and hd != want:
+                problems.append(f"README: {opt} default {want} for {cmd}, --help says {hd}")
     for o in sorted(set(re.findall(r"(?<![\w-])--[a-z][a-z-]*[a-z]", readme))):
         if o not in all_help:
             problems.append(f"README: '{o}' is no option of any command")
