@@ -3,6 +3,7 @@
  * without trusting a byte of them.
  */
 #include "manifest.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,39 +35,12 @@ static uint64_t get(const unsigned char *p, unsigned n)
 	return v;
 }
 
-/*
- * Length of the UTF-8 sequence at s (n bytes left) when it is one
- * printable character: no C0 control, DEL, overlong form, surrogate or
- * code point past U+10FFFF. 0 when it is not.
- */
+/* One printable character at s (n bytes left): its length, or 0. */
 static size_t printable_char(const unsigned char *s, size_t n)
 {
-	uint32_t cp;
-	size_t len;
-
 	if (s[0] < 0x20 || s[0] == 0x7f)
 		return 0;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
+	return utf8_seq(s, n);
 }
 
 /*
