@@ -5,7 +5,7 @@
  * shadow file.)
  */
 #include "outpath.h"
-#include "../engine/inuse.h"
+#include "../engine/storage.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -32,46 +32,6 @@ static const char *node_kind(mode_t m)
 	if (S_ISSOCK(m))
 		return "a socket";
 	return S_ISREG(m) ? NULL : "an unknown kind of node";
-}
-
-/* The disk a partition rdev belongs to, from sysfs; false if none. */
-static bool partition_disk(dev_t rdev, dev_t *disk)
-{
-	char sys[96];
-	unsigned ma, mi;
-	FILE *f;
-	int n;
-
-	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/partition",
-		 major(rdev), minor(rdev));
-	if (access(sys, F_OK))
-		return false;
-	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/../dev", major(rdev),
-		 minor(rdev));
-	f = fopen(sys, "re");
-	if (!f)
-		return false;
-	n = fscanf(f, "%u:%u", &ma, &mi);
-	fclose(f);
-	if (n != 2)
-		return false;
-	*disk = makedev(ma, mi);
-	return true;
-}
-
-/* Does the loop device rdev (or the loop disk of partition rdev) read out? */
-static bool loop_reads(dev_t rdev, const struct stat *out)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	dev_t disk;
-
-	if (!loop_backing_file(rdev, path, sizeof(path)) &&
-	    !(partition_disk(rdev, &disk) &&
-	      loop_backing_file(disk, path, sizeof(path))))
-		return false;
-	return !stat(path, &st) && st.st_dev == out->st_dev &&
-	       st.st_ino == out->st_ino;
 }
 
 /* out does not exist yet: its directory must. */
@@ -102,28 +62,58 @@ static int parent_ok(const char *out, char *why, size_t len)
 	return ret;
 }
 
-/* Is the existing regular file out (so) one of the inputs, or behind one? */
-static int lands_on_input(const struct stat *so, const char *const inputs[],
+/* "the same device ('/dev/loop4' is ...)": what is inside the brackets. */
+static const char *inner(char *how)
+{
+	char *open = strchr(how, '(');
+	size_t n;
+
+	if (!open)
+		return how;
+	n = strlen(open + 1);
+	if (n && open[n] == ')')
+		open[n] = '\0';
+	return open + 1;
+}
+
+/*
+ * Is the existing regular file out one of the inputs, or under one (a
+ * loop device over it, a loop over that loop, a partition of one)? The
+ * storage layer resolves every input all the way down.
+ */
+static int lands_on_input(const char *out, const char *const inputs[],
 			  size_t ninputs, char *why, size_t len)
 {
-	for (size_t i = 0; i < ninputs; i++) {
-		struct stat si;
+	struct storage_set *so;
+	struct device od;
+	int ret = storage_identify(&od, out);
 
-		if (!inputs[i] || stat(inputs[i], &si) < 0)
-			continue;
-		if (S_ISREG(si.st_mode) && si.st_dev == so->st_dev &&
-		    si.st_ino == so->st_ino) {
-			snprintf(why, len, "it is the input '%s' (the same "
-				 "file)", inputs[i]);
-			return -EEXIST;
-		}
-		if (S_ISBLK(si.st_mode) && loop_reads(si.st_rdev, so)) {
-			snprintf(why, len, "it is the file behind the input '%s' "
-				 "(a loop device)", inputs[i]);
-			return -EEXIST;
-		}
+	if (ret < 0 || (ret = storage_resolve(&od, 0, &so)) < 0) {
+		snprintf(why, len, "it cannot be examined: %s", strerror(-ret));
+		return ret;
 	}
-	return 0;
+	for (size_t i = 0; i < ninputs && !ret; i++) {
+		struct storage_set *si;
+		struct device id;
+		char how[STORAGE_WHY_MAX];
+
+		if (!inputs[i] || storage_identify(&id, inputs[i]) < 0 ||
+		    storage_resolve(&id, 0, &si) < 0)
+			continue;	/* the input's own open will say why */
+		ret = storage_set_overlap(so, si, 0, how, sizeof(how));
+		storage_set_free(si);
+		if (ret > 0 && !id.is_blockdev)
+			snprintf(why, len, "it is the input '%s' (%s)",
+				 inputs[i], how);
+		else if (ret > 0)
+			snprintf(why, len, "it is the file behind the input '%s' "
+				 "(%s)", inputs[i], inner(how));
+		else if (ret < 0)
+			snprintf(why, len, "cannot tell whether it is under the "
+				 "input '%s': %s", inputs[i], how);
+	}
+	storage_set_free(so);
+	return ret > 0 ? -EEXIST : ret;
 }
 
 int output_path_check(const char *out, const char *const inputs[],
@@ -158,7 +148,7 @@ int output_path_check(const char *out, const char *const inputs[],
 		snprintf(why, len, "it is %s, not a file", kind);
 		return S_ISDIR(so.st_mode) ? -EISDIR : -EINVAL;
 	}
-	return lands_on_input(&so, inputs, ninputs, why, len);
+	return lands_on_input(out, inputs, ninputs, why, len);
 }
 
 int manifest_out_check(const char *out, const char *const inputs[],

@@ -18,25 +18,6 @@
 
 #define PF_KTHREAD 0x00200000u	/* linux/sched.h: a kernel thread */
 
-/* The file a loop device reads, from sysfs; false when rdev is no loop. */
-bool loop_backing_file(dev_t rdev, char *path, size_t len)
-{
-	char sys[96];
-	FILE *f;
-	bool ok;
-
-	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/loop/backing_file",
-		 major(rdev), minor(rdev));
-	f = fopen(sys, "re");
-	if (!f)
-		return false;
-	ok = fgets(path, (int)len, f) != NULL;
-	fclose(f);
-	if (ok)
-		path[strcspn(path, "\n")] = '\0';
-	return ok && path[0];
-}
-
 /*
  * Does block device rdev (named path) share storage with t? 2: it is d
  * itself, 1: it shares, 0: no (or it cannot be resolved: then it cannot

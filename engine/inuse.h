@@ -56,7 +56,4 @@ int device_stacked_at(const char *sysfs, const struct device *d,
  */
 int device_open_elsewhere(const struct device *d, struct storage_use *u);
 
-/* The file loop device rdev reads (from sysfs) into path; false if none. */
-bool loop_backing_file(dev_t rdev, char *path, size_t len);
-
 #endif

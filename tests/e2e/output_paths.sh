@@ -63,7 +63,7 @@ refused "shadowsync: hash: $CM '$T/fifo': it is a FIFO, not a file" hash "$T/dev
 refused "shadowsync: hash: $CM '$T/nodir/m': its directory '$T/nodir' does not exist" \
 	hash "$T/dev" -o "$T/nodir/m"
 refused "shadowsync: hash: $CM '$T/other/m': '$T/other' is not a directory" hash "$T/dev" -o "$T/other/m"
-refused "shadowsync: hash: $CM '$T/dev': it is the file behind the input '$LOOP_DEV' (a loop device)" \
+refused "shadowsync: hash: $CM '$T/dev': it is the file behind the input '$LOOP_DEV' ('$LOOP_DEV' is a loop device over '$T/dev')" \
 	hash "$LOOP_DEV" -o "$T/dev"
 
 # warm --manifest-out (its help: nothing is written to DEVICE)
@@ -73,7 +73,7 @@ refused "shadowsync: warm: $CM '-': stdout is not supported for manifests (give 
 	warm "$T/dev" --manifest-out -
 refused "shadowsync: warm: $CM '$LOOP_OTHER': it is a block device, not a file" \
 	warm "$T/dev" --manifest-out "$LOOP_OTHER"
-refused "shadowsync: warm: $CM '$T/dev': it is the file behind the input '$LOOP_DEV' (a loop device)" \
+refused "shadowsync: warm: $CM '$T/dev': it is the file behind the input '$LOOP_DEV' ('$LOOP_DEV' is a loop device over '$T/dev')" \
 	warm "$LOOP_DEV" --manifest-out "$T/dev"
 
 # verify and sync --manifest-out: onto the shadow, the local, the file
@@ -81,14 +81,21 @@ refused "shadowsync: warm: $CM '$T/dev': it is the file behind the input '$LOOP_
 for cmd in verify sync; do
 	refused "shadowsync: $CM '$T/s': $(same "$T/s")" $cmd "$T/l" "$T/s" --manifest-out "$T/s"
 	refused "shadowsync: $CM '$T/l': $(same "$T/l")" $cmd "$T/l" "$T/s" --manifest-out "$T/l"
-	refused "shadowsync: $CM '$T/dev': it is the file behind the input '$LOOP_DEV' (a loop device)" \
+	refused "shadowsync: $CM '$T/dev': it is the file behind the input '$LOOP_DEV' ('$LOOP_DEV' is a loop device over '$T/dev')" \
 		$cmd "$LOOP_DEV" "$T/s" --manifest-out "$T/dev"
 	refused "shadowsync: $CM '$LOOP_OTHER': it is a block device, not a file" \
 		$cmd "$T/l" "$T/s" --manifest-out "$LOOP_OTHER"
 	refused "shadowsync: $CM '-': stdout is not supported for manifests (give a file path)" \
 		$cmd "$T/l" "$T/s" --manifest-out -
 done
-[ $n -ge 29 ] || fail "only $n refusals ran"
+# A loop device on a loop device on the file: still the file behind it.
+LOOP2=$(losetup -f --show "$LOOP_DEV") || fail "losetup over $LOOP_DEV"
+at_exit "losetup -d $LOOP2"
+refused "shadowsync: hash: $CM '$T/dev': it is the file behind the input '$LOOP2' ('$LOOP2' sits on '$T/dev' through '$LOOP_DEV')" \
+	hash "$LOOP2" -o "$T/dev"
+refused "shadowsync: $CM '$T/dev': it is the file behind the input '$LOOP2' ('$LOOP2' sits on '$T/dev' through '$LOOP_DEV')" \
+	verify "$T/l" "$LOOP2" --manifest-out "$T/dev"
+[ $n -ge 31 ] || fail "only $n refusals ran"
 
 # What is fine still works: a new file, a relative name, replacing an old
 # manifest (of another device, through a symlink to it).
