@@ -128,7 +128,8 @@ static bool header_crashes(const struct as_server *srv, const struct cs_pair *p,
 {
 	const struct as_header *h = p->shadow;
 	const char *dev = p->shadow_path;
-	unsigned want = as_server_at_least(srv, 6, 0) ? 4 : 3;
+	unsigned want = as_server_at_least(srv, 6, 0) ? 4 :
+			as_server_at_least(srv, 4, 2) ? 3 : 2;
 
 	if (h->format != want) {
 		if (h->format == 3 && want == 4)
@@ -176,7 +177,11 @@ void cs_decide(const struct as_server *srv, const struct cs_pair *p,
 	       struct cs_result *r)
 {
 	const struct as_header *s = p->shadow, *l = p->local;
-	bool known_magic = s->state == AS_STATE_AEROSPIKE && s->format != 2;
+	/* Servers before 4.2 know only format 2's magic, later ones only
+	 * that of formats 3 and 4. */
+	bool old_server = !as_server_at_least(srv, 4, 2);
+	bool known_magic = s->state == AS_STATE_AEROSPIKE &&
+			   (s->format == 2) == old_server;
 
 	memset(r, 0, sizeof(*r));
 	if (!p->config_namespace && s->state != AS_STATE_AEROSPIKE &&

@@ -98,6 +98,20 @@ expect_json "$T/out" '.pairs[0].cold_start.reason | test("server 6.0 always read
 verdict new-server-loads 0 load-local "$T/l1" "$T/s1" --server-version 6.4
 verdict server-7.0-wbs 0 load-local "$T/l1" "$T/s1" --server-version 7.0
 
+# Servers 4.0 and 4.1 know format 2 only (and always copy from the
+# shadow); from 4.2 on, format 2 is "not an Aerospike device".
+mk "$T/s2f" --size 128M --format 2 --flags TRUSTED --wbs 1M --used 3
+mk "$T/l2f" --size 128M --format 2 --flags TRUSTED --wbs 1M --used 3
+mk "$T/s3f" --size 128M --format 3 --flags TRUSTED --wbs 1M --used 3
+mk "$T/l3f" --size 128M --format 3 --flags TRUSTED --wbs 1M --used 3
+for v in 4.0 4.1; do
+	verdict format2-on-$v 0 copy-from-shadow "$T/l2f" "$T/s2f" --server-version $v
+	verdict format3-on-$v 1 crash "$T/l3f" "$T/s3f" --server-version $v
+	expect_json "$T/out" '.pairs[0].cold_start.message | test("not an Aerospike device but not erased")' true
+done
+verdict format2-on-4.2 1 crash "$T/l2f" "$T/s2f" --server-version 4.2
+verdict format3-on-4.2 0 copy-from-shadow "$T/l3f" "$T/s3f" --server-version 4.2
+
 # Encrypted shadow: write-block use cannot be read from it.
 mk "$T/senc" --size 128M --flags ENCRYPTED --used 3
 verdict encrypted 1 copy-from-shadow "$T/l2" "$T/senc"
