@@ -28,9 +28,13 @@ static bool same_object(const struct device *a, const struct device *b)
 	return a->is_blockdev == b->is_blockdev && device_same(a, b);
 }
 
-/* Reopen local for writing, exclusively; words the failure. */
-static int reopen_for_writing(struct pair_job *j)
+/*
+ * Reopen local exclusively, for writing (a dry run: for reading, so that
+ * it meets the same claims and refusals); words the failure.
+ */
+static int reopen_exclusive(struct pair_job *j, bool dry_run)
 {
+	unsigned flags = DEVICE_EXCL | (dry_run ? 0 : DEVICE_WRITE);
 	int ret;
 
 	/*
@@ -39,8 +43,7 @@ static int reopen_for_writing(struct pair_job *j)
 	 * killed (its io_uring is torn down asynchronously): wait a little.
 	 */
 	for (int tries = 0;; tries++) {
-		ret = device_open(&j->local, j->local_path,
-				  DEVICE_WRITE | DEVICE_EXCL);
+		ret = device_open(&j->local, j->local_path, flags);
 		if (ret != -EBUSY || tries == 30)
 			break;
 		usleep(100000);
@@ -69,7 +72,7 @@ static int reopen_for_writing(struct pair_job *j)
  * Look at local read-only first (mounted? in use? the shadow itself?),
  * and only then open it for writing, exclusively for a block device, and
  * check that what we opened is what we looked at. A dry run makes every
- * check and stops before the open for writing.
+ * check the same way but opens for reading.
  */
 int syncjob_open(struct pair_job *j, bool dry_run, bool force)
 {
@@ -80,11 +83,11 @@ int syncjob_open(struct pair_job *j, bool dry_run, bool force)
 		return ret;
 	ret = target_check(&j->local, &j->shadow, "local", force,
 			   j->rep.error, sizeof(j->rep.error));
-	if (ret < 0 || dry_run)
+	if (ret < 0)
 		return ret;
 	checked = j->local;
 	device_close(&j->local);
-	ret = reopen_for_writing(j);
+	ret = reopen_exclusive(j, dry_run);
 	if (ret < 0)
 		return ret;
 	if (!same_object(&checked, &j->local)) {
@@ -94,8 +97,10 @@ int syncjob_open(struct pair_job *j, bool dry_run, bool force)
 			 j->local_path);
 		return -ESTALE;
 	}
-	/* Two syncs on one local file: the second one stops here. */
-	if (!j->local.is_blockdev && flock(j->local.fd, LOCK_EX | LOCK_NB)) {
+	/* Two syncs on one local file: the second one stops here (a dry
+	 * run shares the lock, so it meets a sync that holds it). */
+	if (!j->local.is_blockdev &&
+	    flock(j->local.fd, (dry_run ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
 		ret = -errno;
 		snprintf(j->rep.error, sizeof(j->rep.error),
 			 "local '%s' is locked by another process (another "

@@ -85,8 +85,25 @@ locker=$!
 at_exit "kill $locker \$(cat '$T/sleeper' 2>/dev/null) 2>/dev/null; true"
 sleep 0.3
 refused locked "local '$T/local' is locked by another process" "$T/local" sync "$T/local" "$T/shadow" --force
+real=$(cat "$T/err")
+refused locked-dry "local '$T/local' is locked by another process" "$T/local" sync "$T/local" "$T/shadow" --force --dry-run
+[ "$(cat "$T/err")" = "$real" ] || fail "dry run says '$(cat "$T/err")', the real run '$real'"
 kill $locker "$(cat "$T/sleeper")"; wait $locker 2>/dev/null
 run_ss "$T/out" "$T/err" sync "$T/local" "$T/shadow"
 expect_rc 0 "after the lock: $(cat "$T/err")"
 cmp -s "$T/local" "$T/shadow" || fail "not synced"
+
+# A block device another program holds exclusively (O_EXCL): refused, in a
+# dry run too, even with --force (which skips the look at open files).
+mkrand "$T/blk.img" $((16 * M))
+loop_attach BLK "$T/blk.img"
+python3 -c "import os, sys, time; os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL); print('held', flush=True); time.sleep(300)" "$BLK" >"$T/held" &
+holder=$!
+at_exit "kill $holder 2>/dev/null; true"
+for i in $(seq 50); do grep -q held "$T/held" && break; sleep 0.1; done
+refused excl "local '$BLK' is in use \(held exclusively" "$T/blk.img" sync "$BLK" "$T/shadow" --force
+real=$(cat "$T/err")
+refused excl-dry "local '$BLK' is in use \(held exclusively" "$T/blk.img" sync "$BLK" "$T/shadow" --force --dry-run
+[ "$(cat "$T/err")" = "$real" ] || fail "dry run says '$(cat "$T/err")', the real run '$real'"
+kill $holder
 exit 0
