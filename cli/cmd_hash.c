@@ -60,14 +60,21 @@ static int run(const char *path, const char *out, const struct io_opts *io)
 	ret = scan_run(&d, &o, &r);
 	report_progress_done();
 	if (ret < 0) {
+		int werr = w.write_err;	/* the manifest failed, not DEVICE */
+
 		manifest_writer_abort(&w);
-		single_scan_error(&r, io->engine, path);
+		if (werr)
+			cli_error("cannot write manifest '%s': %s (%s)", out,
+				  strerror(-werr), errno_name(werr));
+		else
+			single_scan_error(&r, io->engine, path);
 		device_close(&d);
 		return EXIT_ERROR;
 	}
 	ret = manifest_writer_commit(&w);
 	if (ret < 0) {
-		cli_error("cannot write manifest '%s': %s", out, strerror(-ret));
+		cli_error("cannot write manifest '%s': %s (%s)", out,
+			  strerror(-ret), errno_name(ret));
 		device_close(&d);
 		return EXIT_ERROR;
 	}

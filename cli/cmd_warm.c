@@ -240,9 +240,16 @@ static int run(const struct warm_args *a)
 	ret = scan_run(&d, &o, &r);
 	report_progress_done();
 	if (ret < 0) {
+		int werr = a->manifest_out ? w.write_err : 0;
+
 		if (a->manifest_out)
 			manifest_writer_abort(&w);
-		single_scan_error(&r, a->io.engine, a->path);
+		if (werr)	/* the manifest failed, not DEVICE */
+			cli_error("cannot write manifest '%s': %s (%s)",
+				  a->manifest_out, strerror(-werr),
+				  errno_name(werr));
+		else
+			single_scan_error(&r, a->io.engine, a->path);
 		goto out;
 	}
 	if (a->manifest_out) {
@@ -250,8 +257,8 @@ static int run(const struct warm_args *a)
 
 		ret = manifest_writer_commit(&w);
 		if (ret < 0) {
-			cli_error("cannot write manifest '%s': %s",
-				  a->manifest_out, strerror(-ret));
+			cli_error("cannot write manifest '%s': %s (%s)",
+				  a->manifest_out, strerror(-ret), errno_name(ret));
 			goto out;
 		}
 		report(a, &d, &r, nranges, &mi);

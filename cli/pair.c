@@ -315,8 +315,8 @@ int pair_manifest_end(struct pair_job *j, bool ok)
 	ret = manifest_writer_commit(&j->manifest);
 	if (ret < 0)
 		snprintf(j->rep.error, sizeof(j->rep.error),
-			 "cannot write manifest '%s': %s", j->manifest_out,
-			 strerror(-ret));
+			 "cannot write manifest '%s': %s (%s)", j->manifest_out,
+			 strerror(-ret), errno_name(ret));
 	return ret;
 }
 
@@ -325,6 +325,14 @@ void pair_pipe_error(struct pair_job *j)
 	static const char *const role[] = { "local", "shadow" };
 	const char *const path[] = { j->local_path, j->shadow_path };
 
+	/* The manifest's own write stopped the pass, not a device. */
+	if (j->manifest_open && j->manifest.write_err) {
+		snprintf(j->rep.error, sizeof(j->rep.error),
+			 "cannot write manifest '%s': %s (%s)", j->manifest_out,
+			 strerror(-j->manifest.write_err),
+			 errno_name(j->manifest.write_err));
+		return;
+	}
 	report_pipe_error(j->rep.error, sizeof(j->rep.error), &j->cmp.error,
 			  j->io.engine, role, path);
 }

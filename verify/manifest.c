@@ -261,7 +261,7 @@ int manifest_writer_add(struct manifest_writer *w, uint64_t offset,
 		int ret = flush_buf(w);
 
 		if (ret < 0)
-			return ret;
+			return w->write_err = ret;
 	}
 	block_hash_to_canonical(h, w->buf + w->used);
 	w->used += 16;

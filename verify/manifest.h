@@ -79,6 +79,8 @@ struct manifest_writer {
 	unsigned char *buf;
 	size_t used;
 	void *state;		/* XXH3 state for the trailer */
+	int write_err;		/* -errno of a failed write of it, or 0:
+				 * the manifest, not the device, failed */
 };
 
 /* Are these sizes within the bounds above? */

@@ -112,4 +112,18 @@ expect_rc 0 "$(cat "$T/err")"
 run_ss "$T/out" "$T/err" check "$T/s" "$T/m3"
 expect_rc 0 "$(cat "$T/err")"
 [ "$(sums)" = "$before" ] || fail "an input changed"
+
+# A full file system under the manifest: the manifest is named, not the
+# device, and nothing is left behind.
+mkdir "$T/full"
+mount -t tmpfs -o size=64k tmpfs "$T/full" || fail "tmpfs"
+at_exit "umount '$T/full'"
+for args in "hash $T/l -o $T/full/m" "warm $T/l --manifest-out $T/full/m" \
+	    "verify $T/l $T/s --manifest-out $T/full/m" "sync $T/l $T/s --manifest-out $T/full/m"; do
+	run_ss "$T/out" "$T/err" $args --block-size 512
+	expect_rc 2 "$args"
+	[ "$(cat "$T/err")" = "shadowsync: cannot write manifest '$T/full/m': No space left on device (ENOSPC)" ] ||
+		fail "full: $args: $(cat "$T/err")"
+	[ -z "$(ls -A "$T/full")" ] || fail "full: $args left $(ls -A "$T/full")"
+done
 exit 0
