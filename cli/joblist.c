@@ -264,6 +264,7 @@ static uint64_t job_list_bytes(const struct job_list *l)
 int job_list_execute(struct job_list *l, const struct pair_opts *o,
 		     void (*fn)(struct pair_job *))
 {
+	unsigned interrupted = 0;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = o->threads;
 
@@ -273,9 +274,13 @@ int job_list_execute(struct job_list *l, const struct pair_opts *o,
 	pair_run_all(l->jobs, l->n, threads, fn);
 	progress_end();
 	job_list_check_sets(l);
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
+		/* One signal stops every pair: say so once. */
+		if (cli_interrupt_status() && interrupted++)
+			continue;
 		if (l->jobs[i].status == EXIT_ERROR)
 			cli_error("%s", l->jobs[i].rep.error);
+	}
 	return job_list_status(l);
 }
 

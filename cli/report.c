@@ -256,9 +256,9 @@ void report_pipe_error(char *buf, size_t len, const struct pipe_error *e,
 			snprintf(buf, len, "engine '%s' is not built in",
 				 engine);
 		else if (e->err == -E2BIG)
-			snprintf(buf, len, "--block-size %zu needs at least "
-				 "%zuM of buffers with --memory %s; raise "
-				 "--memory or use a smaller block size",
+			snprintf(buf, len, "blocks of %zu bytes need at least "
+				 "%zuM of buffers, more than --memory %s; raise "
+				 "--memory or use a smaller --block-size",
 				 e->block_bytes,
 				 (e->memory_needed + (1u << 20) - 1) >> 20,
 				 mib_or_bytes(e->memory_bytes, a, sizeof(a)));

@@ -143,6 +143,18 @@ static int check_headers(struct pair_job *j, bool force)
 			 h->local.namespace);
 		return -EINVAL;
 	}
+	/* asd writes one device_id to a local and its shadow at every start. */
+	if (h->local.has_unique && h->shadow.has_unique &&
+	    h->local.device_id != h->shadow.device_id) {
+		snprintf(j->rep.error, sizeof(j->rep.error),
+			 "local '%s' is device %u of namespace '%s' but shadow "
+			 "'%s' is device %u: they were not a pair at asd's last "
+			 "start; refusing (check the order of the device lines; "
+			 "--force if you are sure)", j->local_path,
+			 h->local.device_id, h->local.namespace, j->shadow_path,
+			 h->shadow.device_id);
+		return -EINVAL;
+	}
 	if (h->likely_swap) {
 		snprintf(j->rep.error, sizeof(j->rep.error),
 			 "shadow '%s' looks like a local device and local '%s' "
@@ -407,13 +419,15 @@ int syncjob_run(struct pair_job *j, bool dry_run, bool force)
 	if (ret < 0)
 		return ret;
 	ret = run_sync_pass(j, dry_run, &hc);
-	if (ret == -ECANCELED)
+	if (ret == -ECANCELED) {
+		char b[32];
+
 		snprintf(j->rep.error, sizeof(j->rep.error),
-			 "interrupted at offset %llu after writing %llu bytes "
-			 "to local '%s'; run sync again to finish",
-			 (unsigned long long)j->cmp.error.offset,
-			 (unsigned long long)j->cmp.bytes_written,
-			 j->local_path);
+			 "interrupted after comparing %s of local '%s' and "
+			 "writing %llu bytes to it; run sync again to finish",
+			 human_bytes(j->cmp.bytes_compared, b, sizeof(b)),
+			 j->local_path, (unsigned long long)j->cmp.bytes_written);
+	}
 	j->cmp.elapsed_s = compare_now() - t0;	/* the whole job */
 	j->rep.wrote = !dry_run && ret == 0;
 	j->rep.verified = !dry_run && ret == 0;

@@ -55,7 +55,7 @@ refused() {
 	peak --memory $cap "$@"
 	expect_rc 2 "$* --memory $cap should be refused: $(cat "$T/err")"
 	[ "$(wc -l <"$T/err")" = 1 ] || fail "$*: not one line: $(cat "$T/err")"
-	grep -q "^shadowsync: --block-size [0-9]* needs at least ${need}M of buffers with --memory $cap; raise --memory or use a smaller block size$" "$T/err" ||
+	grep -q "^shadowsync: blocks of [0-9]* bytes need at least ${need}M of buffers, more than --memory $cap; raise --memory or use a smaller --block-size$" "$T/err" ||
 		fail "$* --memory $cap: $(cat "$T/err")"
 	[ -s "$T/out" ] && fail "$*: stdout not empty"
 	note "$* --memory $cap: $(cat "$T/err")"

@@ -58,6 +58,12 @@ head -1 "$T/out" | grep -q "^WARNING: '$S' and '$L' look swapped" || fail "verif
 run_ss "$T/out" "$T/err" verify "$L" "$S"
 expect_rc 0 "verify in the right order: $(cat "$T/out")"
 
+# A local paired with another device's shadow (device_id differs).
+SB=$T/fx/ns1-b.shadow
+refused mispaired "local '$L' is device 0 of namespace 'ns1' but shadow '$SB' is device 1: they were not a pair" \
+	"$L" sync "$L" "$SB"
+refused mispaired-dry "they were not a pair" "$L" sync "$L" "$SB" --dry-run
+
 # 3. A dry run refuses what the real run refuses, with the same line.
 mkrand "$T/shadow" $((16 * M))
 truncate -s $((16 * M)) "$T/fs.img"
