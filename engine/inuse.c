@@ -293,25 +293,32 @@ static bool is_sandbox_init(pid_t pid)
  * Does process pid hold d's storage open? 1 yes (u->via set), 0 no,
  * -errno when its descriptors could not be looked at (gone: 0).
  */
-static int pid_holds(pid_t pid, const struct storage_set *t,
-		     const struct device *d, struct storage_use *u)
+/*
+ * Does an entry of /proc/PID/WHAT (fd: open files; map_files: files mapped
+ * into memory, which stay writable after their descriptor is closed) meet
+ * the target? Returns 1 (u->via says through what), 0, or the -errno of
+ * an entry that could not be looked at.
+ */
+static int pid_dir_holds(pid_t pid, const char *what,
+			 const struct storage_set *t, const struct device *d,
+			 struct storage_use *u)
 {
 	char path[64];
 	struct dirent *e;
 	int found = 0, hidden = 0;
-	DIR *fds;
+	DIR *dir;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	fds = opendir(path);
-	if (!fds)
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	dir = opendir(path);
+	if (!dir)
 		return errno == ENOENT || errno == ESRCH ? 0 : -errno;
-	while (!found && (e = readdir(fds))) {
+	while (!found && (e = readdir(dir))) {
 		struct stat st;
 		ssize_t n;
 
 		if (e->d_name[0] == '.')
 			continue;
-		if (fstatat(dirfd(fds), e->d_name, &st, 0) < 0) {
+		if (fstatat(dirfd(dir), e->d_name, &st, 0) < 0) {
 			if (errno != ENOENT)	/* closed meanwhile */
 				hidden = -errno;
 			continue;
@@ -323,12 +330,23 @@ static int pid_holds(pid_t pid, const struct storage_set *t,
 			found = file_meets(t, d, &st);
 		if (found != 1)
 			continue;	/* 2 is d itself: no via */
-		n = readlinkat(dirfd(fds), e->d_name, u->via,
+		n = readlinkat(dirfd(dir), e->d_name, u->via,
 			       sizeof(u->via) - 1);
 		u->via[n > 0 ? n : 0] = '\0';
 	}
-	closedir(fds);
+	closedir(dir);
 	return found ? 1 : hidden;
+}
+
+static int pid_holds(pid_t pid, const struct storage_set *t,
+		     const struct device *d, struct storage_use *u)
+{
+	int fds = pid_dir_holds(pid, "fd", t, d, u), maps;
+
+	if (fds > 0)
+		return fds;
+	maps = pid_dir_holds(pid, "map_files", t, d, u);
+	return maps ? maps : fds;
 }
 
 int device_open_elsewhere(const struct device *d, struct storage_use *u)

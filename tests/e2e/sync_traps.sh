@@ -85,6 +85,17 @@ sleep 0.2
 refused in-use-dry "local '$T/local' is open by process $holder" "$T/local" sync "$T/local" "$T/shadow" --dry-run
 kill $holder
 
+# Mapped into a process's memory, its descriptor closed: still in use.
+python3 -c "
+import mmap, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR); m = mmap.mmap(fd, 0); os.close(fd)
+print('mapped', flush=True); time.sleep(300)" "$T/local" >"$T/mapped" &
+mapper=$!
+at_exit "kill $mapper 2>/dev/null; true"
+for i in $(seq 50); do grep -q mapped "$T/mapped" && break; sleep 0.1; done
+refused mapped "local '$T/local' is open by process $mapper" "$T/local" sync "$T/local" "$T/shadow"
+kill $mapper
+
 # 4. Two syncs on one local file: the lock holder wins, even with --force.
 flock -o "$T/local" sh -c "echo \$\$ >'$T/sleeper'; exec sleep 300" &
 locker=$!
