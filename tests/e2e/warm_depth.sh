@@ -32,8 +32,10 @@ for e in io_uring libaio; do
 		got=$(depth $e $qd)
 		kept=$(cat "$T/kept")
 		note "$e QD $qd: at most $got reads at once at the device; warm reports $kept kept on average"
-		# What warm reports is what the device saw (ramp-up and tail aside).
-		awk -v k="$kept" -v q=$qd 'BEGIN { exit !(k >= q / 2 && k <= q) }' ||
+		# What warm reports is what the device saw (ramp-up and tail aside;
+		# an ASan build refills too slowly to keep half of 64 on average).
+		low=$([ -n "${ASAN_OPTIONS:-}" ] && echo 4 || echo 2)
+		awk -v k="$kept" -v q=$qd -v low=$low 'BEGIN { exit !(k >= q / low && k <= q) }' ||
 			fail "$e QD $qd: warm reports $kept reads kept in flight"
 		[ -n "$got" ] || fail "no count from slowdev"
 		[ "$got" -ge $((qd * 3 / 4)) ] && [ "$got" -le $qd ] ||
