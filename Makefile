@@ -58,10 +58,12 @@ $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# Only the test's own .c: its .d lists the .c files it #includes (the
+# fuzz targets), which must not be compiled a second time.
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJS))
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LIBS) -lcmocka -lpthread
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(filter %.o,$^) $(LIBS) -lcmocka -lpthread
 
 # Test helpers (no project objects): image generators and the like.
 # slowdev needs libfuse3; without it the tests that use it skip.

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+const struct engine_ops *engine_test_ops;
+
 const char *const engine_names[] = { "auto", "io_uring", "libaio", "psync",
 				     NULL };
 
@@ -60,6 +62,9 @@ int engine_open(struct engine *e, const char *name,
 		return try_open(e, ENGINE_AIO, s);
 	if (!strcmp(name, "psync"))
 		return try_open(e, ENGINE_PSYNC, s);
+	if (!strcmp(name, "test"))
+		return engine_test_ops ? try_open(e, engine_test_ops, s)
+				       : -ENOENT;
 	if (strcmp(name, "auto"))
 		return -ENOENT;
 

@@ -162,6 +162,17 @@ static inline const char *engine_name(const struct engine *e)
 	return e->ops ? e->ops->name : "none";
 }
 
+/*
+ * engine_test_ops - a hook for unit tests: engine_open(e, "test", s)
+ * opens this backend. Real kernels do not return EAGAIN or EBUSY, fail a
+ * ring for good or complete an abandoned request late on demand, so the
+ * pipeline's handling of those is tested against a fault-injecting
+ * backend in tests/unit that plugs itself in here. NULL in the program
+ * ("test" then gives -ENOENT), and not in engine_names: neither the
+ * command line nor "auto" can reach it.
+ */
+extern const struct engine_ops *engine_test_ops;
+
 /* Backends. One whose library was not found at build time is NULL. */
 extern const struct engine_ops engine_psync_ops;
 #define ENGINE_PSYNC (&engine_psync_ops)
