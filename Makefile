@@ -84,6 +84,10 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(FLAGS_STAMP)
 
 unit: $(UNIT_BINS) $(TOOL_BINS)
 
+# The unit programs alone (check-asan builds them into its own BUILD).
+$(BUILD)/tests/unit-programs: $(UNIT_BINS)
+	@touch $@
+
 # The front door: packages, build, a real report on built-in example images.
 demo:
 	@sh scripts/deps.sh
@@ -103,8 +107,9 @@ deps:
 check-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/shadowsync CC=clang \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" all
-	@SS=$(CURDIR)/build-asan/shadowsync ASAN_OPTIONS=detect_leaks=1:exitcode=86 \
+		LDFLAGS="-fsanitize=address,undefined" all build-asan/tests/unit-programs
+	@SS=$(CURDIR)/build-asan/shadowsync UNIT_DIR=build-asan/tests \
+		ASAN_OPTIONS=detect_leaks=1:exitcode=86 \
 		UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1 sh tests/run.sh
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) with ASan and UBSan, linked

@@ -2,13 +2,14 @@
 # tests/run.sh - run every test: the cmocka unit programs in build/tests/
 # and the end-to-end scripts in tests/e2e/, each under a timeout.
 # Exit status of a test: 0 pass, 77 skip (it printed why), else fail.
-# T=PATTERN runs only the tests whose name contains PATTERN.
+# T=PATTERN runs only the tests whose name contains PATTERN; UNIT_DIR
+# says where the unit programs are (default build/tests).
 cd "$(dirname "$0")/.." || exit 2
 logs=build/test-logs
 mkdir -p "$logs"
 rm -f "$logs"/*.failed.log
 pass=0 fail=0 skip=0 failed=""
-for t in build/tests/test_* tests/e2e/*.sh; do
+for t in ${UNIT_DIR:-build/tests}/test_* tests/e2e/*.sh; do
 	[ -e "$t" ] || continue
 	case "$t" in *.d) continue ;; esac
 	name=$(basename "$t" .sh)
