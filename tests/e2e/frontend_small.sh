@@ -56,13 +56,14 @@ tr '\r' '\n' <"$T/tty" | grep -aqE "^verify: +[0-9]+%  [0-9.]+ [KMG]iB of 512.0 
 "$SS" verify --config "$T/c.conf" >"$T/out" 2>"$T/err"
 grep -q "ETA" "$T/err" && fail "progress on a pipe"
 
-# An unreadable mount table: cannot tell, so refuse.
+# An unreadable mount table: cannot tell, so refuse. (Not under ASan: its
+# runtime reads its options and maps from /proc, which this hides.)
 need_root "mount namespaces"
-# (LeakSanitizer needs /proc: off for this one run of an ASan build.)
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+if [ -z "${ASAN_OPTIONS:-}" ]; then
 	unshare -m sh -c "mount -t tmpfs tmpfs /proc && '$SS' sync '$T/a' '$T/b'" >"$T/out" 2>"$T/err"
-RC=$?
-expect_rc 2 "no mount table: $(cat "$T/err")"
-grep -q "cannot tell whether local '$T/a' is mounted" "$T/err" || fail "$(cat "$T/err")"
-cmp -s "$T/a" "$T/b" && fail "synced without a mount table"
+	RC=$?
+	expect_rc 2 "no mount table: $(cat "$T/err")"
+	grep -q "cannot tell whether local '$T/a' is mounted" "$T/err" || fail "$(cat "$T/err")"
+	cmp -s "$T/a" "$T/b" && fail "synced without a mount table"
+fi
 exit 0
