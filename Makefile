@@ -34,8 +34,9 @@ LIBS += -laio
 endif
 
 VERIFY_SRCS := $(wildcard verify/*.c)
+SOURCE_SRCS := $(wildcard source/*.c)
 CLI_SRCS    := $(wildcard cli/*.c)
-LIB_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRCS) $(VERIFY_SRCS))
+LIB_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRCS) $(VERIFY_SRCS) $(SOURCE_SRCS))
 CLI_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)

@@ -1,0 +1,116 @@
+/*
+ * source.h - where restore's bytes come from when they are not a local
+ * device read through the engine: a stream on stdin, HTTP(S) ranged GETs,
+ * S3 (SigV4), and later EBS direct. One contract, one ops table a backend.
+ *
+ * A source is asked for parts: "fill buf with [offset, offset + len)".
+ * Remote sources run many parts at once (curl multi, --connections) and
+ * complete them in any order; a stream completes them in order, one at a
+ * time, and only in ascending offsets. Like the engine, every function
+ * returns 0 or a count on success and -errno on failure, prints nothing
+ * and never sets errno; source_error() words the last failure in one
+ * line (a URL never carries its query string, a credential or a
+ * signature).
+ */
+#ifndef SHADOWSYNC_SOURCE_H
+#define SHADOWSYNC_SOURCE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum source_kind { SOURCE_STDIN, SOURCE_HTTP, SOURCE_S3, SOURCE_EBS };
+
+struct source_opts {
+	unsigned connections;		/* parts in flight at once (default 16) */
+	size_t part_bytes;		/* bytes a request (default 8 MiB) */
+	unsigned stall_timeout_s;	/* a part delivering nothing this long
+					 * is retried (default 30) */
+	unsigned max_retries;		/* per part (default 8) */
+	const char *region;		/* s3: else AWS_REGION, AWS_DEFAULT_REGION */
+	const char *endpoint_url;	/* s3-compatible store (path-style) */
+	const char *cacert;		/* extra CA bundle; SSL_CERT_FILE works too */
+	const volatile sig_atomic_t *cancel; /* stop waiting when set */
+};
+
+#define SOURCE_OPTS_DEFAULT { 16, 8u << 20, 30, 8, NULL, NULL, NULL, NULL }
+
+struct source_info {
+	enum source_kind kind;
+	const char *kind_name;		/* "stdin", "http", "s3", ... */
+	char display[1024];		/* for reports: scheme://host/path, no
+					 * query string, no credentials */
+	bool size_known;		/* false for a stream */
+	uint64_t size_bytes;		/* when size_known */
+	bool in_order;			/* parts must be asked in ascending order
+					 * and complete so (a stream) */
+	char etag[160];			/* as the server gave it, or "" */
+};
+
+struct source_stats {
+	uint64_t requests;		/* sent, retries included */
+	uint64_t retries;
+	uint64_t bytes_received;
+};
+
+/* One part. The source fills buf; res says how it went. */
+struct source_req {
+	uint64_t offset;
+	size_t len;
+	void *buf;
+	ssize_t res;			/* done: bytes (len, or fewer at a
+					 * stream's end; 0 at its end), or -errno */
+	void *owner;			/* the caller's; never touched */
+};
+
+struct source;
+
+struct source_ops {
+	const char *name;
+	/* Does this backend take spec ("-", "http://...", "s3://...")? */
+	bool (*claims)(const char *spec);
+	int (*open)(struct source *s, const char *spec,
+		    const struct source_opts *o, struct source_info *info);
+	/* Queue r; -EBUSY when full (poll first). */
+	int (*submit)(struct source *s, struct source_req *r);
+	/* Wait up to wait_ms for completions; store up to max in done[]. */
+	int (*poll)(struct source *s, unsigned wait_ms, struct source_req **done,
+		    unsigned max);
+	void (*close)(struct source *s);
+};
+
+struct source {
+	const struct source_ops *ops;
+	void *priv;
+	struct source_opts opts;
+	struct source_stats stats;
+	char error[1024];		/* the last failure, one line */
+};
+
+/* Is spec something a source backend (not the engine) reads? */
+bool source_claims(const char *spec);
+
+/*
+ * source_open() - open spec with the backend that claims it. Returns 0,
+ * -ENOENT when no backend claims it, -ENOSYS when its backend is not
+ * built, or the backend's -errno with source_error() saying why (then
+ * *out is NULL).
+ */
+int source_open(struct source **out, const char *spec,
+		const struct source_opts *o, struct source_info *info,
+		char *why, size_t whylen);
+
+int source_submit(struct source *s, struct source_req *r);
+int source_poll(struct source *s, unsigned wait_ms, struct source_req **done,
+		unsigned max);
+const char *source_error(const struct source *s);
+void source_close(struct source *s);
+
+/* Backends; one not built in is NULL. */
+extern const struct source_ops source_stdin_ops;
+extern const struct source_ops *const source_http_ops;	/* http(s):// */
+extern const struct source_ops *const source_s3_ops;	/* s3:// */
+
+#endif
