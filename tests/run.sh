@@ -9,6 +9,15 @@ logs=build/test-logs
 mkdir -p "$logs"
 rm -f "$logs"/*.failed.log
 pass=0 fail=0 skip=0 failed=""
+# Every unit program must have been built: a missing one is a failure,
+# not a test that silently did not run.
+for src in tests/unit/test_*.c; do
+	name=$(basename "$src" .c)
+	case "$name" in *"${T:-}"*) ;; *) continue ;; esac
+	[ -x "${UNIT_DIR:-build/tests}/$name" ] && continue
+	fail=$((fail + 1)); failed="$failed $name"
+	echo "FAIL  $name (not built: make unit)"
+done
 for t in ${UNIT_DIR:-build/tests}/test_* tests/e2e/*.sh; do
 	[ -e "$t" ] || continue
 	case "$t" in *.d) continue ;; esac
@@ -35,4 +44,8 @@ for t in ${UNIT_DIR:-build/tests}/test_* tests/e2e/*.sh; do
 done
 [ -n "$failed" ] && echo "failed:$failed (logs in $logs/)"
 echo "$pass passed, $fail failed, $skip skipped"
+if [ $((pass + fail)) = 0 ]; then
+	echo "no test ran${T:+ (T=$T matches none)}"
+	exit 1
+fi
 [ $fail -eq 0 ]
