@@ -85,6 +85,7 @@ expect_rc 0 "$(cat "$T/err")"
 same "$T/h.man" "$T/w.man"
 # With 1 MiB blocks everywhere, the same again.
 run_ss "$T/out" "$T/err" hash "$T/fx/ns1-b.shadow" -o "$T/h1.man" --block-size 1M
+expect_rc 0 "$(cat "$T/err")"
 run_ss "$T/out" "$T/err" verify "$T/fx/ns1-b.dat" "$T/fx/ns1-b.shadow" --manifest-out "$T/v1.man" --block-size 1M
 expect_rc 0
 same "$T/h1.man" "$T/v1.man"
