@@ -205,6 +205,19 @@ static void reap_some(struct pipe *p, unsigned wait_ms)
 }
 
 /*
+ * While stopping on a read failure, a read below it that came back short
+ * is followed: it may fail lower still (a device that shrank, a bad
+ * sector below), and the lowest failure is the one to name.
+ */
+static bool follow_lower_read(const struct pipe *p, const struct piece *pc,
+			      uint64_t got_end)
+{
+	return p->err->source >= 0 && pc->source >= 0 &&
+	       got_end < p->err->offset && p->err->err != -ECANCELED &&
+	       !p->broken && !(p->cfg->cancel && *p->cfg->cancel);
+}
+
+/*
  * Hand one request to the engine, making room first if it is full. Once
  * the run is stopping nothing new goes out: the piece is finished
  * unsent. (psync reads here, one at a time: a cancel is seen between
@@ -217,7 +230,8 @@ static void submit(struct pipe *p, struct piece *pc)
 		int ret;
 
 		check_cancel(p);
-		if (p->err->err) {
+		if (p->err->err &&
+		    !follow_lower_read(p, pc, pc->req.offset)) {
 			finish_piece(p, pc);
 			return;
 		}
@@ -241,19 +255,33 @@ static void submit(struct pipe *p, struct piece *pc)
  * that is where a sequential reader would have stopped. Requests that
  * come back canceled were canceled because the run was already stopping.
  */
+/*
+ * Record a failure of piece pc at offset at. Of several failed reads,
+ * name the lowest offset: that is where a sequential reader would have
+ * stopped. A cancel never replaces the failure it follows.
+ */
+static void note_error(struct pipe *p, struct piece *pc, int err, uint64_t at)
+{
+	bool lower = p->err->err && p->err->source >= 0 && pc->source >= 0 &&
+		     at < p->err->offset;
+
+	if (p->err->err && (!lower || err == -ECANCELED))
+		return;
+	p->err->err = 0;
+	set_error(p, err, pc->source, pc->req.dir, at);
+}
+
 static void note_failure(struct pipe *p, struct piece *pc)
 {
 	struct io_req *r = &pc->req;
-	bool lower = p->err->err && p->err->source >= 0 && pc->source >= 0 &&
-		     r->offset < p->err->offset;
 	uint64_t at = r->offset;
 
-	if (p->err->err && (!lower || r->res == -ECANCELED))
+	if (p->err->err && !(p->err->source >= 0 && pc->source >= 0 &&
+			     r->offset < p->err->offset && r->res != -ECANCELED))
 		return;
 	if (r->res == -EIO && r->dir == IO_READ)
 		at = locate_bad_read(p, r);
-	p->err->err = 0;
-	set_error(p, (int)r->res, pc->source, r->dir, at);
+	note_error(p, pc, (int)r->res, at);
 }
 
 /*
@@ -279,13 +307,13 @@ static void handle_done(struct pipe *p, struct piece *pc)
 		finish_piece(p, pc);
 		return;
 	}
-	if (p->err->err) {	/* stopping: do not resume */
-		finish_piece(p, pc);
+	if (p->err->err && !follow_lower_read(p, pc, got_end)) {
+		finish_piece(p, pc);	/* stopping: do not resume */
 		return;
 	}
 	if (r->res == 0) {
-		set_error(p, r->dir == IO_READ ? -ENODATA : -ENOSPC,
-			  pc->source, r->dir, got_end);
+		note_error(p, pc, r->dir == IO_READ ? -ENODATA : -ENOSPC,
+			   got_end);
 		finish_piece(p, pc);
 		return;
 	}
@@ -294,7 +322,7 @@ static void handle_done(struct pipe *p, struct piece *pc)
 		 p->cfg->src[pc->source].direct;
 	resume = direct ? align_down(got_end, ALIGN) : got_end;
 	if (resume == r->offset) {
-		set_error(p, -EIO, pc->source, r->dir, got_end);
+		note_error(p, pc, -EIO, got_end);
 		finish_piece(p, pc);
 		return;
 	}

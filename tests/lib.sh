@@ -239,3 +239,22 @@ part_attach() {
 	fi
 	printf -v "$1" '%s' "$node"
 }
+
+# slow_device DIR BACKING DELAY_US: the regular file DIR/dev, served by
+# tests/tools/slowdev from BACKING with DELAY_US per read and the faults
+# of the SLOWDEV_* variables set in the caller's environment (see the top
+# of tests/tools/slowdev.c); unmounted at exit.
+slow_device() {
+	local dir=$1 i
+	local bin=$TOP/build/tests/tools/slowdev
+	[ -x "$bin" ] || skip "slowdev not built (libfuse3-dev missing)"
+	[ -c /dev/fuse ] || skip "/dev/fuse is missing"
+	mkdir -p "$dir"
+	"$bin" "$2" "$3" "$dir" 2>"$dir.log" &
+	at_exit "_fuse_cleanup '$dir'"
+	for i in $(seq 50); do
+		[ -e "$dir/dev" ] && return 0
+		sleep 0.1
+	done
+	fail "slowdev did not come up: $(cat "$dir.log")"
+}

@@ -63,6 +63,7 @@ fi
 
 # verify/sync/warm --manifest-out give the manifest hash makes of the
 # shadow (all but the creation time and the manifest's own path).
+need_mkaero
 fixtures "$T/fx"
 same() {
 	"$SS" manifest show "$1" --json | jq -c 'del(.manifest.created, .manifest.created_unix, .manifest.path)' >"$T/j1"
@@ -73,6 +74,19 @@ run_ss "$T/out" "$T/err" hash "$T/fx/ns1-a.shadow" -o "$T/h.man" --json
 expect_rc 0
 expect_json "$T/out" .manifest.block_size_bytes 8388608
 expect_json "$T/out" .manifest.aerospike.namespace '"ns1"'
+# The manifest's Aerospike summary is the header as inspect decodes it:
+# every field, flags included (TRUSTED devices here, and one that is not).
+for dev in "$T/fx/ns1-a.shadow" "$T/fx/ns1-b.dat"; do
+	"$SS" hash "$dev" -o "$T/a.man" >/dev/null || fail "hash $dev"
+	"$SS" inspect "$dev" --json | jq -cS .aerospike >"$T/i.json" || fail "inspect $dev"
+	"$SS" manifest show "$T/a.man" --json | jq -cS .manifest.aerospike >"$T/m.json" || fail "show $dev"
+	jq -e '.flags | length > 0' "$T/i.json" >/dev/null || fail "$dev: no flags to compare"
+	cmp -s "$T/i.json" "$T/m.json" || fail "manifest's header of $dev: $(cat "$T/m.json") != inspect's $(cat "$T/i.json")"
+done
+"$MKAERO" "$T/nt.img" --size 16M --namespace plain --flags CP,COMMIT_TO_DEVICE || fail mkaero
+"$SS" hash "$T/nt.img" -o "$T/a.man" >/dev/null || fail "hash nt"
+"$SS" manifest show "$T/a.man" --json | jq -c .manifest.aerospike.flags >"$T/m.json" || fail "show nt"
+[ "$(cat "$T/m.json")" = '["CP","COMMIT_TO_DEVICE"]' ] || fail "flags of a non-TRUSTED device: $(cat "$T/m.json")"
 run_ss "$T/out" "$T/err" verify "$T/fx/ns1-a.dat" "$T/fx/ns1-a.shadow" --manifest-out "$T/v.man"
 expect_rc 0 "$(cat "$T/err")"
 same "$T/h.man" "$T/v.man"
