@@ -14,6 +14,15 @@ for size in $((5 * M + 1234)) 1000 $((4 * M)); do
 		expect_rc 0 "hash $size/$e: $(cat "$T/err")"
 		expect_json "$T/out" .manifest.blocks $(( (size + 65535) / 65536 ))
 		expect_json "$T/out" .manifest.device_size_bytes $size
+		# Every digest, as an independent tool computes it.
+		if [ $size = $((5 * M + 1234)) ]; then
+			"$SS" manifest show "$T/m" --json | jq -r '.hashes[]' >"$T/mine" ||
+				fail "manifest show $e"
+			for b in $(seq 0 $(( (size - 1) / 65536 ))); do
+				dd if="$T/dev" bs=64K skip=$b count=1 status=none | xxhsum -H2 | cut -d' ' -f1
+			done >"$T/theirs"
+			cmp -s "$T/mine" "$T/theirs" || fail "hash/$e: digests differ from xxhsum -H2's"
+		fi
 		run_ss "$T/out" "$T/err" check "$T/dev" "$T/m" --engine $e --json
 		expect_rc 0 "check $size/$e: $(cat "$T/err")"
 		expect_json "$T/out" .result '"match"'
