@@ -27,7 +27,7 @@ for path in sorted(pathlib.Path(sys.argv[1]).glob("*.sh")):
             if pending:
                 problems.append(f"{path.name}:{pending}: run_ss without a check of its exit status")
             pending = no
-        elif pending and re.match(r"^\s*(done|fi|}|esac|else|elif)\b", code):
+        elif pending and re.match(r"^\s*(done|}|esac)\b", code):
             problems.append(f"{path.name}:{pending}: run_ss without a check of its exit status")
             pending = None
     if pending:
