@@ -22,6 +22,11 @@ HAVE_LIBAIO   := $(call probe,aio,aio)
 LIBS := -lxxhash -ljansson -lm
 ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c \
                engine/inuse.c engine/storage.c
+# What --version says it was built with (liburing 2.3 has no version macro).
+VERSION_DEFS := -DLIBURING_BUILD_VERSION='"$(shell pkg-config --modversion liburing 2>/dev/null || echo unknown)"' \
+                -DLIBAIO_BUILD_VERSION='"$(shell dpkg-query -W -f='$${Version}' libaio-dev 2>/dev/null || echo unknown)"'
+$(BUILD)/cli/version.o: override CPPFLAGS += $(VERSION_DEFS)
+
 ifeq ($(HAVE_LIBURING),1)
 override CPPFLAGS += -DHAVE_LIBURING
 ENGINE_SRCS += engine/engine_uring.c
