@@ -22,6 +22,8 @@ static const struct cmd commands[] = {
 	{ "warm", cmd_warm,
 	  "read every block once (EBS snapshot volumes), optionally hashing" },
 	{ "inspect", cmd_inspect, "decode an Aerospike device header" },
+	{ "bench", cmd_bench,
+	  "what this host's storage and CPU can do (engines x queue depths)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -8,7 +8,8 @@ import re
 import subprocess
 import sys
 
-COMMANDS = ["verify", "sync", "hash", "check", "manifest show", "warm", "inspect"]
+COMMANDS = ["verify", "sync", "hash", "check", "manifest show", "warm", "inspect",
+            "bench"]
 VERDICTS = ["load-local", "copy-from-shadow", "reinit-from-shadow", "crash"]
 problems = []
 
@@ -47,7 +48,7 @@ def man_sections(man):
 
 def default_of(text, opt):
     text = re.sub(r"\s+", " ", text)
-    m = re.search(re.escape(opt) + r"[^(]*?\(default (\w+)", text)
+    m = re.search(re.escape(opt) + r"(?![\w-])[^(]*?\(default (\w+)", text)
     return m.group(1) if m else None
 
 
