@@ -103,8 +103,8 @@ demo:
 test: all unit
 	@sh tests/run.sh
 
-bench: all
-	@sh bench/run.sh
+bench: all $(TOOL_BINS)
+	@QUICK=$(QUICK) sh bench/run.sh
 
 # Mutation testing: plant each bug of tests/mutate/mutants.tsv in a copy
 # of the tree and run the tests that must catch it (not part of make
