@@ -7,7 +7,7 @@
 #include "report.h"
 #include "../engine/device.h"
 #include "../engine/pipeline.h"
-#include "../verify/aerohdr.h"
+#include "../aerospike/aerohdr.h"
 
 #include <errno.h>
 #include <getopt.h>

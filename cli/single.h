@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "report.h"
 #include "../engine/device.h"
-#include "../verify/aerohdr.h"
+#include "../aerospike/aerohdr.h"
 #include "../verify/manifest.h"
 #include "../verify/scan.h"
 

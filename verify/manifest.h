@@ -33,7 +33,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "aerohdr.h"
+#include "../aerospike/aerohdr.h"
 #include "hash.h"
 
 #define MANIFEST_VERSION	1u
