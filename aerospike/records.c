@@ -269,6 +269,9 @@ int as_records_feed(struct as_records *w, uint64_t offset,
 {
 	struct as_dev_records *d = w->dev;
 
+	/* From 0, or from the end of the header region (read apart). */
+	if (w->next == 0 && offset == AS_HEADER_REGION_BYTES)
+		w->next = offset;
 	if (offset != w->next || offset % AS_WBLOCK_BYTES)
 		return -EINVAL;
 	w->next = offset + len;

@@ -121,7 +121,8 @@ void as_records_begin(struct as_records *w, struct as_dev_records *d,
 
 /*
  * as_records_feed() - the device's bytes [offset, offset + len): offset
- * is the next one expected and a multiple of AS_WBLOCK_BYTES, len a
+ * is the next one expected (the first: 0 or AS_HEADER_REGION_BYTES) and
+ * a multiple of AS_WBLOCK_BYTES, len a
  * multiple of it or reaching the device's end. Returns 0, -EINVAL (out
  * of order or not aligned) or -ENOMEM (the index).
  */
