@@ -170,8 +170,8 @@ static json_t *records_json(const struct rtarget *t, char (*names)[64])
 		      "s:{s:o,s:o,s:o},s:o,"
 		      "s:{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o},s:o,s:o,"
 		      "s:{s:o,s:o,s:o}}",
-		"sweep", "wblocks_read", juint(d->wblocks_read),
-		"wblocks_used", juint(d->wblocks_used),
+		"sweep", "read_wblocks", juint(d->wblocks_read),
+		"used_wblocks", juint(d->wblocks_used),
 		"stop_wblock", juint(d->stop_wblock),
 		"stop_offset_bytes", juint(d->stop_wblock * AS_WBLOCK_BYTES),
 		"stopped_by", d->stopped_unused ? "10-unused" : "end",
@@ -197,13 +197,14 @@ static json_t *records_json(const struct rtarget *t, char (*names)[64])
 		"wblocks_bad_first_magic", juint(d->hidden_by_magic_wblocks));
 	json_object_set_new(o, "sets", sets_json(d->per_set, names, "records"));
 	json_object_set_new(o, "last_update", d->lut_max ? json_pack(
-		"{s:o,s:o,s:o,s:o}", "oldest_ms", juint(d->lut_min),
-		"newest_ms", juint(d->lut_max),
+		"{s:o,s:o,s:o,s:o}", "oldest_lut", juint(d->lut_min),
+		"newest_lut", juint(d->lut_max),
 		"oldest_utc", time_json(as_lut_unix(d->lut_min)),
 		"newest_utc", time_json(as_lut_unix(d->lut_max))) : json_null());
 	json_object_set_new(o, "void_time", d->with_void_time ? json_pack(
 		"{s:o,s:o,s:o,s:o,s:o}", "records", juint(d->with_void_time),
-		"earliest", juint(d->void_min), "latest", juint(d->void_max),
+		"earliest_void_time", juint(d->void_min),
+		"latest_void_time", juint(d->void_max),
 		"earliest_utc", time_json((double)as_void_unix(d->void_min)),
 		"latest_utc", time_json((double)as_void_unix(d->void_max)))
 		: json_null());
@@ -247,7 +248,7 @@ static json_t *ns_json(const struct rrun *r, const struct rns *ns)
 		json_array_append_new(devs, json_str(t->name));
 		if (t->swept && t->rec.lut_max)
 			json_array_append_new(newest, json_pack("{s:o,s:o,s:o}",
-				"device", json_str(t->read_path), "newest_ms",
+				"device", json_str(t->read_path), "newest_lut",
 				juint(t->rec.lut_max), "newest_utc",
 				time_json(as_lut_unix(t->rec.lut_max))));
 	}
