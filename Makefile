@@ -39,9 +39,10 @@ LIBS += -laio
 endif
 
 VERIFY_SRCS := $(wildcard verify/*.c)
+AERO_SRCS   := $(wildcard aerospike/*.c)
 SOURCE_SRCS := $(wildcard source/*.c)
 CLI_SRCS    := $(wildcard cli/*.c)
-LIB_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRCS) $(VERIFY_SRCS) $(SOURCE_SRCS))
+LIB_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRCS) $(VERIFY_SRCS) $(AERO_SRCS) $(SOURCE_SRCS))
 CLI_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
@@ -178,7 +179,7 @@ check-asan:
 		UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1 sh tests/run.sh
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) with ASan and UBSan, linked
-# with the engine and verify sources; not part of make test (the unit test
+# with the engine, verify and aerospike sources; not part of make test (the unit test
 # test_fuzz_corpus replays their seed corpora). Run one, e.g. for 5 min:
 #   build-fuzz/fuzz_manifest -max_total_time=300 -max_len=8192 \
 #       CORPUS_DIR tests/fuzz/corpus/manifest
@@ -190,11 +191,12 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/
 
 fuzz: $(FUZZ_TARGETS)
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRCS) $(VERIFY_SRCS) $(wildcard verify/*.h engine/*.h)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRCS) $(VERIFY_SRCS) $(AERO_SRCS) \
+		$(wildcard verify/*.h engine/*.h aerospike/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(FUZZ_FLAGS) -o $@ $< \
-		$(ENGINE_SRCS) $(VERIFY_SRCS) $(LIBS) -lpthread
+		$(ENGINE_SRCS) $(VERIFY_SRCS) $(AERO_SRCS) $(LIBS) -lpthread
 
 check-backends:
 	@echo "io_uring: $(if $(HAVE_LIBURING),yes,no)  libaio: $(if $(HAVE_LIBAIO),yes,no)"

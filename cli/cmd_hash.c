@@ -33,6 +33,7 @@ static int run(const char *path, const char *out, const struct io_opts *io)
 	struct manifest_writer w;
 	struct scan_result r;
 	struct as_header h;
+	struct manifest_aerospike ma;
 	struct device d;
 	struct scan_opts o = {
 		.engine = io->engine, .io_size = io->io_size,
@@ -51,7 +52,8 @@ static int run(const char *path, const char *out, const struct io_opts *io)
 	if (single_open(path, io->engine, true, &d, &h) < 0)
 		return EXIT_ERROR;
 	o.block_size = single_block_size(io->block_size, &h);
-	ret = manifest_writer_open(&w, out, o.block_size, d.size_bytes, path, &h);
+	ret = manifest_writer_open(&w, out, o.block_size, d.size_bytes, path,
+				   single_manifest_aero(&h, &ma));
 	if (ret < 0) {
 		cli_error("cannot create manifest '%s': %s", out, strerror(-ret));
 		device_close(&d);

@@ -1,13 +1,15 @@
 /*
  * cmd_inspect.c - `shadowsync inspect DEVICE`: decode the Aerospike
- * device header in the first 8 MiB.
+ * device header in the first 8 MiB; with --records, read every record
+ * as asd's cold start will (inspect_records.c).
  */
 #include "cli.h"
+#include "inspect_records.h"
 #include "display.h"
 #include "report.h"
 #include "../engine/device.h"
 #include "../engine/pipeline.h"
-#include "../verify/aerohdr.h"
+#include "../aerospike/aerohdr.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +19,8 @@
 
 static const char inspect_usage[] =
 	"usage: shadowsync inspect DEVICE [options]\n"
+	"       shadowsync inspect DEVICE... --records [options]\n"
+	"       shadowsync inspect --config FILE --records [options]\n"
 	"\n"
 	"Decode the Aerospike device header (first 8 MiB): format version,\n"
 	"namespace, n_devices, device_id, random, flags, write-block size,\n"
@@ -24,9 +28,28 @@ static const char inspect_usage[] =
 	"without the header magic is reported as zeroed (first 8 MiB all zero)\n"
 	"or not-aerospike. Reads only; a device shorter than 8 MiB is an error.\n"
 	"\n"
+	"--records reads every byte once and replays asd 8.1's cold start on\n"
+	"it: the write-blocks its sweep reads and where it stops (used ones\n"
+	"beyond are lost), the records by outcome (UNIQUE, REPLACED, OLDER,\n"
+	"EXPIRED, UNPARSABLE with asd's reason, unowned, dropped tree), records\n"
+	"hidden by a bad size or a bad first magic, sets, the last-update and\n"
+	"void-time ranges (UTC) and the 'read complete' line asd will log.\n"
+	"With --config, every device of the conf, the copy asd will read (the\n"
+	"local for load-local, else the shadow), and per namespace the objects\n"
+	"after dedup and whether the devices' newest writes are in step.\n"
+	"\n"
 	"options:\n"
-	HELP_ENGINE HELP_COMMON
-	HELP_EXIT("decoded, whatever the state", "(not used)");
+	"  --records           read the records (the whole device)\n"
+	"  --config FILE       with --records: every device of aerospike.conf\n"
+	"  --max-skew SECONDS  newest writes further apart than this across a\n"
+	"                      namespace's devices are a WARNING (default 1)\n"
+	HELP_ENGINE HELP_QUEUE_DEPTH("64") HELP_IO_SIZE HELP_MEMORY
+	HELP_COMMON HELP_SIZES
+	HELP_EXIT("decoded (--records: no WARNING)",
+		  "--records: a WARNING: records asd will skip, hide or lose,\n"
+		  "       or snapshots out of step");
+
+enum { OPT_RECORDS = OPT_FIRST_PRIVATE, OPT_CONFIG, OPT_MAX_SKEW };
 
 static void print_text(const struct device *d, const struct as_header *h)
 {
@@ -117,15 +140,38 @@ static int inspect(const char *path, const char *engine, bool json)
 	return EXIT_MATCH;
 }
 
+static int parse_skew(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || v > 1e9) {
+		cli_error("inspect: --max-skew '%s': expected seconds, 0 or "
+			  "more", s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "engine", required_argument, NULL, OPT_ENGINE },
+		{ "queue-depth", required_argument, NULL, OPT_QUEUE_DEPTH },
+		{ "io-size", required_argument, NULL, OPT_IO_SIZE },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "records", no_argument, NULL, OPT_RECORDS },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "max-skew", required_argument, NULL, OPT_MAX_SKEW },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct io_opts io = IO_OPTS_DEFAULT;
+	struct records_args ra = { .io = IO_OPTS_DEFAULT, .max_skew_s = 1 };
+	bool records = false, io_given = false;
 	int opt;
 
 	optind = 1;
@@ -135,17 +181,50 @@ int cmd_inspect(int argc, char **argv)
 			fputs(inspect_usage, stdout);
 			return EXIT_MATCH;
 		}
+		if (opt == OPT_RECORDS) {
+			records = true;
+			continue;
+		}
+		if (opt == OPT_CONFIG) {
+			ra.config = optarg;
+			continue;
+		}
+		if (opt == OPT_MAX_SKEW) {
+			if (parse_skew(optarg, &ra.max_skew_s) < 0)
+				return EXIT_ERROR;
+			continue;
+		}
 		if (opt == '?' || opt == ':') {
 			cli_option_error("inspect", opt, argv);
 			return EXIT_ERROR;
 		}
-		if (io_opts_parse(&io, opt, optarg) < 0)
+		io_given |= opt == OPT_QUEUE_DEPTH || opt == OPT_IO_SIZE ||
+			    opt == OPT_MEMORY;
+		if (io_opts_parse(&ra.io, opt, optarg) < 0)
 			return EXIT_ERROR;
 	}
-	if (argc - optind != 1) {
-		cli_error("inspect: expected one DEVICE, got %d (see "
-			  "'shadowsync inspect --help')", argc - optind);
+	if (!records) {
+		if (ra.config || io_given) {
+			cli_error("inspect: --config, --queue-depth, --io-size "
+				  "and --memory go with --records");
+			return EXIT_ERROR;
+		}
+		if (argc - optind != 1) {
+			cli_error("inspect: expected one DEVICE, got %d (see "
+				  "'shadowsync inspect --help')", argc - optind);
+			return EXIT_ERROR;
+		}
+		return inspect(argv[optind], ra.io.engine, ra.io.json);
+	}
+	if (ra.config ? argc != optind : argc == optind) {
+		cli_error("inspect: --records takes DEVICE... or --config FILE, "
+			  "not both (see 'shadowsync inspect --help')");
 		return EXIT_ERROR;
 	}
-	return inspect(argv[optind], io.engine, io.json);
+	ra.devices = argv + optind;
+	ra.ndevices = (size_t)(argc - optind);
+	if (!ra.io.queue_depth)
+		ra.io.queue_depth = 64;	/* as warm: every byte read once */
+	io_opts_finish(&ra.io);
+	return inspect_records(&ra);
 }

@@ -198,6 +198,7 @@ static int run(const struct warm_args *a)
 	struct pipe_range *ranges = NULL;
 	struct scan_result r;
 	struct as_header h;
+	struct manifest_aerospike ma;
 	struct device d;
 	size_t nranges = 0;
 	struct scan_opts o = {
@@ -229,7 +230,8 @@ static int run(const struct warm_args *a)
 	}
 	if (a->manifest_out) {
 		ret = manifest_writer_open(&w, a->manifest_out, o.block_size,
-					   d.size_bytes, a->path, &h);
+					   d.size_bytes, a->path,
+					   single_manifest_aero(&h, &ma));
 		if (ret < 0) {
 			cli_error("cannot create manifest '%s': %s",
 				  a->manifest_out, strerror(-ret));

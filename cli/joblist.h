@@ -8,7 +8,7 @@
 #define SHADOWSYNC_JOBLIST_H
 
 #include "pair.h"
-#include "../verify/aeroconf.h"
+#include "../aerospike/aeroconf.h"
 
 /* The options verify and sync share beyond the I/O ones. */
 struct pair_opts {

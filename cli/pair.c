@@ -5,6 +5,7 @@
 #include "pair.h"
 #include "outpath.h"
 #include "progress.h"
+#include "single.h"
 #include "target.h"
 
 #include <errno.h>
@@ -268,6 +269,7 @@ void pair_decide(struct pair_job *j)
 
 int pair_manifest_begin(struct pair_job *j, struct compare_opts *o)
 {
+	struct manifest_aerospike ma;
 	int ret;
 
 	if (!j->manifest_out)
@@ -288,7 +290,9 @@ int pair_manifest_begin(struct pair_job *j, struct compare_opts *o)
 	ret = manifest_writer_open(&j->manifest, j->manifest_out,
 				   j->io.block_size, j->shadow.size_bytes,
 				   j->shadow_path,
-				   j->aero.read ? &j->aero.shadow : NULL);
+				   single_manifest_aero(j->aero.read ?
+							&j->aero.shadow : NULL,
+							&ma));
 	if (ret < 0) {
 		snprintf(j->rep.error, sizeof(j->rep.error),
 			 "cannot create manifest '%s': %s", j->manifest_out,

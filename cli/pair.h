@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "report.h"
 #include "../engine/device.h"
-#include "../verify/coldstart.h"
+#include "../aerospike/coldstart.h"
 #include "../verify/compare.h"
 #include "../verify/manifest.h"
 

@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "../verify/coldstart.h"
+#include "../aerospike/coldstart.h"
 #include "../verify/compare.h"
 #include "../verify/extent.h"
 

@@ -75,8 +75,11 @@ json_t *single_manifest_json(const char *path, const struct manifest_info *in)
 	char when[32];
 	time_t t = (time_t)in->created;
 	struct tm tm;
+	struct as_header h;
 	json_t *o, *a;
 
+	if (in->has_aerospike)
+		single_header_from_manifest(&in->aerospike, &h);
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	o = json_pack("{s:o,s:I,s:s,s:I,s:I,s:I,s:s,s:I,s:o,s:o}",
@@ -88,13 +91,44 @@ json_t *single_manifest_json(const char *path, const struct manifest_info *in)
 			 "created", when, "created_unix", (json_int_t)in->created,
 			 "source", json_str(in->source),
 			 "aerospike", in->has_aerospike
-					      ? report_header_json(&in->aerospike)
+					      ? report_header_json(&h)
 					      : json_null());
 	a = json_object_get(o, "aerospike");
 	/* Manifests written before the count was kept do not know it. */
 	if (json_is_object(a) && !in->has_pmeta_count)
 		json_object_set_new(a, "partitions_with_pmeta", json_null());
 	return o;
+}
+
+const struct manifest_aerospike *
+single_manifest_aero(const struct as_header *h, struct manifest_aerospike *out)
+{
+	if (!h || h->state != AS_STATE_AEROSPIKE)
+		return NULL;
+	*out = (struct manifest_aerospike){
+		.state = MANIFEST_AS_STATE_AEROSPIKE, .format = h->format,
+		.n_devices = h->n_devices, .random = h->random,
+		.flags = h->flags, .write_block_size = h->write_block_size,
+		.has_unique = h->has_unique, .device_id = h->device_id,
+		.pristine_offset = h->pristine_offset,
+		.partitions_with_pmeta = h->partitions_with_pmeta,
+	};
+	memcpy(out->namespace, h->namespace, sizeof(out->namespace));
+	return out;
+}
+
+void single_header_from_manifest(const struct manifest_aerospike *m,
+				 struct as_header *h)
+{
+	*h = (struct as_header){
+		.state = AS_STATE_AEROSPIKE, .format = m->format,
+		.n_devices = m->n_devices, .random = m->random,
+		.flags = m->flags, .write_block_size = m->write_block_size,
+		.has_unique = m->has_unique, .device_id = m->device_id,
+		.pristine_offset = m->pristine_offset,
+		.partitions_with_pmeta = m->partitions_with_pmeta,
+	};
+	memcpy(h->namespace, m->namespace, sizeof(h->namespace));
 }
 
 json_t *single_device_json(const struct device *d)

@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "report.h"
 #include "../engine/device.h"
-#include "../verify/aerohdr.h"
+#include "../aerospike/aerohdr.h"
 #include "../verify/manifest.h"
 #include "../verify/scan.h"
 
@@ -31,6 +31,17 @@ void single_scan_error(const struct scan_result *r, const char *engine,
 
 /* {"path":..,"version":..,"block_size":..} and the rest of the header. */
 json_t *single_manifest_json(const char *path, const struct manifest_info *in);
+
+/*
+ * The manifest's copy of an Aerospike header: single_manifest_aero()
+ * fills out from h and returns it, or returns NULL when h is NULL or
+ * holds no Aerospike header (the manifest then says none);
+ * single_header_from_manifest() is the way back, for reports.
+ */
+const struct manifest_aerospike *
+single_manifest_aero(const struct as_header *h, struct manifest_aerospike *out);
+void single_header_from_manifest(const struct manifest_aerospike *m,
+				 struct as_header *h);
 
 /* A device's {"path","size_bytes","direct_io"}. */
 json_t *single_device_json(const struct device *d);

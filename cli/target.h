@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "../engine/device.h"
-#include "../verify/aeroconf.h"
+#include "../aerospike/aeroconf.h"
 
 /*
  * pair_storage_check() - refuse a pair whose local and shadow (opened or

@@ -98,7 +98,7 @@ static void copy_text(char *out, size_t cap, const char *src, size_t srclen)
 
 static void encode_header(const struct manifest_info *in, unsigned char *h)
 {
-	const struct as_header *a = &in->aerospike;
+	const struct manifest_aerospike *a = &in->aerospike;
 
 	memset(h, 0, MANIFEST_HEADER_BYTES);
 	memcpy(h, magic, 8);
@@ -200,7 +200,7 @@ static int open_named(struct manifest_writer *w)
 
 int manifest_writer_open(struct manifest_writer *w, const char *path,
 			 uint64_t block_size, uint64_t device_size,
-			 const char *source, const struct as_header *h)
+			 const char *source, const struct manifest_aerospike *h)
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
@@ -231,10 +231,11 @@ int manifest_writer_open(struct manifest_writer *w, const char *path,
 	w->info.blocks = manifest_block_count(block_size, device_size);
 	w->info.created = (int64_t)time(NULL);
 	copy_text(w->info.source, MANIFEST_SOURCE_BYTES, source, strlen(source));
-	if (h && h->state == AS_STATE_AEROSPIKE) {
+	if (h) {
 		w->info.has_aerospike = true;
 		w->info.has_pmeta_count = h->has_unique;
 		w->info.aerospike = *h;
+		w->info.aerospike.state = MANIFEST_AS_STATE_AEROSPIKE;
 		copy_text(w->info.aerospike.namespace, MANIFEST_NAMESPACE_BYTES,
 			  h->namespace, strnlen(h->namespace,
 						sizeof(h->namespace)));
@@ -389,7 +390,7 @@ void manifest_writer_abort(struct manifest_writer *w)
 
 static void decode_header(const unsigned char *h, struct manifest_info *in)
 {
-	struct as_header *a = &in->aerospike;
+	struct manifest_aerospike *a = &in->aerospike;
 
 	memset(in, 0, sizeof(*in));
 	in->version = (uint32_t)get(h + 8, 4);
@@ -404,7 +405,7 @@ static void decode_header(const unsigned char *h, struct manifest_info *in)
 			      (get(h + 52, 4) & MANIFEST_FLAG_PMETA);
 	if (!in->has_aerospike)
 		return;
-	a->state = (enum as_state)get(h + 312, 4);
+	a->state = (uint32_t)get(h + 312, 4);
 	a->format = (unsigned)get(h + 316, 4);
 	a->n_devices = (uint32_t)get(h + 320, 4);
 	a->device_id = (uint32_t)get(h + 324, 4);
@@ -496,11 +497,11 @@ static int check_fields(const unsigned char *p, const struct manifest_info *in,
 		return load_fail(why, len, -EINVAL, "inconsistent header "
 				 "(unknown flags 0x%llx)", (unsigned long long)flags);
 	if (in->has_pmeta_count &&
-	    in->aerospike.partitions_with_pmeta > AS_PARTITIONS)
+	    in->aerospike.partitions_with_pmeta > MANIFEST_PARTITIONS)
 		return load_fail(why, len, -EINVAL, "inconsistent header "
 				 "(%u partitions with metadata, of %u)",
 				 in->aerospike.partitions_with_pmeta,
-				 AS_PARTITIONS);
+				 MANIFEST_PARTITIONS);
 	if (in->created < 0 || in->created > MANIFEST_MAX_CREATED)
 		return load_fail(why, len, -EINVAL, "inconsistent header "
 				 "(creation time %lld: expected 1970 to 9999)",
@@ -511,7 +512,7 @@ static int check_fields(const unsigned char *p, const struct manifest_info *in,
 				 "ending in a NUL within 256 bytes)");
 	if (!in->has_aerospike)
 		return 0;
-	if (in->aerospike.state != AS_STATE_AEROSPIKE)
+	if (in->aerospike.state != MANIFEST_AS_STATE_AEROSPIKE)
 		return load_fail(why, len, -EINVAL, "inconsistent header "
 				 "(Aerospike summary of state %u)",
 				 (unsigned)in->aerospike.state);

@@ -33,7 +33,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "aerohdr.h"
 #include "hash.h"
 
 #define MANIFEST_VERSION	1u
@@ -55,6 +54,27 @@
 #define MANIFEST_MAX_CREATED		253402300799ll	/* 9999-12-31 */
 #define MANIFEST_SOURCE_BYTES		256u
 #define MANIFEST_NAMESPACE_BYTES	32u
+#define MANIFEST_PARTITIONS		4096u	/* bound on partitions_with_pmeta */
+
+/*
+ * The Aerospike header summary a manifest keeps: the fields of
+ * aerospike/aerohdr.h's struct as_header it stores, under the same names.
+ * cli/ copies them in and out; verify/ itself knows nothing of Aerospike.
+ */
+#define MANIFEST_AS_STATE_AEROSPIKE	0u	/* the only state stored */
+struct manifest_aerospike {
+	uint32_t state;			/* MANIFEST_AS_STATE_AEROSPIKE */
+	unsigned format;
+	char namespace[33];
+	uint32_t n_devices;
+	uint64_t random;
+	uint32_t flags;
+	uint32_t write_block_size;
+	bool has_unique;		/* device_id, pristine_offset, pmeta */
+	uint32_t device_id;
+	uint64_t pristine_offset;
+	uint32_t partitions_with_pmeta;
+};
 
 struct manifest_info {
 	uint32_t version;
@@ -65,7 +85,7 @@ struct manifest_info {
 	char source[257];		/* NUL-terminated, printable UTF-8 */
 	bool has_aerospike;
 	bool has_pmeta_count;		/* aerospike.partitions_with_pmeta */
-	struct as_header aerospike;	/* valid when has_aerospike */
+	struct manifest_aerospike aerospike; /* valid when has_aerospike */
 };
 
 /* Streaming writer: header first, digests in block order, then done. */
@@ -92,7 +112,7 @@ uint64_t manifest_block_count(uint64_t block_size, uint64_t device_size);
 /*
  * manifest_writer_open() - start a manifest at path for a device of
  * device_size bytes hashed in block_size blocks; source names it, h (may
- * be NULL) is its Aerospike header. Source and namespace are stored as
+ * be NULL: none) is its Aerospike header's summary. Source and namespace are stored as
  * printable UTF-8 (other bytes become '?'; source cut to 255 bytes).
  * Writes to an unnamed file (O_TMPFILE) in path's directory, or where
  * the file system has none to a named temporary file beside path.
@@ -100,7 +120,7 @@ uint64_t manifest_block_count(uint64_t block_size, uint64_t device_size);
  */
 int manifest_writer_open(struct manifest_writer *w, const char *path,
 			 uint64_t block_size, uint64_t device_size,
-			 const char *source, const struct as_header *h);
+			 const char *source, const struct manifest_aerospike *h);
 
 /* Append the digest of the next block (at offset, len bytes). */
 int manifest_writer_add(struct manifest_writer *w, uint64_t offset,

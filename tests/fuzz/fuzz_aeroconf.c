@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../verify/aeroconf.h"
+#include "../../aerospike/aeroconf.h"
 
 #define FUZZ_CONF_ASSERT(c)                                                \
 	do {                                                               \

@@ -68,7 +68,7 @@ static void fuzz_manifest_promises(const struct manifest *m)
 	for (const char *p = in->source; *p; p++)
 		FUZZ_ASSERT((unsigned char)*p >= 0x20 && *p != 0x7f);
 	if (in->has_aerospike) {
-		FUZZ_ASSERT(in->aerospike.state == AS_STATE_AEROSPIKE);
+		FUZZ_ASSERT(in->aerospike.state == MANIFEST_AS_STATE_AEROSPIKE);
 		j = json_string(in->aerospike.namespace);
 		FUZZ_ASSERT(j != NULL);
 		json_decref(j);

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../verify/aeroconf.h"
+#include "../../aerospike/aeroconf.h"
 
 static char dir[64], path[128];
 

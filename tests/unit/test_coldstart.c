@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../verify/aerohdr.h"
-#include "../../verify/coldstart.h"
+#include "../../aerospike/aerohdr.h"
+#include "../../aerospike/coldstart.h"
 
 #define W (8u << 20)
 

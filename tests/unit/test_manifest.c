@@ -20,6 +20,7 @@
 #include <xxhash.h>
 #include <cmocka.h>
 
+#include "../../aerospike/aerohdr.h"
 #include "../../verify/manifest.h"
 
 static char dir[64], path[128];
@@ -62,11 +63,11 @@ static block_hash digest(unsigned i)
 static void round_trip(void **state)
 {
 	struct manifest_writer w;
-	struct as_header h = { .state = AS_STATE_AEROSPIKE, .format = 4,
-			       .n_devices = 2, .device_id = 1,
-			       .random = 0xabcdef, .flags = AS_FLAG_TRUSTED,
-			       .write_block_size = 8u << 20,
-			       .pristine_offset = 42 };
+	struct manifest_aerospike h = {
+		.state = MANIFEST_AS_STATE_AEROSPIKE, .format = 4,
+		.n_devices = 2, .device_id = 1, .random = 0xabcdef,
+		.flags = AS_FLAG_TRUSTED, .write_block_size = 8u << 20,
+		.pristine_offset = 42 };
 	struct manifest m;
 	char why[128];
 
@@ -272,7 +273,8 @@ static void forged_text_refused(void **state)
 /* What the writer stores always loads: odd bytes become '?', long cut. */
 static void writer_text_sanitised(void **state)
 {
-	struct as_header h = { .state = AS_STATE_AEROSPIKE, .format = 4 };
+	struct manifest_aerospike h = {
+		.state = MANIFEST_AS_STATE_AEROSPIKE, .format = 4 };
 	struct manifest_writer w;
 	struct manifest m;
 	char src[400], why[256];

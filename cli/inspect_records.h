@@ -1,0 +1,95 @@
+/*
+ * inspect_records.h - `shadowsync inspect DEVICE... --records` and
+ * `inspect --config CONF --records`: what asd's cold start will load,
+ * skip and lose on each device, and with --config each namespace's view
+ * (objects after dedup, the consistency of the set of snapshots).
+ */
+#ifndef SHADOWSYNC_INSPECT_RECORDS_H
+#define SHADOWSYNC_INSPECT_RECORDS_H
+
+#include "cli.h"
+#include "../engine/device.h"
+#include "../aerospike/aeroconf.h"
+#include "../aerospike/coldstart.h"
+#include "../aerospike/records.h"
+
+struct records_args {
+	struct io_opts io;
+	const char *config;		/* NULL: the DEVICEs */
+	char **devices;
+	size_t ndevices;
+	double max_skew_s;		/* --max-skew */
+};
+
+/* Run it; returns the exit status (0, 1 on a WARNING, 2). */
+int inspect_records(const struct records_args *a);
+
+/* Private to inspect_records*.c: the run, its devices and namespaces. */
+struct rtarget {
+	const char *name;		/* as asd names it: DEVICE, conf local */
+	const char *local, *shadow;	/* --config: the pair (shadow may be
+					 * NULL) */
+	const char *read_path;		/* the copy swept */
+	const char *read_role;		/* "device", "local", "shadow" */
+	struct device d;		/* read_path */
+	bool open;
+	unsigned char *region;		/* read_path's header region */
+	struct as_header h;		/* decoded */
+	const struct as_header *asd_h;	/* the header asd reads */
+	unsigned char *asd_region;
+	struct as_header other_h;	/* --config: the other side */
+	unsigned char *other_region;
+	struct cs_result verdict;
+	bool has_verdict;
+	bool swept;
+	struct as_dev_records rec;
+	const char *engine;
+	double elapsed_s;
+	char error[700];
+};
+
+struct rns {
+	const char *name;
+	size_t first, n;		/* its targets */
+	struct as_ownership own;
+	struct as_records walk;
+	bool walked;
+	bool crash;
+	struct cs_result crash_r;
+	uint64_t objects;
+	uint64_t index_bytes;
+	uint64_t sets[256];
+	char (*set_names)[64];		/* owned copy of the walk's names */
+	unsigned nsets;
+	double skew_s;			/* newest LUTs apart */
+	size_t newest, oldest;		/* targets with the max / min newest */
+	bool out_of_step;
+};
+
+struct rrun {
+	const struct records_args *a;
+	struct rtarget *t;
+	size_t nt;
+	struct rns *ns;
+	size_t nns;
+	struct aero_conf conf;
+	int64_t now;
+	size_t alarms;
+	bool both;			/* WARNINGs to stdout and stderr */
+};
+
+
+/* inspect_records_setup.c: open every device and read its header. */
+int rrun_setup_devices(struct rrun *r);
+int rrun_setup_config(struct rrun *r);
+void rrun_release(struct rrun *r);
+/* inspect_records_report.c: text or JSON, WARNINGs; the exit status. */
+int rrun_report(struct rrun *r);
+/* inspect_records.c */
+int rrun_read_header(struct rtarget *t, const char *path, const char *engine,
+		     struct device *d, unsigned char **region,
+		     struct as_header *h);
+bool rrun_records_readable(struct rtarget *t, const struct as_header *h);
+const char *rrun_utc(double unix_s, char *buf, size_t len);
+
+#endif
