@@ -87,7 +87,7 @@ comp() {	# comp WORDS...: the completions of the last word
 PATH=$P/bin:$PATH
 comp shadowsync ve | grep -qx verify || fail "command completion: $(comp shadowsync ve)"
 comp shadowsync verify --blo | grep -qx -- --block-size || fail "option completion"
-comp shadowsync warm --pro | grep -qx -- --prom || fail "--prom of warm"
+comp shadowsync warm --pro | grep -qx -- --prom || fail "--prom of warm: $(comp shadowsync warm --pro | tr "\n" " ")"
 comp shadowsync hash --pro | grep -qx -- --prom && fail "hash offers --prom"
 comp shadowsync sync --engine io | grep -qx io_uring || fail "engine values"
 need_root
