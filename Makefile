@@ -19,7 +19,7 @@ probe = $(shell $(CC) -o /dev/null engine/probes/$(1).c -l$(2) 2>/dev/null && ec
 HAVE_LIBURING := $(call probe,uring,uring)
 HAVE_LIBAIO   := $(call probe,aio,aio)
 
-LIBS := -lxxhash -ljansson -lm
+LIBS := -lxxhash -ljansson -larchive -lm
 ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c \
                engine/inuse.c engine/storage.c
 ifeq ($(HAVE_LIBURING),1)
@@ -35,8 +35,9 @@ endif
 
 VERIFY_SRCS := $(wildcard verify/*.c)
 SOURCE_SRCS := $(wildcard source/*.c)
+AEROSPIKE_SRCS := $(wildcard aerospike/*.c)
 CLI_SRCS    := $(wildcard cli/*.c)
-LIB_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRCS) $(VERIFY_SRCS) $(SOURCE_SRCS))
+LIB_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRCS) $(VERIFY_SRCS) $(SOURCE_SRCS) $(AEROSPIKE_SRCS))
 CLI_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
@@ -77,6 +78,12 @@ $(BUILD)/tests/tools/slowdev: tests/tools/slowdev.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(FUSE3_FLAGS)
+
+# mksmd writes SMD files with jansson, as asd does.
+$(BUILD)/tests/tools/mksmd: tests/tools/mksmd.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -ljansson
 
 $(BUILD)/tests/tools/%: tests/tools/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -132,11 +139,11 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/
 
 fuzz: $(FUZZ_TARGETS)
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRCS) $(VERIFY_SRCS) $(wildcard verify/*.h engine/*.h)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(wildcard verify/*.h engine/*.h aerospike/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(FUZZ_FLAGS) -o $@ $< \
-		$(ENGINE_SRCS) $(VERIFY_SRCS) $(LIBS) -lpthread
+		$(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(LIBS) -lpthread
 
 check-backends:
 	@echo "io_uring: $(if $(HAVE_LIBURING),yes,no)  libaio: $(if $(HAVE_LIBAIO),yes,no)"

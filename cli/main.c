@@ -22,6 +22,8 @@ static const struct cmd commands[] = {
 	{ "warm", cmd_warm,
 	  "read every block once (EBS snapshot volumes), optionally hashing" },
 	{ "inspect", cmd_inspect, "decode an Aerospike device header" },
+	{ "smd", cmd_smd,
+	  "save, show, check, restore Aerospike's system metadata (SMD)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

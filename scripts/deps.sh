@@ -2,17 +2,19 @@
 # scripts/deps.sh - install the Debian packages shadowsync builds, tests and
 # benchmarks with; does nothing when they are all present.
 # Build: gcc make liburing-dev libxxhash-dev libaio-dev libjansson-dev
-#        libcurl4-openssl-dev (remote sources)
+#        libcurl4-openssl-dev (remote sources) libarchive-dev (SMD bundles)
 # Test:  libcmocka-dev jq xxhash nbdkit libnbd-bin (nbdfuse) fuse3
 #        libfuse3-dev pkg-config (tests/tools/slowdev.c)
 #        python3 python3-jsonschema (JSON reports against docs/schema)
 #        squashfs-tools util-linux (losetup, setpriv) zstd
 #        clang libclang-rt-14-dev (make check-asan: sanitizer runtimes)
+#        libarchive-tools tar (bsdtar and GNU tar read SMD bundles)
 # Bench: fio time (GNU time) diffutils (cmp)
 PKGS="gcc make libc6-dev liburing-dev libxxhash-dev libaio-dev libjansson-dev
 libcurl4-openssl-dev libcmocka-dev jq xxhash nbdkit libnbd-bin fuse3
 libfuse3-dev pkg-config python3 python3-jsonschema
-squashfs-tools util-linux zstd clang libclang-rt-14-dev fio time diffutils"
+squashfs-tools util-linux zstd clang libclang-rt-14-dev fio time diffutils
+libarchive-dev libarchive-tools tar"
 
 missing=""
 for p in $PKGS; do
