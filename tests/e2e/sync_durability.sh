@@ -14,7 +14,7 @@ L=$T/fx/ns1-a.dat S=$T/fx/ns1-a.shadow
 cp "$L" "$T/local"
 flip "$T/local" $((8 * M + 100))		# a damaged record: load-local
 flip "$T/local" 400000		# and a header-region byte past the struct
-strace -f -e trace=openat,close,pwrite64,pread64,fdatasync,fsync -o "$T/trace" \
+traced -f -e trace=openat,close,pwrite64,pread64,fdatasync,fsync -o "$T/trace" \
 	"$SS" sync "$T/local" "$S" --engine psync >"$T/out" 2>"$T/err"
 RC=$?
 expect_rc 0 "$(cat "$T/err")"

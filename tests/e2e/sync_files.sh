@@ -48,7 +48,7 @@ check() {
 
 		if [ $e = psync ]; then
 			# What the kernel was asked to write, not only the report.
-			strace -f -e trace=openat,pwrite64 -o "$T/trace" \
+			traced -f -e trace=openat,pwrite64 -o "$T/trace" \
 				"$SS" sync "$T/local" "$T/shadow" --block-size "$BS" --engine $e --json >"$T/out" 2>"$T/err"
 			RC=$?
 			kernel_writes "$T/trace" >"$T/kw"
