@@ -184,6 +184,39 @@ int smd_decimal(const char *s, unsigned max_digits, uint64_t max,
  */
 char *smd_utc(uint64_t clepoch, bool with_ms, char *buf, size_t len);
 
+/*
+ * What truncate.smd and evict.smd hold, as asd takes it (live items with
+ * a value the module reads; tombstones are truncate-undo and skipped):
+ * for show, and for the record walker's cold-start prediction (records
+ * older than a truncation come back on a CE cold start; records whose
+ * void-time is below the evict void-time are not loaded).
+ */
+struct smd_truncation {
+	char *ns;
+	char *set;		/* NULL: the whole namespace */
+	uint64_t threshold_ms;	/* last-update-time threshold, ms since
+				 * the Citrusleaf epoch */
+};
+
+struct smd_evict {
+	char *ns;
+	uint32_t void_time_s;	/* s since the Citrusleaf epoch */
+};
+
+/*
+ * smd_truncations() - the truncations of f (truncate.smd), in file
+ * order, into *v (*n of them; free with smd_truncations_free). f may be
+ * NULL (no file: none). Returns 0 or -ENOMEM.
+ */
+int smd_truncations(const struct smd_file *f, struct smd_truncation **v,
+		    size_t *n);
+void smd_truncations_free(struct smd_truncation *v, size_t n);
+
+/* smd_evict_times() - the same for evict.smd's void-times. */
+int smd_evict_times(const struct smd_file *f, struct smd_evict **v,
+		    size_t *n);
+void smd_evict_times_free(struct smd_evict *v, size_t n);
+
 /* ------------------------------------------------------------------ */
 /* Item-level comparison of two parsed files (smd check).              */
 

@@ -115,6 +115,7 @@ void smd_bundle_release(struct smd_bundle *b)
 		free(b->files[i].data);
 		free(b->files[i].owner);
 		free(b->files[i].group);
+		free(b->files[i].link_target);
 	}
 	free(b->files);
 	for (size_t i = 0; i < b->nskipped; i++) {

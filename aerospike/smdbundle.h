@@ -39,6 +39,8 @@ struct smd_bundle_file {
 	char *group;
 	int64_t mtime;		/* Unix seconds */
 	char xxh3[33];		/* XXH3-128 of data, big-endian hex */
+	char *link_target;	/* read through a symbolic link to this
+				 * (directories only; bundles hold none) */
 };
 
 /* A name in the directory that was not taken, and why. */

@@ -65,6 +65,10 @@ static int member_data(struct archive *a, struct archive_entry *e,
 	if (!archive_entry_size_is_set(e) || size < 0 || (uint64_t)size > total)
 		return bad(why, len, "damaged: member '%s' has an impossible "
 			   "size", m->path);
+	if ((uint64_t)size > SMD_FILE_MAX_BYTES)
+		return bad(why, len, "member '%s' is %lld bytes, more than the "
+			   "%u MiB an SMD file can be", m->path, (long long)size,
+			   SMD_FILE_MAX_BYTES >> 20);
 	m->data = malloc(size ? (size_t)size : 1);
 	if (!m->data)
 		return bad(why, len, "out of memory");
@@ -186,7 +190,11 @@ static int check_file(struct smd_bundle *b, json_t *jf, const struct member *mb,
 	char *end;
 	int ret;
 
-	if (!name || !smd_file_name_valid(name) || !hex || !mode ||
+	if (name && !smd_file_name_valid(name))
+		return bad(why, len, "damaged or forged: the manifest names a "
+			   "file '%.200s', which is no SMD file name (a path?)",
+			   name);
+	if (!name || !hex || !mode ||
 	    !json_is_integer(size) ||
 	    !json_is_integer(json_object_get(jf, "uid")) ||
 	    !json_is_integer(json_object_get(jf, "gid")) ||

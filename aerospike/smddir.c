@@ -68,6 +68,8 @@ static int note_extra(struct smd_dir_extra *x, struct smd_bundle *b,
 		"a name no module of asd has; asd never reads it",
 		"not a regular file",
 		"a temporary file of an interrupted shadowsync smd restore",
+		("a symbolic link to nothing or to no regular file; asd starts "
+		 "the module empty"),
 	};
 	int ret = smd_bundle_skip(b, name, reasons[kind]);
 
@@ -146,20 +148,75 @@ static void owner_names(const struct stat *st, char *user, char *group,
 		snprintf(group, len, "%s", gr.gr_name);
 }
 
-/* One *.smd name: taken into b, or noted as extra. */
-static int take_file(int dfd, const char *dir, const char *name,
-		     struct smd_bundle *b, struct smd_dir_extra *x, char *why,
+/* The target of the symbolic link name in dfd, or NULL. */
+static char *link_target(int dfd, const char *name)
+{
+	char buf[4096];
+	ssize_t k = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+
+	if (k < 0)
+		return strdup("?");
+	buf[k] = '\0';
+	return strdup(buf);
+}
+
+/* Read the regular file open at fd into b as name, with st's attributes. */
+static int take_data(int fd, const struct stat *st, const char *dir,
+		     const char *name, struct smd_bundle *b, char *why,
 		     size_t len)
 {
 	char user[256], group[256];
 	unsigned char *data = NULL;
-	struct stat st;
 	size_t n = 0;
+	int ret;
+
+	ret = read_whole(fd, &data, &n);
+	if (ret == -EFBIG)
+		snprintf(why, len, "'%s/%s' is larger than %u MiB, more than an "
+			 "SMD file can be here", dir, name, SMD_FILE_MAX_BYTES >> 20);
+	else if (ret < 0)
+		snprintf(why, len, "cannot read '%s/%s': %s", dir, name,
+			 strerror(-ret));
+	if (ret < 0)
+		return ret;
+	owner_names(st, user, group, sizeof(user));
+	ret = smd_bundle_add(b, name, data, n, st->st_mode, st->st_uid,
+			     st->st_gid, user[0] ? user : NULL,
+			     group[0] ? group : NULL, (int64_t)st->st_mtime);
+	free(data);
+	if (ret < 0)
+		snprintf(why, len, "out of memory");
+	return ret;
+}
+
+/*
+ * One *.smd name: taken into b, or noted as extra. A symbolic link is
+ * followed as asd's fopen follows it; one that leads nowhere (or to no
+ * regular file) makes asd start the module empty, and is noted.
+ */
+static int take_file(int dfd, const char *dir, const char *name,
+		     struct smd_bundle *b, struct smd_dir_extra *x, char *why,
+		     size_t len)
+{
+	struct stat lst, st;
+	bool link;
 	int fd, ret;
 
+	if (fstatat(dfd, name, &lst, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;	/* removed since the listing */
+		ret = -errno;
+		snprintf(why, len, "cannot read '%s/%s': %s", dir, name,
+			 strerror(-ret));
+		return ret;
+	}
+	link = S_ISLNK(lst.st_mode);
 	fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && link && (errno == ENOENT || errno == ELOOP ||
+			       errno == ENOTDIR))
+		return note_extra(x, b, name, SMD_SKIP_LINK, 0);
 	if (fd < 0 && errno == ENOENT)
-		return 0;	/* removed since the listing: not there */
+		return 0;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		ret = -errno;
 		snprintf(why, len, "cannot read '%s/%s': %s", dir, name,
@@ -170,30 +227,21 @@ static int take_file(int dfd, const char *dir, const char *name,
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return note_extra(x, b, name, SMD_SKIP_NOT_FILE, 0);
+		return note_extra(x, b, name, link ? SMD_SKIP_LINK
+					      : SMD_SKIP_NOT_FILE, 0);
 	}
 	if (!smd_file_name_valid(name)) {
 		close(fd);
 		return note_extra(x, b, name, SMD_SKIP_BAD_NAME,
 				  (uint64_t)st.st_size);
 	}
-	ret = read_whole(fd, &data, &n);
+	ret = take_data(fd, &st, dir, name, b, why, len);
 	close(fd);
-	if (ret == -EFBIG)
-		snprintf(why, len, "'%s/%s' is larger than %u MiB, more than an "
-			 "SMD file can be here", dir, name, SMD_FILE_MAX_BYTES >> 20);
-	else if (ret < 0)
-		snprintf(why, len, "cannot read '%s/%s': %s", dir, name,
-			 strerror(-ret));
-	if (ret < 0)
-		return ret;
-	owner_names(&st, user, group, sizeof(user));
-	ret = smd_bundle_add(b, name, data, n, st.st_mode, st.st_uid, st.st_gid,
-			     user[0] ? user : NULL, group[0] ? group : NULL,
-			     (int64_t)st.st_mtime);
-	free(data);
-	if (ret < 0)
+	if (!ret && link &&
+	    !(b->files[b->nfiles - 1].link_target = link_target(dfd, name))) {
 		snprintf(why, len, "out of memory");
+		ret = -ENOMEM;
+	}
 	return ret;
 }
 
@@ -237,6 +285,49 @@ int smd_dir_read(const char *dir, struct smd_bundle *b,
 	return ret;
 }
 
+int smd_source_read(const char *path, struct smd_bundle *b, bool *is_dir,
+		    char *dir_used, size_t dlen, char *why, size_t len)
+{
+	struct stat st;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	*is_dir = false;
+	if (stat(path, &st) < 0) {
+		ret = -errno;
+		snprintf(why, len, "cannot open '%s': %s", path, strerror(-ret));
+		return ret;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		char inner[512];
+
+		ret = smd_bundle_read(path, b, inner, sizeof(inner));
+		if (ret < 0)
+			snprintf(why, len, "bundle '%s' is unusable: %s", path,
+				 inner);
+		snprintf(dir_used, dlen, "%s", "");
+		return ret;
+	}
+	*is_dir = true;
+	/* A work directory holds smd/; an SMD directory holds the files. */
+	if (snprintf(dir_used, dlen, "%s%ssmd", path,
+		     path[0] && path[strlen(path) - 1] == '/' ? "" : "/") >=
+	    (int)dlen) {
+		snprintf(why, len, "'%s': path too long", path);
+		return -ENAMETOOLONG;
+	}
+	if (stat(dir_used, &st) < 0 || !S_ISDIR(st.st_mode))
+		snprintf(dir_used, dlen, "%s", path);
+	ret = smd_dir_read(dir_used, b, NULL, why, len);
+	if (!ret && !(b->smd_directory = strdup(dir_used))) {
+		snprintf(why, len, "out of memory");
+		ret = -ENOMEM;
+	}
+	if (ret < 0)
+		smd_bundle_release(b);
+	return ret;
+}
+
 void smd_dir_extra_release(struct smd_dir_extra *e)
 {
 	for (size_t i = 0; i < e->n; i++)
@@ -272,15 +363,21 @@ static int set_fd_attrs(int fd, mode_t mode, const struct smd_owner *owner)
 	return 0;
 }
 
-int smd_write_atomic(int dirfd, const char *name, const void *data,
-		     size_t len, mode_t mode, const struct smd_owner *owner)
+static int tmp_name(const char *name, char *tmp, size_t len)
+{
+	if (snprintf(tmp, len, ".%s" SMD_TMP_SUFFIX, name) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int smd_stage(int dirfd, const char *name, const void *data, size_t len,
+	      mode_t mode, const struct smd_owner *owner)
 {
 	char tmp[512];
 	int fd, ret;
 
-	if (snprintf(tmp, sizeof(tmp), ".%s" SMD_TMP_SUFFIX, name) >=
-	    (int)sizeof(tmp))
-		return -ENAMETOOLONG;
+	if ((ret = tmp_name(name, tmp, sizeof(tmp))) < 0)
+		return ret;
 	if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
 		return -errno;
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -294,12 +391,38 @@ int smd_write_atomic(int dirfd, const char *name, const void *data,
 		ret = -errno;
 	if (close(fd) < 0 && !ret)
 		ret = -errno;
-	if (!ret && renameat(dirfd, tmp, dirfd, name) < 0)
-		ret = -errno;
-	if (ret < 0) {
+	if (ret < 0)
 		unlinkat(dirfd, tmp, 0);
+	return ret;
+}
+
+int smd_commit(int dirfd, const char *name)
+{
+	char tmp[512];
+	int ret;
+
+	if ((ret = tmp_name(name, tmp, sizeof(tmp))) < 0)
 		return ret;
-	}
+	return renameat(dirfd, tmp, dirfd, name) < 0 ? -errno : 0;
+}
+
+void smd_unstage(int dirfd, const char *name)
+{
+	char tmp[512];
+
+	if (tmp_name(name, tmp, sizeof(tmp)) == 0)
+		unlinkat(dirfd, tmp, 0);
+}
+
+int smd_write_atomic(int dirfd, const char *name, const void *data,
+		     size_t len, mode_t mode, const struct smd_owner *owner)
+{
+	int ret = smd_stage(dirfd, name, data, len, mode, owner);
+
+	if (!ret && (ret = smd_commit(dirfd, name)) < 0)
+		smd_unstage(dirfd, name);
+	if (ret < 0)
+		return ret;
 	return fsync(dirfd) < 0 ? -errno : 0;
 }
 
@@ -352,11 +475,15 @@ static struct smd_step step_for(const struct smd_bundle_file *w,
 {
 	struct smd_step s = { .name = w->name, .file = w };
 
+	bool same = h && h->size == w->size && !memcmp(h->data, w->data, w->size);
+
 	if (!h) {
 		s.action = SMD_INSTALL;
-	} else if (h->size != w->size || memcmp(h->data, w->data, w->size)) {
+	} else if (!same || h->link_target) {
+		/* A link becomes a regular file: rename replaces the link
+		 * and never writes through it. */
 		s.action = SMD_REPLACE;
-		s.replaces_content = h->size > 0;
+		s.replaces_content = !same && h->size > 0;
 		s.old_size_bytes = h->size;
 	} else {
 		s.action = attrs_match(h, mode, owner) ? SMD_KEEP : SMD_FIX;
@@ -392,12 +519,17 @@ int smd_plan(const struct smd_bundle *want, const struct smd_bundle *have,
 				.action = SMD_REMOVE,
 				.replaces_content = have->files[i].size > 0,
 				.old_size_bytes = have->files[i].size });
-	for (size_t i = 0; i < extra->n && !ret; i++)
+	for (size_t i = 0; i < extra->n && !ret; i++) {
+		/* A dangling link the bundle has a file for: the write
+		 * replaces it. */
+		if (smd_bundle_find(want, extra->v[i].name))
+			continue;
 		ret = add_step(steps, nsteps, (struct smd_step){
 			.name = extra->v[i].name, .action = SMD_REMOVE,
 			.replaces_content = extra->v[i].kind == SMD_SKIP_BAD_NAME
 					    && extra->v[i].size_bytes > 0,
 			.old_size_bytes = extra->v[i].size_bytes });
+	}
 	if (ret < 0) {
 		free(*steps);
 		*steps = NULL;

@@ -29,6 +29,9 @@ enum smd_skip_kind {
 	SMD_SKIP_NOT_FILE,	/* *.smd that is a directory, FIFO, ... */
 	SMD_SKIP_TEMP,		/* .NAME.shadowsync-tmp: an interrupted
 				 * restore's */
+	SMD_SKIP_LINK,		/* *.smd, a symbolic link to nothing or to
+				 * no regular file: asd starts the module
+				 * empty; unlinking it touches no target */
 };
 
 struct smd_dir_entry {
@@ -44,17 +47,29 @@ struct smd_dir_extra {
 };
 
 /*
- * smd_dir_read() - every regular *.smd file of dir (symlinks followed,
- * as asd does) read whole into b, sorted by name, with its mode, owner
- * and mtime; every other *.smd, *.smd.save and leftover temporary name
- * into extra (may be NULL) and b's skipped list. Other names are not
- * looked at: asd never opens them. Returns 0, or -errno with a phrase in
- * why naming the file (a file over SMD_FILE_MAX_BYTES: -EFBIG).
+ * smd_dir_read() - every regular *.smd file of dir read whole into b,
+ * sorted by name, with its mode, owner and mtime. A symbolic link to a
+ * regular file is followed, as asd's fopen follows it, and its target
+ * noted (link_target). Every other *.smd (a dangling link, a directory,
+ * a FIFO, a name no module has), *.smd.save and leftover temporary name
+ * goes into extra (may be NULL) and b's skipped list. Other names are
+ * not looked at: asd never opens them. Returns 0, or -errno with a
+ * phrase in why naming the file (a file over SMD_FILE_MAX_BYTES: -EFBIG).
  */
 int smd_dir_read(const char *dir, struct smd_bundle *b,
 		 struct smd_dir_extra *extra, char *why, size_t len);
 
 void smd_dir_extra_release(struct smd_dir_extra *e);
+
+/*
+ * smd_source_read() - path as SMD: a bundle (smd_bundle_read), or a
+ * directory read with smd_dir_read: path itself, or path/smd when path
+ * is a work directory. *is_dir says which, and dir_used (dlen bytes)
+ * names the directory read. Returns 0 or -errno with a phrase in why
+ * that names path.
+ */
+int smd_source_read(const char *path, struct smd_bundle *b, bool *is_dir,
+		    char *dir_used, size_t dlen, char *why, size_t len);
 
 /* The owner to give written files: set=false keeps the writer's. */
 struct smd_owner {
@@ -73,6 +88,18 @@ int smd_write_atomic(int dirfd, const char *name, const void *data,
 		     size_t len, mode_t mode, const struct smd_owner *owner);
 
 /*
+ * smd_write_atomic() in two halves, so that many files can be written
+ * first and only then made visible: smd_stage() writes, chowns, chmods
+ * and fsyncs ".NAME" SMD_TMP_SUFFIX (removed again on failure);
+ * smd_commit() renames it over name (the caller fsyncs dirfd after);
+ * smd_unstage() removes a staged file not committed. 0 or -errno.
+ */
+int smd_stage(int dirfd, const char *name, const void *data, size_t len,
+	      mode_t mode, const struct smd_owner *owner);
+int smd_commit(int dirfd, const char *name);
+void smd_unstage(int dirfd, const char *name);
+
+/*
  * smd_set_attrs() - give the existing regular file name in dirfd mode
  * and owner (owner may be NULL), then fsync it. Returns 0 or -errno.
  */
@@ -86,7 +113,8 @@ enum smd_action {
 	SMD_KEEP,	/* same bytes, mode and owner */
 	SMD_FIX,	/* same bytes; mode or owner set */
 	SMD_INSTALL,	/* missing: written */
-	SMD_REPLACE,	/* different bytes: written over */
+	SMD_REPLACE,	/* different bytes, or a symbolic link: written
+			 * over (a link is replaced, its target untouched) */
 	SMD_REMOVE,	/* not in the bundle: removed */
 };
 

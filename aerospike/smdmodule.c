@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -345,4 +346,93 @@ int smd_module_checks(struct smd_file *f)
 		}
 	}
 	return ret;
+}
+
+/* The namespace and set of a truncate or evict key: "ns" or "ns|set". */
+static int split_key(const char *key, char **ns, char **set)
+{
+	const char *bar = strchr(key, '|');
+
+	*ns = strndup(key, bar ? (size_t)(bar - key) : strlen(key));
+	*set = bar ? strdup(bar + 1) : NULL;
+	if (!*ns || (bar && !*set)) {
+		free(*ns);
+		free(*set);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int smd_truncations(const struct smd_file *f, struct smd_truncation **v,
+		    size_t *n)
+{
+	*v = NULL;
+	*n = 0;
+	if (!f)
+		return 0;
+	*v = calloc(f->nitems + 1, sizeof(**v));
+	if (!*v)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->nitems; i++) {
+		const struct smd_item *it = &f->items[i];
+		struct smd_truncation *t = &(*v)[*n];
+
+		if (!it->value || !it->key[0] || it->key[0] == '|' ||
+		    smd_decimal(it->value, TRUNCATE_DIGITS, UINT64_MAX,
+				&t->threshold_ms) < 0)
+			continue;
+		if (split_key(it->key, &t->ns, &t->set) < 0) {
+			smd_truncations_free(*v, *n);
+			*v = NULL;
+			*n = 0;
+			return -ENOMEM;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+void smd_truncations_free(struct smd_truncation *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].ns);
+		free(v[i].set);
+	}
+	free(v);
+}
+
+int smd_evict_times(const struct smd_file *f, struct smd_evict **v,
+		    size_t *n)
+{
+	*v = NULL;
+	*n = 0;
+	if (!f)
+		return 0;
+	*v = calloc(f->nitems + 1, sizeof(**v));
+	if (!*v)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->nitems; i++) {
+		const struct smd_item *it = &f->items[i];
+		uint64_t t;
+
+		if (!it->value || !it->key[0] || strchr(it->key, '|') ||
+		    smd_decimal(it->value, 10, UINT32_MAX, &t) < 0)
+			continue;
+		(*v)[*n].void_time_s = (uint32_t)t;
+		if (!((*v)[*n].ns = strdup(it->key))) {
+			smd_evict_times_free(*v, *n);
+			*v = NULL;
+			*n = 0;
+			return -ENOMEM;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+void smd_evict_times_free(struct smd_evict *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].ns);
+	free(v);
 }

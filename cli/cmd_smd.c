@@ -164,8 +164,9 @@ static json_t *saved_file_json(const struct smd_bundle_file *bf,
 	char mode[8];
 
 	snprintf(mode, sizeof(mode), "%04o", bf->mode);
-	return json_pack("{s:s,s:o,s:I,s:s,s:I,s:I,s:o,s:o,s:s,s:s,s:I,s:I,s:I}",
-			 "name", bf->name,
+	return json_pack("{s:s,s:o,s:o,s:I,s:s,s:I,s:I,s:o,s:o,s:s,s:s,s:I,s:I,"
+			 "s:I}", "name", bf->name,
+			 "link_target", json_str(bf->link_target),
 			 "module", f->module ? json_string(f->module->name)
 					     : json_null(),
 			 "size_bytes", (json_int_t)bf->size, "mode", mode,
@@ -182,12 +183,12 @@ static void save_report(const char *out, const struct smd_where *w,
 			bool json)
 {
 	size_t errors = smd_errors(f, b->nfiles);
-	char utc[32];
+	char utc[32], reason[1536];
 
 	if (errors)
-		cli_exit_reason("saved '%s', but asd would not load %s as it is: "
-				"%zu error%s", out, errors == 1 ? "a file" : "files",
-				errors, errors == 1 ? "" : "s");
+		cli_exit_reason("saved '%s', but %s", out,
+				smd_errors_reason(f, b->nfiles, reason,
+						  sizeof(reason)));
 	if (json) {
 		json_t *files = json_array();
 
@@ -211,12 +212,17 @@ static void save_report(const char *out, const struct smd_where *w,
 	}
 	printf("smd save: %s  from %s (%zu file%s)\n", disp(out),
 	       disp(w->smd_directory), b->nfiles, b->nfiles == 1 ? "" : "s");
-	for (size_t i = 0; i < b->nfiles; i++)
+	for (size_t i = 0; i < b->nfiles; i++) {
 		printf("  %-14s %8zu bytes  %04o %s:%s  %zu items  %s\n",
 		       b->files[i].name, b->files[i].size, b->files[i].mode,
 		       disp(b->files[i].owner ? b->files[i].owner : "?"),
 		       disp(b->files[i].group ? b->files[i].group : "?"),
 		       f[i].nitems, smd_fate_text(f[i].fate));
+		if (b->files[i].link_target)
+			printf("  %-14s a symbolic link to %s: its target's bytes "
+			       "were taken, as asd reads them\n", "",
+			       disp(b->files[i].link_target));
+	}
 	for (size_t i = 0; i < b->nskipped; i++)
 		printf("  not taken: %s (%s)\n", disp(b->skipped[i].name),
 		       b->skipped[i].reason);

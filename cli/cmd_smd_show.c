@@ -134,34 +134,42 @@ static json_t *udfs_json(const struct smd_file *f)
 	return a;
 }
 
-/* Truncations (truncate.smd) or evict void-times (evict.smd). */
-static json_t *numbers_json(const struct smd_file *f, bool trunc)
+static json_t *truncations_json(const struct smd_file *f)
 {
+	struct smd_truncation *v;
 	json_t *a = json_array();
 	char utc[40];
-	uint64_t v;
+	size_t n;
 
-	for (size_t i = 0; f && i < f->nitems; i++) {
-		const struct smd_item *it = &f->items[i];
-		const char *bar = strchr(it->key, '|');
-		char *ns;
+	if (smd_truncations(f, &v, &n) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack(
+			"{s:o,s:o,s:I,s:s}", "namespace", json_str(v[i].ns),
+			"set", json_str(v[i].set),
+			"threshold_clepoch_ms", (json_int_t)v[i].threshold_ms,
+			"threshold_utc", smd_utc(v[i].threshold_ms, true, utc,
+						 sizeof(utc))));
+	smd_truncations_free(v, n);
+	return a;
+}
 
-		if (!it->value || smd_decimal(it->value, trunc ? 13 : 10,
-					      trunc ? UINT64_MAX : UINT32_MAX, &v))
-			continue;
-		ns = strndup(it->key, bar ? (size_t)(bar - it->key)
-					  : strlen(it->key));
-		smd_utc(v, trunc, utc, sizeof(utc));
-		json_array_append_new(a, trunc
-			? json_pack("{s:o,s:o,s:I,s:s}", "namespace", json_str(ns),
-				    "set", json_str(bar ? bar + 1 : NULL),
-				    "threshold_clepoch_ms", (json_int_t)v,
-				    "threshold_utc", utc)
-			: json_pack("{s:o,s:I,s:s}", "namespace", json_str(ns),
-				    "void_time_clepoch_s", (json_int_t)v,
-				    "void_time_utc", utc));
-		free(ns);
-	}
+static json_t *evict_json(const struct smd_file *f)
+{
+	struct smd_evict *v;
+	json_t *a = json_array();
+	char utc[40];
+	size_t n;
+
+	if (smd_evict_times(f, &v, &n) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack(
+			"{s:o,s:I,s:s}", "namespace", json_str(v[i].ns),
+			"void_time_clepoch_s", (json_int_t)v[i].void_time_s,
+			"void_time_utc", smd_utc(v[i].void_time_s, false, utc,
+						 sizeof(utc))));
+	smd_evict_times_free(v, n);
 	return a;
 }
 
@@ -183,11 +191,10 @@ static json_t *show_json(const char *path, bool is_dir,
 			 "sindexes", sindexes_json(find_module(f, b->nfiles,
 							       SMD_SINDEX)),
 			 "udfs", udfs_json(find_module(f, b->nfiles, SMD_UDF)),
-			 "truncations", numbers_json(find_module(f, b->nfiles,
-								 SMD_TRUNCATE),
-						     true),
-			 "evict", numbers_json(find_module(f, b->nfiles,
-							   SMD_EVICT), false),
+			 "truncations", truncations_json(find_module(
+				 f, b->nfiles, SMD_TRUNCATE)),
+			 "evict", evict_json(find_module(f, b->nfiles,
+							 SMD_EVICT)),
 			 "skipped", smd_skipped_json(b),
 			 "errors", (json_int_t)errors,
 			 "warnings", (json_int_t)smd_warnings(f, b->nfiles));
@@ -258,7 +265,7 @@ int cmd_smd_show(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], reason[1536];
 	struct smd_bundle b;
 	struct smd_file *f = NULL;
 	bool is_dir;
@@ -294,9 +301,8 @@ int cmd_smd_show(int argc, char **argv)
 		goto out;
 	}
 	if (errors)
-		cli_exit_reason("asd would not load %s as it is: %zu error%s",
-				errors == 1 ? "a file" : "files", errors,
-				errors == 1 ? "" : "s");
+		cli_exit_reason("%s", smd_errors_reason(f, b.nfiles, reason,
+							sizeof(reason)));
 	if (!cli_run.json) {
 		show_text(r);
 		smd_problems_text(stdout, f, b.nfiles);

@@ -136,6 +136,38 @@ size_t smd_warnings(const struct smd_file *f, size_t n)
 	return k;
 }
 
+const char *smd_errors_reason(const struct smd_file *f, size_t n, char *buf,
+			      size_t len)
+{
+	const struct smd_file *first = NULL;
+	const struct smd_problem *p = NULL;
+	size_t o, bad = 0, errors = smd_errors(f, n);
+	char words[1024];
+
+	o = (size_t)snprintf(buf, len, "asd would not load ");
+	for (size_t i = 0; i < n; i++) {
+		if (!f[i].errors)
+			continue;
+		if (o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s",
+					      bad++ ? ", " : "", f[i].name);
+		for (size_t k = 0; !first && k < f[i].nproblems; k++)
+			if (f[i].problems[k].severity == SMD_ERROR) {
+				first = &f[i];
+				p = &f[i].problems[k];
+			}
+	}
+	if (o < len)
+		o += (size_t)snprintf(buf + o, len - o, " as %s: %zu error%s",
+				      bad == 1 ? "it is" : "they are", errors,
+				      errors == 1 ? "" : "s");
+	if (p && o < len)
+		snprintf(buf + o, len - o, "%s%s", errors == 1 ? ": " :
+			 ", the first: ", smd_problem_words(first, p, words,
+							    sizeof(words)));
+	return buf;
+}
+
 json_t *smd_problem_json(const struct smd_file *f, const struct smd_problem *p)
 {
 	return json_pack("{s:s,s:o,s:o,s:s,s:s,s:o}", "file", f->name,
@@ -224,42 +256,15 @@ json_t *smd_skipped_json(const struct smd_bundle *b)
 }
 
 int smd_open_source(const char *path, struct smd_bundle *b, bool *is_dir,
-		    char *dir_used, size_t len)
+		   char *dir_used, size_t len)
 {
-	char why[PATH_MAX + 256], *sub;
-	struct stat st;
-	int ret;
+	char why[PATH_MAX + 256];
+	int ret = smd_source_read(path, b, is_dir, dir_used, len, why,
+				  sizeof(why));
 
-	memset(b, 0, sizeof(*b));
-	*is_dir = false;
-	if (stat(path, &st) < 0) {
-		cli_error("cannot open '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		ret = smd_bundle_read(path, b, why, sizeof(why));
-		if (ret < 0)
-			cli_error("bundle '%s' is unusable: %s", path, why);
-		return ret < 0 ? -1 : 0;
-	}
-	*is_dir = true;
-	/* A work directory holds smd/; an SMD directory holds the files. */
-	sub = path_join(path, "smd");
-	if (!sub) {
-		cli_error("out of memory");
-		return -1;
-	}
-	snprintf(dir_used, len, "%s", stat(sub, &st) == 0 && S_ISDIR(st.st_mode)
-		 ? sub : path);
-	free(sub);
-	ret = smd_dir_read(dir_used, b, NULL, why, sizeof(why));
-	if (ret < 0) {
+	if (ret < 0)
 		cli_error("%s", why);
-		smd_bundle_release(b);
-		return -1;
-	}
-	b->smd_directory = strdup(dir_used);
-	return 0;
+	return ret < 0 ? -1 : 0;
 }
 
 int smd_bundle_stamp(struct smd_bundle *b, const struct smd_where *w)
@@ -273,8 +278,13 @@ int smd_bundle_stamp(struct smd_bundle *b, const struct smd_where *w)
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		snprintf(host, sizeof(host), "unknown");
 	b->host = strdup(host);
-	b->work_directory = strdup(w->work_directory);
-	b->smd_directory = strdup(w->smd_directory);
+	/* As this node names them (a relative --work-dir made absolute). */
+	b->work_directory = realpath(w->work_directory, NULL);
+	if (!b->work_directory)
+		b->work_directory = strdup(w->work_directory);
+	b->smd_directory = realpath(w->smd_directory, NULL);
+	if (!b->smd_directory)
+		b->smd_directory = strdup(w->smd_directory);
 	b->created_by = strdup("shadowsync " SHADOWSYNC_VERSION);
 	b->created = (int64_t)time(NULL);
 	if (!b->host || !b->work_directory || !b->smd_directory ||

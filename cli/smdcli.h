@@ -54,6 +54,14 @@ void smd_files_release(struct smd_file *f, size_t n);
 size_t smd_errors(const struct smd_file *f, size_t n);
 size_t smd_warnings(const struct smd_file *f, size_t n);
 
+/*
+ * smd_errors_reason() - "asd would not load sindex.smd as it is: 3
+ * errors, the first: sindex.smd item 2 (key 'k'): ..." for the n files
+ * (some with errors) into buf. Returns buf.
+ */
+const char *smd_errors_reason(const struct smd_file *f, size_t n, char *buf,
+			      size_t len);
+
 /* {"file","item","key","severity","code","message"} */
 json_t *smd_problem_json(const struct smd_file *f, const struct smd_problem *p);
 

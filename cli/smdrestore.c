@@ -315,33 +315,74 @@ static int save_replaced(struct smd_restore *r)
 	return 0;
 }
 
-/* Carry the plan out, one step at a time: every name always holds a
- * whole file, the old one or the new. */
+static bool writes(const struct smd_step *st)
+{
+	return st->action == SMD_INSTALL || st->action == SMD_REPLACE;
+}
+
+static void unstage_from(struct smd_restore *r, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (writes(&r->steps[i]))
+			smd_unstage(r->dirfd, r->steps[i].name);
+}
+
+/*
+ * Carry the plan out. Every file to write is staged first (written and
+ * fsynced under its temporary name), so a full disk, an I/O error or a
+ * signal until then changes no name; then the renames, mode and owner
+ * fixes and removals, and an fsync of the directory. A kill at any
+ * moment leaves every name holding a whole file, the old or the new,
+ * and a second run finishes the job.
+ */
 static int apply(struct smd_restore *r)
 {
-	for (size_t i = 0; i < r->nsteps; i++) {
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < r->nsteps && !ret; i++) {
 		const struct smd_step *st = &r->steps[i];
-		int ret = 0;
 
 		if (cli_interrupted)
-			return -ECANCELED;
+			ret = -ECANCELED;
+		else if (writes(st) &&
+			 (ret = smd_stage(r->dirfd, st->name, st->file->data,
+					  st->file->size, r->mode, &r->owner)) < 0)
+			cli_error("smd restore: cannot write '%s/%s': %s (%s); "
+				  "nothing changed", r->where->smd_directory,
+				  st->name, strerror(-ret), errno_name(ret));
+	}
+	if (ret < 0) {
+		unstage_from(r, 0, i);
+		return ret;
+	}
+	for (i = 0; i < r->nsteps; i++) {
+		const struct smd_step *st = &r->steps[i];
+
 		if (st->action == SMD_FIX)
 			ret = smd_set_attrs(r->dirfd, st->name, r->mode, &r->owner);
-		else if (st->action == SMD_INSTALL || st->action == SMD_REPLACE)
-			ret = smd_write_atomic(r->dirfd, st->name, st->file->data,
-					       st->file->size, r->mode, &r->owner);
+		else if (writes(st))
+			ret = smd_commit(r->dirfd, st->name);
 		else if (st->action == SMD_REMOVE &&
 			 unlinkat(r->dirfd, st->name, 0) < 0 && errno != ENOENT)
 			ret = -errno;
 		if (ret < 0) {
-			cli_error("smd restore: cannot write '%s/%s': %s (%s)",
+			cli_error("smd restore: cannot %s '%s/%s': %s (%s)",
+				  st->action == SMD_REMOVE ? "remove" : "write",
 				  r->where->smd_directory, st->name,
 				  strerror(-ret), errno_name(ret));
+			unstage_from(r, i, r->nsteps);
 			return ret;
 		}
 		r->done = i + 1;
 	}
-	return fsync(r->dirfd) < 0 ? -errno : 0;
+	if (fsync(r->dirfd) < 0) {
+		ret = -errno;
+		cli_error("smd restore: cannot fsync '%s': %s (%s)",
+			  r->where->smd_directory, strerror(-ret),
+			  errno_name(ret));
+	}
+	return ret;
 }
 
 static size_t changes(const struct smd_restore *r)
@@ -458,8 +499,8 @@ int smd_restore_run(struct smd_restore *r)
 		return EXIT_ERROR;
 	ret = apply(r);
 	if (ret == -ECANCELED) {
-		cli_error("smd restore: interrupted after %zu of %zu steps; run it "
-			  "again to finish", r->done, r->nsteps);
+		cli_error("smd restore: interrupted before any file of '%s' was "
+			  "changed; run it again", w->smd_directory);
 		report(r, "interrupted");
 		return EXIT_ERROR;
 	}

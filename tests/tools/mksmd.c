@@ -120,7 +120,10 @@ static void make(const char *m, size_t i, int non_ascii, char *key,
 		snprintf(key, klen, "ns%zu", i);
 		snprintf(v, sizeof(v), "%llu", 490000000ull + next() % 10000000);
 	} else if (!strcmp(m, "truncate")) {
-		snprintf(key, klen, i % 3 ? "ns%zu|set%zu" : "ns%zu", i % 7, i);
+		if (i % 3)
+			snprintf(key, klen, "ns%zu|set%zu", i % 7, i);
+		else
+			snprintf(key, klen, "ns%zu", i);	/* unique */
 		snprintf(v, sizeof(v), "%llu", 490000000000ull +
 			 next() % 10000000000ull);
 	} else if (!strcmp(m, "sindex")) {
