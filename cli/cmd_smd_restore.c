@@ -167,13 +167,20 @@ static int restore(const char *path, const struct smd_where *w,
 				 .owner = *owner, .force = force,
 				 .mode = w->os_group_perms ? 0660 : 0600 };
 	struct smd_file *f = NULL;
-	char why[PATH_MAX + 256];
+	char why[PATH_MAX + 256], dir[PATH_MAX];
 	int status = EXIT_ERROR;
+	bool is_dir;
 
 	if (smd_refuse_if_asd_runs(w) < 0)
 		return EXIT_ERROR;
-	if (smd_bundle_read(path, &r.want, why, sizeof(why)) < 0) {
-		cli_error("bundle '%s' is unusable: %s", path, why);
+	if (smd_source_read(path, &r.want, &is_dir, dir, sizeof(dir), why,
+			    sizeof(why)) < 0) {
+		cli_error("%s", why);
+		goto out;
+	}
+	if (is_dir) {
+		cli_error("smd restore: '%s' is a directory, not a bundle (make "
+			  "one with 'shadowsync smd save')", path);
 		goto out;
 	}
 	if (smd_parse_all(&r.want, &f) < 0)
