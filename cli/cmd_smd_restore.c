@@ -37,12 +37,15 @@ static const char restore_usage[] =
 	"first: a bundle with a file asd would abort on, start empty from, or\n"
 	"misread is refused, naming the file and item. Creates the work\n"
 	"directory, smd/ and the Lua user-path when missing (asd refuses to\n"
-	"start without them); writes each file unchanged (temporary file,\n"
-	"fsync, rename, fsync of the directory) with mode 0600 (0660 with the\n"
-	"conf's os-group-perms true) and the owner asd runs as; removes every\n"
-	"other *.smd and *.smd.save. Existing non-empty SMD that differs is\n"
-	"replaced only with --force, after it is saved beside smd/ as a bundle.\n"
-	"Run twice, the second run changes nothing.\n"
+	"start without them). Existing non-empty SMD that differs is replaced\n"
+	"only with --force, after it is saved beside smd/ as a bundle. Every\n"
+	"file is first staged unchanged under a temporary name, with mode 0600\n"
+	"(0660 with the conf's os-group-perms true) and the owner asd runs as,\n"
+	"and fsynced; then each is renamed into place, every other *.smd and\n"
+	"*.smd.save removed, symbolic links replaced by regular files (never\n"
+	"written through), and the directory fsynced. A full disk while staging\n"
+	"changes nothing; after a kill every name holds its old or its new file\n"
+	"and a second run finishes. Run twice, the second run changes nothing.\n"
 	"\n"
 	"options:\n"
 	"  --work-dir DIR      the work directory (default: the conf's\n"
@@ -54,7 +57,7 @@ static const char restore_usage[] =
 	"                      group, else root)\n"
 	"  --force             replace existing SMD that differs (saved first)\n"
 	HELP_COMMON
-	HELP_EXIT("restored, or nothing to change", "(not used)");
+	HELP_EXIT("restored, or nothing to change", "(not used: restore succeeds or fails)");
 
 /* A user or group: a name, or a number. */
 static int lookup_id(const char *s, bool group, uid_t *id, gid_t *primary)

@@ -9,12 +9,13 @@
 #        squashfs-tools util-linux (losetup, setpriv) zstd
 #        clang libclang-rt-14-dev (make check-asan: sanitizer runtimes)
 #        libarchive-tools tar (bsdtar and GNU tar read SMD bundles)
+#        strace procps (pgrep) (smd_kill: kills while a restore is slowed)
 # Bench: fio time (GNU time) diffutils (cmp)
 PKGS="gcc make libc6-dev liburing-dev libxxhash-dev libaio-dev libjansson-dev
 libcurl4-openssl-dev libcmocka-dev jq xxhash nbdkit libnbd-bin fuse3
 libfuse3-dev pkg-config python3 python3-jsonschema
 squashfs-tools util-linux zstd clang libclang-rt-14-dev fio time diffutils
-libarchive-dev libarchive-tools tar"
+libarchive-dev libarchive-tools tar strace procps"
 
 missing=""
 for p in $PKGS; do
