@@ -135,7 +135,8 @@ FUZZ_CC      ?= clang
 FUZZ_BUILD   := build-fuzz
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c)) \
+                $(FUZZ_BUILD)/fuzz_smdbundle
 
 fuzz: $(FUZZ_TARGETS)
 
@@ -143,6 +144,13 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSP
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(FUZZ_FLAGS) -o $@ $< \
+		$(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(LIBS) -lpthread
+
+# fuzz_smd.c holds two targets: module files, and (this one) bundles.
+$(FUZZ_BUILD)/fuzz_smdbundle: tests/fuzz/fuzz_smd.c $(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(wildcard verify/*.h engine/*.h aerospike/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(CPPFLAGS) -DFUZZ_SMD_BUNDLE -std=c11 $(WARNINGS) $(FUZZ_FLAGS) -o $@ $< \
 		$(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(LIBS) -lpthread
 
 check-backends:

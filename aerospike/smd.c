@@ -113,6 +113,10 @@ int smd_problem_add(struct smd_file *f, enum smd_severity sev,
 		p->message = NULL;
 		return -ENOMEM;
 	}
+	/* One line: jansson's error text quotes the bytes it stopped at. */
+	for (char *c = p->message; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
 	if (key && !(p->key = strdup(key))) {
 		free(p->message);
 		return -ENOMEM;

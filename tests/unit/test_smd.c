@@ -382,6 +382,43 @@ static void diffs(void **state)
 	smd_file_release(&b);
 }
 
+/* What the record walker (issue 11) will take: live, readable items. */
+static void truncations_and_evict(void **state)
+{
+	struct smd_truncation *t;
+	struct smd_evict *e;
+	struct smd_file f;
+	size_t n;
+
+	(void)state;
+	parse("truncate.smd", FILE1(ITEM("\"ns1\"", "\"495209000000\"") ", "
+				    ITEM("\"ns1|s2\"", "\"495633600000\"") ", "
+				    ITEM("\"ns1|undone\"", "null") ", "
+				    ITEM("\"ns2\"", "\"12x\"")), &f);
+	assert_int_equal(smd_truncations(&f, &t, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(t[0].ns, "ns1");
+	assert_null(t[0].set);
+	assert_true(t[0].threshold_ms == 495209000000ull);
+	assert_string_equal(t[1].ns, "ns1");
+	assert_string_equal(t[1].set, "s2");
+	assert_true(t[1].threshold_ms == 495633600000ull);
+	smd_truncations_free(t, n);
+	smd_file_release(&f);
+	parse("evict.smd", FILE1(ITEM("\"ns1\"", "\"495720000\"") ", "
+				 ITEM("\"ns2\"", "\"4294967296\"") ", "
+				 ITEM("\"ns3\"", "null")), &f);
+	assert_int_equal(smd_evict_times(&f, &e, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].ns, "ns1");
+	assert_int_equal(e[0].void_time_s, 495720000u);
+	smd_evict_times_free(e, n);
+	smd_file_release(&f);
+	assert_int_equal(smd_truncations(NULL, &t, &n), 0);
+	assert_int_equal(n, 0);
+	smd_truncations_free(t, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +434,7 @@ int main(void)
 		cmocka_unit_test(times),
 		cmocka_unit_test(example_files),
 		cmocka_unit_test(diffs),
+		cmocka_unit_test(truncations_and_evict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
