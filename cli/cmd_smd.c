@@ -213,7 +213,7 @@ static void save_report(const char *out, const struct smd_where *w,
 	}
 	printf("smd save: %s  from %s (%zu file%s)\n", disp(out),
 	       disp(w->smd_directory), b->nfiles, b->nfiles == 1 ? "" : "s");
-	for (size_t i = 0; i < b->nfiles; i++) {
+	for (size_t i = 0; !cli_run.quiet && i < b->nfiles; i++) {
 		printf("  %-14s %8zu bytes  %04o %s:%s  %zu items  %s\n",
 		       b->files[i].name, b->files[i].size, b->files[i].mode,
 		       disp(b->files[i].owner ? b->files[i].owner : "?"),
@@ -224,7 +224,7 @@ static void save_report(const char *out, const struct smd_where *w,
 			       "were taken, as asd reads them\n", "",
 			       disp(b->files[i].link_target));
 	}
-	for (size_t i = 0; i < b->nskipped; i++)
+	for (size_t i = 0; !cli_run.quiet && i < b->nskipped; i++)
 		printf("  not taken: %s (%s)\n", disp(b->skipped[i].name),
 		       b->skipped[i].reason);
 	smd_problems_text(stdout, f, b->nfiles);

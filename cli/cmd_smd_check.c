@@ -151,6 +151,10 @@ static void check_text(json_t *files, const char *bundle, const char *dir)
 	json_array_foreach(files, i, e) {
 		json_t *it = json_object_get(e, "items");
 
+		if (cli_run.quiet && !strcmp(json_string_value(json_object_get(
+						     e, "status")), "same"))
+			continue;
+
 		printf("  %-8s %s", json_string_value(json_object_get(e, "status")),
 		       disp(json_string_value(json_object_get(e, "name"))));
 		if (json_is_object(it) &&

@@ -213,6 +213,8 @@ static void show_text(json_t *r)
 		       disp(json_string_value(json_object_get(v, "host"))),
 		       json_string_value(json_object_get(v, "created_utc")),
 		       disp(json_string_value(json_object_get(v, "smd_directory"))));
+	if (cli_run.quiet)
+		return;	/* the problems follow */
 	json_array_foreach(json_object_get(r, "modules"), i, m) {
 		json_t *c = json_object_get(m, "committed");
 

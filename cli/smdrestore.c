@@ -434,9 +434,9 @@ static void report_text(const struct smd_restore *r, const char *result)
 	       disp(r->bundle_path), disp(w->smd_directory),
 	       (unsigned)r->owner.uid, (unsigned)r->owner.gid,
 	       (unsigned)r->mode);
-	for (size_t i = 0; i < r->ncreated; i++)
+	for (size_t i = 0; !cli_run.quiet && i < r->ncreated; i++)
 		printf("  created          %s\n", disp(r->created[i]));
-	for (size_t i = 0; i < r->nsteps; i++)
+	for (size_t i = 0; !cli_run.quiet && i < r->nsteps; i++)
 		printf("  %-16s %s%s\n", smd_action_name(r->steps[i].action),
 		       disp(r->steps[i].name), i < r->done ? "" : "  (not done)");
 	if (!w->lua_user_path)

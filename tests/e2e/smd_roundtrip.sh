@@ -107,6 +107,9 @@ run_ss "$T/show.txt" "$T/show.err" smd show "$T/b.tar"
 expect_rc 0
 grep -q "sindex .*ns1 set s1 bin i (default, numeric): idx_s1_i" "$T/show.txt" || fail "text: $(cat "$T/show.txt")"
 grep -q "evict .*ns1 void-time $(utc_s 495720000)" "$T/show.txt" || fail "text: no evict line"
+run_ss "$T/showq.txt" "$T/show.err" smd show "$T/b.tar" --quiet
+expect_rc 0
+[ "$(wc -l <"$T/showq.txt")" = 2 ] || fail "--quiet: $(cat "$T/showq.txt")"
 
 note "check: the leftover .smd.save is a difference; then exact; then changed files"
 run_ss "$T/c1.json" "$T/c1.err" smd check "$T/b.tar" "$RUN" --json
