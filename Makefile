@@ -20,8 +20,13 @@ HAVE_LIBURING := $(call probe,uring,uring)
 HAVE_LIBAIO   := $(call probe,aio,aio)
 
 LIBS := -lxxhash -ljansson -larchive -lm
-ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c \
+ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c engine/iobench.c \
                engine/inuse.c engine/storage.c
+# What --version says it was built with (liburing 2.3 has no version macro).
+VERSION_DEFS := -DLIBURING_BUILD_VERSION='"$(shell pkg-config --modversion liburing 2>/dev/null || echo unknown)"' \
+                -DLIBAIO_BUILD_VERSION='"$(shell dpkg-query -W -f='$${Version}' libaio-dev 2>/dev/null || echo unknown)"'
+$(BUILD)/cli/version.o: override CPPFLAGS += $(VERSION_DEFS)
+
 ifeq ($(HAVE_LIBURING),1)
 override CPPFLAGS += -DHAVE_LIBURING
 ENGINE_SRCS += engine/engine_uring.c
@@ -43,7 +48,7 @@ CLI_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all demo test unit bench deps clean check-backends check-asan fuzz mutate
+.PHONY: all demo test unit bench deps clean check-backends check-asan fuzz mutate install uninstall deb
 all: $(BIN)
 
 $(BIN): $(LIB_OBJS) $(CLI_OBJS)
@@ -105,8 +110,8 @@ demo:
 test: all unit
 	@sh tests/run.sh
 
-bench: all
-	@sh bench/run.sh
+bench: all $(TOOL_BINS)
+	@QUICK=$(QUICK) sh bench/run.sh
 
 # Mutation testing: plant each bug of tests/mutate/mutants.tsv in a copy
 # of the tree and run the tests that must catch it (not part of make
@@ -116,6 +121,59 @@ mutate:
 
 deps:
 	@sh scripts/deps.sh
+
+# Install like a Debian tool: `make install PREFIX=/usr/local DESTDIR=...`;
+# `make uninstall` (same variables) removes exactly what install put there.
+# /etc/default/shadowsync is installed only when absent (an operator's
+# edits are kept), and removed only when it is still the shipped one.
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+INSTALL_FILES = bin/shadowsync share/man/man1/shadowsync.1 \
+	lib/shadowsync/aerospike-prestart \
+	lib/systemd/system/aerospike.service.d/shadowsync.conf \
+	share/bash-completion/completions/shadowsync \
+	share/doc/shadowsync/README.md share/doc/shadowsync/runbook.md \
+	$(patsubst docs/%,share/doc/shadowsync/%,$(wildcard docs/schema/*.json))
+INSTALL_DIRS = share/doc/shadowsync/schema share/doc/shadowsync lib/shadowsync \
+	lib/systemd/system/aerospike.service.d
+D := $(DESTDIR)$(PREFIX)
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(D)/bin/shadowsync
+	install -D -m 0644 docs/shadowsync.1 $(D)/share/man/man1/shadowsync.1
+	install -d $(D)/lib/shadowsync $(D)/lib/systemd/system/aerospike.service.d
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' contrib/systemd/aerospike-prestart \
+		> $(D)/lib/shadowsync/aerospike-prestart
+	chmod 0755 $(D)/lib/shadowsync/aerospike-prestart
+	sed 's|/usr/local/lib/|$(PREFIX)/lib/|' contrib/systemd/aerospike-shadowsync.conf \
+		> $(D)/lib/systemd/system/aerospike.service.d/shadowsync.conf
+	install -D -m 0644 contrib/bash-completion/shadowsync \
+		$(D)/share/bash-completion/completions/shadowsync
+	install -D -m 0644 README.md $(D)/share/doc/shadowsync/README.md
+	install -D -m 0644 docs/runbook.md $(D)/share/doc/shadowsync/runbook.md
+	install -d $(D)/share/doc/shadowsync/schema
+	install -m 0644 docs/schema/*.json $(D)/share/doc/shadowsync/schema/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/default/shadowsync ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/default/shadowsync"; \
+	else \
+		install -D -m 0644 contrib/systemd/shadowsync.default \
+			$(DESTDIR)$(SYSCONFDIR)/default/shadowsync; \
+	fi
+
+uninstall:
+	rm -f $(addprefix $(D)/,$(INSTALL_FILES))
+	@for d in $(INSTALL_DIRS); do rmdir $(D)/$$d 2>/dev/null || true; done
+	@if cmp -s contrib/systemd/shadowsync.default $(DESTDIR)$(SYSCONFDIR)/default/shadowsync; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/default/shadowsync; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/default/shadowsync ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/default/shadowsync: it was edited"; \
+	fi
+
+# shadowsync_VERSION_ARCH.deb in DEBOUT (default build/), with dpkg-deb;
+# Depends from dpkg-shlibdeps.
+DEBOUT ?= $(BUILD)
+deb: $(BIN)
+	@sh scripts/mkdeb.sh $(BIN) $(DEBOUT)
 
 # Every test again against a build with AddressSanitizer and UBSan (clang).
 check-asan:

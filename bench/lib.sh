@@ -6,7 +6,12 @@
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SS=${SS:-$TOP/shadowsync}
-RUNS=${RUNS:-5}
+# QUICK=1 (make bench QUICK=1): every case at small sizes, 3 runs, so the
+# whole set takes a few minutes; the full run takes under half an hour.
+QUICK=${QUICK:-0}
+if [ "$QUICK" = 1 ]; then RUNS=${RUNS:-3}; else RUNS=${RUNS:-5}; fi
+# pick FULL QUICK: the value for this kind of run.
+pick() { if [ "$QUICK" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 BENCH_DIR=${BENCH_DIR:-/var/tmp/shadowsync-bench}
 OUT=${OUT:-$TOP/bench/out}
 GNU_TIME=/usr/bin/time
@@ -51,6 +56,15 @@ median() {
 max_rss() { awk -v n="$1" '$1 == n && $3 > m { m = $3 } END { print m + 0 }' "$RESULTS"; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+# spread NAME: "min-max" wall seconds of NAME's runs.
+spread() {
+	awk -v n="$1" '$1 == n { if (c++ == 0 || $2 < lo) lo = $2; if ($2 > hi) hi = $2 }
+		END { printf "%.2f-%.2f", lo, hi }' "$RESULTS"
+}
+
+# rss_mib NAME: the largest peak RSS of NAME, MiB.
+rss_mib() { awk -v k="$(max_rss "$1")" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # rounds CMD-FUNCTION...: RUNS rounds; each round runs every function
 # once, starting one further along each round (interleaved, rotated).

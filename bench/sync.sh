@@ -7,7 +7,7 @@
 # Bytes written are counted twice: sync's own report, and the sectors the
 # disk's block layer saw written during the run (/sys/block/DEV/stat).
 . "$(dirname "$0")/lib.sh"
-SIZE=${SIZE:-$((4 << 30))}
+SIZE=${SIZE:-$(pick $((4 << 30)) $((256 << 20)))}
 A=$BENCH_DIR/local.img
 B=$BENCH_DIR/shadow.img
 RESULTS=$OUT/sync.times

@@ -5,7 +5,7 @@
 # (buffered). Identical files, so every tool reads every byte (cmp stops
 # at the first difference). All three engines of shadowsync.
 . "$(dirname "$0")/lib.sh"
-SIZE=${SIZE:-$((4 << 30))}
+SIZE=${SIZE:-$(pick $((4 << 30)) $((256 << 20)))}
 A=$BENCH_DIR/local.img
 B=$BENCH_DIR/shadow.img
 RESULTS=$OUT/verify.times

@@ -12,7 +12,7 @@
 #    up to 256 threads with the kernel allowed 256 requests in flight.
 . "$(dirname "$0")/lib.sh"
 DELAY_MS=${DELAY_MS:-20}
-SLOW_SIZE=${SLOW_SIZE:-$((1 << 30))}
+SLOW_SIZE=${SLOW_SIZE:-$(pick $((1 << 30)) $((128 << 20)))}
 RESULTS=$OUT/warm_slow.times
 : >"$RESULTS"
 SLOWDEV=$TOP/build/tests/tools/slowdev

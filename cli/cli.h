@@ -32,7 +32,11 @@ int cmd_hash(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
 int cmd_warm(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_smd(int argc, char **argv);
+
+/* shadowsync --version [PATH] (version.c); argv[0] is "--version". */
+int cli_version(int argc, char **argv);
 
 /* Set by SIGINT/SIGTERM; long jobs stop cleanly when they see it. */
 extern volatile sig_atomic_t cli_interrupted;
@@ -156,7 +160,15 @@ enum {
 #define HELP_COMMON                                                             \
 	"  --json              one JSON object on stdout, whatever happens\n"       \
 	"  -q, --quiet         only errors, warnings and the result line\n"        \
+	"  --progress MODE     auto (default: a line on a terminal), plain (a\n"   \
+	"                      whole line every --progress-interval seconds, for\n" \
+	"                      logs and the journal) or none\n"                     \
+	"  --progress-interval SECONDS  between plain lines (default 5)\n"         \
 	"  -h, --help          this text\n"
+/* --prom, for the commands that write metrics (prom.h). */
+#define HELP_PROM                                                               \
+	"  --prom FILE         also write the run's metrics to FILE for\n"         \
+	"                      Prometheus' textfile collector (replaced whole)\n"
 #define HELP_SIZES                                                              \
 	"sizes: 4096, 4K or 4k, 1M, 1MiB, 1G (powers of 1024); 1MB, 1GB (powers\n" \
 	"of 1000, as dd)\n"

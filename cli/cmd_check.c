@@ -21,8 +21,8 @@ static const char check_usage[] =
 	"never a pass. The block size is the manifest's.\n"
 	"\n"
 	"options:\n"
-	HELP_ENGINE HELP_QUEUE_DEPTH("32") HELP_IO_SIZE HELP_MEMORY HELP_COMMON
-	HELP_SIZES
+	HELP_ENGINE HELP_QUEUE_DEPTH("32") HELP_IO_SIZE HELP_MEMORY HELP_PROM
+	HELP_COMMON HELP_SIZES
 	HELP_EXIT("every block matches the manifest", "some blocks do not (the\n"
 		  "       extents say which)");
 
@@ -129,9 +129,10 @@ static int run(const char *dev, const char *man, const struct io_opts *io)
 				"manifest '%s'",
 				(unsigned long long)c.differing_blocks,
 				(unsigned long long)c.blocks_compared, dev, man);
-	if (io->json) {
+	if (cli_run_wants_report())
 		report_json_emit(report_json(dev, man, status, &d, &m, &c, &r,
-					     io->engine));	} else if (status != EXIT_ERROR) {
+					     io->engine));
+	if (!io->json && status != EXIT_ERROR) {
 		print_text(dev, man, &c);
 	}
 	extent_list_release(&c.extents);

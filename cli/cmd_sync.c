@@ -49,7 +49,7 @@ static const char sync_usage[] =
 	"                      or device_id, SHADOW is blank, or they look\n"
 	"                      swapped; never past a mount, an alias, a lock or\n"
 	"                      a read-only device\n"
-	PAIR_OPTIONS_HELP IO_OPTIONS_HELP
+	PAIR_OPTIONS_HELP HELP_PROM IO_OPTIONS_HELP
 	HELP_EXIT("local matches its shadow (synced, or already identical)\n"
 		  "       and asd will start cleanly",
 		  "--dry-run found differences, or local was synced but asd's\n"
@@ -283,9 +283,9 @@ int cmd_sync(int argc, char **argv)
 	job_list_warn(&l, !a.io.json && !cli_run.quiet);
 	if (status == EXIT_DIFFER)
 		differ_reason(&l);
-	if (a.io.json)
+	if (cli_run_wants_report())
 		print_json(&l, &a);
-	else if (status != EXIT_ERROR || l.n > 1)
+	if (!a.io.json && (status != EXIT_ERROR || l.n > 1))
 		print_text(&l, &a);
 	job_list_release(&l);
 	return status;

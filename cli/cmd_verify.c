@@ -36,7 +36,7 @@ static const char verify_usage[] =
 	"                      the shadow's data), 1 only when asd would serve\n"
 	"                      damaged data, drop data or crash, or the pair looks\n"
 	"                      swapped\n"
-	PAIR_OPTIONS_HELP IO_OPTIONS_HELP
+	PAIR_OPTIONS_HELP HELP_PROM IO_OPTIONS_HELP
 	HELP_EXIT("identical, and asd will start cleanly (--gate: asd's own\n"
 		  "       cold start is safe)",
 		  "they differ, or asd would serve damaged data, drop data or\n"
@@ -276,9 +276,9 @@ int cmd_verify(int argc, char **argv)
 	job_list_warn(&l, !a.io.json && !cli_run.quiet);
 	if (status == EXIT_DIFFER)
 		differ_reason(&l);
-	if (a.io.json)
+	if (cli_run_wants_report())
 		print_json(&l, a.gate, status);
-	else if (status != EXIT_ERROR || l.n > 1)
+	if (!a.io.json && (status != EXIT_ERROR || l.n > 1))
 		print_text(&l, a.gate);
 	job_list_release(&l);
 	return status;

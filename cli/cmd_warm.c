@@ -32,7 +32,7 @@ static const char warm_usage[] =
 	"  --ranges FILE       read only these ranges: lines 'OFFSET LENGTH'\n"
 	"                      (bytes, 0x hex or size suffixes; '#' comments),\n"
 	"                      e.g. the written blocks of an EBS snapshot\n"
-	IO_OPTIONS_HELP_QD("64")
+	HELP_PROM IO_OPTIONS_HELP_QD("64")
 	HELP_EXIT("every block was read", "(not used)");
 
 enum { OPT_MANIFEST_OUT = OPT_FIRST_PRIVATE, OPT_RANGES };
@@ -155,7 +155,7 @@ static void report(const struct warm_args *a, const struct device *d,
 	double kept = round(r->mean_depth * 10) / 10;
 	char b1[32], b2[32], b3[32];
 
-	if (a->io.json) {
+	if (cli_run_wants_report()) {
 		json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:I,s:f,s:I,s:I,s:o,s:o}",
 			"command", "warm", "result", "ok", "engine", r->engine,
 			"device", single_device_json(d),
@@ -172,7 +172,8 @@ static void report(const struct warm_args *a, const struct device *d,
 				    ? single_manifest_json(a->manifest_out, mi)
 				    : json_null());
 		report_json_emit(o);
-		return;
+		if (a->io.json)
+			return;
 	}
 	printf("warm: read %s of '%s' in %.2f s (%s/s), engine %s, %.1f of "
 	       "the %u reads of %s asked for in flight on average\n",

@@ -22,6 +22,8 @@ static const struct cmd commands[] = {
 	{ "warm", cmd_warm,
 	  "read every block once (EBS snapshot volumes), optionally hashing" },
 	{ "inspect", cmd_inspect, "decode an Aerospike device header" },
+	{ "bench", cmd_bench,
+	  "what this host's storage and CPU can do (engines x queue depths)" },
 	{ "smd", cmd_smd,
 	  "save, show, check, restore Aerospike's system metadata (SMD)" },
 };
@@ -112,9 +114,7 @@ int main(int argc, char **argv)
 		return cli_flush_stdout() < 0 ? EXIT_ERROR : EXIT_MATCH;
 	}
 	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
-		printf("shadowsync %s (xxHash %u)\n", SHADOWSYNC_VERSION,
-		       XXH_versionNumber());
-		return cli_flush_stdout() < 0 ? EXIT_ERROR : EXIT_MATCH;
+		return cli_version(argc - 1, argv + 1);
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		int sub_argc;
@@ -123,6 +123,8 @@ int main(int argc, char **argv)
 			continue;
 		cli_catch_signals();
 		sub_argc = cli_run_begin(name, argc - 1, argv + 1);
+		if (sub_argc < 0)
+			return cli_run_finish(EXIT_ERROR);
 		cli_watch(name, cli_run.json, progress_done);
 		return cli_run_finish(cli_finish(commands[i].run(sub_argc,
 								 argv + 1)));

@@ -23,18 +23,26 @@ struct cli_run {
 	const char *command;	/* "verify", ... */
 	bool json;		/* --json was given */
 	bool quiet;		/* --quiet: errors and the result line only */
+	const char *prom;	/* --prom FILE: the metrics file, or NULL */
+	int progress;		/* --progress: PROGRESS_AUTO, _PLAIN, _NONE */
+	unsigned progress_every; /* --progress-interval: seconds (plain) */
+	double started;		/* CLOCK_MONOTONIC at cli_run_begin */
 	json_t *report;		/* the command's report, printed by main */
 	json_t *alarms;		/* [{code, message, next_command, ...}] */
 	char reason[1024];	/* why the exit status is not 0 */
 	char first_error[2048];	/* the first error line printed */
 };
 
+enum { PROGRESS_AUTO, PROGRESS_PLAIN, PROGRESS_NONE };
+
 extern struct cli_run cli_run;
 
 /*
  * cli_run_begin() - note the command and the global options: --json is
- * looked for in argv (before a "--"), --quiet / -q anywhere before "--"
- * is taken out of argv. Returns the new argc.
+ * looked for in argv (before a "--"); --quiet / -q, --prom FILE,
+ * --progress=MODE and --progress-interval SECONDS anywhere before "--"
+ * are taken out of argv. Returns the new argc, or -1 after an error line
+ * (a bad value, --prom on a command without metrics or over an input).
  */
 int cli_run_begin(const char *command, int argc, char **argv);
 
@@ -45,10 +53,14 @@ void cli_exit_reason(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 void cli_alarm(json_t *alarm);
 
 /*
- * cli_run_finish() - print what the command left to main (the JSON
- * report, or the error object, or the text "exit status" line), flush
- * stdout. Returns the status to exit with (2 when stdout failed).
+ * cli_run_finish() - write the --prom file, print what the command left
+ * to main (the JSON report, or the error object, or the text "exit
+ * status" line), flush stdout. Returns the status to exit with (2 when
+ * stdout or the metrics file failed).
  */
+
+/* Must the command build its JSON report (--json or --prom)? */
+bool cli_run_wants_report(void);
 int cli_run_finish(int status);
 
 #endif

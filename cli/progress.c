@@ -3,6 +3,7 @@
  */
 #include "progress.h"
 #include "cli.h"
+#include "outcome.h"
 #include "../verify/compare.h"
 
 #include <pthread.h>
@@ -17,7 +18,7 @@ static struct {
 	unsigned pairs;
 	atomic_uint_fast64_t done;
 	double t0, last;
-	bool on, shown;
+	bool on, shown, plain;
 	pthread_mutex_t lock;
 } pr = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -29,7 +30,9 @@ void progress_start(const char *what, uint64_t total, unsigned pairs)
 	atomic_store(&pr.done, 0);
 	pr.t0 = compare_now();
 	pr.last = 0;
-	pr.on = isatty(STDERR_FILENO);
+	pr.plain = cli_run.progress == PROGRESS_PLAIN;
+	pr.on = pr.plain || (cli_run.progress == PROGRESS_AUTO &&
+			     !cli_run.quiet && isatty(STDERR_FILENO));
 }
 
 static void draw(bool force)
@@ -40,21 +43,29 @@ static void draw(bool force)
 
 	if (!pr.on || pthread_mutex_trylock(&pr.lock))
 		return;
-	if (!force && now - pr.last < 0.2) {
+	if (!force && now - pr.last < (pr.plain ? cli_run.progress_every : 0.2)) {
 		pthread_mutex_unlock(&pr.lock);
 		return;
+	}
+	if (pr.plain && !pr.last) {	/* the first line after one interval */
+		pr.last = pr.t0;
+		if (now - pr.last < cli_run.progress_every) {
+			pthread_mutex_unlock(&pr.lock);
+			return;
+		}
 	}
 	pr.last = now;
 	rate = now > pr.t0 ? (double)done / (now - pr.t0) : 0;
 	eta = rate > 0 && pr.total > done ? (double)(pr.total - done) / rate : 0;
 	if (pr.pairs > 1)
 		snprintf(pairs, sizeof(pairs), "  (%u pairs)", pr.pairs);
-	fprintf(stderr, "\r%s: %3.0f%%  %s of %s  %s/s  ETA %u:%02u%s\033[K",
+	fprintf(stderr, pr.plain ? "%s: %.0f%%  %s of %s  %s/s  ETA %u:%02u%s\n"
+		: "\r%s: %3.0f%%  %s of %s  %s/s  ETA %u:%02u%s\033[K",
 		pr.what, pr.total ? 100.0 * (double)done / (double)pr.total : 100.0,
 		human_bytes(done, a, sizeof(a)), human_bytes(pr.total, b, sizeof(b)),
 		human_bytes((uint64_t)rate, c, sizeof(c)), (unsigned)eta / 60,
 		(unsigned)eta % 60, pairs);
-	pr.shown = true;
+	pr.shown = !pr.plain;
 	pthread_mutex_unlock(&pr.lock);
 }
 

@@ -5,7 +5,10 @@
  *   verify: 42%  1.2 GiB of 2.9 GiB  812.0 MiB/s  ETA 0:02  (3 pairs)
  * For a run of many pairs it is the sum over all of them (every thread
  * adds its bytes). Nothing is printed when stderr is not a terminal, and
- * the line is erased before the report.
+ * the line is erased before the report. --progress=plain prints the same
+ * words as a whole line every --progress-interval seconds (default 5),
+ * for logs and the journal, terminal or not; --progress=none and --quiet
+ * print no progress (an explicit --progress=plain still does).
  */
 #ifndef SHADOWSYNC_PROGRESS_H
 #define SHADOWSYNC_PROGRESS_H

@@ -220,9 +220,11 @@ int report_json_emit(json_t *root)
 void report_progress(void *ctx, uint64_t done, uint64_t total)
 {
 	static uint64_t last;
+	static bool started;
 
-	if (!done || done < last) {
+	if (!started || !done || done < last) {
 		progress_start(ctx, total, 0);
+		started = true;
 		last = 0;
 	}
 	progress_pass(&last, done, total);

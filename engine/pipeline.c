@@ -71,6 +71,7 @@ struct pipe {
 	struct piece writes[WRITE_PIECES];
 	struct piece *free_writes;
 	uint64_t head, tail;	/* sequence: oldest unconsumed, next fill */
+	unsigned reads_out;	/* reads queued and not finished, all sources */
 	size_t range;		/* cursor: next range and offset in it */
 	uint64_t range_off;
 	uint64_t total_bytes;
@@ -164,6 +165,7 @@ static void finish_piece(struct pipe *p, struct piece *pc)
 		p->free_writes = pc;
 	} else {
 		pc->slot->reads_pending--;
+		p->reads_out--;
 	}
 }
 
@@ -371,6 +373,7 @@ static void start_chunk(struct pipe *p, struct slot *s, uint64_t off,
 	/* Count first: psync completes reads inside submit(). */
 	s->reads_pending = (unsigned)((end - start + io - 1) / io) *
 			   p->cfg->nsrc;
+	p->reads_out += s->reads_pending;
 	for (unsigned src = 0; src < p->cfg->nsrc; src++) {
 		for (uint64_t at = start; at < end; at += io, k++) {
 			struct piece *pc = &s->reads[k];
@@ -560,6 +563,15 @@ static void fill(struct pipe *p)
 		uint64_t off;
 		size_t len;
 
+		/*
+		 * At most queue_depth reads per source in flight: slots beyond
+		 * that (there are at least two, so reading overlaps consuming)
+		 * wait for reads to finish. A chunk of more reads than that
+		 * still goes out when nothing else is out.
+		 */
+		if (p->reads_out && p->reads_out / p->cfg->nsrc +
+		    p->pieces_per_chunk > p->cfg->queue_depth)
+			return;
 		if (s->busy || !next_chunk(p, &off, &len))
 			return;
 		p->tail++;

@@ -10,11 +10,15 @@
 #        clang libclang-rt-14-dev (make check-asan: sanitizer runtimes)
 #        libarchive-tools tar (bsdtar and GNU tar read SMD bundles)
 #        strace procps (pgrep) (smd_kill: kills while a restore is slowed)
-# Bench: fio time (GNU time) diffutils (cmp)
+#        prometheus (promtool checks --prom files), systemd (systemd-analyze
+#        verify of the drop-in), bash-completion, dpkg-dev (dpkg-shlibdeps,
+#        for make deb) lintian, ansible-core (contrib/ansible playbooks)
+# Bench: fio time (GNU time) diffutils (cmp) gnuplot-nox (bench/*.png)
 PKGS="gcc make libc6-dev liburing-dev libxxhash-dev libaio-dev libjansson-dev
 libcurl4-openssl-dev libcmocka-dev jq xxhash nbdkit libnbd-bin fuse3
 libfuse3-dev pkg-config python3 python3-jsonschema
 squashfs-tools util-linux zstd clang libclang-rt-14-dev fio time diffutils
+prometheus systemd bash-completion dpkg-dev lintian ansible-core gnuplot-nox
 libarchive-dev libarchive-tools tar strace procps"
 
 missing=""

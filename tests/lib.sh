@@ -203,6 +203,10 @@ fixtures() {
 
 # put_byte FILE OFFSET HEX: write one byte, and check it is there.
 put_byte() {
+	case $3 in
+	[0-9a-fA-F][0-9a-fA-F]) ;;
+	*) fail "put_byte: '$3' is not two hex digits" ;;
+	esac
 	printf "\\x$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none || fail "put_byte: dd"
 	[ "$(byte_at "$1" "$2")" = $((16#$3)) ] || fail "put_byte: $1 at $2 is not 0x$3"
 }

@@ -79,6 +79,12 @@ case_ 2 check "$T/a" "$T/a"
 case_ 0 warm "$T/a"
 case_ 0 warm "$T/a" --ranges "$T/ranges"
 case_ 2 warm "$T/nope"
+case_ 0 bench "$T/a" --seconds 0.02 --queue-depths 1 --io-sizes 64K
+case_ 2 bench "$T/a" --queue-depths 0
+case_ 2 bench "$T/nope" --seconds 0.02
+cp "$T/a" "$T/a.copy"
+case_ 0 verify "$T/a" "$T/a.copy" --prom "$T/v.prom"
+case_ 2 hash "$T/a" -o "$T/x.man" --prom "$T/h.prom"
 case_ 0 manifest show "$T/a.man"
 case_ 2 manifest show "$T/a"
 mkdir -p "$T/smdw/smd" "$T/smdbad/smd"

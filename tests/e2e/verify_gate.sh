@@ -49,7 +49,8 @@ grep -q "^WARNING: asd will load" "$T/err" || fail "--json hid the warning"
 expect_json "$T/out" '.alarms[0].code' '"serves-damaged-data"'
 expect_json "$T/out" '.alarms[0].next_command' "\"shadowsync sync $T/dmg $S\""
 
-# The drop-in gates asd with the text report.
-grep -q '^ExecStartPre=.*shadowsync verify --gate --config /etc/aerospike/aerospike.conf$' \
-	"$TOP/contrib/aerospike-shadowsync.conf" || fail "the drop-in does not use the gate in text mode"
+# The drop-in gates asd with the text report (ops_systemd runs it).
+grep -q '^	exec "$SS" verify --gate --config "$conf" --progress=plain' \
+	"$TOP/contrib/systemd/aerospike-prestart" || fail "the drop-in does not use the gate in text mode"
+grep -q -- '--json' "$TOP/contrib/systemd/aerospike-prestart" && fail "the drop-in's gate is not in text mode"
 exit 0

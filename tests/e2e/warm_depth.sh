@@ -42,6 +42,13 @@ for e in io_uring libaio; do
 			fail "$e QD $qd: the device saw $got reads at once"
 	done
 done
+# Queue depth 1 is one read at a time, though the pipeline keeps two
+# slots so reading overlaps hashing (it once sent both at once).
+for e in io_uring libaio; do
+	got=$(depth $e 1)
+	note "$e QD 1: at most $got at once"
+	[ "$got" = 1 ] || fail "$e QD 1: the device saw $got reads at once"
+done
 got=$(depth psync 64)
 note "psync: at most $got at once"
 [ "$got" -le 2 ] || fail "psync overlapped $got reads"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 COMMANDS = ["verify", "sync", "hash", "check", "manifest show", "warm", "inspect",
+            "bench",
             "smd save", "smd show", "smd check", "smd restore"]
 VERDICTS = ["load-local", "copy-from-shadow", "reinit-from-shadow", "crash"]
 problems = []
@@ -50,7 +51,7 @@ def man_sections(man):
 
 def default_of(text, opt):
     text = re.sub(r"\s+", " ", text)
-    m = re.search(re.escape(opt) + r"[^(]*?\(default (\w+)", text)
+    m = re.search(re.escape(opt) + r"(?![\w-])[^(]*?\(default (\w+)", text)
     return m.group(1) if m else None
 
 
