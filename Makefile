@@ -19,7 +19,7 @@ probe = $(shell $(CC) -o /dev/null engine/probes/$(1).c -l$(2) 2>/dev/null && ec
 HAVE_LIBURING := $(call probe,uring,uring)
 HAVE_LIBAIO   := $(call probe,aio,aio)
 
-LIBS := -lxxhash -ljansson -lm
+LIBS := -lxxhash -ljansson -larchive -lm
 ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c engine/iobench.c \
                engine/inuse.c engine/storage.c
 # What --version says it was built with (liburing 2.3 has no version macro).
@@ -39,10 +39,10 @@ LIBS += -laio
 endif
 
 VERIFY_SRCS := $(wildcard verify/*.c)
-AERO_SRCS   := $(wildcard aerospike/*.c)
 SOURCE_SRCS := $(wildcard source/*.c)
+AEROSPIKE_SRCS := $(wildcard aerospike/*.c)
 CLI_SRCS    := $(wildcard cli/*.c)
-LIB_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRCS) $(VERIFY_SRCS) $(AERO_SRCS) $(SOURCE_SRCS))
+LIB_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRCS) $(VERIFY_SRCS) $(SOURCE_SRCS) $(AEROSPIKE_SRCS))
 CLI_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
@@ -83,6 +83,12 @@ $(BUILD)/tests/tools/slowdev: tests/tools/slowdev.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(FUSE3_FLAGS)
+
+# mksmd writes SMD files with jansson, as asd does.
+$(BUILD)/tests/tools/mksmd: tests/tools/mksmd.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -ljansson
 
 $(BUILD)/tests/tools/%: tests/tools/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -187,16 +193,23 @@ FUZZ_CC      ?= clang
 FUZZ_BUILD   := build-fuzz
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c)) \
+                $(FUZZ_BUILD)/fuzz_smdbundle
 
 fuzz: $(FUZZ_TARGETS)
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRCS) $(VERIFY_SRCS) $(AERO_SRCS) \
-		$(wildcard verify/*.h engine/*.h aerospike/*.h)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(wildcard verify/*.h engine/*.h aerospike/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(FUZZ_FLAGS) -o $@ $< \
-		$(ENGINE_SRCS) $(VERIFY_SRCS) $(AERO_SRCS) $(LIBS) -lpthread
+		$(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(LIBS) -lpthread
+
+# fuzz_smd.c holds two targets: module files, and (this one) bundles.
+$(FUZZ_BUILD)/fuzz_smdbundle: tests/fuzz/fuzz_smd.c $(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(wildcard verify/*.h engine/*.h aerospike/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(CPPFLAGS) -DFUZZ_SMD_BUNDLE -std=c11 $(WARNINGS) $(FUZZ_FLAGS) -o $@ $< \
+		$(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(LIBS) -lpthread
 
 check-backends:
 	@echo "io_uring: $(if $(HAVE_LIBURING),yes,no)  libaio: $(if $(HAVE_LIBAIO),yes,no)"

@@ -15,7 +15,8 @@
 #define MAX_DEPTH 16
 #define MAX_TOKENS 16
 
-enum ctx_kind { CTX_OTHER, CTX_NAMESPACE, CTX_DEVICE_ENGINE };
+enum ctx_kind { CTX_OTHER, CTX_NAMESPACE, CTX_DEVICE_ENGINE, CTX_SERVICE,
+		CTX_MOD_LUA };
 
 struct ctx {
 	enum ctx_kind kind;
@@ -214,6 +215,48 @@ static int device_statement(struct parser *p, char **tok, int n)
 	return 0;	/* every other setting: not ours to judge */
 }
 
+/* `NAME VALUE` once: a second one replaces the first, as in asd. */
+static int one_value(struct parser *p, char **tok, int n, char **slot)
+{
+	char *v;
+
+	if (n != 2)
+		return fail(p, p->line, "expected '%s VALUE', got %d values",
+			    tok[0], n - 1);
+	v = strdup(tok[1]);
+	if (!v)
+		return -ENOMEM;
+	free(*slot);
+	*slot = v;
+	return 0;
+}
+
+/* A statement inside top-level `service { }` or `mod-lua { }`. */
+static int service_statement(struct parser *p, enum ctx_kind kind,
+			     char **tok, int n)
+{
+	struct conf_service *s = &p->c->service;
+
+	if (kind == CTX_MOD_LUA)
+		return strcmp(tok[0], "user-path") ? 0
+			: one_value(p, tok, n, &s->lua_user_path);
+	if (!strcmp(tok[0], "work-directory"))
+		return one_value(p, tok, n, &s->work_directory);
+	if (!strcmp(tok[0], "pidfile"))
+		return one_value(p, tok, n, &s->pidfile);
+	if (!strcmp(tok[0], "user"))
+		return one_value(p, tok, n, &s->user);
+	if (!strcmp(tok[0], "group"))
+		return one_value(p, tok, n, &s->group);
+	if (!strcmp(tok[0], "os-group-perms")) {
+		if (n != 2 || (strcmp(tok[1], "true") && strcmp(tok[1], "false")))
+			return fail(p, p->line, "expected 'os-group-perms true' "
+				    "or 'os-group-perms false'");
+		s->os_group_perms = !strcmp(tok[1], "true");
+	}
+	return 0;
+}
+
 static int open_context(struct parser *p, char **tok, int n)
 {
 	struct ctx *c;
@@ -241,6 +284,10 @@ static int open_context(struct parser *p, char **tok, int n)
 		if (ret < 0)
 			return ret;
 		c->kind = CTX_NAMESPACE;
+	} else if (p->depth == 0 && n == 1 && !strcmp(tok[0], "service")) {
+		c->kind = CTX_SERVICE;
+	} else if (p->depth == 0 && n == 1 && !strcmp(tok[0], "mod-lua")) {
+		c->kind = CTX_MOD_LUA;
 	} else if (!strcmp(tok[0], "storage-engine") && parent == CTX_NAMESPACE &&
 		   n == 2 && !strcmp(tok[1], "device")) {
 		c->kind = CTX_DEVICE_ENGINE;
@@ -263,9 +310,15 @@ static int parse_tokens(struct parser *p, char **tok, int n)
 		if (i < n && tok[i][0] == '{') {
 			ret = open_context(p, tok + start, i - start);
 		} else {
-			if (i > start && p->depth &&
-			    p->stack[p->depth - 1].kind == CTX_DEVICE_ENGINE)
+			enum ctx_kind k = p->depth ? p->stack[p->depth - 1].kind
+						   : CTX_OTHER;
+
+			if (i > start && k == CTX_DEVICE_ENGINE)
 				ret = device_statement(p, tok + start, i - start);
+			else if (i > start && (k == CTX_SERVICE ||
+					       k == CTX_MOD_LUA))
+				ret = service_statement(p, k, tok + start,
+							i - start);
 			else if (i > start && !p->depth)
 				ret = fail(p, p->line, "expected 'NAME {' at top "
 					   "level, got '%s'", tok[start]);
@@ -368,5 +421,10 @@ void aero_conf_release(struct aero_conf *c)
 		free(c->ns[i].name);
 	}
 	free(c->ns);
+	free(c->service.work_directory);
+	free(c->service.pidfile);
+	free(c->service.user);
+	free(c->service.group);
+	free(c->service.lua_user_path);
 	memset(c, 0, sizeof(*c));
 }

@@ -1,8 +1,9 @@
 /*
  * aeroconf.h - the parts of aerospike.conf that name device pairs: every
  * `storage-engine device { device LOCAL SHADOW | file LOCAL SHADOW }` of
- * every namespace, with filesize and write-block-size. Everything else
- * is skipped, not judged.
+ * every namespace, with filesize and write-block-size; and what restoring
+ * SMD needs from the top-level `service { }` and `mod-lua { }` contexts.
+ * Everything else is skipped, not judged.
  */
 #ifndef SHADOWSYNC_AEROCONF_H
 #define SHADOWSYNC_AEROCONF_H
@@ -27,9 +28,25 @@ struct conf_namespace {
 	uint32_t write_block_size;	/* 0: not set (servers before 7.1) */
 };
 
+/*
+ * From `service { work-directory, pidfile, user, group, os-group-perms }`
+ * and `mod-lua { user-path }`. NULL (false) when the conf does not say:
+ * asd's defaults then apply (work-directory /opt/aerospike, user-path
+ * /opt/aerospike/usr/udf/lua, no pidfile, root, files 0600).
+ */
+struct conf_service {
+	char *work_directory;
+	char *pidfile;
+	char *user;
+	char *group;
+	bool os_group_perms;	/* `os-group-perms true`: files 0660 */
+	char *lua_user_path;
+};
+
 struct aero_conf {
 	struct conf_namespace *ns;
 	size_t nns;
+	struct conf_service service;
 };
 
 /*

@@ -24,6 +24,8 @@ static const struct cmd commands[] = {
 	{ "inspect", cmd_inspect, "decode an Aerospike device header" },
 	{ "bench", cmd_bench,
 	  "what this host's storage and CPU can do (engines x queue depths)" },
+	{ "smd", cmd_smd,
+	  "save, show, check, restore Aerospike's system metadata (SMD)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

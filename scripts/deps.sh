@@ -2,12 +2,14 @@
 # scripts/deps.sh - install the Debian packages shadowsync builds, tests and
 # benchmarks with; does nothing when they are all present.
 # Build: gcc make liburing-dev libxxhash-dev libaio-dev libjansson-dev
-#        libcurl4-openssl-dev (remote sources)
+#        libcurl4-openssl-dev (remote sources) libarchive-dev (SMD bundles)
 # Test:  libcmocka-dev jq xxhash nbdkit libnbd-bin (nbdfuse) fuse3
 #        libfuse3-dev pkg-config (tests/tools/slowdev.c)
 #        python3 python3-jsonschema (JSON reports against docs/schema)
 #        squashfs-tools util-linux (losetup, setpriv) zstd
 #        clang libclang-rt-14-dev (make check-asan: sanitizer runtimes)
+#        libarchive-tools tar (bsdtar and GNU tar read SMD bundles)
+#        strace procps (pgrep) (smd_kill: kills while a restore is slowed)
 #        prometheus (promtool checks --prom files), systemd (systemd-analyze
 #        verify of the drop-in), bash-completion, dpkg-dev (dpkg-shlibdeps,
 #        for make deb) lintian, ansible-core (contrib/ansible playbooks)
@@ -16,7 +18,8 @@ PKGS="gcc make libc6-dev liburing-dev libxxhash-dev libaio-dev libjansson-dev
 libcurl4-openssl-dev libcmocka-dev jq xxhash nbdkit libnbd-bin fuse3
 libfuse3-dev pkg-config python3 python3-jsonschema
 squashfs-tools util-linux zstd clang libclang-rt-14-dev fio time diffutils
-prometheus systemd bash-completion dpkg-dev lintian ansible-core gnuplot-nox"
+prometheus systemd bash-completion dpkg-dev lintian ansible-core gnuplot-nox
+libarchive-dev libarchive-tools tar strace procps"
 
 missing=""
 for p in $PKGS; do

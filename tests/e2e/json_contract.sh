@@ -28,6 +28,7 @@ case_() {
 	shift 2
 	n=$((n + 1))
 	schema=$cmd
+	[ "$cmd" = smd ] && schema=smd-$1
 	run_ss "$T/j$n" "$T/e$n" "$cmd" "$@" --json
 	[ "$RC" = "$want" ] || fail "#$n $cmd $*: exit $RC, want $want: $(cat "$T/e$n")"
 	$PY -W ignore "$TOP/tests/tools/jsoncheck.py" "$TOP/docs/schema" "$schema" "$T/j$n" ||
@@ -86,5 +87,21 @@ case_ 0 verify "$T/a" "$T/a.copy" --prom "$T/v.prom"
 case_ 2 hash "$T/a" -o "$T/x.man" --prom "$T/h.prom"
 case_ 0 manifest show "$T/a.man"
 case_ 2 manifest show "$T/a"
+mkdir -p "$T/smdw/smd" "$T/smdbad/smd"
+cp "$TOP"/tests/fixtures/smd-example/*.smd "$T/smdw/smd/"
+cp "$TOP"/tests/fixtures/smd-example/*.smd "$T/smdbad/smd/"
+printf '[\n   [1, 1],\n   {"key": "x"}\n]' >"$T/smdbad/smd/sindex.smd"
+case_ 0 smd save --work-dir "$T/smdw" -o "$T/smd.tar"
+case_ 1 smd save --work-dir "$T/smdbad" -o "$T/smdbad.tar"
+case_ 2 smd save --work-dir "$T/nope" -o "$T/smdx.tar"
+case_ 0 smd show "$T/smd.tar"
+case_ 1 smd show "$T/smdbad"
+case_ 2 smd show "$T/a"
+case_ 0 smd check "$T/smd.tar" "$T/smdw"
+case_ 1 smd check "$T/smd.tar" "$T/smdbad"
+case_ 2 smd check "$T/a" "$T/smdw"
+case_ 0 smd restore "$T/smd.tar" --work-dir "$T/smdr"
+case_ 2 smd restore "$T/smdbad.tar" --work-dir "$T/smdr2"
+case_ 2 smd restore "$T/a" --work-dir "$T/smdr3"
 note "$n cases"
 exit 0

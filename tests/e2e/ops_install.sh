@@ -90,6 +90,8 @@ comp shadowsync verify --blo | grep -qx -- --block-size || fail "option completi
 comp shadowsync warm --pro | grep -qx -- --prom || fail "--prom of warm: $(comp shadowsync warm --pro | tr "\n" " ")"
 comp shadowsync hash --pro | grep -qx -- --prom && fail "hash offers --prom"
 comp shadowsync sync --engine io | grep -qx io_uring || fail "engine values"
+comp shadowsync smd re | grep -qx restore || fail "smd command completion: $(comp shadowsync smd re)"
+comp shadowsync smd restore --fo | grep -qx -- --force || fail "smd restore option completion"
 need_root
 truncate -s 8M "$T/blk"
 loop_attach ldev "$T/blk"

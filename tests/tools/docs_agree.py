@@ -9,13 +9,16 @@ import subprocess
 import sys
 
 COMMANDS = ["verify", "sync", "hash", "check", "manifest show", "warm", "inspect",
-            "bench"]
+            "bench",
+            "smd save", "smd show", "smd check", "smd restore"]
 VERDICTS = ["load-local", "copy-from-shadow", "reinit-from-shadow", "crash"]
 problems = []
 
 
 def help_text(ss, cmd):
-    args = [ss] + cmd.split()[:1] + ["--help"]
+    # "manifest --help" covers "manifest show"; each smd command has its own.
+    words = cmd.split() if cmd.startswith("smd ") else cmd.split()[:1]
+    args = [ss] + words + ["--help"]
     return subprocess.run(args, capture_output=True, text=True, check=True).stdout
 
 
@@ -89,6 +92,13 @@ def main():
         for code in ("0", "1", "2", "130"):
             if not re.search(rf"^  {code} ", text, re.M):
                 problems.append(f"{cmd}: --help has no exit status {code}")
+    # Every command in the man page's SYNOPSIS and the README's synopsis.
+    synopsis = sections.get("SYNOPSIS", "")
+    for cmd in COMMANDS:
+        if f".B shadowsync {cmd}" not in synopsis:
+            problems.append(f"man SYNOPSIS: no '{cmd}'")
+        if not re.search(rf"^shadowsync {re.escape(cmd)} ", readme, re.M):
+            problems.append(f"README: no 'shadowsync {cmd}' in the command synopsis")
     common = sections.get("COMMON OPTIONS", "")
     for o, d in (("--io-size", "1M"), ("--memory", "64M")):
         for cmd in COMMANDS:

@@ -189,6 +189,58 @@ static void sizes_elsewhere_skipped(void **state)
 	aero_conf_release(&c);
 }
 
+static int load_text(const char *text, struct aero_conf *c, char *err,
+		     size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	err[0] = '\0';
+	return aero_conf_load(path, c, err, len);
+}
+
+/* What smd restore needs: service { } and mod-lua { } at the top level
+ * only (network { service { } } is another context). */
+static void service_context(void **state)
+{
+	struct aero_conf c;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_text(
+		"service {\n\tproto-fd-max 1024\n\twork-directory /srv/as\n"
+		"\tpidfile /run/asd.pid\n\tuser aerospike\n\tgroup daemon\n"
+		"\tos-group-perms true\n}\nmod-lua {\n\tuser-path /srv/lua\n}\n"
+		"network {\n\tservice {\n\t\twork-directory /wrong\n"
+		"\t\tport 3000\n\t}\n}\n", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.service.work_directory, "/srv/as");
+	assert_string_equal(c.service.pidfile, "/run/asd.pid");
+	assert_string_equal(c.service.user, "aerospike");
+	assert_string_equal(c.service.group, "daemon");
+	assert_true(c.service.os_group_perms);
+	assert_string_equal(c.service.lua_user_path, "/srv/lua");
+	aero_conf_release(&c);
+	assert_null(c.service.work_directory);
+
+	/* Not set: NULL, the defaults are the caller's. */
+	assert_int_equal(load_text("service {\n\tcluster-name x\n}\n", &c, err,
+				   sizeof(err)), 0);
+	assert_null(c.service.work_directory);
+	assert_null(c.service.lua_user_path);
+	assert_false(c.service.os_group_perms);
+	aero_conf_release(&c);
+
+	assert_int_equal(load_text("service {\n\twork-directory /a /b\n}\n",
+				   &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":2: expected 'work-directory VALUE'"));
+	assert_null(c.service.work_directory);
+	assert_int_equal(load_text("service {\n\tos-group-perms yes\n}\n",
+				   &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":2: expected 'os-group-perms true'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +248,7 @@ int main(void)
 		cmocka_unit_test(sizes_refused),
 		cmocka_unit_test(size_value_count),
 		cmocka_unit_test(sizes_elsewhere_skipped),
+		cmocka_unit_test(service_context),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

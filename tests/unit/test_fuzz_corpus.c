@@ -17,6 +17,7 @@
 
 #include "../fuzz/fuzz_aeroconf.c"
 #include "../fuzz/fuzz_manifest.c"
+#include "../fuzz/fuzz_smd.c"
 
 #define CORPUS "tests/fuzz/corpus"	/* tests/run.sh runs from the top */
 
@@ -69,11 +70,19 @@ static void aeroconf_corpus(void **state)
 	assert_true(replay(CORPUS "/aeroconf", fuzz_aeroconf_one) >= 3);
 }
 
+static void smd_corpora(void **state)
+{
+	(void)state;
+	assert_true(replay(CORPUS "/smdfile", fuzz_smdfile_one) >= 3);
+	assert_true(replay(CORPUS "/smdbundle", fuzz_smdbundle_one) >= 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(manifest_corpus),
 		cmocka_unit_test(aeroconf_corpus),
+		cmocka_unit_test(smd_corpora),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

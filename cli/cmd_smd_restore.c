@@ -1,0 +1,252 @@
+/*
+ * cmd_smd_restore.c - `shadowsync smd restore BUNDLE`: make this node's
+ * SMD directory hold exactly the bundle's files, as a restore must
+ * (AEROSPIKE-SMD.md 5): only while asd is stopped, every file valid for
+ * asd first, the directories asd checks for at startup created, each
+ * file written unchanged and durably (temporary file, fsync, rename,
+ * fsync of the directory) with asd's mode and owner, extra *.smd and
+ * *.smd.save removed, and SMD that differs replaced only with --force
+ * after it is saved beside smd/ as a bundle.
+ */
+#include "cli.h"
+#include "display.h"
+#include "outcome.h"
+#include "report.h"
+#include "smdcli.h"
+#include "smdrestore.h"
+#include "../aerospike/smddir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char restore_usage[] =
+	"usage: shadowsync smd restore BUNDLE [--work-dir DIR | --config FILE]\n"
+	"                              [--owner USER[:GROUP]] [--force] [options]\n"
+	"\n"
+	"Make this node's SMD directory (<work-directory>/smd) hold exactly\n"
+	"BUNDLE's files. Refused while asd runs on this node (a process named\n"
+	"asd, or the conf's pidfile naming a live process): asd reads SMD only\n"
+	"at startup and overwrites it later. Every file of BUNDLE is checked\n"
+	"first: a bundle with a file asd would abort on, start empty from, or\n"
+	"misread is refused, naming the file and item. Creates the work\n"
+	"directory, smd/ and the Lua user-path when missing (asd refuses to\n"
+	"start without them). Existing non-empty SMD that differs is replaced\n"
+	"only with --force, after it is saved beside smd/ as a bundle. Every\n"
+	"file is first staged unchanged under a temporary name, with mode 0600\n"
+	"(0660 with the conf's os-group-perms true) and the owner asd runs as,\n"
+	"and fsynced; then each is renamed into place, every other *.smd and\n"
+	"*.smd.save removed, symbolic links replaced by regular files (never\n"
+	"written through), and the directory fsynced. A full disk while staging\n"
+	"changes nothing; after a kill every name holds its old or its new file\n"
+	"and a second run finishes. Run twice, the second run changes nothing.\n"
+	"\n"
+	"options:\n"
+	"  --work-dir DIR      the work directory (default: the conf's\n"
+	"                      service { work-directory }, else /opt/aerospike);\n"
+	"                      the Lua user-path is then not known, not created\n"
+	"  --config FILE       aerospike.conf: work-directory, mod-lua user-path,\n"
+	"                      pidfile, user, group, os-group-perms\n"
+	"  --owner USER[:GROUP]  who asd runs as (default: the conf's user and\n"
+	"                      group, else root)\n"
+	"  --force             replace existing SMD that differs (saved first)\n"
+	HELP_COMMON
+	HELP_EXIT("restored, or nothing to change", "(not used: restore succeeds or fails)");
+
+/* A user or group: a name, or a number. */
+static int lookup_id(const char *s, bool group, uid_t *id, gid_t *primary)
+{
+	char buf[4096], *end;
+	unsigned long n = strtoul(s, &end, 10);
+
+	if (group) {
+		struct group g, *gp = NULL;
+
+		if (!getgrnam_r(s, &g, buf, sizeof(buf), &gp) && gp)
+			n = gp->gr_gid;
+		else if (!*s || *end || n > UINT32_MAX - 1)
+			return -1;
+		*id = (uid_t)n;
+		return 0;
+	}
+	{
+		struct passwd p, *pp = NULL;
+
+		if (!getpwnam_r(s, &p, buf, sizeof(buf), &pp) && pp) {
+			*id = pp->pw_uid;
+			*primary = pp->pw_gid;
+			return 0;
+		}
+		if (!*s || *end || n > UINT32_MAX - 1)
+			return -1;
+		*id = (uid_t)n;
+		if (!getpwuid_r((uid_t)n, &p, buf, sizeof(buf), &pp) && pp)
+			*primary = pp->pw_gid;
+		else
+			*primary = (gid_t)n;
+		return 0;
+	}
+}
+
+/* --owner, else the conf's user/group, else root (2.4). */
+static int resolve_owner(const char *spec, const struct smd_where *w,
+			 struct smd_owner *o)
+{
+	char user[256] = "", group[256] = "";
+	const char *colon;
+	uid_t gid;
+	gid_t primary = 0;
+
+	if (spec) {
+		colon = strchr(spec, ':');
+		snprintf(user, sizeof(user), "%.*s", colon ? (int)(colon - spec)
+			 : (int)strlen(spec), spec);
+		if (colon)
+			snprintf(group, sizeof(group), "%s", colon + 1);
+	} else {
+		snprintf(user, sizeof(user), "%s", w->user ? w->user : "root");
+		snprintf(group, sizeof(group), "%s", w->group ? w->group : "");
+	}
+	o->set = true;
+	if (lookup_id(user, false, &o->uid, &primary) < 0) {
+		cli_error("smd restore: no user '%s' on this node%s", user,
+			  spec ? " (--owner)" : " (the conf's service { user })");
+		return -1;
+	}
+	o->gid = primary;
+	if (group[0] && lookup_id(group, true, &gid, NULL) < 0) {
+		cli_error("smd restore: no group '%s' on this node", group);
+		return -1;
+	}
+	if (group[0])
+		o->gid = (gid_t)gid;
+	return 0;
+}
+
+/* Refused, with every problem that makes the bundle unsafe to restore. */
+static int refuse_invalid(const char *path, const struct smd_bundle *b,
+			  const struct smd_file *f)
+{
+	char words[2048];
+	size_t errors = smd_errors(f, b->nfiles);
+
+	for (size_t i = 0; i < b->nfiles; i++)
+		for (size_t k = 0; k < f[i].nproblems; k++) {
+			if (f[i].problems[k].severity != SMD_ERROR)
+				continue;
+			cli_error("bundle '%s' is refused: %s%s", path,
+				  smd_problem_words(&f[i], &f[i].problems[k],
+						    words, sizeof(words)),
+				  errors > 1 ? " (and more: see 'shadowsync smd "
+					       "show')" : "");
+			cli_exit_reason("bundle '%s' is refused: %zu error%s (%s)",
+					path, errors, errors == 1 ? "" : "s",
+					words);
+			i = b->nfiles;
+			break;
+		}
+	if (cli_run.json)
+		report_json_emit(json_pack(
+			"{s:s,s:s,s:o,s:o,s:I}", "command", "smd restore",
+			"result", "refused", "bundle",
+			smd_bundle_info_json(path, b), "problems",
+			smd_problems_json(f, b->nfiles), "errors",
+			(json_int_t)errors));
+	else
+		smd_problems_text(stdout, f, b->nfiles);
+	return EXIT_ERROR;
+}
+
+static int restore(const char *path, const struct smd_where *w,
+		   const struct smd_owner *owner, bool force)
+{
+	struct smd_restore r = { .bundle_path = path, .where = w,
+				 .owner = *owner, .force = force,
+				 .mode = w->os_group_perms ? 0660 : 0600 };
+	struct smd_file *f = NULL;
+	char why[PATH_MAX + 256], dir[PATH_MAX];
+	int status = EXIT_ERROR;
+	bool is_dir;
+
+	if (smd_refuse_if_asd_runs(w) < 0)
+		return EXIT_ERROR;
+	if (smd_source_read(path, &r.want, &is_dir, dir, sizeof(dir), why,
+			    sizeof(why)) < 0) {
+		cli_error("%s", why);
+		goto out;
+	}
+	if (is_dir) {
+		cli_error("smd restore: '%s' is a directory, not a bundle (make "
+			  "one with 'shadowsync smd save')", path);
+		goto out;
+	}
+	if (smd_parse_all(&r.want, &f) < 0)
+		goto out;
+	if (smd_errors(f, r.want.nfiles)) {
+		status = refuse_invalid(path, &r.want, f);
+		goto out;
+	}
+	status = smd_restore_run(&r);
+out:
+	smd_files_release(f, r.want.nfiles);
+	smd_restore_release(&r);
+	return status;
+}
+
+enum { OPT_WORK_DIR = OPT_FIRST_PRIVATE, OPT_CONFIG, OPT_OWNER, OPT_FORCE };
+
+int cmd_smd_restore(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "work-dir", required_argument, NULL, OPT_WORK_DIR },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "owner", required_argument, NULL, OPT_OWNER },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *work_dir = NULL, *config = NULL, *owner_spec = NULL;
+	struct smd_owner owner;
+	struct smd_where w;
+	bool force = false;
+	int opt, status;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (opt == 'h' || opt == OPT_HELP) {
+			fputs(restore_usage, stdout);
+			return EXIT_MATCH;
+		}
+		if (opt == '?' || opt == ':') {
+			cli_option_error("smd restore", opt, argv);
+			return EXIT_ERROR;
+		}
+		if (opt == OPT_WORK_DIR)
+			work_dir = optarg;
+		else if (opt == OPT_CONFIG)
+			config = optarg;
+		else if (opt == OPT_OWNER)
+			owner_spec = optarg;
+		else if (opt == OPT_FORCE)
+			force = true;
+	}
+	if (argc - optind != 1) {
+		cli_error("smd restore: expected one BUNDLE, got %d (see "
+			  "'shadowsync smd restore --help')", argc - optind);
+		return EXIT_ERROR;
+	}
+	if (smd_where_resolve(&w, work_dir, config) < 0)
+		return EXIT_ERROR;
+	status = resolve_owner(owner_spec, &w, &owner) < 0
+		 ? EXIT_ERROR : restore(argv[optind], &w, &owner, force);
+	smd_where_release(&w);
+	return status;
+}

@@ -1,0 +1,91 @@
+# A kill during smd restore leaves either the old or the new file under
+# every name (issue 12, item 6), and a second run finishes the job. strace
+# slows each fsync, rename and unlink by 40 ms so that SIGKILLs sent at
+# spread-out moments land while files are being staged and while they are
+# being renamed into place; the test counts both kinds of landing and
+# fails when either is missing (a test that proves it tested).
+. "$(dirname "$0")/../lib.sh"
+need_cmd strace pgrep
+MKSMD=$TOP/build/tests/tools/mksmd
+[ -x "$MKSMD" ] || fail "$MKSMD not built (make unit)"
+OLD=$T/old NEW=$T/new W=$T/wd
+mkdir -p "$OLD/smd" "$NEW/smd"
+for m in sindex truncate evict UDF; do
+	"$MKSMD" "$OLD/smd/$m.smd" --module $m --items 30 --seed 1 --tid 3 || fail mksmd
+	"$MKSMD" "$NEW/smd/$m.smd" --module $m --items 40 --seed 2 --tid 4 || fail mksmd
+done
+"$MKSMD" "$OLD/smd/roster.smd" --module generic --items 5 || fail mksmd	# removed
+printf '[\n   [' >"$OLD/smd/XDR.smd.save"					# removed
+"$MKSMD" "$NEW/smd/security.smd" --module generic --items 5 || fail mksmd	# installed
+chmod 0600 "$OLD"/smd/* "$NEW"/smd/*
+run_ss "$T/o" "$T/e" smd save --work-dir "$NEW" -o "$T/new.tar"
+expect_rc 0 "$(cat "$T/e")"
+names="UDF.smd evict.smd sindex.smd truncate.smd roster.smd security.smd XDR.smd.save"
+
+# state: "old", "new" or "mixed"; fails when a name holds neither.
+state() {
+	local n o=0 w=0 s
+	for n in $names; do
+		s=none
+		if [ ! -e "$W/smd/$n" ]; then
+			[ ! -e "$OLD/smd/$n" ] && s=old
+			[ ! -e "$NEW/smd/$n" ] && s=${s/none/new}
+		else
+			[ -e "$OLD/smd/$n" ] && cmp -s "$OLD/smd/$n" "$W/smd/$n" && s=old
+			[ -e "$NEW/smd/$n" ] && cmp -s "$NEW/smd/$n" "$W/smd/$n" && s=new
+		fi
+		case $s in
+		old) o=$((o + 1)) ;;
+		new) w=$((w + 1)) ;;
+		*) fail "after a kill '$n' holds neither its old nor its new bytes" ;;
+		esac
+	done
+	[ $w = 0 ] && echo old && return
+	[ $o = 0 ] && echo new && return
+	echo mixed
+}
+
+slow_restore() {
+	rm -rf "$W"
+	mkdir -p "$W"
+	cp -a "$OLD/smd" "$W/smd"
+	traced -f -qq -o /dev/null -e trace=fsync,rename,renameat,renameat2,unlinkat \
+		-e inject=fsync,rename,renameat,renameat2,unlinkat:delay_exit=40000 \
+		"$SS" smd restore "$T/new.tar" --work-dir "$W" --force >"$T/k.out" 2>&1
+}
+
+# How long a whole slowed run takes here: the kills are spread over it.
+start=$(date +%s%N)
+slow_restore || fail "the slowed restore failed: $(cat "$T/k.out")"
+took=$((($(date +%s%N) - start) / 1000000))
+[ "$(state)" = new ] || fail "the slowed restore did not finish"
+note "a slowed restore takes $took ms"
+staged=0 mixed=0 kills=0
+for k in $(seq 1 20); do
+	ms=$((took * k / 21))
+	slow_restore &
+	tracer=$!
+	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+	# $tracer is the subshell running slow_restore; strace is its
+	# child, and shadowsync strace's.
+	child=
+	for st in $(pgrep -P $tracer); do child=$(pgrep -P "$st" | head -1); done
+	[ -n "$child" ] && kill -KILL "$child" 2>/dev/null && kills=$((kills + 1))
+	wait $tracer 2>/dev/null
+	s=$(state) || exit 1
+	t=$(ls -A "$W/smd" | grep -c 'shadowsync-tmp$')
+	[ "$t" -gt 0 ] && [ "$s" = old ] && staged=$((staged + 1))
+	[ "$s" = mixed ] && mixed=$((mixed + 1))
+	note "kill at ${ms} ms: $s, $t staged file(s) left"
+	# The second run finishes the job, whatever the first left.
+	run_ss "$T/o" "$T/e" smd restore "$T/new.tar" --work-dir "$W" --force
+	expect_rc 0 "rerun after the kill at $ms ms: $(cat "$T/e")"
+	[ "$(state)" = new ] || fail "the rerun after the kill at $ms ms did not finish"
+	ls -A "$W/smd" | grep -q 'shadowsync-tmp$' && fail "the rerun left a temporary file"
+	run_ss "$T/o" "$T/e" smd check "$T/new.tar" "$W"
+	expect_rc 0 "check after the rerun: $(cat "$T/o")"
+done
+note "$kills kills: $staged while staging, $mixed while renaming"
+[ $staged -ge 2 ] || fail "only $staged kills landed while files were being staged"
+[ $mixed -ge 2 ] || fail "only $mixed kills landed while files were being renamed"
+exit 0

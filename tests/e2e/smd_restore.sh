@@ -1,0 +1,159 @@
+# smd restore's safety and the files it leaves (issue 12, item 4):
+# refused while a process named asd runs (a copy of sleep) or the conf's
+# pidfile names a live process, --force or not; the owner and mode asd
+# writes with (--owner, the conf's user/group, os-group-perms); SMD that
+# differs replaced only with --force, after being saved beside smd/ as a
+# bundle that holds exactly what was there; a full disk changes nothing;
+# a second restore running at once is refused.
+. "$(dirname "$0")/../lib.sh"
+need_root "chown"
+need_cmd bsdtar flock
+PY=/usr/bin/python3
+[ -x $PY ] && $PY -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not installed"
+schema() { $PY -W ignore "$TOP/tests/tools/jsoncheck.py" "$TOP/docs/schema" "$1" "$2" ||
+	fail "$1: not the schema: $(head -c 400 "$2")"; }
+MKSMD=$TOP/build/tests/tools/mksmd
+[ -x "$MKSMD" ] || fail "$MKSMD not built (make unit)"
+EX=$TOP/tests/fixtures/smd-example
+mkdir -p "$T/src/smd"
+cp "$EX"/*.smd "$T/src/smd/"
+run_ss "$T/o" "$T/e" smd save --work-dir "$T/src" -o "$T/b.tar"
+expect_rc 0 "$(cat "$T/e")"
+getent passwd nobody >/dev/null || skip "no user nobody"
+NOBODY="$(id -u nobody):$(id -g nobody)"
+
+note "a process named asd: refused, with or without --force"
+cp /bin/sleep "$T/asd"
+"$T/asd" 60 &
+asd=$!
+at_exit "kill $asd 2>/dev/null; wait $asd 2>/dev/null; true"
+for i in $(seq 50); do [ "$(cat /proc/$asd/comm 2>/dev/null)" = asd ] && break; sleep 0.1; done
+for force in "" --force; do
+	run_ss "$T/a.json" "$T/a.err" smd restore "$T/b.tar" --work-dir "$T/n1" $force --json
+	expect_rc 2
+	schema smd-restore "$T/a.json"
+	grep -q "asd is running on this node (pid [0-9]*): stop it first" "$T/a.err" || fail "$(cat "$T/a.err")"
+	[ -e "$T/n1" ] && fail "restore made $T/n1 while asd runs"
+done
+kill $asd; wait $asd 2>/dev/null
+
+note "the conf's pidfile naming a live process: refused; a stale one is not"
+sleep 60 &
+live=$!
+at_exit "kill $live 2>/dev/null; wait $live 2>/dev/null; true"
+printf 'service {\n\twork-directory %s\n\tpidfile %s\n}\n' "$T/n2" "$T/asd.pid" >"$T/p.conf"
+echo $live >"$T/asd.pid"
+run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --config "$T/p.conf" --force
+expect_rc 2
+grep -q "the pidfile '$T/asd.pid' names a live process, $live (sleep)" "$T/e" || fail "$(cat "$T/e")"
+[ -e "$T/n2" ] && fail "restore made $T/n2"
+kill $live; wait $live 2>/dev/null
+run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --config "$T/p.conf"
+expect_rc 0 "stale pidfile: $(cat "$T/e")"
+cmp -s "$EX/evict.smd" "$T/n2/smd/evict.smd" || fail "not restored"
+
+note "owner and mode: --owner, the conf's user and group, os-group-perms"
+run_ss "$T/o1.json" "$T/e" smd restore "$T/b.tar" --work-dir "$T/o1" --owner nobody --json
+expect_rc 0 "$(cat "$T/e")"
+schema smd-restore "$T/o1.json"
+expect_json "$T/o1.json" '[.owner.uid, .owner.gid, .mode]' "[$(id -u nobody),$(id -g nobody),\"0600\"]"
+for p in "$T/o1" "$T/o1/smd" "$T/o1"/smd/*.smd; do
+	[ "$(stat -c %u:%g "$p")" = "$NOBODY" ] || fail "$p owned by $(stat -c %u:%g "$p")"
+done
+[ "$(stat -c %a "$T/o1/smd/UDF.smd")" = 600 ] || fail "mode $(stat -c %a "$T/o1/smd/UDF.smd")"
+printf 'service {\n\twork-directory %s\n\tuser nobody\n\tgroup %s\n\tos-group-perms true\n}\nmod-lua {\n\tuser-path %s\n}\n' \
+	"$T/o2" "$(id -gn nobody)" "$T/o2/lua" >"$T/o2.conf"
+run_ss "$T/o2.json" "$T/e" smd restore "$T/b.tar" --config "$T/o2.conf" --json
+expect_rc 0 "$(cat "$T/e")"
+expect_json "$T/o2.json" .mode '"0660"'
+for f in "$T/o2"/smd/*.smd; do
+	[ "$(stat -c '%a %u:%g' "$f")" = "660 $NOBODY" ] || fail "$f: $(stat -c '%a %u:%g' "$f")"
+done
+[ "$(stat -c %u:%g "$T/o2/lua")" = "$NOBODY" ] || fail "the Lua user-path is not asd's"
+run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --work-dir "$T/o3" --owner 4321:8765
+expect_rc 0 "$(cat "$T/e")"
+[ "$(stat -c '%a %u:%g' "$T/o3/smd/evict.smd")" = "600 4321:8765" ] || fail "numeric owner"
+run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --work-dir "$T/o4" --owner no-such-user-here
+expect_rc 2
+grep -q "no user 'no-such-user-here'" "$T/e" || fail "$(cat "$T/e")"
+[ -e "$T/o4" ] && fail "made $T/o4 for an unknown owner"
+# Same bytes, other mode or owner: set, with no --force; a smd/ asd
+# cannot write is a warning.
+mkdir -p "$T/o5/smd"
+cp "$EX"/*.smd "$T/o5/smd/"
+chmod 0644 "$T/o5/smd/"*
+run_ss "$T/o5.json" "$T/e" smd restore "$T/b.tar" --work-dir "$T/o5" --owner nobody --json
+expect_rc 0 "$(cat "$T/e")"
+expect_json "$T/o5.json" '[.files[].action] | unique' '["permissions-set"]'
+expect_json "$T/o5.json" '.warnings | length' 1
+[ "$(stat -c '%a %u:%g' "$T/o5/smd/sindex.smd")" = "600 $NOBODY" ] || fail "attributes not set"
+run_ss "$T/o5b.json" "$T/e" smd restore "$T/b.tar" --work-dir "$T/o5" --owner nobody --json
+expect_rc 0
+expect_json "$T/o5b.json" '[.result, .changes]' '["unchanged",0]'
+
+note "SMD that differs: refused without --force; replaced after a backup"
+F=$T/f
+mkdir -p "$F/smd"
+"$MKSMD" "$F/smd/sindex.smd" --module sindex --items 40 || fail mksmd
+"$MKSMD" "$F/smd/roster.smd" --module generic --items 3 || fail mksmd
+cp "$EX/evict.smd" "$F/smd/"
+chmod 0600 "$F"/smd/*
+echo partial >"$F/smd/UDF.smd.save"
+cp -a "$F/smd" "$T/f-orig"
+before=$(stat -c '%n %i %Y' "$F"/smd/*)
+run_ss "$T/f1.json" "$T/f1.err" smd restore "$T/b.tar" --work-dir "$F" --json
+expect_rc 2
+schema smd-restore "$T/f1.json"
+grep -q "holds SMD that differs from the bundle (sindex.smd replaced, roster.smd removed); give --force" \
+	"$T/f1.err" || fail "$(cat "$T/f1.err")"
+[ "$(stat -c '%n %i %Y' "$F"/smd/*)" = "$before" ] || fail "files changed without --force"
+ls "$F" | grep -q smd-replaced && fail "a backup was written without --force"
+run_ss "$T/f2.json" "$T/f2.err" smd restore "$T/b.tar" --work-dir "$F" --force --json
+expect_rc 0 "$(cat "$T/f2.err")"
+schema smd-restore "$T/f2.json"
+expect_json "$T/f2.json" '[.files[] | [.name, .action]]' \
+	'[["UDF.smd","installed"],["evict.smd","unchanged"],["sindex.smd","replaced"],["truncate.smd","installed"],["roster.smd","removed"],["UDF.smd.save","removed"]]'
+bk=$(jq -r .backup "$T/f2.json")
+case $bk in "$F"/smd-replaced-*.tar) ;; *) fail "backup at '$bk'" ;; esac
+[ "$(stat -c %a "$bk")" = 600 ] || fail "the backup is not 0600"
+rm "$T/f-orig/UDF.smd.save"	# not taken into a bundle, by design
+run_ss "$T/o" "$T/e" smd check "$bk" "$T/f-orig"
+expect_rc 0 "the backup does not hold what was replaced: $(cat "$T/o")"
+run_ss "$T/o" "$T/e" smd check "$T/b.tar" "$F"
+expect_rc 0 "not restored: $(cat "$T/o")"
+run_ss "$T/f3.json" "$T/e" smd restore "$T/b.tar" --work-dir "$F" --force --json
+expect_rc 0
+expect_json "$T/f3.json" '[.result, .changes, .backup]' '["unchanged",0,null]'
+[ "$(ls "$F" | grep -c smd-replaced)" = 1 ] || fail "a second backup was written"
+
+note "a full disk changes nothing"
+mkdir -p "$T/full"
+mount -t tmpfs -o size=1m tmpfs "$T/full" || skip "cannot mount tmpfs"
+at_exit "umount '$T/full'"
+mkdir -p "$T/big/smd" "$T/full/smd"
+cp "$EX"/*.smd "$T/big/smd/"	# every file but sindex.smd fits
+"$MKSMD" "$T/big/smd/sindex.smd" --module sindex --items 20000 || fail mksmd
+cp "$EX/UDF.smd" "$EX/truncate.smd" "$T/full/smd/"
+printf '[\n   [\n      1,\n      1\n   ]\n]' >"$T/full/smd/sindex.smd"
+[ "$(stat -c %s "$T/big/smd/sindex.smd")" -gt $((1 << 20)) ] || fail "sindex.smd is too small to fill 1 MiB"
+run_ss "$T/o" "$T/e" smd save --work-dir "$T/big" -o "$T/big.tar"
+expect_rc 0 "$(cat "$T/e")"
+cp -a "$T/full/smd" "$T/full-orig"
+run_ss "$T/d.json" "$T/d.err" smd restore "$T/big.tar" --work-dir "$T/full" --force --json
+expect_rc 2
+schema smd-restore "$T/d.json"
+expect_json "$T/d.json" .result '"failed"'
+expect_json "$T/d.json" '[.files[] | select(.done)] | length' 0
+grep -q "No space left on device (ENOSPC); nothing changed" "$T/d.err" || fail "$(cat "$T/d.err")"
+diff -r "$T/full/smd" "$T/full-orig" >/dev/null || fail "the full disk changed smd/: $(ls -A "$T/full/smd")"
+
+note "two restores at once: the second is refused"
+mkdir -p "$T/lk/smd"
+exec 9<"$T/lk/smd"	# this shell holds the lock a restore takes
+flock -n 9 || fail "cannot lock $T/lk/smd"
+run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --work-dir "$T/lk"
+expect_rc 2
+exec 9<&-
+grep -q "is locked by another shadowsync smd restore" "$T/e" || fail "$(cat "$T/e")"
+[ -z "$(ls -A "$T/lk/smd")" ] || fail "written while locked"
+exit 0
