@@ -68,6 +68,11 @@ traced() {
 	ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0 strace "$@"
 }
 
+# qgrep ARGS...: grep -q that reads all of its input. Under pipefail
+# `cmd | grep -q X` fails at random: grep exits at the first match and
+# cmd, still writing, dies of SIGPIPE (lint_tests.py refuses it).
+qgrep() { grep "$@" >/dev/null; }
+
 # expect_rc WANT: $RC must be WANT.
 expect_rc() {
 	[ "$RC" = "$1" ] || fail "expected exit $1, got $RC${2:+ ($2)}"

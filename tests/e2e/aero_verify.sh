@@ -49,7 +49,7 @@ expect_json "$T/out" .pairs[0].cold_start.data_matches false
 expect_json "$T/out" .pairs[0].cold_start.data_differing_bytes 8388608
 run_ss "$T/out" "$T/err" verify "$T/l3" "$S"
 expect_rc 1
-head -1 "$T/out" | grep -q "^WARNING: asd will load '$T/l3' as it is and serve its 8.0 MiB of data that differ" ||
+head -1 "$T/out" | qgrep "^WARNING: asd will load '$T/l3' as it is and serve its 8.0 MiB of data that differ" ||
 	fail "warning not first: $(head -3 "$T/out")"
 
 # sync writes that one write-block, not the header (pristine_offset stays).

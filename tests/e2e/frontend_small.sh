@@ -32,7 +32,7 @@ mkrand "$T/a" $((2 * M)); cp "$T/a" "$T/b"; flip "$T/b" 5
 run_ss "$T/out" "$T/err" verify "$T/a" "$T/b" --quiet
 expect_rc 1
 [ "$(wc -l <"$T/out")" = 2 ] || fail "--quiet: $(cat "$T/out")"
-grep -q "^verify: DIFFER" "$T/out" && tail -1 "$T/out" | grep -q "^exit status 1: " || fail "--quiet: $(cat "$T/out")"
+grep -q "^verify: DIFFER" "$T/out" && tail -1 "$T/out" | qgrep "^exit status 1: " || fail "--quiet: $(cat "$T/out")"
 run_ss "$T/out" "$T/err" -q check "$T/a" "$T/nope"
 expect_rc 2
 [ -s "$T/out" ] && fail "-q error: stdout $(cat "$T/out")"
@@ -53,7 +53,7 @@ mkrand "$T/p1" $((256 * M)); cp "$T/p1" "$T/p2"; cp "$T/p1" "$T/p3"; cp "$T/p1" 
 printf 'namespace ns {\n storage-engine device {\n  file %s %s\n  file %s %s\n }\n}\n' \
 	"$T/p1" "$T/p2" "$T/p3" "$T/p4" >"$T/c.conf"
 script -qec "'$SS' verify --config '$T/c.conf' --queue-depth 1 --io-size 4K --engine psync" /dev/null >"$T/tty" 2>&1
-tr '\r' '\n' <"$T/tty" | grep -aqE "^verify: +[0-9]+%  [0-9.]+ [KMG]iB of 512.0 MiB  [0-9.]+ [KMG]?i?B/s  ETA [0-9]+:[0-9][0-9]  \(2 pairs\)" ||
+tr '\r' '\n' <"$T/tty" | qgrep -aE "^verify: +[0-9]+%  [0-9.]+ [KMG]iB of 512.0 MiB  [0-9.]+ [KMG]?i?B/s  ETA [0-9]+:[0-9][0-9]  \(2 pairs\)" ||
 	fail "no progress line: $(tr '\r' '\n' <"$T/tty" | head -5)"
 "$SS" verify --config "$T/c.conf" >"$T/out" 2>"$T/err"
 grep -q "ETA" "$T/err" && fail "progress on a pipe"

@@ -42,7 +42,7 @@ case_() {
 	run_ss "$T/t$n" "$T/te$n" "$cmd" "$@"
 	[ "$RC" = "$want" ] || fail "#$n text $cmd $*: exit $RC, want $want"
 	case $want in
-	1) tail -1 "$T/t$n" | grep -q "^exit status 1: ." || fail "#$n text $cmd $*: no reason: $(tail -2 "$T/t$n")" ;;
+	1) tail -1 "$T/t$n" | qgrep "^exit status 1: ." || fail "#$n text $cmd $*: no reason: $(tail -2 "$T/t$n")" ;;
 	2) grep -q "^shadowsync: " "$T/te$n" || fail "#$n text $cmd $*: no error line" ;;
 	esac
 	note "#$n $cmd $* -> $want: $(jq -r '.exit_reason // "ok"' "$T/j$n")"

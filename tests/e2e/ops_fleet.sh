@@ -39,7 +39,7 @@ inventory "$SS"
 play
 expect_rc 0 "all clean: $(tail -20 "$T/play")"
 for n in 1 2 3; do
-	line node$n | grep -q "node$n: OK exit 0, 2 pairs, 0 differing, cold start load-local" ||
+	line node$n | qgrep "node$n: OK exit 0, 2 pairs, 0 differing, cold start load-local" ||
 		fail "node$n's line: $(line node$n)"
 	jq -e '.exit_status == 0 and .command == "verify"' "$T/reports/node$n.json" >/dev/null ||
 		fail "node$n's report on the controller"
@@ -50,8 +50,8 @@ grep -q "all 3 nodes will start cleanly" "$T/play" || fail "no summary"
 flip "$T/n3/ns1-a.dat" $((8 * 1048576 + 100))
 play -e batch=1
 [ "$RC" != 0 ] || fail "the play passed with a damaged node"
-line node3 | grep -q "node3: FAIL exit 1.*serve its" || fail "node3's line: $(line node3)"
-line node1 | grep -q "node1: OK" || fail "node1's line: $(line node1)"
+line node3 | qgrep "node3: FAIL exit 1.*serve its" || fail "node3's line: $(line node3)"
+line node1 | qgrep "node1: OK" || fail "node1's line: $(line node1)"
 grep -q "asd would not start cleanly on: node3 " "$T/play" || fail "summary: $(tail -20 "$T/play")"
 for n in 1 2 3; do [ -s "$T/reports/node$n.json" ] || fail "no report of node$n"; done
 [ "$(grep -c '^PLAY \[Verify each node' "$T/play")" = 3 ] || fail "batch=1 did not run three batches"
@@ -62,7 +62,7 @@ echo '{"exit_status": 0, "exit_reason": null}' >"$T/reports/node3.json"
 inventory "$T/no/such/shadowsync"
 play
 [ "$RC" != 0 ] || fail "the play passed without a shadowsync on node3"
-line node3 | grep -q "node3: FAIL" || fail "node3 without a binary: $(line node3)"
+line node3 | qgrep "node3: FAIL" || fail "node3 without a binary: $(line node3)"
 
 # The SSM document: the fields Run Command needs, every parameter used
 # defined, and its script run here with them.

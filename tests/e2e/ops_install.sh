@@ -29,7 +29,7 @@ $(cd "$TOP/docs" && ls schema/*.json | sed 's|^|./usr/share/doc/shadowsync/|')
 [ "$(cat "$T/files")" = "$(printf '%s\n' "$want" | sort)" ] ||
 	fail "installed files: $(diff <(printf '%s\n' "$want" | sort) "$T/files")"
 [ -x "$P/bin/shadowsync" ] && [ -x "$P/lib/shadowsync/aerospike-prestart" ] || fail "not executable"
-"$P/bin/shadowsync" --version | grep -q "^shadowsync " || fail "installed binary does not run"
+"$P/bin/shadowsync" --version | qgrep "^shadowsync " || fail "installed binary does not run"
 cmp -s "$T/etc/default/shadowsync" "$TOP/contrib/systemd/shadowsync.default" || fail "no /etc/default/shadowsync"
 grep -q "^ExecStartPre=$P/lib/shadowsync/aerospike-prestart$" \
 	"$P/lib/systemd/system/aerospike.service.d/shadowsync.conf" || fail "drop-in path not the prefix's"
@@ -85,17 +85,17 @@ comp() {	# comp WORDS...: the completions of the last word
 		"$P/share/bash-completion/completions/shadowsync" "$@"
 }
 PATH=$P/bin:$PATH
-comp shadowsync ve | grep -qx verify || fail "command completion: $(comp shadowsync ve)"
-comp shadowsync verify --blo | grep -qx -- --block-size || fail "option completion"
-comp shadowsync warm --pro | grep -qx -- --prom || fail "--prom of warm: $(comp shadowsync warm --pro | tr "\n" " ")"
-comp shadowsync hash --pro | grep -qx -- --prom && fail "hash offers --prom"
-comp shadowsync sync --engine io | grep -qx io_uring || fail "engine values"
-comp shadowsync smd re | grep -qx restore || fail "smd command completion: $(comp shadowsync smd re)"
-comp shadowsync smd restore --fo | grep -qx -- --force || fail "smd restore option completion"
+comp shadowsync ve | qgrep -x verify || fail "command completion: $(comp shadowsync ve)"
+comp shadowsync verify --blo | qgrep -x -- --block-size || fail "option completion"
+comp shadowsync warm --pro | qgrep -x -- --prom || fail "--prom of warm: $(comp shadowsync warm --pro | tr "\n" " ")"
+comp shadowsync hash --pro | qgrep -x -- --prom && fail "hash offers --prom"
+comp shadowsync sync --engine io | qgrep -x io_uring || fail "engine values"
+comp shadowsync smd re | qgrep -x restore || fail "smd command completion: $(comp shadowsync smd re)"
+comp shadowsync smd restore --fo | qgrep -x -- --force || fail "smd restore option completion"
 need_root
 truncate -s 8M "$T/blk"
 loop_attach ldev "$T/blk"
-comp shadowsync verify "${ldev%[0-9]*}" | grep -qx "$ldev" || fail "device completion: no $ldev"
+comp shadowsync verify "${ldev%[0-9]*}" | qgrep -x "$ldev" || fail "device completion: no $ldev"
 
 # 5. uninstall: nothing of ours left; an edited default file is kept.
 echo "SHADOWSYNC_MODE=sync" >>"$T/etc/default/shadowsync"

@@ -25,7 +25,7 @@ promcheck() {
 	promtool check metrics <"$1" >"$T/lint" 2>&1 ||
 		fail "promtool rejects $1: $(cat "$T/lint")"
 	[ -s "$T/lint" ] && fail "promtool lint on $1: $(cat "$T/lint")"
-	ls "$(dirname "$1")" | grep -q '\.tmp\.' && fail "a temp file left by --prom"
+	ls "$(dirname "$1")" | qgrep '\.tmp\.' && fail "a temp file left by --prom"
 	return 0
 }
 

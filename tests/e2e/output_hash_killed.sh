@@ -13,7 +13,7 @@ echo "an older file" >"$T/out/keep"
 before=$(ls -A "$T/out")
 
 # writing PID: does PID hold a file open in $T/out (the manifest)?
-writing() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- "-> $T/out/"; }
+writing() { ls -l "/proc/$1/fd" 2>/dev/null | qgrep -- "-> $T/out/"; }
 
 landed=0
 for round in 1 2 3 4; do

@@ -27,7 +27,7 @@ expect_json "$T/out" .namespaces[0].consistency.in_step true
 # The shadows alone, as DEVICEs: the same records.
 run_ss "$T/out" "$T/err" inspect "$T/fx/ns1-a.shadow" "$T/fx/ns1-b.shadow" --records
 expect_rc 0
-grep -c '^  records        10063 read: UNIQUE 10060, REPLACED 3, OLDER 0' "$T/out" | grep -qx 1 || fail "$(cat "$T/out")"
+grep -c '^  records        10063 read: UNIQUE 10060, REPLACED 3, OLDER 0' "$T/out" | qgrep -x 1 || fail "$(cat "$T/out")"
 grep -q '^  sets           s1 9947$' "$T/out" || fail "$(cat "$T/out")"
 
 # One flipped LUT byte in local a's first record.

@@ -44,12 +44,12 @@ forge none "$T/good.tar" "$T/f-none.tar"
 run_ss "$T/o" "$T/e" smd show "$T/f-none.tar"
 expect_rc 0 "the forger's own bundle was refused: $(cat "$T/e")"
 forge dotdot "$T/good.tar" "$T/f-dotdot.tar"
-bsdtar tf "$T/f-dotdot.tar" | grep -qx '\.\./evict\.smd' || fail "the forgery has no ../evict.smd"
+bsdtar tf "$T/f-dotdot.tar" | qgrep -x '\.\./evict\.smd' || fail "the forgery has no ../evict.smd"
 refused "$T/f-dotdot.tar" "the manifest names a file '../evict.smd', which is no SMD file name"
 forge dotdot-path "$T/good.tar" "$T/f-dotdot-path.tar"
 refused "$T/f-dotdot-path.tar" "the tar holds 'smd/../../evict.smd'"
 forge absolute "$T/good.tar" "$T/f-absolute.tar"
-bsdtar tf "$T/f-absolute.tar" | grep -qx '/tmp/ss-smd-abs/evict\.smd' || fail "the forgery has no absolute name"
+bsdtar tf "$T/f-absolute.tar" | qgrep -x '/tmp/ss-smd-abs/evict\.smd' || fail "the forgery has no absolute name"
 refused "$T/f-absolute.tar" "'/tmp/ss-smd-abs/evict.smd', which is no SMD file name"
 [ -e /tmp/ss-smd-abs ] && fail "/tmp/ss-smd-abs was made"
 for c in symlink hardlink directory; do
@@ -153,7 +153,7 @@ run_ss "$T/o" "$T/e" smd restore "$T/good.tar" --work-dir "$D" --force
 expect_rc 2
 grep -q "'XDR.smd' is not a regular file: remove it by hand" "$T/e" || fail "$(cat "$T/e")"
 [ -d "$D/smd/XDR.smd" ] || fail "the directory was removed"
-ls -A "$D" | grep -q smd-replaced && fail "a backup was written before the refusal"
+ls -A "$D" | qgrep smd-replaced && fail "a backup was written before the refusal"
 B=$T/bigdir
 mkdir -p "$B/smd"
 truncate -s 300M "$B/smd/sindex.smd"

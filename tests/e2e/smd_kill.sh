@@ -81,7 +81,7 @@ for k in $(seq 1 20); do
 	run_ss "$T/o" "$T/e" smd restore "$T/new.tar" --work-dir "$W" --force
 	expect_rc 0 "rerun after the kill at $ms ms: $(cat "$T/e")"
 	[ "$(state)" = new ] || fail "the rerun after the kill at $ms ms did not finish"
-	ls -A "$W/smd" | grep -q 'shadowsync-tmp$' && fail "the rerun left a temporary file"
+	ls -A "$W/smd" | qgrep 'shadowsync-tmp$' && fail "the rerun left a temporary file"
 	run_ss "$T/o" "$T/e" smd check "$T/new.tar" "$W"
 	expect_rc 0 "check after the rerun: $(cat "$T/o")"
 done

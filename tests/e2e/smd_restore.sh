@@ -107,7 +107,7 @@ schema smd-restore "$T/f1.json"
 grep -q "holds SMD that differs from the bundle (sindex.smd replaced, roster.smd removed); give --force" \
 	"$T/f1.err" || fail "$(cat "$T/f1.err")"
 [ "$(stat -c '%n %i %Y' "$F"/smd/*)" = "$before" ] || fail "files changed without --force"
-ls "$F" | grep -q smd-replaced && fail "a backup was written without --force"
+ls "$F" | qgrep smd-replaced && fail "a backup was written without --force"
 run_ss "$T/f2.json" "$T/f2.err" smd restore "$T/b.tar" --work-dir "$F" --force --json
 expect_rc 0 "$(cat "$T/f2.err")"
 schema smd-restore "$T/f2.json"

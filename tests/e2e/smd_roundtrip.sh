@@ -46,15 +46,15 @@ expect_json "$T/save.json" '[.files[].asd] | unique' '["loads"]'
 expect_json "$T/save.json" '[.skipped[].name]' '["sindex.smd.save"]'
 expect_json "$T/save.json" .errors 0
 [ "$(stat -c %a "$T/b.tar")" = 600 ] || fail "the bundle is not mode 0600"
-ls -a "$T" | grep -q shadowsync-tmp && fail "a temporary file was left beside the bundle"
+ls -a "$T" | qgrep shadowsync-tmp && fail "a temporary file was left beside the bundle"
 
 note "the bundle is a POSIX tar that GNU tar and bsdtar read"
 tar tf "$T/b.tar" >"$T/list" || fail "tar tf"
 printf '%s\n' MANIFEST.json smd/UDF.smd smd/evict.smd smd/sindex.smd smd/truncate.smd \
 	BUNDLE-CHECKSUM | cmp -s - "$T/list" || fail "members: $(cat "$T/list")"
-tar tvf "$T/b.tar" | grep -q '^-rw------- root/root *157 .* smd/evict.smd$' ||
+tar tvf "$T/b.tar" | qgrep '^-rw------- root/root *157 .* smd/evict.smd$' ||
 	fail "tar tvf: $(tar tvf "$T/b.tar")"
-head -c 512 "$T/b.tar" | tail -c +258 | head -c 5 | grep -q ustar || fail "not ustar/pax"
+head -c 512 "$T/b.tar" | tail -c +258 | head -c 5 | qgrep ustar || fail "not ustar/pax"
 mkdir "$T/x1" "$T/x2"
 tar xf "$T/b.tar" -C "$T/x1" || fail "tar xf"
 bsdtar xf "$T/b.tar" -C "$T/x2" || fail "bsdtar xf"
@@ -136,7 +136,7 @@ expect_json "$T/c3.json" '.files[] | select(.name == "roster.smd") | .status' '"
 run_ss "$T/c3.txt" "$T/c3.err" smd check "$T/b.tar" "$RUN"
 expect_rc 1
 grep -q "changed ns1|s1|s|.|S" "$T/c3.txt" || fail "text: $(cat "$T/c3.txt")"
-tail -1 "$T/c3.txt" | grep -q "^exit status 1: .*1 missing, 1 extra, 1 changed" || fail "text: $(tail -1 "$T/c3.txt")"
+tail -1 "$T/c3.txt" | qgrep "^exit status 1: .*1 missing, 1 extra, 1 changed" || fail "text: $(tail -1 "$T/c3.txt")"
 rm -rf "$RUN/smd"; mv "$T/smd-orig" "$RUN/smd"
 
 note "restore onto a new node: directories made, bytes unchanged, 0600 root"
@@ -166,7 +166,7 @@ expect_json "$T/r2.json" '[.result, .changes, .created_directories, .backup]' '[
 [ "$(stat -c '%i %Y %Z' "$NEW"/smd/*)" = "$before" ] || fail "the second restore touched the files"
 run_ss "$T/r2.txt" "$T/r2.err" smd restore "$T/b.tar" --config "$T/new.conf"
 expect_rc 0
-tail -1 "$T/r2.txt" | grep -qx "unchanged: 0 changes" || fail "text: $(tail -1 "$T/r2.txt")"
+tail -1 "$T/r2.txt" | qgrep -x "unchanged: 0 changes" || fail "text: $(tail -1 "$T/r2.txt")"
 
 note "generated files: many items, tombstones, non-ASCII, EE modules"
 G=$T/gen

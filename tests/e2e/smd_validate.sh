@@ -45,7 +45,7 @@ bad() {
 	schema smd-restore "$w/r.json"
 	expect_json "$w/r.json" .result '"refused"'
 	grep -q "bundle '$w/b.tar' is refused: $file" "$w/r.err" || fail "#$n: refusal: $(cat "$w/r.err")"
-	[ "$item" = - ] || grep -q "$file item $item" "$w/r.err" || fail "#$n: item $item not named: $(cat "$w/r.err")"
+	[ "$item" = - ] || qgrep "$file item $item" "$w/r.err" || fail "#$n: item $item not named: $(cat "$w/r.err")"
 	[ -e "$w/new" ] && fail "#$n: restore made '$w/new'"
 	run_ss "$w/r.txt" "$w/r.err" smd restore "$w/b.tar" --work-dir "$w/new"
 	expect_rc 2

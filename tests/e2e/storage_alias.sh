@@ -58,7 +58,7 @@ done
 
 # A loop over a loop.
 LL=$(losetup --find --show "$L1") || fail "losetup over $L1"
-at_exit "losetup -n -O BACK-FILE $LL 2>/dev/null | grep -qx '$L1' && losetup -d $LL; true"
+at_exit "losetup -n -O BACK-FILE $LL 2>/dev/null | qgrep -x '$L1' && losetup -d $LL; true"
 for cmd in sync verify; do
 	refused $cmd "loop-loop/$cmd" "local '$LL' and '$L1' are the same device ('$LL' is a loop device over '$L1')" \
 		"$T/one.img" "$LL" "$L1"

@@ -80,7 +80,7 @@ conf fine "file $T/A $T/B" "file $T/C $T/D" ""
 run_ss "$T/out" "$T/err" sync --config "$T/fine.conf"
 expect_rc 0 "fine: $(cat "$T/err")"
 cmp -s "$T/A" "$T/B" && cmp -s "$T/C" "$T/D" || fail "fine: not synced"
-grep -q "^sync: .*2 pairs" "$T/out" || grep -q "pair 2 of 2" "$T/out" || fail "fine: $(head -3 "$T/out")"
+grep -q "^sync: .*2 pairs" "$T/out" || qgrep "pair 2 of 2" "$T/out" || fail "fine: $(head -3 "$T/out")"
 conf missing "file $T/A $T/B" "file $T/nonexistent $T/D" ""
 run_ss "$T/out" "$T/err" verify --config "$T/missing.conf" --json
 expect_rc 2

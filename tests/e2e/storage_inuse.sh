@@ -62,7 +62,7 @@ umount "$T/mnt"
 
 # Another loop device over the disk writes its bytes behind our back.
 LL=$(losetup --find --show "$DISK") || fail "losetup over $DISK"
-at_exit "losetup -n -O BACK-FILE $LL 2>/dev/null | grep -qx '$DISK' && losetup -d $LL; true"
+at_exit "losetup -n -O BACK-FILE $LL 2>/dev/null | qgrep -x '$DISK' && losetup -d $LL; true"
 refused disk/loop-over "local '$DISK' is the backing device of $LL; detach it first (losetup -d)" \
 	"$T/disk.img" "$DISK" "$T/shadow"
 losetup -d "$LL"

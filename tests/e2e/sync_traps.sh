@@ -54,7 +54,7 @@ refused swapped "shadow '$L' looks like a local device and local '$S' like a sha
 refused swapped-dry "arguments swapped" "$S" sync "$S" "$L" --dry-run
 run_ss "$T/out" "$T/err" verify "$S" "$L"
 expect_rc 1 "verify swapped"
-head -1 "$T/out" | grep -q "^WARNING: '$S' and '$L' look swapped" || fail "verify: $(head -2 "$T/out")"
+head -1 "$T/out" | qgrep "^WARNING: '$S' and '$L' look swapped" || fail "verify: $(head -2 "$T/out")"
 run_ss "$T/out" "$T/err" verify "$L" "$S"
 expect_rc 0 "verify in the right order: $(cat "$T/out")"
 

@@ -5,7 +5,9 @@ cannot pass by accident:
     expect_rc) before the next run_ss;
   - no "cmd | jq" / "cmd | cut" of shadowsync's output hides its status
     (lib.sh sets pipefail; a test must not turn it off);
-  - no "|| true" after a shadowsync run.
+  - no "|| true" after a shadowsync run;
+  - no "cmd | grep -q": under pipefail grep -q's early exit kills cmd
+    with SIGPIPE now and then (use qgrep, which reads everything).
 usage: lint_tests.py DIR; prints each finding, exit 1 when there is one."""
 import pathlib
 import re
@@ -19,6 +21,8 @@ for path in sorted(pathlib.Path(sys.argv[1]).glob("*.sh")):
         code = "" if line.lstrip().startswith("#") else line
         if re.search(r"\bset \+o pipefail\b", code):
             problems.append(f"{path.name}:{no}: turns pipefail off")
+        if re.search(r"\|\s*grep\s+-[a-zA-Z]*q", code):
+            problems.append(f"{path.name}:{no}: '| grep -q' under pipefail (use qgrep)")
         if re.search(r'"\$SS"[^|]*\|\|\s*true', code):
             problems.append(f"{path.name}:{no}: ignores shadowsync's status (|| true)")
         if pending and re.search(r"\bRC\b|expect_rc", code):
