@@ -20,7 +20,7 @@ HAVE_LIBURING := $(call probe,uring,uring)
 HAVE_LIBAIO   := $(call probe,aio,aio)
 
 LIBS := -lxxhash -ljansson -lm
-ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c \
+ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c engine/pipe_fill.c \
                engine/inuse.c engine/storage.c
 ifeq ($(HAVE_LIBURING),1)
 override CPPFLAGS += -DHAVE_LIBURING
