@@ -32,6 +32,7 @@ int cmd_hash(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
 int cmd_warm(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 /* Set by SIGINT/SIGTERM; long jobs stop cleanly when they see it. */
 extern volatile sig_atomic_t cli_interrupted;
