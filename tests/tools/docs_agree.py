@@ -8,7 +8,8 @@ import re
 import subprocess
 import sys
 
-COMMANDS = ["verify", "sync", "hash", "check", "manifest show", "warm", "inspect"]
+COMMANDS = ["verify", "sync", "hash", "check", "manifest show", "warm", "inspect",
+            "restore"]
 VERDICTS = ["load-local", "copy-from-shadow", "reinit-from-shadow", "crash"]
 problems = []
 
