@@ -199,7 +199,7 @@ static json_t *source_json(const struct restore_job *j)
 {
 	return json_pack("{s:s,s:o,s:o,s:o}", "kind", j->kind,
 			 "name", json_str(j->display),
-			 "size_bytes", j->size_known || j->source_ended
+			 "size_bytes", j->size_known
 			 ? json_integer((json_int_t)j->end) : json_null(),
 			 "etag", j->rs && j->info.etag[0]
 			 ? json_str(j->info.etag) : json_null());

@@ -389,9 +389,8 @@ int restore_fetch(struct restore_job *j, const struct pipe_range *r, size_t n)
 		j->source_ended = true;
 		j->source_end = st.source_end;
 	}
-	if (!ret)
-		ret = restore_zero_flush(j);
-	else
+	/* A zero run left pending may go on with the holes after it. */
+	if (ret < 0)
 		restore_pipe_error(j, &err, "fetch");
 	return ret;
 }

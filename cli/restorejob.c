@@ -362,8 +362,12 @@ static int handle_source_end(struct restore_job *j)
 	if (!j->source_ended)
 		return 0;
 	if (j->size_known)
-		return fail(j, -ENODATA, "%s '%s' ended at offset %llu, before "
-			    "the image's %llu bytes%s%s%s", j->kind, j->display,
+		return fail(j, -ENODATA, "%s%s%s ended at offset %llu, before "
+			    "the image's %llu bytes%s%s%s",
+			    j->src_is_path || j->info.kind != SOURCE_STDIN
+			    ? "source '" : "", j->display,
+			    j->src_is_path || j->info.kind != SOURCE_STDIN
+			    ? "'" : "",
 			    (unsigned long long)j->source_end,
 			    (unsigned long long)j->image_size,
 			    j->have_man ? " (manifest '" : "",
@@ -531,6 +535,8 @@ static int restore_window(struct restore_job *j, uint64_t start, uint64_t end)
 		ret = restore_holes(j);
 	if (!ret)
 		ret = fetch_state(j, 1u << RB_BAD, true);
+	if (!ret)
+		ret = restore_zero_flush(j);
 	if (j->n.bytes_written + j->n.bytes_zeroed > changed) {
 		int fl = flush_target(j);	/* what landed, even on error */
 
@@ -681,6 +687,10 @@ int restore_run(struct restore_job *j)
 		ret = restore_window(j, at, min64(at + step, j->end));
 	if (!ret)
 		ret = check_stream_end(j);
+	if (!ret && !j->size_known) {	/* a stream: its end was found */
+		j->size_known = true;
+		j->image_size = j->end;
+	}
 	if (!ret && !j->mismatch.total)
 		ret = commit_header(j);
 	if (!ret && j->mw_open && j->end != j->tgt.size_bytes)
