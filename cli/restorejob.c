@@ -166,7 +166,8 @@ static int check_sizes(struct restore_job *j)
 /*
  * The target's first bytes: its header, the mark of an unfinished
  * restore, and whether it starts as the image does (then, with a
- * manifest, it is scanned first and only what differs is fetched).
+ * manifest, it is scanned first and only what differs is fetched: a
+ * restore interrupted while it wrote its header region, or one done).
  */
 static int read_target_start(struct restore_job *j)
 {
@@ -189,10 +190,13 @@ static int read_target_start(struct restore_job *j)
 	if (len == AS_HEADER_REGION_BYTES)
 		as_header_decode(buf, len, &j->tgt_hdr);
 	j->tgt_was_marked = header_is_restore_mark(buf, len);
+	/* A first block of zeros says nothing: a blank device has one. */
 	if (j->have_man && j->block <= len)
 		j->resume = j->tgt_was_marked ||
-			    block_hash_equal(block_hash_of(buf, j->block),
-					     manifest_digest(&j->man, 0));
+			    (!j->a->target_zeroed &&
+			     !(buf[0] == 0 && !memcmp(buf, buf + 1, j->block - 1)) &&
+			     block_hash_equal(block_hash_of(buf, j->block),
+					      manifest_digest(&j->man, 0)));
 	free(buf);
 	return 0;
 }
@@ -546,6 +550,8 @@ static int restore_window(struct restore_job *j, uint64_t start, uint64_t end)
 		ret = verify_window(j);
 	if (!ret)
 		ret = manifest_out_window(j);
+	if (j->have_man)	/* its pages of this window: not needed again */
+		manifest_forget(&j->man);
 	return ret;
 }
 

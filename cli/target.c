@@ -230,11 +230,20 @@ int target_claim(struct device *d, const char *path, const char *role,
 			 role, path);
 		return -ESTALE;
 	}
-	/* Two jobs on one file: the second one stops here (a dry run
-	 * shares the lock, so it meets a job that holds it). */
-	if (!d->is_blockdev &&
-	    flock(d->fd, (for_write ? LOCK_EX : LOCK_SH) | LOCK_NB)) {
+	/*
+	 * Two jobs on one file: the second one stops here (a dry run
+	 * shares the lock, so it meets a job that holds it). A job just
+	 * killed may hold it a moment longer, as for O_EXCL above: its
+	 * io_uring still has the file open.
+	 */
+	for (int tries = 0; !d->is_blockdev; tries++) {
+		if (!flock(d->fd, (for_write ? LOCK_EX : LOCK_SH) | LOCK_NB))
+			break;
 		ret = -errno;
+		if (ret == -EWOULDBLOCK && tries < 30) {
+			usleep(100000);
+			continue;
+		}
 		snprintf(why, len, "%s '%s' is locked by another process "
 			 "(another %s of it?)%s%s", role, path, job,
 			 ret == -EWOULDBLOCK ? "" : ": ",
