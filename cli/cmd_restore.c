@@ -274,6 +274,7 @@ static void report_text(const struct restore_job *j,
 			const struct manifest_info *mi)
 {
 	const struct restore_counts *n = &j->n;
+	bool stream = j->rs && j->info.kind == SOURCE_STDIN;
 	char a[32], b[32], c[32], d[32];
 
 	if (j->mismatch.total)
@@ -292,10 +293,15 @@ static void report_text(const struct restore_job *j,
 		return;
 	if (j->mismatch.total)
 		report_extents_text(stdout, &j->mismatch, 50);
-	printf("  source  %s '%s', %s (%llu bytes)%s%s\n", j->kind,
-	       disp(j->display), human_bytes(j->end, a, sizeof(a)),
-	       (unsigned long long)j->end, j->rs && j->info.etag[0]
-	       ? ", ETag " : "", j->rs ? disp(j->info.etag) : "");
+	if (stream)
+		printf("  source  stdin, %s (%llu bytes)\n",
+		       human_bytes(j->end, a, sizeof(a)),
+		       (unsigned long long)j->end);
+	else
+		printf("  source  %s '%s', %s (%llu bytes)%s%s\n", j->kind,
+		       disp(j->display), human_bytes(j->end, a, sizeof(a)),
+		       (unsigned long long)j->end, j->rs && j->info.etag[0]
+		       ? ", ETag " : "", j->rs ? disp(j->info.etag) : "");
 	printf("  target  '%s', %s, engine %s, blocks of %s\n",
 	       disp(j->a->target), human_bytes(j->tgt.size_bytes, a, sizeof(a)),
 	       j->engine ? j->engine : j->a->io.engine,
@@ -305,10 +311,11 @@ static void report_text(const struct restore_job *j,
 		       "--manifest every block was fetched and written again\n");
 	if (j->resume)
 		printf("  resumed: read %s of the target first; %s already "
-		       "matched manifest '%s' and was not fetched\n",
+		       "matched manifest '%s' and was %s\n",
 		       human_bytes(n->bytes_scanned, a, sizeof(a)),
 		       human_bytes(n->bytes_skipped_matching, b, sizeof(b)),
-		       disp(j->a->manifest));
+		       disp(j->a->manifest), stream ? "read through, not written"
+		       : "neither fetched nor written");
 	printf("  read %s from the source in %llu requests (%llu retries), "
 	       "%llu block%s fetched again\n",
 	       human_bytes(n->bytes_read, a, sizeof(a)),

@@ -155,7 +155,8 @@ void restore_release(struct restore_job *j);
 
 /* restore_pass.c */
 
-/* Hook the job's source (j->rs) up as the pipeline's filler. */
+/* Hook the job's source (j->rs) up as the pipeline's filler; release it
+ * once the source is closed (it may hold parts abandoned by a run). */
 int restore_fill_init(struct restore_job *j);
 void restore_fill_release(struct restore_job *j);
 

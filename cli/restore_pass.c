@@ -97,22 +97,14 @@ int restore_fill_init(struct restore_job *j)
 	return 0;
 }
 
-/*
- * After a run that abandoned parts, the source may still answer them:
- * the slots stay (the process ends soon); otherwise they go.
- */
+/* After the source is closed: nothing holds a part any more. */
 void restore_fill_release(struct restore_job *j)
 {
 	struct fill_state *f = j->fill;
-	unsigned n = j->info.in_order ? 256 : j->a->src.connections;
-	unsigned nfree = 0;
 
 	if (!f)
 		return;
-	for (struct fill_slot *sl = f->free; sl; sl = sl->next)
-		nfree++;
-	if (nfree == (n ? n : 1))
-		free(f->slots);
+	free(f->slots);
 	free(f);
 	j->fill = NULL;
 }

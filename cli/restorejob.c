@@ -747,8 +747,8 @@ void restore_release(struct restore_job *j)
 	if (j->have_man)
 		manifest_release(&j->man);
 	header_commit_release(&j->hc);
+	source_close(j->rs);	/* first: it may hold parts in the slots */
 	restore_fill_release(j);
-	source_close(j->rs);
 	device_close(&j->src);
 	device_close(&j->tgt);
 	free(j->hold_img);

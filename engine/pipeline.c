@@ -487,6 +487,27 @@ static int pipe_setup(struct pipe *p)
 }
 
 /*
+ * Memory a filler may still write into after the run: kept, reachable
+ * from here, for the life of the process (a node that cannot be had is
+ * one more block simply left behind).
+ */
+static struct kept {
+	void *mem;
+	struct kept *next;
+} *kept_for_life;
+
+static void keep_for_life(void *mem)
+{
+	struct kept *k = malloc(sizeof(*k));
+
+	if (!k)
+		return;
+	k->mem = mem;
+	k->next = kept_for_life;
+	kept_for_life = k;
+}
+
+/*
  * With requests abandoned in flight the kernel (or a filler) may still
  * write into the arena: it stays mapped for the life of the process. The
  * slots may go, and the pieces too unless a filler holds some: the
@@ -501,7 +522,9 @@ static void pipe_teardown(struct pipe *p)
 		engine_close(&p->eng);
 	free(p->slots);
 	/* A filler may still hold the requests (inside the pieces). */
-	if (!p->fill_inflight)
+	if (p->fill_inflight)
+		keep_for_life(p->all_reads);
+	else
 		free(p->all_reads);
 	free(p->bounce);
 	if (p->arena && !abandoned)

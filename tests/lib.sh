@@ -43,6 +43,13 @@ run_ss() {
 	RC=$?
 }
 
+# traced STRACE-ARGS...: strace with those arguments (the command last).
+# LeakSanitizer (make check-asan) cannot work under ptrace: it is off for
+# that run; the rest of ASan and UBSan stay on.
+traced() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0 strace "$@"
+}
+
 # expect_rc WANT: $RC must be WANT.
 expect_rc() {
 	[ "$RC" = "$1" ] || fail "expected exit $1, got $RC${2:+ ($2)}"

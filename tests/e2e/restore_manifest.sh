@@ -19,7 +19,7 @@ cp "$T/img" "$T/other"
 flip "$T/other" $((21 * M + 100))
 "$SS" hash "$T/other" -o "$T/wrong.man" --block-size 1M >/dev/null || fail hash
 mkrand "$T/tgt" $((32 * M))
-strace -f -e trace=pread64 -o "$T/strace" "$SS" restore "$T/img" "$T/tgt" \
+traced -f -e trace=pread64 -o "$T/strace" "$SS" restore "$T/img" "$T/tgt" \
 	--manifest "$T/wrong.man" --engine psync --json >"$T/out" 2>"$T/err"
 RC=$?
 expect_rc 2 "wrong digest"

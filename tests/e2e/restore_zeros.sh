@@ -38,7 +38,7 @@ done
 
 # Without it, over old data: the zeros are zeroed, by fallocate, not pwrite.
 mkrand "$T/tgt" $((32 * M))
-strace -f -e trace=fallocate,pwrite64,ioctl -o "$T/strace" \
+traced -f -e trace=fallocate,pwrite64,ioctl -o "$T/strace" \
 	"$SS" restore "$T/img" "$T/tgt" --engine psync --json >"$T/out" 2>"$T/err"
 RC=$?
 expect_rc 0 "cheap zeros: $(cat "$T/err")"
@@ -63,7 +63,7 @@ note "cheap zeros: $(grep -c FALLOC_FL_ZERO_RANGE "$T/strace") fallocate calls"
 # A block device: BLKZEROOUT.
 mkrand "$T/disk" $((32 * M))
 loop_attach DEV "$T/disk"
-strace -f -e trace=ioctl -o "$T/strace" "$SS" restore "$T/img" "$DEV" --json >"$T/out" 2>"$T/err"
+traced -f -e trace=ioctl -o "$T/strace" "$SS" restore "$T/img" "$DEV" --json >"$T/out" 2>"$T/err"
 RC=$?
 expect_rc 0 "blkzeroout: $(cat "$T/err")"
 cmp -s "$T/img" "$DEV" || fail "blkzeroout: target differs"
