@@ -42,7 +42,7 @@ CLI_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all demo test unit bench deps clean check-backends check-asan fuzz
+.PHONY: all demo test unit bench deps clean check-backends check-asan fuzz mutate
 all: $(BIN)
 
 $(BIN): $(LIB_OBJS) $(CLI_OBJS)
@@ -100,6 +100,12 @@ test: all unit
 
 bench: all
 	@sh bench/run.sh
+
+# Mutation testing: plant each bug of tests/mutate/mutants.tsv in a copy
+# of the tree and run the tests that must catch it (not part of make
+# test; about half an hour; MUTATE_FULL=1 runs the whole suite per mutant).
+mutate:
+	@bash scripts/mutate.sh
 
 deps:
 	@sh scripts/deps.sh

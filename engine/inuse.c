@@ -342,12 +342,18 @@ static int pid_dir_holds(pid_t pid, const char *what,
 static int pid_holds(pid_t pid, const struct storage_set *t,
 		     const struct device *d, struct storage_use *u)
 {
-	int fds = pid_dir_holds(pid, "fd", t, d, u), maps;
+	int fds = pid_dir_holds(pid, "fd", t, d, u);
 
 	if (fds > 0)
 		return fds;
-	maps = pid_dir_holds(pid, "map_files", t, d, u);
-	return maps ? maps : fds;
+	/*
+	 * Mapped files are a second look: the kernel may refuse map_files
+	 * where it shows fd (ptrace rules differ), and that alone must not
+	 * make a sync refuse. What it shows counts.
+	 */
+	if (pid_dir_holds(pid, "map_files", t, d, u) > 0)
+		return 1;
+	return fds;
 }
 
 int device_open_elsewhere(const struct device *d, struct storage_use *u)

@@ -155,6 +155,19 @@ static void reap_some(struct pipe *p, unsigned wait_ms)
 }
 
 /*
+ * While stopping on a read failure, a read below it that came back short
+ * is followed: it may fail lower still (a device that shrank, a bad
+ * sector below), and the lowest failure is the one to name.
+ */
+static bool follow_lower_read(const struct pipe *p, const struct piece *pc,
+			      uint64_t got_end)
+{
+	return p->err->source >= 0 && pc->source >= 0 &&
+	       got_end < p->err->offset && p->err->err != -ECANCELED &&
+	       !p->broken && !pipe_cancel_requested(p);
+}
+
+/*
  * Hand one request to the engine, making room first if it is full. Once
  * the run is stopping nothing new goes out: the piece is finished
  * unsent. (psync reads here, one at a time: a cancel is seen between
@@ -167,7 +180,8 @@ static void submit(struct pipe *p, struct piece *pc)
 		int ret;
 
 		pipe_check_cancel(p);
-		if (p->err->err) {
+		if (p->err->err &&
+		    !follow_lower_read(p, pc, pc->req.offset)) {
 			pipe_finish_piece(p, pc);
 			return;
 		}
@@ -187,25 +201,39 @@ static void submit(struct pipe *p, struct piece *pc)
 }
 
 /*
- * A request (the engine's r, or a filler's) failed with res at offset. Of
- * several failed reads, name the lowest offset: that is where a
- * sequential reader would have stopped. Requests that come back canceled
- * were canceled because the run was already stopping.
+ * Record a failure of piece pc at offset at. Of several failed reads,
+ * name the lowest offset: that is where a sequential reader would have
+ * stopped. A cancel never replaces the failure it follows.
+ */
+static void note_error(struct pipe *p, struct piece *pc, int err,
+		       enum io_dir dir, uint64_t at)
+{
+	bool lower = p->err->err && p->err->source >= 0 && pc->source >= 0 &&
+		     at < p->err->offset;
+
+	if (p->err->err && (!lower || err == -ECANCELED))
+		return;
+	p->err->err = 0;
+	pipe_set_error(p, err, pc->source, dir, at);
+}
+
+/*
+ * A request (the engine's, or a filler's) failed with res at offset.
+ * Requests that come back canceled were canceled because the run was
+ * already stopping.
  */
 void pipe_note_failure(struct pipe *p, struct piece *pc, ssize_t res,
 		       enum io_dir dir, uint64_t offset)
 {
-	bool lower = p->err->err && p->err->source >= 0 && pc->source >= 0 &&
-		     offset < p->err->offset;
 	uint64_t at = offset;
 
-	if (p->err->err && (!lower || res == -ECANCELED))
+	if (p->err->err && !(p->err->source >= 0 && pc->source >= 0 &&
+			     offset < p->err->offset && res != -ECANCELED))
 		return;
 	/* Only the engine's reads can be narrowed down (a file to pread). */
 	if (res == -EIO && dir == IO_READ && pc->req.owner == pc)
 		at = locate_bad_read(p, &pc->req);
-	p->err->err = 0;
-	pipe_set_error(p, (int)res, pc->source, dir, at);
+	note_error(p, pc, (int)res, dir, at);
 }
 
 /*
@@ -231,13 +259,13 @@ static void handle_done(struct pipe *p, struct piece *pc)
 		pipe_finish_piece(p, pc);
 		return;
 	}
-	if (p->err->err) {	/* stopping: do not resume */
-		pipe_finish_piece(p, pc);
+	if (p->err->err && !follow_lower_read(p, pc, got_end)) {
+		pipe_finish_piece(p, pc);	/* stopping: do not resume */
 		return;
 	}
 	if (r->res == 0) {
-		pipe_set_error(p, r->dir == IO_READ ? -ENODATA : -ENOSPC,
-			  pc->source, r->dir, got_end);
+		note_error(p, pc, r->dir == IO_READ ? -ENODATA : -ENOSPC,
+			   r->dir, got_end);
 		pipe_finish_piece(p, pc);
 		return;
 	}
@@ -246,7 +274,7 @@ static void handle_done(struct pipe *p, struct piece *pc)
 		 p->cfg->src[pc->source].direct;
 	resume = direct ? align_down(got_end, ALIGN) : got_end;
 	if (resume == r->offset) {
-		pipe_set_error(p, -EIO, pc->source, r->dir, got_end);
+		note_error(p, pc, -EIO, r->dir, got_end);
 		pipe_finish_piece(p, pc);
 		return;
 	}

@@ -3,6 +3,9 @@
 # at exit), at_exit CMD (cleanups run in reverse), fail/skip, and helpers
 # for planting differences, loop devices and FUSE fault devices.
 set -u
+# A failure anywhere in a pipeline is the pipeline's failure: `cmd | jq`
+# must not hide cmd's status.
+set -o pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SS=${SS:-$TOP/shadowsync}
 ENGINES="io_uring libaio psync"
@@ -11,18 +14,33 @@ ENGINES="io_uring libaio psync"
 T=$(mktemp -d "${TMPDIR_DISK:-/var/tmp}/ss-test.XXXXXX") || exit 2
 _cleanups=()
 at_exit() { _cleanups+=("$*"); }
+# Cleanups run in reverse at exit. One that fails fails the test (it left
+# a mess: a loop device, a mount); so does a fail() that ran in a
+# subshell ($(...), a pipeline), which could not exit the test itself.
 _run_cleanups() {
-	local i
+	local rc=$? i bad=0
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
-		(eval "${_cleanups[$i]}") >/dev/null || echo "cleanup failed: ${_cleanups[$i]}" >&2
+		(eval "${_cleanups[$i]}") >/dev/null || {
+			echo "FAIL: cleanup failed: ${_cleanups[$i]}" >&2
+			bad=1
+		}
 	done
+	[ -e "$T/.failed" ] && [ "$rc" = 0 ] && rc=1
 	rm -rf "$T"
+	[ $bad = 1 ] && [ "$rc" = 0 ] && rc=1
+	exit "$rc"
 }
 trap _run_cleanups EXIT
 trap 'exit 1' INT TERM
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; : >"$T/.failed"; exit 1; }
+# A skip says why; under CI (CI=true), where everything is installed, a
+# skip is a failure.
+skip() {
+	echo "SKIP: $*"
+	[ "${CI:-}" = true ] && { echo "FAIL: skipped under CI: $*" >&2; exit 1; }
+	exit 77
+}
 note() { echo "-- $*"; }
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root (${1:-loop devices})"; }
 need_cmd() {
@@ -58,22 +76,36 @@ expect_rc() {
 # mkrand FILE BYTES: random content.
 mkrand() { head -c "$2" /dev/urandom >"$1" || fail "cannot write $1"; }
 
-# flip FILE OFFSET: invert the byte at OFFSET (always a change).
+# byte_at FILE OFFSET: the byte's value, decimal.
+byte_at() { od -An -tu1 -j"$2" -N1 "$1" | tr -d ' '; }
+
+# flip FILE OFFSET: invert the byte at OFFSET, and check it changed.
 flip() {
 	local b
-	b=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
+	b=$(byte_at "$1" "$2")
 	[ -n "$b" ] || fail "flip: $1 has no byte at $2"
 	printf "\\$(printf %03o $((b ^ 255)))" |
-		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none || fail "flip: dd"
+	[ "$(byte_at "$1" "$2")" = $((b ^ 255)) ] || fail "flip: $1 at $2 did not change"
 }
 
 # jget FILE FILTER: one value from a JSON report.
 jget() { jq -c "$2" "$1"; }
 
-# expect_json FILE FILTER WANT
+# json_has FILE FILTER: does the path FILTER names exist in FILE? (A
+# missing key reads as null, and "null < N" or "== null" would pass.)
+# Filters that are not paths (length, test(...)) are not checked here.
+json_has() {
+	jq -e --arg f "$2" "(try path($2) catch null) as \$p |
+		if \$p == null or (\$p | length) == 0 then true
+		else (try (getpath(\$p[:-1]) | has(\$p[-1])) catch false) end" "$1" >/dev/null
+}
+
+# expect_json FILE FILTER WANT: FILTER exists and gives exactly WANT.
 expect_json() {
 	local got
 	got=$(jq -c "$2" "$1") || fail "bad JSON in $1: $(head -c 300 "$1")"
+	json_has "$1" "$2" || fail "$2: no such key in the report"
 	[ "$got" = "$3" ] || fail "$2: expected $3, got $got"
 }
 
@@ -169,9 +201,10 @@ fixtures() {
 	done
 }
 
-# put_byte FILE OFFSET HEX: write one byte.
+# put_byte FILE OFFSET HEX: write one byte, and check it is there.
 put_byte() {
-	printf "\\x$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+	printf "\\x$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none || fail "put_byte: dd"
+	[ "$(byte_at "$1" "$2")" = $((16#$3)) ] || fail "put_byte: $1 at $2 is not 0x$3"
 }
 
 # mbr_partition FILE START SECTORS: give FILE an MBR with one Linux
@@ -212,4 +245,23 @@ part_attach() {
 		mknod "$node" b $(tr ':' ' ' <"$sysd/dev") || fail "mknod $node"
 	fi
 	printf -v "$1" '%s' "$node"
+}
+
+# slow_device DIR BACKING DELAY_US: the regular file DIR/dev, served by
+# tests/tools/slowdev from BACKING with DELAY_US per read and the faults
+# of the SLOWDEV_* variables set in the caller's environment (see the top
+# of tests/tools/slowdev.c); unmounted at exit.
+slow_device() {
+	local dir=$1 i
+	local bin=$TOP/build/tests/tools/slowdev
+	[ -x "$bin" ] || skip "slowdev not built (libfuse3-dev missing)"
+	[ -c /dev/fuse ] || skip "/dev/fuse is missing"
+	mkdir -p "$dir"
+	"$bin" "$2" "$3" "$dir" 2>"$dir.log" &
+	at_exit "_fuse_cleanup '$dir'"
+	for i in $(seq 50); do
+		[ -e "$dir/dev" ] && return 0
+		sleep 0.1
+	done
+	fail "slowdev did not come up: $(cat "$dir.log")"
 }

@@ -19,6 +19,7 @@ for bs in 16M 64M 24M; do
 	expect_json "$T/out" .pairs[0].cold_start.data_matches false
 	expect_json "$T/out" .pairs[0].block_size_bytes 8388608
 	run_ss "$T/out" "$T/err" verify "$T/rec" "$S" --block-size $bs
+	expect_rc 1 "$bs text"
 	head -1 "$T/out" | grep -q "^WARNING: asd will load" || fail "$bs: no warning first: $(head -2 "$T/out")"
 	grep -q "compared in 8.0 MiB blocks, not the" "$T/out" || fail "$bs: no note on the block size"
 done

@@ -107,6 +107,7 @@ expect_json "$T/out" '.pairs[1].cold_start.message' \
 "$MKAERO" "$T/s2" --size 64M --zero
 cp "$T/s2" "$T/l2"
 run_ss "$T/out" "$T/err" verify --config "$T/two.conf" --namespace alpha --json
+expect_rc 0 "--namespace alpha: $(cat "$T/err")"
 expect_json "$T/out" '[.pairs[].cold_start.verdict]' '["load-local","reinit-from-shadow"]'
 
 # Malformed and unusable confs: exit 2, one line FILE:LINE: what.

@@ -55,6 +55,7 @@ mk "$T/l5" --size 128M --flags TRUSTED --used 4
 verdict reinit-drop 1 reinit-from-shadow "$T/l5" "$T/s5"
 expect_json "$T/out" '.pairs[0].cold_start | [.local_data_dropped, .local_used_wblocks]' '[true,4]'
 run_ss "$T/out" "$T/err" verify "$T/l5" "$T/s5"
+expect_rc 1
 head -1 "$T/out" | grep -q "^WARNING: the shadow '$T/s5' is blank (no header, no used write-block): asd will reinitialise the pair and drop the 4 used write-blocks of '$T/l5'; next: do not start asd" ||
 	fail "reinit-drop: warning not first: $(head -2 "$T/out")"
 
@@ -84,6 +85,7 @@ crash random-zero "$T/sr0: random signature is 0" "$T/l2" "$T/sr0"
 mk "$T/spo" --size 128M --pristine 4M
 crash bad-pristine "$T/spo: bad pristine offset 4194304" "$T/l2" "$T/spo"
 run_ss "$T/out" "$T/err" verify "$T/l2" "$T/junk"
+expect_rc 1
 head -1 "$T/out" | grep -q "^WARNING: asd will not start with '$T/l2': \"$T/junk: not an Aerospike device but not erased" ||
 	fail "crash warning not first: $(head -2 "$T/out")"
 

@@ -60,6 +60,7 @@ expect_json "$T/out" .pairs[0].bytes_written 8388608
 expect_json "$T/out" .pairs[0].cold_start.verdict '"load-local"'
 expect_json "$T/out" .pairs[0].cold_start.data_matches true
 run_ss "$T/out" "$T/err" inspect "$T/l3" --json
+expect_rc 0
 expect_json "$T/out" .aerospike.pristine_offset_bytes 16777216
 cmp -s "$T/l3" "$L" || fail "sync did not restore the record"
 
@@ -71,6 +72,7 @@ expect_rc 0
 expect_json "$T/out" .pairs[0].extents_written '[{"offset_bytes":0,"length_bytes":8388608,"region":"header"}]'
 cmp -s "$T/l4" "$L" || fail "header sync: local should now be the shadow's header with local's pristine_offset"
 run_ss "$T/out" "$T/err" inspect "$T/l4" --json
+expect_rc 0
 expect_json "$T/out" .aerospike.pristine_offset_bytes 16777216
 run_ss "$T/out" "$T/err" verify "$T/l4" "$S" --json
 expect_rc 0
@@ -99,6 +101,7 @@ expect_json "$T/out" .pairs[0].cold_start.copy_wblocks 11
 expect_json "$T/out" .pairs[0].cold_start.copy_bytes $((11 * 8 * M))
 expect_json "$T/out" '.pairs[0].cold_start.copy_estimate_s > 0' true
 run_ss "$T/out" "$T/err" verify "$L" "$S" --server-version 6.0
+expect_rc 0
 grep -q "why: server 6.0 always reads the shadow" "$T/out" || fail "$(cat "$T/out")"
 grep -q "asd copies 11 write-blocks (88.0 MiB: 1 used" "$T/out" || fail "$(cat "$T/out")"
 exit 0

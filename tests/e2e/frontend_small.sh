@@ -42,8 +42,10 @@ expect_rc 2
 want=$("$SS" inspect "$L" --json | jq .aerospike.partitions_with_pmeta)
 [ "$want" -gt 0 ] || fail "fixture has no partitions with metadata"
 run_ss "$T/out" "$T/err" manifest show "$T/l.man" --json
+expect_rc 0
 expect_json "$T/out" .manifest.aerospike.partitions_with_pmeta "$want"
 run_ss "$T/out" "$T/err" manifest show "$T/l.man"
+expect_rc 0
 grep -q "^  partitions with metadata  $want of 4096$" "$T/out" || fail "$(head -8 "$T/out")"
 
 # The progress line: on a terminal only, summed over the pairs of --config.

@@ -41,5 +41,6 @@ run_ss "$T/out" "$T/err" inspect "$T/ns.img" --json
 expect_rc 0 "$(cat "$T/err")"
 expect_json "$T/out" .aerospike.namespace '"n\\xe9\\xff"'
 run_ss "$T/out" "$T/err" inspect "$T/ns.img"
+expect_rc 0
 grep -q 'namespace         n\\xe9\\xff$' "$T/out" || fail "text: $(cat "$T/out")"
 exit 0

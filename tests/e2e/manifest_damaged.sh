@@ -34,10 +34,11 @@ bad() {
 	local name=$1 pattern=$2 cmd
 	for cmd in check show; do
 		if [ $cmd = check ]; then
-			run_ss "$T/out" "$T/err" check "$T/dev" "$T/bad" --json
+			args=(check "$T/dev" "$T/bad" --json)
 		else
-			run_ss "$T/out" "$T/err" manifest show "$T/bad"
+			args=(manifest show "$T/bad")
 		fi
+		run_ss "$T/out" "$T/err" "${args[@]}"
 		expect_rc 2 "$name/$cmd"
 		[ "$(wc -l <"$T/err")" = 1 ] || fail "$name/$cmd: one line wanted: $(cat "$T/err")"
 		grep -qE -e "$pattern" "$T/err" || fail "$name/$cmd: '$pattern' not in: $(cat "$T/err")"

@@ -14,6 +14,15 @@ for size in $((5 * M + 1234)) 1000 $((4 * M)); do
 		expect_rc 0 "hash $size/$e: $(cat "$T/err")"
 		expect_json "$T/out" .manifest.blocks $(( (size + 65535) / 65536 ))
 		expect_json "$T/out" .manifest.device_size_bytes $size
+		# Every digest, as an independent tool computes it.
+		if [ $size = $((5 * M + 1234)) ]; then
+			"$SS" manifest show "$T/m" --json | jq -r '.hashes[]' >"$T/mine" ||
+				fail "manifest show $e"
+			for b in $(seq 0 $(( (size - 1) / 65536 ))); do
+				dd if="$T/dev" bs=64K skip=$b count=1 status=none | xxhsum -H2 | cut -d' ' -f1
+			done >"$T/theirs"
+			cmp -s "$T/mine" "$T/theirs" || fail "hash/$e: digests differ from xxhsum -H2's"
+		fi
 		run_ss "$T/out" "$T/err" check "$T/dev" "$T/m" --engine $e --json
 		expect_rc 0 "check $size/$e: $(cat "$T/err")"
 		expect_json "$T/out" .result '"match"'
@@ -63,6 +72,7 @@ fi
 
 # verify/sync/warm --manifest-out give the manifest hash makes of the
 # shadow (all but the creation time and the manifest's own path).
+need_mkaero
 fixtures "$T/fx"
 same() {
 	"$SS" manifest show "$1" --json | jq -c 'del(.manifest.created, .manifest.created_unix, .manifest.path)' >"$T/j1"
@@ -73,6 +83,19 @@ run_ss "$T/out" "$T/err" hash "$T/fx/ns1-a.shadow" -o "$T/h.man" --json
 expect_rc 0
 expect_json "$T/out" .manifest.block_size_bytes 8388608
 expect_json "$T/out" .manifest.aerospike.namespace '"ns1"'
+# The manifest's Aerospike summary is the header as inspect decodes it:
+# every field, flags included (TRUSTED devices here, and one that is not).
+for dev in "$T/fx/ns1-a.shadow" "$T/fx/ns1-b.dat"; do
+	"$SS" hash "$dev" -o "$T/a.man" >/dev/null || fail "hash $dev"
+	"$SS" inspect "$dev" --json | jq -cS .aerospike >"$T/i.json" || fail "inspect $dev"
+	"$SS" manifest show "$T/a.man" --json | jq -cS .manifest.aerospike >"$T/m.json" || fail "show $dev"
+	jq -e '.flags | length > 0' "$T/i.json" >/dev/null || fail "$dev: no flags to compare"
+	cmp -s "$T/i.json" "$T/m.json" || fail "manifest's header of $dev: $(cat "$T/m.json") != inspect's $(cat "$T/i.json")"
+done
+"$MKAERO" "$T/nt.img" --size 16M --namespace plain --flags CP,COMMIT_TO_DEVICE || fail mkaero
+"$SS" hash "$T/nt.img" -o "$T/a.man" >/dev/null || fail "hash nt"
+"$SS" manifest show "$T/a.man" --json | jq -c .manifest.aerospike.flags >"$T/m.json" || fail "show nt"
+[ "$(cat "$T/m.json")" = '["CP","COMMIT_TO_DEVICE"]' ] || fail "flags of a non-TRUSTED device: $(cat "$T/m.json")"
 run_ss "$T/out" "$T/err" verify "$T/fx/ns1-a.dat" "$T/fx/ns1-a.shadow" --manifest-out "$T/v.man"
 expect_rc 0 "$(cat "$T/err")"
 same "$T/h.man" "$T/v.man"
@@ -85,6 +108,7 @@ expect_rc 0 "$(cat "$T/err")"
 same "$T/h.man" "$T/w.man"
 # With 1 MiB blocks everywhere, the same again.
 run_ss "$T/out" "$T/err" hash "$T/fx/ns1-b.shadow" -o "$T/h1.man" --block-size 1M
+expect_rc 0 "$(cat "$T/err")"
 run_ss "$T/out" "$T/err" verify "$T/fx/ns1-b.dat" "$T/fx/ns1-b.shadow" --manifest-out "$T/v1.man" --block-size 1M
 expect_rc 0
 same "$T/h1.man" "$T/v1.man"

@@ -58,6 +58,7 @@ expect_rc 0 "no-verify: $(cat "$T/err")"
 grep -q "^restore: RESTORED '$T/img' onto '$T/tgt': .* NOT read back (--no-verify)$" "$T/out" ||
 	fail "no-verify text: $(head -2 "$T/out")"
 run_ss "$T/out" "$T/err" restore "$T/img" "$T/tgt" --no-verify --json
+expect_rc 0 "no-verify json: $(cat "$T/err")"
 expect_json "$T/out" .verified false
 expect_json "$T/out" .verify_result '"skipped"'
 expect_json "$T/out" .bytes_verified 0

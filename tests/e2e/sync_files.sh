@@ -6,6 +6,23 @@
 need_cmd xxhsum
 
 sum() { xxhsum -H2 <"$1" | cut -d' ' -f1; }
+need_cmd strace
+
+# kernel_writes TRACE: the pwrite64s to $T/local in an strace log, merged
+# where they touch, as JSON [[offset, length]...].
+kernel_writes() {
+	awk -v local="$T/local" '
+		/openat\(/ && index($0, "\"" local "\"") && / = [0-9]+$/ { fd[$NF] = 1; next }
+		/pwrite64\(/ { f = $0; sub(/^[0-9]+ +pwrite64\(/, "", f); sub(/,.*/, "", f)
+			       if (!(f in fd)) next
+			       n = split($0, a, ", "); o = a[n]; sub(/\).*/, "", o)
+			       l = $NF; print o, l }' "$1" | sort -n |
+	awk 'BEGIN { printf "[" }
+	     { if (n && $1 == s + len) { len += $2; next }
+	       if (n) printf "%s[%d,%d]", (n > 1 ? "," : ""), s, len
+	       s = $1; len = $2; n++ }
+	     END { if (n) printf "%s[%d,%d]", (n > 1 ? "," : ""), s, len; print "]" }'
+}
 
 # check NAME SIZE BS OFFSET...
 check() {
@@ -29,7 +46,17 @@ check() {
 		expect_json "$T/out" .pairs[0].bytes_written 0
 		[ "$(sum "$T/local")" = "$before" ] || fail "$name/$e: --dry-run changed local"
 
-		run_ss "$T/out" "$T/err" sync "$T/local" "$T/shadow" --block-size "$BS" --engine $e --json
+		if [ $e = psync ]; then
+			# What the kernel was asked to write, not only the report.
+			traced -f -e trace=openat,pwrite64 -o "$T/trace" \
+				"$SS" sync "$T/local" "$T/shadow" --block-size "$BS" --engine $e --json >"$T/out" 2>"$T/err"
+			RC=$?
+			kernel_writes "$T/trace" >"$T/kw"
+			[ "$(cat "$T/kw")" = "$(echo "$want" | jq -c 'map([.offset_bytes, .length_bytes])')" ] ||
+				fail "$name: the kernel was asked to write $(cat "$T/kw"), want $want"
+		else
+			run_ss "$T/out" "$T/err" sync "$T/local" "$T/shadow" --block-size "$BS" --engine $e --json
+		fi
 		expect_rc 0 "$name/$e: $(cat "$T/err")"
 		expect_json "$T/out" .result '"synced"'
 		expect_json "$T/out" .pairs[0].result '"synced"'

@@ -35,6 +35,7 @@ mkdir "$T/mnt"
 mount "$FS" "$T/mnt" || skip "cannot mount ext4"
 at_exit "mountpoint -q '$T/mnt' && umount '$T/mnt'; true"
 refused mounted "local '$FS' is mounted on $T/mnt; unmount it first" "$T/fs.img" "$FS" "$T/shadow"
+refused mounted-force "local '$FS' is mounted on $T/mnt; unmount it first" "$T/fs.img" "$FS" "$T/shadow" --force
 umount "$T/mnt"
 
 # A file that backs a loop device.
@@ -58,6 +59,7 @@ ln "$T/shadow" "$T/hardlink"
 refused hard-link "are the same file" "$T/shadow" "$T/hardlink" "$T/shadow"
 loop_attach SH "$T/shadow"
 refused loop-alias "local '$SH' and '$T/shadow' are the same device" "$T/shadow" "$SH" "$T/shadow"
+refused loop-alias-force "local '$SH' and '$T/shadow' are the same device" "$T/shadow" "$SH" "$T/shadow" --force
 refused same-device "are the same device" "$T/shadow" "$SH" "$SH"
 
 # Read-only local: a read-only loop device, a read-only file system.
@@ -65,6 +67,7 @@ cp "$T/local" "$T/ro.img"
 RO=$(losetup --find --show --read-only "$T/ro.img") || fail "losetup -r"
 at_exit "losetup -d $RO"
 refused ro-loop "local '$RO' is read-only" "$T/ro.img" "$RO" "$T/shadow"
+refused ro-loop-force "local '$RO' is read-only" "$T/ro.img" "$RO" "$T/shadow" --force
 mkdir "$T/ro"
 mount -t tmpfs -o size=32m tmpfs "$T/ro" && at_exit "umount '$T/ro'"
 cp "$T/local" "$T/ro/local"

@@ -75,5 +75,6 @@ expect_rc 0
 expect_json "$T/out" .pairs[0].shadow_extra_bytes 12345
 expect_json "$T/out" .pairs[0].bytes_compared $((2 * M))
 run_ss "$T/out" "$T/err" verify "$T/local" "$T/shadow"
+expect_rc 0
 grep -q 'shadow is 12.1 KiB larger than local' "$T/out" || fail "text: extra bytes not mentioned"
 exit 0

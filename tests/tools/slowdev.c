@@ -15,6 +15,16 @@
  * killed), as a hard NFS mount does; a killed reader then goes away.
  * Writes go to the backing file when it is writable.
  *
+ * Faults for the tests, from the environment:
+ *   SLOWDEV_EIO=OFF[,OFF...]   a read touching the 4 KiB at OFF fails EIO
+ *   SLOWDEV_SLOW=OFF:MS        a read touching the 4 KiB at OFF waits MS more
+ *   SLOWDEV_EOF_FROM=OFF       reads at OFF and beyond return 0 bytes (the
+ *                              file still says its full size: a device
+ *                              that shrank under the reader)
+ *   SLOWDEV_NODIRECT=1         O_DIRECT opens fail EINVAL and the kernel
+ *                              caches the file (a buffered-only device)
+ *   SLOWDEV_LOSE_WRITES=1      writes succeed and are thrown away
+ *
  * usage: slowdev BACKING DELAY_US MOUNTPOINT [HANG_FROM]
  *   runs in the foreground until unmounted (fusermount3 -u MOUNTPOINT)
  */
@@ -35,6 +45,18 @@ static bool writable;
 static off_t backing_size;
 static long delay_us;
 static long long hang_from = -1;
+static long long eio_at[8], slow_at = -1, eof_from = -1;
+static unsigned n_eio;
+static long slow_ms;
+static bool no_direct, lose_writes;
+
+#define PAGE 4096
+
+/* Does [off, off + size) touch the 4 KiB page at at? */
+static bool touches(off_t off, size_t size, long long at)
+{
+	return at >= 0 && off < at + PAGE && off + (off_t)size > at;
+}
 static unsigned long n_reads, max_size, in_flight, max_in_flight;
 
 static void count_start(size_t size)
@@ -55,7 +77,7 @@ static void *slow_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	conn->congestion_threshold = 240;
 	conn->max_read = 0;
 	conn->max_write = 1u << 20;	/* libfuse sizes its buffers by it */
-	cfg->direct_io = 1;
+	cfg->direct_io = !no_direct;
 	cfg->kernel_cache = 0;
 	return NULL;
 }
@@ -99,7 +121,9 @@ static int slow_open(const char *path, struct fuse_file_info *fi)
 		return -ENOENT;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY && !writable)
 		return -EROFS;
-	fi->direct_io = 1;
+	if (no_direct && (fi->flags & O_DIRECT))
+		return -EINVAL;
+	fi->direct_io = !no_direct;
 	return 0;
 }
 
@@ -121,9 +145,27 @@ static int slow_read(const char *path, char *buf, size_t size, off_t off,
 		__atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELAXED);
 		return -EINTR;
 	}
+	if (touches(off, size, slow_at)) {
+		ts.tv_sec += slow_ms / 1000;
+		ts.tv_nsec += (slow_ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+	}
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-	n = pread(backing_fd, buf, size, off);
+	for (unsigned i = 0; i < n_eio; i++) {
+		if (touches(off, size, eio_at[i])) {
+			__atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELAXED);
+			return -EIO;
+		}
+	}
+	if (eof_from >= 0 && off >= eof_from)
+		n = 0;
+	else
+		n = pread(backing_fd, buf, eof_from >= 0 && off + (off_t)size >
+			  eof_from ? (size_t)(eof_from - off) : size, off);
 	__atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELAXED);
 	return n < 0 ? -errno : (int)n;
 }
@@ -135,6 +177,8 @@ static int slow_write(const char *path, const char *buf, size_t size,
 
 	(void)path;
 	(void)fi;
+	if (lose_writes)
+		return (int)size;
 	n = pwrite(backing_fd, buf, size, off);
 	return n < 0 ? -errno : (int)n;
 }
@@ -147,6 +191,30 @@ static const struct fuse_operations ops = {
 	.read = slow_read,
 	.write = slow_write,
 };
+
+static void read_faults(void)
+{
+	const char *v;
+
+	if ((v = getenv("SLOWDEV_EIO"))) {
+		char *end;
+
+		while (*v && n_eio < 8) {
+			eio_at[n_eio++] = strtoll(v, &end, 0) / PAGE * PAGE;
+			v = *end == ',' ? end + 1 : end + strlen(end);
+		}
+	}
+	if ((v = getenv("SLOWDEV_SLOW"))) {
+		char *end;
+
+		slow_at = strtoll(v, &end, 0) / PAGE * PAGE;
+		slow_ms = *end == ':' ? strtol(end + 1, NULL, 10) : 0;
+	}
+	if ((v = getenv("SLOWDEV_EOF_FROM")))
+		eof_from = strtoll(v, NULL, 0);
+	no_direct = getenv("SLOWDEV_NODIRECT") != NULL;
+	lose_writes = getenv("SLOWDEV_LOSE_WRITES") != NULL;
+}
 
 int main(int argc, char **argv)
 {
@@ -164,6 +232,7 @@ int main(int argc, char **argv)
 	}
 	if (argc == 5)
 		hang_from = strtoll(argv[4], NULL, 10);
+	read_faults();
 	backing_fd = open(argv[1], O_RDWR | O_CLOEXEC);
 	writable = backing_fd >= 0;
 	if (!writable)
