@@ -19,7 +19,7 @@ probe = $(shell $(CC) -o /dev/null engine/probes/$(1).c -l$(2) 2>/dev/null && ec
 HAVE_LIBURING := $(call probe,uring,uring)
 HAVE_LIBAIO   := $(call probe,aio,aio)
 
-LIBS := -lxxhash -ljansson -lm
+LIBS := -lxxhash -ljansson -lm -lcurl -lcrypto
 ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c \
                engine/inuse.c engine/storage.c
 ifeq ($(HAVE_LIBURING),1)

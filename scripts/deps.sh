@@ -2,7 +2,8 @@
 # scripts/deps.sh - install the Debian packages shadowsync builds, tests and
 # benchmarks with; does nothing when they are all present.
 # Build: gcc make liburing-dev libxxhash-dev libaio-dev libjansson-dev
-#        libcurl4-openssl-dev (remote sources)
+#        libcurl4-openssl-dev libssl-dev (remote sources: libcurl, and
+#        libcrypto for SigV4)
 # Test:  libcmocka-dev jq xxhash nbdkit libnbd-bin (nbdfuse) fuse3
 #        libfuse3-dev pkg-config (tests/tools/slowdev.c)
 #        python3 python3-jsonschema (JSON reports against docs/schema)
@@ -10,7 +11,7 @@
 #        clang libclang-rt-14-dev (make check-asan: sanitizer runtimes)
 # Bench: fio time (GNU time) diffutils (cmp)
 PKGS="gcc make libc6-dev liburing-dev libxxhash-dev libaio-dev libjansson-dev
-libcurl4-openssl-dev libcmocka-dev jq xxhash nbdkit libnbd-bin fuse3
+libcurl4-openssl-dev libssl-dev libcmocka-dev jq xxhash nbdkit libnbd-bin fuse3
 libfuse3-dev pkg-config python3 python3-jsonschema
 squashfs-tools util-linux zstd clang libclang-rt-14-dev fio time diffutils"
 
