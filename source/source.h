@@ -53,6 +53,8 @@ struct source_stats {
 	uint64_t requests;		/* sent, retries included */
 	uint64_t retries;
 	uint64_t bytes_received;
+	uint64_t connections_opened;	/* new connections; the rest of the
+					 * requests reused one */
 };
 
 /* One part. The source fills buf; res says how it went. */
