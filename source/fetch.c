@@ -42,6 +42,7 @@ struct slot {
 	size_t got_at_start;
 	uint64_t last_progress_ms;
 	int fail;		/* a verdict taken in a callback: -errno */
+	bool headers_enough;	/* accept() wanted no body: done, not failed */
 	char errbuf[CURL_ERROR_SIZE];
 	struct fetch *f;
 };
@@ -369,9 +370,11 @@ static size_t headers_end(struct slot *sl)
 	}
 	ret = f->hooks->accept(f->ctx, sl->job, r, sl->job->why,
 			       sizeof(sl->job->why));
-	if (ret < 0) {
+	if (ret < 0)
 		sl->fail = ret;
-		return 1;	/* abort the transfer */
+	if (ret < 0 || ret > 0) {
+		sl->headers_enough = ret > 0;
+		return 1;	/* stop the transfer */
 	}
 	sl->phase = PH_BODY;
 	return 0;
@@ -603,6 +606,7 @@ static void start_ready(struct fetch *f)
 		sl->job = j;
 		sl->phase = PH_HEAD;
 		sl->fail = 0;
+		sl->headers_enough = false;
 		sl->got_at_start = j->got;
 		sl->last_progress_ms = now;
 		f->stats.requests++;
@@ -634,6 +638,11 @@ static void finish(struct fetch *f, struct slot *sl, CURLcode rc)
 
 	if (sl->fail) {
 		job_fail(f, j, sl->fail);	/* why set by whoever decided */
+		return;
+	}
+	if (sl->headers_enough) {
+		j->res = 0;
+		job_done(f, j);
 		return;
 	}
 	if (rc == CURLE_OK && phase == PH_BODY) {

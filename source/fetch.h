@@ -83,7 +83,9 @@ struct fetch_hooks {
 		       struct curl_slist **hdrs, char *why, size_t whylen);
 	/*
 	 * A 2xx response's headers arrived: 0 takes its body into
-	 * j->buf + j->got; -errno (why filled) fails j for good.
+	 * j->buf + j->got; 1 says the headers were all that was wanted (the
+	 * transfer stops there, its connection is not reused, j is done);
+	 * -errno (why filled) fails j for good.
 	 */
 	int (*accept)(void *ctx, struct fetch_job *j,
 		      const struct fetch_resp *r, char *why, size_t whylen);

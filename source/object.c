@@ -75,20 +75,26 @@ static int obj_prepare(void *ctx, struct fetch_job *j, CURL *easy,
 				     whylen);
 }
 
-/* The probe's answer: the object's size and version. */
+/*
+ * The probe's 206: the object's size and version. A server may send more
+ * than byte 0 (s3rver reads "0-0" as "0-"): the headers say all the probe
+ * wants, so the body is not read then.
+ */
 static int accept_probe(struct object *o, const struct fetch_resp *r,
 			char *why, size_t whylen)
 {
-	if (!r->total_known) {
-		snprintf(why, whylen, "the server does not give the object's size "
-			 "(Content-Range: bytes 0-0/*)");
+	if (r->range_first != 0 || !r->total_known) {
+		snprintf(why, whylen, "asked for byte 0, the server sent %s%" PRIu64
+			 "-%" PRIu64 " of %s", r->has_content_range ? "" : "no range, ",
+			 r->range_first, r->range_last,
+			 r->total_known ? "a known size" : "an unknown size");
 		return -EPROTO;
 	}
 	o->size = r->range_total;
 	snprintf(o->etag, sizeof(o->etag), "%s", r->etag);
 	snprintf(o->last_modified, sizeof(o->last_modified), "%s",
 		 r->last_modified);
-	return 0;
+	return r->range_last > 0 ? 1 : 0;
 }
 
 static int obj_accept(void *ctx, struct fetch_job *j,
@@ -119,6 +125,8 @@ static int obj_accept(void *ctx, struct fetch_job *j,
 			 "of a 206", r->status);
 		return -EPROTO;
 	}
+	if (!p->req)
+		return accept_probe(o, r, why, whylen);
 	if (r->range_first != first || r->range_last > last ||
 	    r->range_last < first) {
 		snprintf(why, whylen, "asked for bytes %" PRIu64 "-%" PRIu64
@@ -126,8 +134,6 @@ static int obj_accept(void *ctx, struct fetch_job *j,
 			 r->range_first, r->range_last);
 		return -EPROTO;
 	}
-	if (!p->req)
-		return accept_probe(o, r, why, whylen);
 	if (r->total_known && r->range_total != o->size) {
 		snprintf(why, whylen, "it changed during the restore (its size was "
 			 "%" PRIu64 " bytes, now %" PRIu64 ")", o->size,
@@ -304,6 +310,7 @@ int object_open(struct source *s, const struct object_setup *setup,
 	fo.stall_timeout_ms = 1000u * (s->opts.stall_timeout_s
 				       ? s->opts.stall_timeout_s : DEFAULT_STALL_S);
 	fo.max_retries = s->opts.max_retries;
+	fo.max_rps = s->opts.max_rps;
 	fo.follow_redirects = setup->follow_redirects;
 	fo.cacert = setup->cacert;
 	fo.cancel = s->opts.cancel;

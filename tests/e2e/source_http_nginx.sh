@@ -53,3 +53,14 @@ fetch_err untrusted "^fetch: cannot read 'https://127.0.0.1:$HTTPS/img': SSL cer
 fetch_err missing "^fetch: cannot read 'http://127.0.0.1:$HTTP/nothere': 404 Not Found$" \
 	"http://127.0.0.1:$HTTP/nothere?X-Amz-Signature=SIG0123secret"
 no_secrets SIG0123secret
+
+# The request-rate cap: 40 parts and the probe at 20 a second take about
+# 2 s (a tenth of a second's worth may go at once), uncapped far less.
+head -c $((40 * 65536)) "$T/www/img" >"$T/www/small"
+fetch_ok capped "http://127.0.0.1:$HTTP/small" --part-size 65536 --max-rps 20
+cmp "$T/www/small" "$T/capped.out" || fail "capped: the copy differs"
+note "capped: $(cat "$T/capped.json")"
+expect_json "$T/capped.json" .requests 41
+expect_json "$T/capped.json" '.elapsed_s >= 1.7 and .elapsed_s < 5' true
+fetch_ok uncapped "http://127.0.0.1:$HTTP/small" --part-size 65536
+expect_json "$T/uncapped.json" '.elapsed_s < 1' true

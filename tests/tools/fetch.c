@@ -6,7 +6,8 @@
  *
  *   fetch SOURCE OUT [--connections N] [--part-size BYTES]
  *         [--stall-timeout S] [--max-retries N] [--region R]
- *         [--endpoint-url URL] [--cacert FILE] [--cancel-after-ms MS]
+ *         [--endpoint-url URL] [--cacert FILE] [--max-rps N]
+ *         [--cancel-after-ms MS]
  *
  * Exit 0: OUT holds the object; 2: an error (the line on stderr and in
  * the JSON); 3: cancelled as asked (cancel_latency_ms says how fast).
@@ -46,7 +47,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: fetch SOURCE OUT [--connections N] [--part-size B] "
 		"[--stall-timeout S] [--max-retries N] [--region R] "
-		"[--endpoint-url U] [--cacert F] [--cancel-after-ms MS]\n");
+		"[--endpoint-url U] [--cacert F] [--max-rps N] [--cancel-after-ms MS]\n");
 	exit(2);
 }
 
@@ -89,6 +90,8 @@ int main(int argc, char **argv)
 			o.endpoint_url = v;
 		else if (!strcmp(a, "--cacert"))
 			o.cacert = v;
+		else if (!strcmp(a, "--max-rps"))
+			o.max_rps = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--cancel-after-ms"))
 			cancel_ms = strtoul(v, NULL, 0);
 		else
