@@ -9,13 +9,11 @@
 #include "fetch.h"
 #include "url.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -239,113 +237,7 @@ static void job_retry(struct fetch *f, struct fetch_job *j, bool progress,
 	f->queue = j;
 }
 
-/* ---- response parsing (callbacks run inside curl_multi_perform) ---- */
-
-static bool header_is(const char *line, size_t n, const char *name,
-		      const char **value, size_t *vlen)
-{
-	size_t nl = strlen(name);
-
-	if (n <= nl || strncasecmp(line, name, nl) || line[nl] != ':')
-		return false;
-	*value = line + nl + 1;
-	*vlen = n - nl - 1;
-	while (*vlen && (**value == ' ' || **value == '\t')) {
-		(*value)++;
-		(*vlen)--;
-	}
-	while (*vlen && isspace((unsigned char)(*value)[*vlen - 1]))
-		(*vlen)--;
-	return true;
-}
-
-static void copy_value(char *dst, size_t dstlen, const char *v, size_t n)
-{
-	if (n >= dstlen)
-		n = dstlen - 1;
-	memcpy(dst, v, n);
-	dst[n] = '\0';
-}
-
-static void parse_content_range(struct fetch_resp *r, const char *v, size_t n)
-{
-	char buf[128], *p, *end;
-
-	copy_value(buf, sizeof(buf), v, n);
-	if (strncasecmp(buf, "bytes ", 6))
-		return;
-	p = buf + 6;
-	if (*p == '*') {
-		r->range_unsatisfied = true;
-		p++;
-	} else {
-		r->range_first = strtoull(p, &end, 10);
-		if (end == p || *end != '-')
-			return;
-		p = end + 1;
-		r->range_last = strtoull(p, &end, 10);
-		if (end == p)
-			return;
-		p = end;
-	}
-	if (*p != '/')
-		return;
-	p++;
-	if (*p != '*') {
-		r->range_total = strtoull(p, &end, 10);
-		if (end == p)
-			return;
-		r->total_known = true;
-	}
-	r->has_content_range = true;
-}
-
-static void parse_header(struct fetch_resp *r, const char *line, size_t n)
-{
-	const char *v;
-	size_t vl;
-
-	if (header_is(line, n, "Content-Range", &v, &vl)) {
-		parse_content_range(r, v, vl);
-	} else if (header_is(line, n, "Content-Length", &v, &vl)) {
-		char buf[32];
-
-		copy_value(buf, sizeof(buf), v, vl);
-		r->content_length = strtoll(buf, NULL, 10);
-	} else if (header_is(line, n, "ETag", &v, &vl)) {
-		copy_value(r->etag, sizeof(r->etag), v, vl);
-	} else if (header_is(line, n, "Last-Modified", &v, &vl)) {
-		copy_value(r->last_modified, sizeof(r->last_modified), v, vl);
-	} else if (header_is(line, n, "Retry-After", &v, &vl)) {
-		char buf[16];
-
-		copy_value(buf, sizeof(buf), v, vl);
-		/* seconds only; an HTTP date is left to our own backoff */
-		if (isdigit((unsigned char)buf[0]))
-			r->retry_after_s = (unsigned)strtoul(buf, NULL, 10);
-	} else if (header_is(line, n, "x-amz-bucket-region", &v, &vl)) {
-		copy_value(r->bucket_region, sizeof(r->bucket_region), v, vl);
-	}
-}
-
-static void parse_status(struct fetch_resp *r, const char *line, size_t n)
-{
-	const char *p = memchr(line, ' ', n), *end = line + n;
-
-	memset(r, 0, sizeof(*r));
-	r->content_length = -1;
-	if (!p)
-		return;
-	r->status = strtol(p + 1, NULL, 10);
-	p = memchr(p + 1, ' ', (size_t)(end - p - 1));
-	if (p) {
-		size_t len = (size_t)(end - p - 1);
-
-		while (len && isspace((unsigned char)p[1 + len - 1]))
-			len--;
-		copy_value(r->reason, sizeof(r->reason), p + 1, len);
-	}
-}
+/* ---- the callbacks (they run inside curl_multi_perform) ---- */
 
 static bool is_redirect(long status)
 {
@@ -389,13 +281,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
 	if (n >= 5 && !strncmp(data, "HTTP/", 5)) {
-		parse_status(&sl->resp, data, len);
+		fetch_resp_begin(&sl->resp, data, len);
 		sl->phase = PH_HEAD;
 	} else if (!len) {
 		if (sl->phase == PH_HEAD && headers_end(sl))
 			return 0;
 	} else if (sl->phase == PH_HEAD) {
-		parse_header(&sl->resp, data, len);
+		fetch_resp_header(&sl->resp, data, len);
 	}
 	return n;
 }
@@ -432,23 +324,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* ---- attempts ---- */
-
-void fetch_status_words(const struct fetch_resp *r, char *out, size_t outlen)
-{
-	static const struct { long status; const char *words; } known[] = {
-		{ 400, "Bad Request" }, { 403, "Forbidden" }, { 404, "Not Found" },
-		{ 408, "Request Timeout" }, { 412, "Precondition Failed" },
-		{ 416, "Range Not Satisfiable" }, { 429, "Too Many Requests" },
-		{ 500, "Internal Server Error" }, { 502, "Bad Gateway" },
-		{ 503, "Service Unavailable" }, { 504, "Gateway Timeout" },
-	};
-	const char *words = r->reason;
-
-	for (unsigned i = 0; !words[0] && i < sizeof(known) / sizeof(known[0]); i++)
-		if (known[i].status == r->status)
-			words = known[i].words;
-	snprintf(out, outlen, "%ld%s%s", r->status, words[0] ? " " : "", words);
-}
 
 static bool status_retryable(long status)
 {

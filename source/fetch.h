@@ -147,6 +147,16 @@ const struct fetch_stats *fetch_stats(const struct fetch *f);
  */
 void fetch_close(struct fetch *f);
 
+/*
+ * fetch_resp_begin() - a status line ("HTTP/1.1 206 Partial Content")
+ * starts a response: r is cleared and takes its status and words.
+ * fetch_resp_header() - one header line ("Name: value") of it; the ones
+ * in struct fetch_resp are kept, the rest ignored. n: the line's length
+ * without CRLF.
+ */
+void fetch_resp_begin(struct fetch_resp *r, const char *line, size_t n);
+void fetch_resp_header(struct fetch_resp *r, const char *line, size_t n);
+
 /* "404 Not Found": the status and its words, for messages. */
 void fetch_status_words(const struct fetch_resp *r, char *out, size_t outlen);
 

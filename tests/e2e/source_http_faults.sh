@@ -18,13 +18,16 @@ SIG="X-Amz-Signature=5ec7e7deadbeef&X-Amz-Credential=AKIAFAKE%2F20240101"
 FAULTS="drop:3,reset:2,503:3,429:2,stall:2,stallhead:1"
 NFAULTS=13
 start_pyserver P srv faulty_http.py --file "$T/img" --log "$T/req.log" \
-	--faults "$FAULTS" --stall-s 4 --replace-after 3
+	--faults "$FAULTS" --stall-s 20 --replace-after 3
 URL=http://127.0.0.1:$P
 
 fetch_ok faults "$URL/img?$SIG" --connections 4 --part-size $PART --stall-timeout 1
 cmp "$T/img" "$T/faults.out" || fail "the copy differs"
 note "faults: $(cat "$T/faults.json")"
 expect_json "$T/faults.json" .parts 17
+# The stalled parts (the server goes silent for 20 s) were given up after
+# the 1 s stall timeout, not waited for.
+expect_json "$T/faults.json" '.elapsed_s < 10' true
 # Every fault served cost (at least) one retry, and the driver counted it.
 served=$(jq -s '[.[] | select(.fault != null)] | length' "$T/req.log")
 [ "$served" = $NFAULTS ] || fail "the server served $served of its $NFAULTS faults"
