@@ -3,11 +3,13 @@
  * direct), signed with libcrypto.
  *
  * Why not libcurl's CURLOPT_AWS_SIGV4: on this Debian's libcurl (7.88)
- * it neither adds x-amz-content-sha256 nor the session token for us,
- * and it canonicalises a query string as given (EBS NextTokens hold
- * '+', '/' and '='): signing here keeps every byte of the canonical
- * request under our control and under test (tests/unit/test_sigv4.c,
- * and the botocore-checked test servers).
+ * it adds neither x-amz-content-sha256 nor the session token (given as
+ * headers, they are signed, and an S3 GET then passes botocore's check),
+ * but it signs a query string in the order given, unsorted: "?b=2&a=1"
+ * gets 403 SignatureDoesNotMatch from the botocore-checked test server,
+ * and EBS direct's listings take several parameters. Signing here keeps
+ * every byte of the canonical request under our control and under test
+ * (tests/unit/test_sigv4.c, and the botocore-checked test servers).
  *
  * Nothing here prints; the secret only enters the HMAC key derivation.
  */

@@ -16,6 +16,8 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
 	AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
 	AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE AWS_CA_BUNDLE SSL_CERT_FILE
+# (caches installed under the real home stay reachable through REAL_HOME)
+REAL_HOME=${HOME:-/root}
 export HOME=$T/home
 mkdir -p "$HOME"
 # No instance role either: an address where nothing listens.

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_remote.sh"
 need_cmd curl
-S3RVER=$(sh "$TOOLS/s3rver_install.sh" 2>"$T/install.log") ||
+S3RVER=$(HOME=$REAL_HOME sh "$TOOLS/s3rver_install.sh" 2>"$T/install.log") ||
 	skip "s3rver cannot be installed: $(tail -1 "$T/install.log")"
 
 M=1048576

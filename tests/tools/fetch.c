@@ -51,25 +51,21 @@ static void usage(void)
 	exit(2);
 }
 
-int main(int argc, char **argv)
-{
-	struct source_opts o = SOURCE_OPTS_DEFAULT;
+struct run {
+	struct source_opts o;
 	struct source_info info;
-	struct source *s = NULL;
-	struct source_req *reqs, *done[64];
-	struct timespec t0;
-	unsigned long cancel_ms = 0, inflight = 0, max_inflight = 0;
-	uint64_t next = 0, parts = 0, parts_done = 0;
-	const char *spec, *out;
-	char why[1024] = "";
-	json_t *j;
-	int fd, ret = 0, rc = 0;
+	struct source *s;
+	struct source_req *reqs;
 	unsigned nreq;
+	unsigned long inflight, max_inflight;
+	uint64_t parts_done;
+	int fd;
+};
 
-	if (argc < 3)
-		usage();
-	spec = argv[1];
-	out = argv[2];
+static unsigned long parse(int argc, char **argv, struct source_opts *o)
+{
+	unsigned long cancel_ms = 0;
+
 	for (int i = 3; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -77,27 +73,138 @@ int main(int argc, char **argv)
 			usage();
 		i++;
 		if (!strcmp(a, "--connections"))
-			o.connections = (unsigned)strtoul(v, NULL, 0);
+			o->connections = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--part-size"))
-			o.part_bytes = strtoull(v, NULL, 0);
+			o->part_bytes = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--stall-timeout"))
-			o.stall_timeout_s = (unsigned)strtoul(v, NULL, 0);
+			o->stall_timeout_s = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--max-retries"))
-			o.max_retries = (unsigned)strtoul(v, NULL, 0);
+			o->max_retries = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--region"))
-			o.region = v;
+			o->region = v;
 		else if (!strcmp(a, "--endpoint-url"))
-			o.endpoint_url = v;
+			o->endpoint_url = v;
 		else if (!strcmp(a, "--cacert"))
-			o.cacert = v;
+			o->cacert = v;
 		else if (!strcmp(a, "--max-rps"))
-			o.max_rps = (unsigned)strtoul(v, NULL, 0);
+			o->max_rps = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--cancel-after-ms"))
 			cancel_ms = strtoul(v, NULL, 0);
 		else
 			usage();
 	}
-	o.cancel = &cancel;
+	return cancel_ms;
+}
+
+/*
+ * A completed part's buffer is freed at once and the next part gets a
+ * new one: under ASan a source that wrote into a buffer after handing
+ * its part back would be caught (the contract says it never does).
+ */
+static int take(struct run *r, struct source_req *q)
+{
+	if (q->res < 0)
+		return (int)q->res;
+	if (pwrite(r->fd, q->buf, (size_t)q->res, (off_t)q->offset) != q->res)
+		return -EIO;
+	free(q->buf);
+	q->buf = NULL;
+	q->len = 0;
+	r->parts_done++;
+	return 0;
+}
+
+/* Keep up to nreq parts asked for, in ascending order, until all came. */
+static int download(struct run *r)
+{
+	struct source_req *done[64];
+	uint64_t next = 0, parts;
+	int ret = 0;
+
+	parts = (r->info.size_bytes + r->o.part_bytes - 1) / r->o.part_bytes;
+	if (ftruncate(r->fd, (off_t)r->info.size_bytes))
+		return -errno;
+	while (r->parts_done < parts) {
+		int n;
+
+		for (unsigned i = 0; i < r->nreq && next < parts; i++) {
+			struct source_req *q = &r->reqs[i];
+
+			if (q->len)
+				continue;
+			if (!q->buf && !(q->buf = malloc(r->o.part_bytes)))
+				return -ENOMEM;
+			q->offset = next * r->o.part_bytes;
+			q->len = r->o.part_bytes;
+			ret = source_submit(r->s, q);
+			if (ret == -EBUSY) {
+				q->len = 0;
+				break;
+			}
+			if (ret)
+				return ret;
+			next++;
+			if (++r->inflight > r->max_inflight)
+				r->max_inflight = r->inflight;
+		}
+		n = source_poll(r->s, 1000, done, 64);
+		if (n < 0)
+			return n;
+		for (int k = 0; k < n; k++) {
+			r->inflight--;
+			ret = take(r, done[k]);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static void report(const struct run *r, int ret, const char *why,
+		   const struct timespec *t0)
+{
+	json_t *j = json_pack("{s:s, s:i}", "result",
+			      !ret ? "ok" : ret == -ECANCELED ? "cancelled" : "error",
+			      "errno", -ret);
+
+	if (ret)
+		json_object_set_new(j, "error", json_string(why));
+	if (ret == -ECANCELED)
+		json_object_set_new(j, "cancel_latency_ms",
+				    json_real(secs_since(&cancel_at) * 1000));
+	if (r->s) {
+		const struct source_stats *st = &r->s->stats;
+
+		json_object_set_new(j, "kind", json_string(r->info.kind_name));
+		json_object_set_new(j, "display", json_string(r->info.display));
+		json_object_set_new(j, "size_bytes", json_integer((json_int_t)r->info.size_bytes));
+		json_object_set_new(j, "etag", json_string(r->info.etag));
+		json_object_set_new(j, "parts", json_integer((json_int_t)r->parts_done));
+		json_object_set_new(j, "max_in_flight", json_integer((json_int_t)r->max_inflight));
+		json_object_set_new(j, "requests", json_integer((json_int_t)st->requests));
+		json_object_set_new(j, "retries", json_integer((json_int_t)st->retries));
+		json_object_set_new(j, "bytes_received", json_integer((json_int_t)st->bytes_received));
+		json_object_set_new(j, "connections_opened",
+				    json_integer((json_int_t)st->connections_opened));
+	}
+	json_object_set_new(j, "elapsed_s", json_real(secs_since(t0)));
+	json_dumpf(j, stdout, JSON_COMPACT);
+	putchar('\n');
+	json_decref(j);
+}
+
+int main(int argc, char **argv)
+{
+	struct run r = { .o = SOURCE_OPTS_DEFAULT };
+	struct timespec t0;
+	unsigned long cancel_ms;
+	char why[1024] = "";
+	int ret;
+
+	if (argc < 3)
+		usage();
+	cancel_ms = parse(argc, argv, &r.o);
+	r.o.cancel = &cancel;
 	if (cancel_ms) {
 		struct itimerval it = { { 0, 0 },
 					{ (time_t)(cancel_ms / 1000),
@@ -107,105 +214,26 @@ int main(int argc, char **argv)
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0) {
-		perror(out);
+	r.fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (r.fd < 0) {
+		perror(argv[2]);
 		return 2;
 	}
-	ret = source_open(&s, spec, &o, &info, why, sizeof(why));
-	nreq = 2 * o.connections;
-	reqs = calloc(nreq, sizeof(*reqs));
-	for (unsigned i = 0; !ret && i < nreq; i++) {
-		reqs[i].buf = malloc(o.part_bytes);
-		reqs[i].len = 0;	/* free */
-		if (!reqs[i].buf)
-			ret = -ENOMEM;
-	}
-	if (!ret) {
-		parts = (info.size_bytes + o.part_bytes - 1) / o.part_bytes;
-		if (ftruncate(fd, (off_t)info.size_bytes))
-			ret = -errno;
-	}
-	while (!ret && parts_done < parts) {
-		int n;
-
-		for (unsigned i = 0; i < nreq && next < parts; i++) {
-			if (reqs[i].len)
-				continue;
-			reqs[i].offset = next * o.part_bytes;
-			reqs[i].len = o.part_bytes;
-			ret = source_submit(s, &reqs[i]);
-			if (ret == -EBUSY) {
-				reqs[i].len = 0;
-				ret = 0;
-				break;
-			}
-			if (ret)
-				break;
-			next++;
-			if (++inflight > max_inflight)
-				max_inflight = inflight;
-		}
-		if (ret)
-			break;
-		n = source_poll(s, 1000, done, 64);
-		if (n < 0) {
-			ret = n;
-			break;
-		}
-		for (int k = 0; k < n; k++) {
-			struct source_req *r = done[k];
-
-			inflight--;
-			if (r->res < 0) {
-				ret = (int)r->res;
-				break;
-			}
-			if (pwrite(fd, r->buf, (size_t)r->res, (off_t)r->offset) !=
-			    r->res) {
-				ret = -EIO;
-				break;
-			}
-			r->len = 0;
-			parts_done++;
-		}
-	}
-	if (ret && s)
-		snprintf(why, sizeof(why), "%s", source_error(s));
-	j = json_pack("{s:s, s:i}", "result",
-		      !ret ? "ok" : ret == -ECANCELED ? "cancelled" : "error",
-		      "errno", -ret);
+	r.nreq = 2 * r.o.connections;
+	r.reqs = calloc(r.nreq, sizeof(*r.reqs));
+	ret = r.reqs ? source_open(&r.s, argv[1], &r.o, &r.info, why, sizeof(why))
+		     : -ENOMEM;
+	if (!ret)
+		ret = download(&r);
+	if (ret && r.s)
+		snprintf(why, sizeof(why), "%s", source_error(r.s));
+	report(&r, ret, why, &t0);
 	if (ret)
-		json_object_set_new(j, "error", json_string(why));
-	if (ret == -ECANCELED)
-		json_object_set_new(j, "cancel_latency_ms",
-				    json_real(secs_since(&cancel_at) * 1000));
-	if (s) {
-		json_object_set_new(j, "kind", json_string(info.kind_name));
-		json_object_set_new(j, "display", json_string(info.display));
-		json_object_set_new(j, "size_bytes", json_integer((json_int_t)info.size_bytes));
-		json_object_set_new(j, "etag", json_string(info.etag));
-		json_object_set_new(j, "parts", json_integer((json_int_t)parts_done));
-		json_object_set_new(j, "max_in_flight", json_integer((json_int_t)max_inflight));
-		json_object_set_new(j, "requests", json_integer((json_int_t)s->stats.requests));
-		json_object_set_new(j, "retries", json_integer((json_int_t)s->stats.retries));
-		json_object_set_new(j, "bytes_received",
-				    json_integer((json_int_t)s->stats.bytes_received));
-		json_object_set_new(j, "connections_opened",
-				    json_integer((json_int_t)s->stats.connections_opened));
-	}
-	json_object_set_new(j, "elapsed_s", json_real(secs_since(&t0)));
-	json_dumpf(j, stdout, JSON_COMPACT);
-	putchar('\n');
-	json_decref(j);
-	if (ret) {
 		fprintf(stderr, "fetch: %s\n", why);
-		rc = ret == -ECANCELED ? 3 : 2;
-	}
-	source_close(s);
-	for (unsigned i = 0; reqs && i < nreq; i++)
-		free(reqs[i].buf);
-	free(reqs);
-	close(fd);
-	return rc;
+	source_close(r.s);	/* parts still out are dropped: then free */
+	for (unsigned i = 0; r.reqs && i < r.nreq; i++)
+		free(r.reqs[i].buf);
+	free(r.reqs);
+	close(r.fd);
+	return !ret ? 0 : ret == -ECANCELED ? 3 : 2;
 }
