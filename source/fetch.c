@@ -219,8 +219,9 @@ static void job_retry(struct fetch *f, struct fetch_job *j, bool progress,
 	j->last_err = err;
 	if (j->fails_in_row > f->o.max_retries) {
 		snprintf(j->why, sizeof(j->why),
-			 "giving up after %u failed attempts in a row: %s",
-			 j->fails_in_row, why);
+			 "giving up after %u failed attempt%s: %s",
+			 j->fails_in_row, j->fails_in_row > 1 ? "s in a row" : "",
+			 why);
 		job_fail(f, j, err);
 		return;
 	}

@@ -229,6 +229,10 @@ void source_seterror(struct source *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->error, sizeof(s->error), fmt, ap);
 	va_end(ap);
+	/* one line, whatever a server's words or a key's bytes hold */
+	for (char *c = s->error; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
 }
 
 static void set_error(struct object *o, const struct part *p, int err,
@@ -300,6 +304,9 @@ int object_open(struct source *s, const struct object_setup *setup,
 	o->s = s;
 	o->setup = *setup;
 	snprintf(o->display, sizeof(o->display), "%s", setup->display);
+	for (char *c = o->display; *c; c++)	/* reports hold it on one line */
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	o->setup.display = o->display;
 	s->priv = o;
 	fo.connections = s->opts.connections ? s->opts.connections

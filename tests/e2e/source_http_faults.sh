@@ -62,6 +62,8 @@ fetch_err noetag "^fetch: cannot read '$URL/noetag-replaced': it changed during 
 fetch_err busy "^fetch: cannot read '$URL/always503': giving up after 3 failed attempts in a row: 503 Service Unavailable$" \
 	"$URL/always503?$SIG" --max-retries 2
 expect_json "$T/busy.json" .errno 5
+fetch_err busy_once "^fetch: cannot read '$URL/always503': giving up after 1 failed attempt: 503 Service Unavailable$" \
+	"$URL/always503" --max-retries 0
 fetch_err refused "^fetch: cannot read 'http://127.0.0.1:9/x': giving up after 2 failed attempts in a row: .*[Cc]onnect" \
 	"http://127.0.0.1:9/x?$SIG" --max-retries 1
 no_secrets 5ec7e7deadbeef AKIAFAKE

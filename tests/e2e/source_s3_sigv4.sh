@@ -115,6 +115,11 @@ AWS_ACCESS_KEY_ID=$KEY AWS_SECRET_ACCESS_KEY=$SECRET \
 AWS_ACCESS_KEY_ID=$KEY AWS_SECRET_ACCESS_KEY=$SECRET \
 	fetch_err no_such_key "^fetch: cannot read 's3://bkt/nothere': 404 Not Found: NoSuchKey$" \
 	"s3://bkt/nothere" $R
+# a key holding a newline still makes one line
+AWS_ACCESS_KEY_ID=$KEY AWS_SECRET_ACCESS_KEY=$SECRET \
+	fetch_err newline_key "^fetch: cannot read 's3://bkt/a\?b': 404 Not Found: NoSuchKey$" \
+	"s3://bkt/a
+b" $R
 AWS_ACCESS_KEY_ID=$KEY AWS_SECRET_ACCESS_KEY=$SECRET \
 	fetch_err not_s3_url "^fetch: 's3://bkt' is not s3://BUCKET/KEY$" "s3://bkt" $R
 AWS_ACCESS_KEY_ID=$KEY AWS_SECRET_ACCESS_KEY=$SECRET \
