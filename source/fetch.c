@@ -624,7 +624,15 @@ int fetch_poll(struct fetch *f, unsigned wait_ms, struct fetch_job **done,
 		}
 		check_stalls(f);
 		now = now_ms();
-		if (f->done || !f->held || now >= deadline)
+		if (f->done) {
+			/* the freed connections take the next parts now, not
+			 * after the caller has dealt with these */
+			start_ready(f);
+			if (curl_multi_perform(f->multi, &running) != CURLM_OK)
+				return -EIO;
+			break;
+		}
+		if (!f->held || now >= deadline)
 			break;
 		/* a free slot and a job due now: start it without waiting */
 		if (any_ready(f, now)) {
