@@ -67,11 +67,14 @@ static const char restore_usage[] =
 	"  --region R          S3 region (default: AWS_REGION, AWS_DEFAULT_REGION)\n"
 	"  --endpoint-url URL  an S3-compatible store (path-style requests)\n"
 	"  --cacert FILE       an extra CA bundle (SSL_CERT_FILE works too)\n"
+	"  Their --memory defaults to connections x part size, 64M to 128M.\n"
 	HELP_SIZES
 	HELP_EXIT("TARGET holds the image (read back and checked, unless\n"
 		  "       --no-verify)",
 		  "a block read back from TARGET is not what was written (the\n"
 		  "       extents say where)");
+
+#define REMOTE_MEMORY_MAX (128u << 20)
 
 enum {
 	OPT_MANIFEST = OPT_FIRST_PRIVATE, OPT_MANIFEST_OUT, OPT_ZEROED,
@@ -118,6 +121,19 @@ static int source_opt(struct restore_args *a, int opt, const char *arg)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * A remote source's buffers, unless --memory says otherwise: a part for
+ * every connection (fewer and the connections wait on memory), within
+ * REMOTE_MEMORY_MAX so peak RSS stays under 160 MiB.
+ */
+static uint64_t remote_memory(const struct source_opts *o)
+{
+	uint64_t want = (uint64_t)o->connections * o->part_bytes;
+
+	return want < DEFAULT_MEMORY ? DEFAULT_MEMORY
+	       : want > REMOTE_MEMORY_MAX ? REMOTE_MEMORY_MAX : want;
 }
 
 static int parse_args(struct restore_args *a, int argc, char **argv)
@@ -182,6 +198,9 @@ static int parse_args(struct restore_args *a, int argc, char **argv)
 	a->source = argv[optind];
 	a->target = argv[optind + 1];
 	a->src.cancel = &cli_interrupted;
+	if (!a->io.memory_bytes && source_claims(a->source) &&
+	    strcmp(a->source, "-"))
+		a->io.memory_bytes = remote_memory(&a->src);
 	io_opts_finish(&a->io);
 	return 0;
 }

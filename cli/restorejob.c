@@ -76,6 +76,9 @@ static int open_source(struct restore_job *j)
 	spec_display(a->source, j->display, sizeof(j->display));
 	ret = source_open(&j->rs, a->source, &a->src, &j->info, why,
 			  sizeof(why));
+	/* A remote backend's line names the URL already ("cannot read ..."). */
+	if (ret < 0 && strcmp(a->source, "-") && strstr(why, j->display))
+		return fail(j, ret, "%s", why);
 	if (ret < 0)
 		return fail(j, ret, "cannot restore from '%s': %s",
 			    j->display, why);

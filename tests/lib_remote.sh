@@ -72,6 +72,7 @@ make_cert() {
 # start_nginx VAR ROOT [CERTDIR]: nginx serving ROOT on 127.0.0.1 (HTTPS
 # with CERTDIR's certificate when given), in the foreground, its pid and
 # temp files in the test's dir, no access log; its port in VAR.
+# NGINX_SERVER adds directives to its server block (limit_rate 8m;).
 start_nginx() {
 	local var=$1 root=$2 cert=${3:-} d port listen ssl="" pid i user
 	[ -x /usr/sbin/nginx ] || skip "nginx is not installed (nginx-light; make deps)"
@@ -105,6 +106,7 @@ start_nginx() {
 				listen $listen;
 				$ssl
 				root $root;
+				${NGINX_SERVER:-}
 			}
 		}
 		EOF
@@ -152,11 +154,12 @@ fetch_err() {
 }
 
 # no_secrets SECRET...: none of the strings appears in any output the
-# driver or shadowsync wrote in $T (*.json, *.err, *.out text files).
+# driver or shadowsync wrote in $T (*.json, *.err, and *.txt: text
+# reports).
 no_secrets() {
 	local s f
 	for s in "$@"; do
-		for f in "$T"/*.json "$T"/*.err; do
+		for f in "$T"/*.json "$T"/*.err "$T"/*.txt; do
 			[ -e "$f" ] || continue
 			! grep -qF -- "$s" "$f" || fail "'$s' (a secret) appears in $f: $(cat "$f")"
 		done

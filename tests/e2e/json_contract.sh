@@ -92,7 +92,11 @@ case_ 2 restore "$T/a" "$T/r2"
 case_ 2 restore "$T/a" "$T/nope"
 case_ 2 restore "$T/a" "$T/r1" --manifest "$T/short.man"
 case_ 2 restore "$T/a" "$T/a"
-case_ 2 restore "https://user:pw@example.invalid/img?X-Amz-Signature=SECRET" "$T/r1"
+# a URL with credentials and a presigned query, answered 403 by a test
+# server on 127.0.0.1 (tests/tools/faulty_http.py)
+. "$TOP/tests/lib_remote.sh"
+start_pyserver P srv faulty_http.py --file "$T/a" --log "$T/req.log"
+case_ 2 restore "http://user:pw@127.0.0.1:$P/forbidden?X-Amz-Signature=SECRET" "$T/r1"
 grep -l "SECRET\|user:pw" "$T"/j$n "$T"/e$n "$T"/te$n && fail "a URL's query or credentials were printed"
 note "$n cases"
 exit 0
