@@ -4,7 +4,7 @@
 # the outcome.
 # Gives: $FETCH (the source layer's test driver), $PY (Debian's python3,
 # where python3-botocore lives), start_pyserver, start_nginx, make_cert,
-# s3rver_bin, no_secrets, fetch_ok/fetch_err.
+# start_s3rver, s3rver_put, no_secrets, fetch_ok/fetch_err.
 
 FETCH=${FETCH:-$TOP/build/tests/tools/fetch}
 [ -x "$FETCH" ] || fail "$FETCH not built (make unit)"
@@ -154,14 +154,55 @@ fetch_err() {
 }
 
 # no_secrets SECRET...: none of the strings appears in any output the
-# driver or shadowsync wrote in $T (*.json, *.err, and *.txt: text
+# driver or shadowsync wrote in $T (*.json, *.err, and *.report: text
 # reports).
 no_secrets() {
 	local s f
 	for s in "$@"; do
-		for f in "$T"/*.json "$T"/*.err "$T"/*.txt; do
+		for f in "$T"/*.json "$T"/*.err "$T"/*.report; do
 			[ -e "$f" ] || continue
 			! grep -qF -- "$s" "$f" || fail "'$s' (a secret) appears in $f: $(cat "$f")"
 		done
 	done
+}
+
+# start_s3rver VAR BUCKET: s3rver (npm; installed by
+# tests/tools/s3rver_install.sh, else the test skips) on 127.0.0.1 with
+# BUCKET, its data in the test's dir; its port in VAR. Its credentials
+# are S3RVER/S3RVER.
+start_s3rver() {
+	local var=$1 bucket=$2 bin port pid up="" i
+	need_cmd curl node
+	bin=$(HOME=$REAL_HOME sh "$TOOLS/s3rver_install.sh" 2>"$T/s3rver-install.log") ||
+		skip "s3rver cannot be installed: $(tail -1 "$T/s3rver-install.log")"
+	for i in 1 2 3 4 5; do
+		port=$(free_port)
+		rm -rf "$T/s3rver-data"
+		mkdir -p "$T/s3rver-data"
+		node "$bin" -d "$T/s3rver-data" -a 127.0.0.1 -p "$port" \
+			--configure-bucket "$bucket" >"$T/s3rver.log" 2>&1 &
+		pid=$!
+		at_exit "_stop_pid $pid"
+		for _w in $(seq 100); do
+			kill -0 $pid 2>/dev/null || break
+			curl -s -o /dev/null "http://127.0.0.1:$port/" && { up=1; break; }
+			sleep 0.1
+		done
+		[ -n "$up" ] && break
+		_stop_pid $pid
+	done
+	[ -n "$up" ] || fail "s3rver did not start: $(tail -3 "$T/s3rver.log")"
+	printf -v "$var" '%s' "$port"
+}
+
+# s3rver_put PORT FILE BUCKET/KEY: upload through curl's own SigV4 (curl
+# 7.88 adds no x-amz-content-sha256, which s3rver wants: an unsigned
+# payload then). KEY is as it goes in the URL (percent-encoded).
+s3rver_put() {
+	local code
+	code=$(curl -s -o "$T/put.out" -w '%{http_code}' -T "$2" \
+		-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
+		--aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER \
+		"http://127.0.0.1:$1/$3")
+	[ "$code" = 200 ] || fail "upload of $3: $code $(cat "$T/put.out")"
 }

@@ -49,13 +49,13 @@ report_ok http "http://127.0.0.1:$HTTP/img" 40
 
 # The text report, 8 MiB parts (the default).
 mkrand "$T/tgt" $SIZE
-run_ss "$T/http_text.txt" "$T/http_text.err" restore "http://127.0.0.1:$HTTP/img?$SIG" "$T/tgt"
+run_ss "$T/http_text.report" "$T/http_text.err" restore "http://127.0.0.1:$HTTP/img?$SIG" "$T/tgt"
 expect_rc 0 "http text: $(cat "$T/http_text.err")"
 cmp "$T/www/img" "$T/tgt" || fail "http text: the target differs"
-grep -qE "^  source  http 'http://127.0.0.1:$HTTP/img', 40.0 MiB \($SIZE bytes\), ETag \".+\"$" "$T/http_text.txt" ||
-	fail "http text: no source line: $(cat "$T/http_text.txt")"
-grep -q "^  read 40.0 MiB from the source in 6 requests (0 retries)" "$T/http_text.txt" ||
-	fail "http text: requests: $(cat "$T/http_text.txt")"
+grep -qE "^  source  http 'http://127.0.0.1:$HTTP/img', 40.0 MiB \($SIZE bytes\), ETag \".+\"$" "$T/http_text.report" ||
+	fail "http text: no source line: $(cat "$T/http_text.report")"
+grep -q "^  read 40.0 MiB from the source in 6 requests (0 retries)" "$T/http_text.report" ||
+	fail "http text: requests: $(cat "$T/http_text.report")"
 
 # HTTPS with --cacert onto a loop device.
 mkrand "$T/disk" $SIZE

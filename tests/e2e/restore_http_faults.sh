@@ -45,10 +45,10 @@ resumed=$(jq -s '[.[] | select(.range != null and .range != "bytes=0-0")
 	fail "a part request without If-Match"
 # and the text report says so
 mkrand "$T/tgt" $SIZE
-run_ss "$T/text.txt" "$T/text.err" restore "$URL/img?$SIG" "$T/tgt" --part-size 4M
+run_ss "$T/text.report" "$T/text.err" restore "$URL/img?$SIG" "$T/tgt" --part-size 4M
 expect_rc 0 "text: $(cat "$T/text.err")"
-grep -q "^  read 24.0 MiB from the source in 8 requests (0 retries)" "$T/text.txt" ||
-	fail "text: $(cat "$T/text.txt")"
+grep -q "^  read 24.0 MiB from the source in 8 requests (0 retries)" "$T/text.report" ||
+	fail "text: $(cat "$T/text.report")"
 
 # refused URL PATTERN NAME: exit 2 before anything is written, one line.
 refused() {

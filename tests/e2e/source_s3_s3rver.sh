@@ -5,41 +5,12 @@
 # NoSuchBucket and InvalidAccessKeyId are one clear line each.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_remote.sh"
-need_cmd curl
-S3RVER=$(HOME=$REAL_HOME sh "$TOOLS/s3rver_install.sh" 2>"$T/install.log") ||
-	skip "s3rver cannot be installed: $(tail -1 "$T/install.log")"
-
 M=1048576
-for i in 1 2 3 4 5; do
-	P=$(free_port)
-	rm -rf "$T/data"
-	mkdir -p "$T/data"
-	node "$S3RVER" -d "$T/data" -a 127.0.0.1 -p "$P" --configure-bucket bkt \
-		>"$T/s3rver.log" 2>&1 &
-	pid=$!
-	at_exit "_stop_pid $pid"
-	up=""
-	for _w in $(seq 100); do
-		kill -0 $pid 2>/dev/null || break
-		curl -s -o /dev/null "http://127.0.0.1:$P/" && { up=1; break; }
-		sleep 0.1
-	done
-	[ -n "$up" ] && break
-	_stop_pid $pid
-done
-[ -n "$up" ] || fail "s3rver did not start: $(tail -3 "$T/s3rver.log")"
+start_s3rver P bkt
 EP=http://127.0.0.1:$P
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER	# s3rver's own
 
-# put FILE PATH: upload through curl's own SigV4 (curl 7.88 adds no
-# x-amz-content-sha256, which s3rver wants: an unsigned payload then).
-put() {
-	local code
-	code=$(curl -s -o "$T/put.out" -w '%{http_code}' -T "$1" \
-		-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
-		--aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER "$EP/bkt/$2")
-	[ "$code" = 200 ] || fail "upload of $2: $code $(cat "$T/put.out")"
-}
+put() { s3rver_put "$P" "$1" "bkt/$2"; }
 mkrand "$T/img" $((20 * M + 99))
 put "$T/img" img
 mkrand "$T/odd" $((2 * M + 1))
