@@ -40,9 +40,8 @@ accepted_since() {
 	bad=$(tail -n +"$1" "$T/s3.log" | jq -c 'select(.imds == null and .error != null)')
 	[ -z "$bad" ] || fail "the server rejected: $bad"
 }
-# restored NAME TARGET PARTS: a full restore, checked
+# restored NAME TARGET PARTS: a full restore (exit 0), checked
 restored() {
-	expect_rc 0 "$1: $(cat "$T/$1.err")"
 	cmp "$T/root/bkt/img" "$2" || fail "$1: the target differs from the image"
 	expect_json "$T/$1.json" .result '"restored"'
 	expect_json "$T/$1.json" .source.kind '"s3"'
@@ -60,6 +59,7 @@ L=$(logline)
 mkrand "$T/tgt" $SIZE
 AWS_ACCESS_KEY_ID=$KEY AWS_SECRET_ACCESS_KEY=$SECRET \
 	run_ss "$T/env.json" "$T/env.err" restore s3://bkt/img "$T/tgt" $R --part-size 1M --json
+expect_rc 0 "env: $(cat "$T/env.err")"
 restored env "$T/tgt" 21
 accepted_since $L
 [ "$(tail -n +$L "$T/s3.log" | jq -s '[.[] | select(.akid == "'$KEY'")] | length')" = 22 ] ||
@@ -95,6 +95,7 @@ L=$(logline)
 mkrand "$T/tgt" $SIZE
 AWS_EC2_METADATA_SERVICE_ENDPOINT=$EP \
 	run_ss "$T/imds.json" "$T/imds.err" restore s3://bkt/img "$T/tgt" $R --part-size 4M --json
+expect_rc 0 "imds: $(cat "$T/imds.err")"
 restored imds "$T/tgt" 6
 accepted_since $L
 tail -n +$L "$T/s3.log" | jq -s -e 'map(.imds) | index("token") != null and index("role") != null
@@ -141,6 +142,7 @@ mkrand "$T/tgt" $SIZE
 AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER \
 	run_ss "$T/s3rver.json" "$T/s3rver.err" restore s3://bkt/img "$T/tgt" \
 	--endpoint-url "http://127.0.0.1:$P2" --part-size 2M --connections 4 --json
+expect_rc 0 "s3rver: $(cat "$T/s3rver.err")"
 restored s3rver "$T/tgt" 11
 
 no_secrets "$SECRET" "$SSECRET" "$STOKEN" not-the-secret-at-all wrong-secret-of-default \
