@@ -135,7 +135,7 @@ struct restore_job {
 	char error[3072];		/* one line: paths and a URL fit */
 };
 
-#define RESTORE_WINDOW_BLOCKS (256u << 10)	/* 4 MiB of digests */
+#define RESTORE_WINDOW_BLOCKS (64u << 10)	/* 1 MiB of digests */
 
 /* restorejob.c */
 
