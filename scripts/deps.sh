@@ -15,11 +15,12 @@
 #        SigV4 check of the S3/IMDS test server), nodejs npm (only when
 #        the machine has no Node.js: s3rver, installed from npm by
 #        tests/tools/s3rver_install.sh into /var/cache/shadowsync-tests)
-# Bench: fio time (GNU time) diffutils (cmp)
+# Bench: fio time (GNU time) diffutils (cmp) awscli (the S3 peer of
+#        bench/restore_remote.sh)
 PKGS="gcc make libc6-dev liburing-dev libxxhash-dev libaio-dev libjansson-dev
 libcurl4-openssl-dev libssl-dev libcmocka-dev jq xxhash nbdkit libnbd-bin fuse3
 libfuse3-dev pkg-config python3 python3-jsonschema
-squashfs-tools util-linux zstd clang libclang-rt-14-dev fio time diffutils
+squashfs-tools util-linux zstd clang libclang-rt-14-dev fio time diffutils awscli
 nginx-light openssl curl python3-botocore"
 
 missing=""
