@@ -19,8 +19,9 @@ probe = $(shell $(CC) -o /dev/null engine/probes/$(1).c -l$(2) 2>/dev/null && ec
 HAVE_LIBURING := $(call probe,uring,uring)
 HAVE_LIBAIO   := $(call probe,aio,aio)
 
-LIBS := -lxxhash -ljansson -larchive -lm
-ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c engine/iobench.c \
+LIBS := -lxxhash -ljansson -larchive -lm -lcurl -lcrypto
+ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c \
+               engine/pipe_fill.c engine/iobench.c \
                engine/inuse.c engine/storage.c
 # What --version says it was built with (liburing 2.3 has no version macro).
 VERSION_DEFS := -DLIBURING_BUILD_VERSION='"$(shell pkg-config --modversion liburing 2>/dev/null || echo unknown)"' \
@@ -89,6 +90,12 @@ $(BUILD)/tests/tools/mksmd: tests/tools/mksmd.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -ljansson
+
+# The source layer's test driver (tests/tools/fetch.c) links the project.
+$(BUILD)/tests/tools/fetch: tests/tools/fetch.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS) -lpthread
 
 $(BUILD)/tests/tools/%: tests/tools/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -179,8 +186,10 @@ deb: $(BIN)
 check-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/shadowsync CC=clang \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" all build-asan/tests/unit-programs
+		LDFLAGS="-fsanitize=address,undefined" all build-asan/tests/unit-programs \
+		build-asan/tests/tools/fetch
 	@SS=$(CURDIR)/build-asan/shadowsync UNIT_DIR=build-asan/tests \
+		FETCH=$(CURDIR)/build-asan/tests/tools/fetch \
 		ASAN_OPTIONS=detect_leaks=1:exitcode=86 \
 		UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1 sh tests/run.sh
 

@@ -34,6 +34,7 @@ int cmd_manifest(int argc, char **argv);
 int cmd_warm(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_smd(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 /* shadowsync --version [PATH] (version.c); argv[0] is "--version". */
 int cli_version(int argc, char **argv);

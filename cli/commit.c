@@ -5,22 +5,30 @@
 #include "commit.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define GUARD_BYTES 4096u	/* the page holding the flags */
+#define GUARD_BYTES HEADER_GUARD_BYTES	/* the page holding the flags */
+
+/* Text, so that `head -c 200 DEVICE` says what happened. */
+static const char restore_mark[] =
+	"SHADOWSYNC RESTORE IN PROGRESS\n"
+	"This device is being restored by shadowsync; its data is incomplete.\n"
+	"Run the same 'shadowsync restore' again to finish.\n";
 
 int header_commit_init(struct header_commit *c, struct device *local,
 		       const struct pair_aero *a)
 {
 	memset(c, 0, sizeof(*c));
-	c->local = local;
+	c->dev = local;
 	c->aero = a;
 	if (posix_memalign((void **)&c->image, DEVICE_DIO_ALIGN,
 			   AS_HEADER_REGION_BYTES)) {
 		c->image = NULL;
 		return -ENOMEM;
 	}
+	c->image_bytes = AS_HEADER_REGION_BYTES;
 	memset(c->image, 0, AS_HEADER_REGION_BYTES);
 	/* asd's own load-local test, on the headers read before the pass. */
 	c->guard_needed = a->read && a->local_raw && a->shadow_raw &&
@@ -30,6 +38,28 @@ int header_commit_init(struct header_commit *c, struct device *local,
 			  a->local.format == a->shadow.format &&
 			  as_header_struct_equal(a->local_raw, a->shadow_raw);
 	return 0;
+}
+
+void header_commit_init_restore(struct header_commit *c, struct device *dev,
+				unsigned char *image, size_t image_bytes)
+{
+	memset(c, 0, sizeof(*c));
+	c->dev = dev;
+	c->image = image;
+	c->image_bytes = image_bytes;
+	c->guard_needed = true;
+}
+
+void header_restore_mark(unsigned char *page)
+{
+	memset(page, 0, GUARD_BYTES);
+	memcpy(page, restore_mark, sizeof(restore_mark) - 1);
+}
+
+bool header_is_restore_mark(const unsigned char *buf, size_t len)
+{
+	return len >= sizeof(restore_mark) - 1 &&
+	       !memcmp(buf, restore_mark, sizeof(restore_mark) - 1);
 }
 
 bool header_commit_keeps_pristine(const struct pair_aero *a)
@@ -57,13 +87,20 @@ int header_commit_guard(void *ctx)
 		return 0;
 	if (posix_memalign((void **)&page, DEVICE_DIO_ALIGN, GUARD_BYTES))
 		return failed(c, "guard", -ENOMEM, 0);
-	memcpy(page, c->aero->local_raw, GUARD_BYTES);
-	as_header_clear_trusted(page, GUARD_BYTES);
-	ret = device_write_at(c->local, page, 0, GUARD_BYTES);
+	if (c->aero) {
+		memcpy(page, c->aero->local_raw, GUARD_BYTES);
+		as_header_clear_trusted(page, GUARD_BYTES);
+	} else {
+		header_restore_mark(page);
+	}
+	/* A device smaller than the page: the mark's start (text) fits. */
+	ret = device_write_at(c->dev, page, 0,
+			      c->dev->size_bytes < GUARD_BYTES
+			      ? (size_t)c->dev->size_bytes : GUARD_BYTES);
 	free(page);
 	if (ret < 0)
 		return failed(c, "guard", ret, 0);
-	ret = device_flush(c->local);
+	ret = device_flush(c->dev);
 	if (ret < 0)
 		return failed(c, "flush", ret, 0);
 	c->guarded = true;
@@ -80,10 +117,11 @@ static bool guard_page_written(const struct extent_list *written)
 }
 
 int header_commit_finish(struct header_commit *c,
-			 const struct extent_list *written)
+			 const struct extent_list *written,
+			 const struct extent_list *zeroed)
 {
 	const struct pair_aero *a = c->aero;
-	bool header = false;
+	bool header = zeroed && zeroed->n;
 	int ret;
 
 	for (size_t i = 0; i < written->n; i++)
@@ -91,29 +129,37 @@ int header_commit_finish(struct header_commit *c,
 	if (!header && !c->guarded)
 		return 0;
 	/* The data must be durable before the header says it is there. */
-	ret = device_flush(c->local);
+	ret = device_flush(c->dev);
 	if (ret < 0)
 		return failed(c, "flush", ret, 0);
 	/* local's own pristine_offset stays, when both have one. */
-	if (!header_commit_keeps_pristine(a) && a->shadow_raw)
+	if (a && !header_commit_keeps_pristine(a) && a->shadow_raw)
 		memcpy(c->image + AS_OFF_PRISTINE, a->shadow_raw + AS_OFF_PRISTINE,
 		       AS_PRISTINE_BYTES);
+	for (size_t i = 0; zeroed && i < zeroed->n; i++) {
+		ret = device_zero_range(c->dev, zeroed->v[i].offset,
+					zeroed->v[i].length, NULL);
+		if (ret < 0)
+			return failed(c, "zero", ret, zeroed->v[i].offset);
+	}
 	for (size_t i = 0; i < written->n; i++) {
 		const struct extent *e = &written->v[i];
 
 		if (e->region != REGION_HEADER)
 			continue;
-		ret = device_write_at(c->local, c->image + e->offset, e->offset,
+		ret = device_write_at(c->dev, c->image + e->offset, e->offset,
 				      (size_t)e->length);
 		if (ret < 0)
 			return failed(c, "header", ret, e->offset);
 	}
 	if (c->guarded && !guard_page_written(written)) {
-		ret = device_write_at(c->local, c->image, 0, GUARD_BYTES);
+		ret = device_write_at(c->dev, c->image, 0,
+				      c->image_bytes < GUARD_BYTES
+				      ? c->image_bytes : GUARD_BYTES);
 		if (ret < 0)
 			return failed(c, "header", ret, 0);
 	}
-	ret = device_flush(c->local);
+	ret = device_flush(c->dev);
 	if (ret < 0)
 		return failed(c, "flush", ret, 0);
 	c->guarded = false;
@@ -152,6 +198,7 @@ long header_commit_ranges(const struct header_commit *c,
 void header_commit_release(struct header_commit *c)
 {
 	extent_list_release(&c->header_extents);
-	free(c->image);
+	if (c->aero)	/* restore's image is the caller's */
+		free(c->image);
 	c->image = NULL;
 }

@@ -21,6 +21,9 @@ static const struct cmd commands[] = {
 	{ "manifest", cmd_manifest, "show a manifest ('manifest show FILE')" },
 	{ "warm", cmd_warm,
 	  "read every block once (EBS snapshot volumes), optionally hashing" },
+	{ "restore", cmd_restore,
+	  "write an image (file, stdin, URL) onto a device, header last, "
+	  "and verify it" },
 	{ "inspect", cmd_inspect, "decode an Aerospike device header" },
 	{ "bench", cmd_bench,
 	  "what this host's storage and CPU can do (engines x queue depths)" },

@@ -77,6 +77,8 @@ static const char *str_or_path(const json_t *o, const char *key)
 
 		if (!json_is_string(p))
 			p = json_object_get(v, "url");
+		if (!json_is_string(p))	/* restore's source: path or URL */
+			p = json_object_get(v, "name");
 		v = p;
 	}
 	return json_is_string(v) ? json_string_value(v) : NULL;

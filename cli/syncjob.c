@@ -16,57 +16,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 /* Worst case: every other block differs. 256 Ki extents = 6 MiB. */
 #define WINDOW_EXTENTS (256u << 10)
-
-/* Is the descriptor we will write the object we checked? */
-static bool same_object(const struct device *a, const struct device *b)
-{
-	return a->is_blockdev == b->is_blockdev && device_same(a, b);
-}
-
-/*
- * Reopen local exclusively, for writing (a dry run: for reading, so that
- * it meets the same claims and refusals); words the failure.
- */
-static int reopen_exclusive(struct pair_job *j, bool dry_run)
-{
-	unsigned flags = DEVICE_EXCL | (dry_run ? 0 : DEVICE_WRITE);
-	int ret;
-
-	/*
-	 * No mount and no process holds it (checked), yet the kernel may
-	 * still be releasing the exclusive claim of a run that was just
-	 * killed (its io_uring is torn down asynchronously): wait a little.
-	 */
-	for (int tries = 0;; tries++) {
-		ret = device_open(&j->local, j->local_path, flags);
-		if (ret != -EBUSY || tries == 30)
-			break;
-		usleep(100000);
-	}
-	if (ret == -EBUSY)
-		snprintf(j->rep.error, sizeof(j->rep.error),
-			 "local '%s' is in use (held exclusively by a file "
-			 "system or another program): %s", j->local_path,
-			 device_strerror(ret));
-	else if (ret == -EROFS)
-		snprintf(j->rep.error, sizeof(j->rep.error),
-			 "local '%s' is read-only: %s", j->local_path,
-			 device_strerror(ret));
-	else if (ret == -EACCES || ret == -EPERM)
-		snprintf(j->rep.error, sizeof(j->rep.error),
-			 "local '%s' cannot be opened for writing: permission "
-			 "denied", j->local_path);
-	else if (ret < 0)
-		snprintf(j->rep.error, sizeof(j->rep.error),
-			 "local '%s' cannot be opened for writing: %s",
-			 j->local_path, device_strerror(ret));
-	return ret;
-}
 
 /*
  * Look at local read-only first (mounted? in use? the shadow itself?),
@@ -76,7 +29,6 @@ static int reopen_exclusive(struct pair_job *j, bool dry_run)
  */
 int syncjob_open(struct pair_job *j, bool dry_run, bool force)
 {
-	struct device checked;
 	int ret = pair_open(j, 0);
 
 	if (ret < 0)
@@ -85,31 +37,8 @@ int syncjob_open(struct pair_job *j, bool dry_run, bool force)
 			   j->rep.error, sizeof(j->rep.error));
 	if (ret < 0)
 		return ret;
-	checked = j->local;
-	device_close(&j->local);
-	ret = reopen_exclusive(j, dry_run);
-	if (ret < 0)
-		return ret;
-	if (!same_object(&checked, &j->local)) {
-		snprintf(j->rep.error, sizeof(j->rep.error),
-			 "local '%s' was replaced by another file or device "
-			 "while it was being checked; nothing written",
-			 j->local_path);
-		return -ESTALE;
-	}
-	/* Two syncs on one local file: the second one stops here (a dry
-	 * run shares the lock, so it meets a sync that holds it). */
-	if (!j->local.is_blockdev &&
-	    flock(j->local.fd, (dry_run ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
-		ret = -errno;
-		snprintf(j->rep.error, sizeof(j->rep.error),
-			 "local '%s' is locked by another process (another "
-			 "sync of it?)%s%s", j->local_path,
-			 ret == -EWOULDBLOCK ? "" : ": ",
-			 ret == -EWOULDBLOCK ? "" : device_strerror(ret));
-		return ret == -EWOULDBLOCK ? -EBUSY : ret;
-	}
-	return 0;
+	return target_claim(&j->local, j->local_path, "local", "sync",
+			    !dry_run, j->rep.error, sizeof(j->rep.error));
 }
 
 /*
@@ -393,7 +322,7 @@ static int run_sync_pass(struct pair_job *j, bool dry_run,
 	if (ret < 0 || dry_run || !o.header_bytes)
 		return ret;
 	/* The header region last, once the data is durable. */
-	ret = header_commit_finish(hc, &hc->header_extents);
+	ret = header_commit_finish(hc, &hc->header_extents, NULL);
 	if (ret < 0) {
 		commit_error(j, hc);
 		return ret;

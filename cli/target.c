@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 /* strerror, lowercase as the rest of a message: "permission denied". */
@@ -32,8 +33,9 @@ static int same_storage(const struct device *target, const char *role,
 
 	if (ret > 0) {
 		snprintf(why, len, "%s '%s' and '%s' are %s; a device cannot be "
-			 "its own shadow", role, target->path, source->path,
-			 reason);
+			 "%s", role, target->path, source->path, reason,
+			 strcmp(role, "local") ? "restored from itself"
+					       : "its own shadow");
 		return -EINVAL;
 	}
 	if (ret < 0)
@@ -159,7 +161,7 @@ int target_check(const struct device *target, const struct device *source,
 {
 	int ret;
 
-	ret = same_storage(target, role, source, why, len);
+	ret = source ? same_storage(target, role, source, why, len) : 0;
 	if (!ret)
 		ret = check_writable(target, role, why, len);
 	if (!ret)
@@ -169,6 +171,86 @@ int target_check(const struct device *target, const struct device *source,
 	if (!ret && !force)
 		ret = check_open(target, role, why, len);
 	return ret;
+}
+
+/* Is the descriptor we will write the object we checked? */
+static bool same_object(const struct device *a, const struct device *b)
+{
+	return a->is_blockdev == b->is_blockdev && device_same(a, b);
+}
+
+/* Open path exclusively; words the failure. */
+static int reopen_exclusive(struct device *d, const char *path,
+			    const char *role, bool for_write, char *why,
+			    size_t len)
+{
+	unsigned flags = DEVICE_EXCL | (for_write ? DEVICE_WRITE : 0);
+	int ret;
+
+	/*
+	 * No mount and no process holds it (checked), yet the kernel may
+	 * still be releasing the exclusive claim of a run that was just
+	 * killed (its io_uring is torn down asynchronously): wait a little.
+	 */
+	for (int tries = 0;; tries++) {
+		ret = device_open(d, path, flags);
+		if (ret != -EBUSY || tries == 30)
+			break;
+		usleep(100000);
+	}
+	if (ret == -EBUSY)
+		snprintf(why, len, "%s '%s' is in use (held exclusively by a "
+			 "file system or another program): %s", role, path,
+			 device_strerror(ret));
+	else if (ret == -EROFS)
+		snprintf(why, len, "%s '%s' is read-only: %s", role, path,
+			 device_strerror(ret));
+	else if (ret == -EACCES || ret == -EPERM)
+		snprintf(why, len, "%s '%s' cannot be opened for writing: "
+			 "permission denied", role, path);
+	else if (ret < 0)
+		snprintf(why, len, "%s '%s' cannot be opened for writing: %s",
+			 role, path, device_strerror(ret));
+	return ret;
+}
+
+int target_claim(struct device *d, const char *path, const char *role,
+		 const char *job, bool for_write, char *why, size_t len)
+{
+	struct device checked = *d;
+	int ret;
+
+	device_close(d);
+	ret = reopen_exclusive(d, path, role, for_write, why, len);
+	if (ret < 0)
+		return ret;
+	if (!same_object(&checked, d)) {
+		snprintf(why, len, "%s '%s' was replaced by another file or "
+			 "device while it was being checked; nothing written",
+			 role, path);
+		return -ESTALE;
+	}
+	/*
+	 * Two jobs on one file: the second one stops here (a dry run
+	 * shares the lock, so it meets a job that holds it). A job just
+	 * killed may hold it a moment longer, as for O_EXCL above: its
+	 * io_uring still has the file open.
+	 */
+	for (int tries = 0; !d->is_blockdev; tries++) {
+		if (!flock(d->fd, (for_write ? LOCK_EX : LOCK_SH) | LOCK_NB))
+			break;
+		ret = -errno;
+		if (ret == -EWOULDBLOCK && tries < 30) {
+			usleep(100000);
+			continue;
+		}
+		snprintf(why, len, "%s '%s' is locked by another process "
+			 "(another %s of it?)%s%s", role, path, job,
+			 ret == -EWOULDBLOCK ? "" : ": ",
+			 ret == -EWOULDBLOCK ? "" : device_strerror(ret));
+		return ret == -EWOULDBLOCK ? -EBUSY : ret;
+	}
+	return 0;
 }
 
 /* One device path of the conf, as the pairs-against-pairs check sees it. */

@@ -26,15 +26,28 @@ int pair_storage_check(const struct device *local, const struct device *shadow,
 
 /*
  * target_check() - refuse target (opened read-only, for looking) when it
- * is the same storage as source, read-only or not writable by us,
- * mounted (itself or storage it shares), under a loop or dm/md device,
- * or held open by another process; when that last check could not see
- * every process, refuse too. force overrides only the open-process check.
- * role names the target in messages ("local").
+ * is the same storage as source (NULL: a source that is no local file,
+ * nothing to compare), read-only or not writable by us, mounted (itself
+ * or storage it shares), under a loop or dm/md device, or held open by
+ * another process; when that last check could not see every process,
+ * refuse too. force overrides only the open-process check. role names
+ * the target in messages: "local" (sync), "target" (restore).
  * Returns 0 when writing is allowed, else -errno with the reason in why.
  */
 int target_check(const struct device *target, const struct device *source,
 		 const char *role, bool force, char *why, size_t len);
+
+/*
+ * target_claim() - after target_check on d (opened read-only), reopen
+ * path exclusively (O_EXCL for a block device), for writing unless
+ * !for_write (a dry run meets the same claims), check it is the object
+ * that was checked, and flock a file (exclusive; shared for a dry run).
+ * job names the kind of job that may hold the lock ("sync"). On failure
+ * d stays the caller's to close. Returns 0 or -errno with the reason
+ * in why.
+ */
+int target_claim(struct device *d, const char *path, const char *role,
+		 const char *job, bool for_write, char *why, size_t len);
 
 /*
  * conf_storage_check() - before any I/O of a --config run: refuse when two

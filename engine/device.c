@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,112 @@ int device_write_at(struct device *d, const void *buf, uint64_t offset,
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+#define ZERO_WRITE_BYTES (1u << 20)
+
+/* The last resort: zeros written, a MiB at a time. */
+static int write_zeros(struct device *d, uint64_t offset, uint64_t len)
+{
+	void *zero;
+	int ret = 0;
+
+	if (posix_memalign(&zero, DEVICE_DIO_ALIGN, ZERO_WRITE_BYTES))
+		return -ENOMEM;
+	memset(zero, 0, ZERO_WRITE_BYTES);
+	while (len && !ret) {
+		size_t n = len < ZERO_WRITE_BYTES ? (size_t)len
+						  : ZERO_WRITE_BYTES;
+
+		ret = device_write_at(d, zero, offset, n);
+		offset += n;
+		len -= n;
+	}
+	free(zero);
+	return ret;
+}
+
+/* May this errno mean "not this way, try another"? */
+static bool unsupported(int err)
+{
+	return err == EOPNOTSUPP || err == ENOTTY || err == EINVAL ||
+	       err == ENOSYS;
+}
+
+int device_zero_range(struct device *d, uint64_t offset, uint64_t len,
+		      const char **how)
+{
+	const char *way = "write";
+	int ret = 0;
+
+	if (!d->writable)
+		return -EBADF;
+	if (!len)
+		return 0;
+	if (d->is_blockdev) {
+		uint64_t range[2] = { offset, len };
+		unsigned lbs = d->logical_block_bytes ? d->logical_block_bytes
+						      : 512;
+
+		if (offset % lbs == 0 && len % lbs == 0) {
+			if (!ioctl(d->fd, BLKZEROOUT, range)) {
+				way = "blkzeroout";
+				goto done;
+			}
+			if (!unsupported(errno))
+				return -errno;
+		}
+	} else {
+		if (!fallocate(d->fd, FALLOC_FL_ZERO_RANGE, (off_t)offset,
+			       (off_t)len)) {
+			way = "zero-range";
+			goto done;
+		}
+		if (!unsupported(errno))
+			return -errno;
+		if (!fallocate(d->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       (off_t)offset, (off_t)len)) {
+			way = "punch-hole";
+			goto done;
+		}
+		if (!unsupported(errno))
+			return -errno;
+	}
+	ret = write_zeros(d, offset, len);
+done:
+	if (!ret && how)
+		*how = way;
+	return ret;
+}
+
+int device_next_data(const struct device *d, uint64_t offset,
+		     uint64_t *start, uint64_t *end)
+{
+	off_t s, e;
+
+	if (offset >= d->size_bytes)
+		return 0;
+	if (d->is_blockdev) {
+		*start = offset;
+		*end = d->size_bytes;
+		return 1;
+	}
+	s = lseek(d->fd, (off_t)offset, SEEK_DATA);
+	if (s < 0 && errno == ENXIO)
+		return 0;		/* a hole to the end */
+	if (s < 0 && unsupported(errno)) {
+		*start = offset;	/* no hole tracking: all data */
+		*end = d->size_bytes;
+		return 1;
+	}
+	if (s < 0)
+		return -errno;
+	e = lseek(d->fd, s, SEEK_HOLE);
+	if (e < 0)
+		return -errno;
+	*start = (uint64_t)s;
+	*end = (uint64_t)e < d->size_bytes ? (uint64_t)e : d->size_bytes;
+	return *start < *end;
 }
 
 void device_drop_cache(struct device *d, uint64_t offset, uint64_t len)

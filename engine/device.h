@@ -63,6 +63,28 @@ int device_flush(struct device *d);
 int device_write_at(struct device *d, const void *buf, uint64_t offset,
 		    size_t len);
 
+/*
+ * device_zero_range() - make [offset, offset + len) of d (DEVICE_WRITE)
+ * read as zeros the cheap way: BLKZEROOUT on a block device (the device
+ * zeroes it, often without moving the bytes), fallocate ZERO_RANGE on a
+ * file, else PUNCH_HOLE (the size kept), else plain writes of zeros. *how
+ * (may be NULL) gets the way that worked: "blkzeroout", "zero-range",
+ * "punch-hole", "write". Returns 0 or -errno. Not durable until
+ * device_flush.
+ */
+int device_zero_range(struct device *d, uint64_t offset, uint64_t len,
+		      const char **how);
+
+/*
+ * device_next_data() - the first extent of data of d at or after offset,
+ * [*start, *end), by lseek SEEK_DATA and SEEK_HOLE: a sparse file's holes
+ * are skipped. Block devices and file systems that do not track holes
+ * are data all through. Returns 1 with the extent, 0 when d holds no data
+ * at or after offset (a hole to the end), or -errno.
+ */
+int device_next_data(const struct device *d, uint64_t offset,
+		     uint64_t *start, uint64_t *end);
+
 /* Drop d's cached pages of [offset, offset + len), so reads go to media. */
 void device_drop_cache(struct device *d, uint64_t offset, uint64_t len);
 

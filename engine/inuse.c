@@ -319,7 +319,8 @@ static int pid_dir_holds(pid_t pid, const char *what,
 		if (e->d_name[0] == '.')
 			continue;
 		if (fstatat(dirfd(dir), e->d_name, &st, 0) < 0) {
-			if (errno != ENOENT)	/* closed meanwhile */
+			/* closed meanwhile, or the process has exited */
+			if (errno != ENOENT && errno != ESRCH)
 				hidden = -errno;
 			continue;
 		}

@@ -11,12 +11,15 @@
  * A piece (one request) is counted in its slot's reads_pending or
  * writes_pending from before it is queued until its last completion is
  * handled, and a slot is reused only when both are zero: memory is never
- * handed out again while the kernel may still write into it. When the
- * run ends with requests the engine can no longer bring back, the arena
- * is left mapped rather than unmapped under the kernel.
+ * handed out again while the kernel (or a filler) may still write into
+ * it. When the run ends with requests that will not come back, the arena
+ * is left mapped rather than unmapped under them.
+ *
+ * With a filler (pipe_fill.c) source 0's reads go to it instead of the
+ * engine; waits then alternate between the two, and a short fill ends
+ * the source: the chunk holding the end is consumed short, none after.
  */
-#include "pipeline.h"
-#include "device.h"
+#include "pipe_impl.h"
 #include "pipe_plan.h"
 
 #include <errno.h>
@@ -25,61 +28,6 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-
-/* File table indexes handed to the engine. */
-enum { FILE_SRC0 = 0, FILE_DST = PIPE_MAX_SOURCES, FILE_DST_BUFFERED,
-       FILE_COUNT };
-
-#define WRITE_PIECES 64u	/* writes in flight at most */
-#define ALIGN DEVICE_DIO_ALIGN
-
-struct piece {
-	struct io_req req;
-	struct slot *slot;
-	int source;		/* src index, or PIPE_DST */
-	uint64_t start;		/* offset first asked for */
-	uint64_t need_end;	/* bytes up to here must arrive */
-	struct piece *next_free;
-};
-
-struct slot {
-	struct pipe_chunk chunk;
-	unsigned char *mem[PIPE_MAX_SOURCES];
-	unsigned index;
-	unsigned reads_pending;
-	unsigned writes_pending;
-	bool busy;		/* filled, not yet recycled */
-	bool consumed;
-	struct piece *reads;	/* pieces_per_chunk * nsrc */
-};
-
-
-struct pipe {
-	const struct pipe_config *cfg;
-	struct engine eng;
-	bool broken;		/* the engine cannot reap any more */
-	int fds[FILE_COUNT];
-	size_t chunk_bytes;
-	size_t slot_bytes;
-	unsigned nslots;
-	unsigned pieces_per_chunk;
-	struct slot *slots;
-	unsigned char *arena;
-	size_t arena_bytes;
-	unsigned char *bounce;	/* ALIGN bytes for locate_bad_read */
-	struct piece *all_reads;
-	struct piece writes[WRITE_PIECES];
-	struct piece *free_writes;
-	uint64_t head, tail;	/* sequence: oldest unconsumed, next fill */
-	unsigned reads_out;	/* reads queued and not finished, all sources */
-	size_t range;		/* cursor: next range and offset in it */
-	uint64_t range_off;
-	uint64_t total_bytes;
-	struct pipe_stats *st;
-	struct pipe_error *err;
-	double depth_area;	/* requests in flight x seconds */
-	double depth_t0, depth_last;
-};
 
 static uint64_t align_down(uint64_t v, uint64_t a)
 {
@@ -101,8 +49,8 @@ static uint64_t now_ms(void)
 }
 
 
-static void set_error(struct pipe *p, int err, int source, enum io_dir dir,
-		      uint64_t offset)
+void pipe_set_error(struct pipe *p, int err, int source, enum io_dir dir,
+		    uint64_t offset)
 {
 	if (p->err->err)
 		return;
@@ -112,22 +60,22 @@ static void set_error(struct pipe *p, int err, int source, enum io_dir dir,
 	p->err->offset = offset;
 }
 
-static bool cancel_requested(const struct pipe *p)
+bool pipe_cancel_requested(const struct pipe *p)
 {
 	return p->cfg->cancel && *p->cfg->cancel;
 }
 
-static void check_cancel(struct pipe *p)
+void pipe_check_cancel(struct pipe *p)
 {
-	if (cancel_requested(p))
-		set_error(p, -ECANCELED, PIPE_CONSUMER, IO_READ,
+	if (pipe_cancel_requested(p))
+		pipe_set_error(p, -ECANCELED, PIPE_CONSUMER, IO_READ,
 			  p->st->bytes_consumed);
 }
 
 /* The engine cannot go on: what is in flight will not come back. */
 static void engine_failed(struct pipe *p, int err)
 {
-	set_error(p, err, PIPE_ENGINE, IO_READ, 0);
+	pipe_set_error(p, err, PIPE_ENGINE, IO_READ, 0);
 	p->broken = true;
 }
 
@@ -144,7 +92,7 @@ static uint64_t locate_bad_read(struct pipe *p, const struct io_req *r)
 {
 	int fd = p->fds[r->file];
 
-	for (size_t at = 0; at < r->len && !cancel_requested(p); at += ALIGN) {
+	for (size_t at = 0; at < r->len && !pipe_cancel_requested(p); at += ALIGN) {
 		ssize_t got = pread(fd, p->bounce, ALIGN,
 				    (off_t)(r->offset + at));
 
@@ -157,7 +105,7 @@ static uint64_t locate_bad_read(struct pipe *p, const struct io_req *r)
 }
 
 /* The piece's last completion is handled: its slot may move on. */
-static void finish_piece(struct pipe *p, struct piece *pc)
+void pipe_finish_piece(struct pipe *p, struct piece *pc)
 {
 	if (pc->source == PIPE_DST) {
 		pc->slot->writes_pending--;
@@ -179,12 +127,13 @@ static double now_s(void)
 }
 
 /* What the devices see: requests in flight, integrated over time. */
-static void depth_tick(struct pipe *p)
+void pipe_depth_tick(struct pipe *p)
 {
 	double now = now_s();
 
 	if (p->depth_last > 0)
-		p->depth_area += p->eng.inflight * (now - p->depth_last);
+		p->depth_area += (p->eng.inflight + p->fill_inflight) *
+				 (now - p->depth_last);
 	else
 		p->depth_t0 = now;
 	p->depth_last = now;
@@ -195,7 +144,7 @@ static void reap_some(struct pipe *p, unsigned wait_ms)
 	struct io_req *done[64];
 	int n;
 
-	depth_tick(p);
+	pipe_depth_tick(p);
 	n = engine_reap(&p->eng, 1, done, 64, wait_ms);
 
 	if (n < 0) {
@@ -216,7 +165,7 @@ static bool follow_lower_read(const struct pipe *p, const struct piece *pc,
 {
 	return p->err->source >= 0 && pc->source >= 0 &&
 	       got_end < p->err->offset && p->err->err != -ECANCELED &&
-	       !p->broken && !(p->cfg->cancel && *p->cfg->cancel);
+	       !p->broken && !pipe_cancel_requested(p);
 }
 
 /*
@@ -231,10 +180,10 @@ static void submit(struct pipe *p, struct piece *pc)
 		enum engine_q q;
 		int ret;
 
-		check_cancel(p);
+		pipe_check_cancel(p);
 		if (p->err->err &&
 		    !follow_lower_read(p, pc, pc->req.offset)) {
-			finish_piece(p, pc);
+			pipe_finish_piece(p, pc);
 			return;
 		}
 		q = engine_queue(&p->eng, &pc->req);
@@ -253,16 +202,12 @@ static void submit(struct pipe *p, struct piece *pc)
 }
 
 /*
- * A request failed. Of several failed reads, name the lowest offset:
- * that is where a sequential reader would have stopped. Requests that
- * come back canceled were canceled because the run was already stopping.
- */
-/*
  * Record a failure of piece pc at offset at. Of several failed reads,
  * name the lowest offset: that is where a sequential reader would have
  * stopped. A cancel never replaces the failure it follows.
  */
-static void note_error(struct pipe *p, struct piece *pc, int err, uint64_t at)
+static void note_error(struct pipe *p, struct piece *pc, int err,
+		       enum io_dir dir, uint64_t at)
 {
 	bool lower = p->err->err && p->err->source >= 0 && pc->source >= 0 &&
 		     at < p->err->offset;
@@ -270,20 +215,26 @@ static void note_error(struct pipe *p, struct piece *pc, int err, uint64_t at)
 	if (p->err->err && (!lower || err == -ECANCELED))
 		return;
 	p->err->err = 0;
-	set_error(p, err, pc->source, pc->req.dir, at);
+	pipe_set_error(p, err, pc->source, dir, at);
 }
 
-static void note_failure(struct pipe *p, struct piece *pc)
+/*
+ * A request (the engine's, or a filler's) failed with res at offset.
+ * Requests that come back canceled were canceled because the run was
+ * already stopping.
+ */
+void pipe_note_failure(struct pipe *p, struct piece *pc, ssize_t res,
+		       enum io_dir dir, uint64_t offset)
 {
-	struct io_req *r = &pc->req;
-	uint64_t at = r->offset;
+	uint64_t at = offset;
 
 	if (p->err->err && !(p->err->source >= 0 && pc->source >= 0 &&
-			     r->offset < p->err->offset && r->res != -ECANCELED))
+			     offset < p->err->offset && res != -ECANCELED))
 		return;
-	if (r->res == -EIO && r->dir == IO_READ)
-		at = locate_bad_read(p, r);
-	note_error(p, pc, (int)r->res, at);
+	/* Only the engine's reads can be narrowed down (a file to pread). */
+	if (res == -EIO && dir == IO_READ && pc->req.owner == pc)
+		at = locate_bad_read(p, &pc->req);
+	note_error(p, pc, (int)res, dir, at);
 }
 
 /*
@@ -298,25 +249,25 @@ static void handle_done(struct pipe *p, struct piece *pc)
 	bool direct;
 
 	if (r->res < 0) {
-		note_failure(p, pc);
-		finish_piece(p, pc);
+		pipe_note_failure(p, pc, r->res, r->dir, r->offset);
+		pipe_finish_piece(p, pc);
 		return;
 	}
 	got_end = r->offset + (uint64_t)r->res;
 	if (got_end >= pc->need_end) {
 		if (pc->source == PIPE_DST)
 			p->st->bytes_written += pc->need_end - pc->start;
-		finish_piece(p, pc);
+		pipe_finish_piece(p, pc);
 		return;
 	}
 	if (p->err->err && !follow_lower_read(p, pc, got_end)) {
-		finish_piece(p, pc);	/* stopping: do not resume */
+		pipe_finish_piece(p, pc);	/* stopping: do not resume */
 		return;
 	}
 	if (r->res == 0) {
 		note_error(p, pc, r->dir == IO_READ ? -ENODATA : -ENOSPC,
-			   got_end);
-		finish_piece(p, pc);
+			   r->dir, got_end);
+		pipe_finish_piece(p, pc);
 		return;
 	}
 	direct = r->file == FILE_DST_BUFFERED ? false :
@@ -324,13 +275,15 @@ static void handle_done(struct pipe *p, struct piece *pc)
 		 p->cfg->src[pc->source].direct;
 	resume = direct ? align_down(got_end, ALIGN) : got_end;
 	if (resume == r->offset) {
-		note_error(p, pc, -EIO, got_end);
-		finish_piece(p, pc);
+		note_error(p, pc, -EIO, r->dir, got_end);
+		pipe_finish_piece(p, pc);
 		return;
 	}
 	r->buf = (unsigned char *)r->buf + (resume - r->offset);
 	r->len -= (size_t)(resume - r->offset);
 	r->offset = resume;
+	if (pc->source >= 0)
+		p->st->read_requests++;
 	submit(p, pc);
 }
 
@@ -354,6 +307,37 @@ static bool next_chunk(struct pipe *p, uint64_t *off, size_t *len)
 	return true;
 }
 
+/*
+ * A filler is asked for exactly [off, off + len), no alignment slack: a
+ * stream cannot give back bytes before a range's start.
+ */
+static void start_fill(struct pipe *p, struct slot *s, uint64_t off,
+		       size_t len)
+{
+	size_t io = p->cfg->io_size;
+	unsigned k = 0;
+
+	s->reads_pending = (unsigned)((len + io - 1) / io);
+	p->reads_out += s->reads_pending;
+	for (uint64_t at = off; at < off + len; at += io, k++) {
+		struct piece *pc = &s->reads[k];
+		uint64_t piece_end = at + io < off + len ? at + io : off + len;
+
+		pc->slot = s;
+		pc->source = 0;
+		pc->start = at;
+		pc->need_end = piece_end;
+		pc->req.owner = NULL;	/* not the engine's */
+		pc->fill = (struct pipe_fill_req){
+			.offset = at,
+			.len = (size_t)(piece_end - at),
+			.buf = s->chunk.buf[0] + (at - off),
+			.owner = pc,
+		};
+		pipe_fill_submit(p, pc);
+	}
+}
+
 /* Queue the reads of the chunk [off, off + len) into slot s. */
 static void start_chunk(struct pipe *p, struct slot *s, uint64_t off,
 			size_t len)
@@ -367,8 +351,13 @@ static void start_chunk(struct pipe *p, struct slot *s, uint64_t off,
 	s->consumed = false;
 	s->chunk.offset = off;
 	s->chunk.len = len;
+	/* buf[src] sits at off's place in a page: direct writes of it work. */
 	for (unsigned src = 0; src < p->cfg->nsrc; src++)
 		s->chunk.buf[src] = s->mem[src] + (off - start);
+	if (p->cfg->filler) {
+		start_fill(p, s, off, len);
+		return;
+	}
 
 	/* Count first: psync completes reads inside submit(). */
 	s->reads_pending = (unsigned)((end - start + io - 1) / io) *
@@ -392,6 +381,7 @@ static void start_chunk(struct pipe *p, struct slot *s, uint64_t off,
 			pc->req.offset = at;
 			pc->req.len = (size_t)(piece_end - at);
 			pc->req.owner = pc;
+			p->st->read_requests++;
 			submit(p, pc);
 		}
 	}
@@ -418,7 +408,7 @@ int pipe_write(struct pipe *p, const struct pipe_chunk *c, unsigned src,
 			engine_failed(p, ret);
 		else
 			reap_some(p, PIPE_TICK_MS);
-		check_cancel(p);
+		pipe_check_cancel(p);
 		if (p->err->err)
 			return p->err->err;
 	}
@@ -506,12 +496,17 @@ static int pipe_setup(struct pipe *p)
 		p->fds[FILE_SRC0 + src] = c->src[src].fd;
 		es.buffered |= !c->src[src].direct;
 	}
+	/* A filler's source is no file of the engine's. */
+	if (c->filler) {
+		p->fds[FILE_SRC0] = c->dst.fd;
+		es.buffered = false;
+	}
 	/* io_uring wants a table without holes: stand-ins for unused slots. */
 	for (unsigned i = c->nsrc; i < PIPE_MAX_SOURCES; i++)
-		p->fds[i] = c->src[0].fd;
-	p->fds[FILE_DST] = c->dst.fd >= 0 ? c->dst.fd : c->src[0].fd;
+		p->fds[i] = p->fds[FILE_SRC0];
+	p->fds[FILE_DST] = c->dst.fd >= 0 ? c->dst.fd : p->fds[FILE_SRC0];
 	p->fds[FILE_DST_BUFFERED] = c->dst.fd >= 0 ? c->dst_fd_buffered
-						    : c->src[0].fd;
+						    : p->fds[FILE_SRC0];
 	es.depth = p->nslots * p->pieces_per_chunk * c->nsrc + WRITE_PIECES;
 	es.fds = p->fds;
 	es.nfds = FILE_COUNT;
@@ -523,20 +518,45 @@ static int pipe_setup(struct pipe *p)
 }
 
 /*
- * With requests abandoned in flight the kernel may still write into the
- * arena: it stays mapped for the life of the process. The slots and
- * pieces may go: the kernel holds copies of the requests, and nothing
- * reaps them any more.
+ * Memory a filler may still write into after the run: kept, reachable
+ * from here, for the life of the process (a node that cannot be had is
+ * one more block simply left behind).
+ */
+static struct kept {
+	void *mem;
+	struct kept *next;
+} *kept_for_life;
+
+static void keep_for_life(void *mem)
+{
+	struct kept *k = malloc(sizeof(*k));
+
+	if (!k)
+		return;
+	k->mem = mem;
+	k->next = kept_for_life;
+	kept_for_life = k;
+}
+
+/*
+ * With requests abandoned in flight the kernel (or a filler) may still
+ * write into the arena: it stays mapped for the life of the process. The
+ * slots may go, and the pieces too unless a filler holds some: the
+ * kernel holds copies of its requests, and nothing reaps them any more.
  */
 static void pipe_teardown(struct pipe *p)
 {
-	bool abandoned = p->eng.inflight > 0;
+	bool abandoned = p->eng.inflight > 0 || p->fill_inflight > 0;
 
-	p->st->abandoned = p->eng.inflight;
+	p->st->abandoned = p->eng.inflight + p->fill_inflight;
 	if (p->eng.ops)
 		engine_close(&p->eng);
 	free(p->slots);
-	free(p->all_reads);
+	/* A filler may still hold the requests (inside the pieces). */
+	if (p->fill_inflight)
+		keep_for_life(p->all_reads);
+	else
+		free(p->all_reads);
 	free(p->bounce);
 	if (p->arena && !abandoned)
 		munmap(p->arena, p->arena_bytes);
@@ -555,10 +575,13 @@ static uint64_t ranges_total(const struct pipe_config *c)
  * Fill free slots with the next chunks. A synchronous engine has read a
  * chunk by the time start_chunk returns: one at a time, so it is
  * consumed (and counted) before the next read, which may never return.
+ * (A filler runs on its own: its chunks go out together.) Nothing past
+ * the end of a filler's source.
  */
 static void fill(struct pipe *p)
 {
-	while (!p->err->err && p->tail - p->head < p->nslots) {
+	while (!p->err->err && !p->src_ended &&
+	       p->tail - p->head < p->nslots) {
 		struct slot *s = &p->slots[p->tail % p->nslots];
 		uint64_t off;
 		size_t len;
@@ -576,7 +599,7 @@ static void fill(struct pipe *p)
 			return;
 		p->tail++;
 		start_chunk(p, s, off, len);
-		if (!(p->eng.ops->flags & ENGINE_F_ASYNC))
+		if (!p->cfg->filler && !(p->eng.ops->flags & ENGINE_F_ASYNC))
 			return;
 	}
 }
@@ -593,9 +616,19 @@ static bool consume_ready(struct pipe *p)
 
 		if (s->reads_pending)
 			break;
+		/* The filler's source ended: this chunk is short, or past it. */
+		if (p->src_ended && s->chunk.offset + s->chunk.len > p->src_end)
+			s->chunk.len = p->src_end > s->chunk.offset
+				       ? (size_t)(p->src_end - s->chunk.offset)
+				       : 0;
+		if (!s->chunk.len) {
+			s->consumed = true;
+			p->head++;
+			continue;
+		}
 		ret = c->consume(c->ctx, p, &s->chunk);
 		if (ret < 0) {
-			set_error(p, ret, PIPE_CONSUMER, IO_READ,
+			pipe_set_error(p, ret, PIPE_CONSUMER, IO_READ,
 				  s->chunk.offset);
 			break;
 		}
@@ -622,32 +655,63 @@ static void recycle(struct pipe *p)
 }
 
 /*
+ * Wait up to wait_ms for something to come back: the engine's requests,
+ * the filler's, or both (then the engine is only looked at and the
+ * filler waited on for a millisecond at most, so that neither's
+ * completions wait for the other's).
+ */
+static void wait_some(struct pipe *p, unsigned wait_ms)
+{
+	bool eng = p->eng.inflight && !p->broken;
+	bool fill = p->fill_inflight && !p->fill_broken;
+
+	if (eng && fill) {
+		reap_some(p, 0);
+		pipe_fill_reap(p, wait_ms < 1 ? wait_ms : 1);
+	} else if (fill) {
+		pipe_fill_reap(p, wait_ms);
+	} else if (eng) {
+		reap_some(p, wait_ms);
+	}
+}
+
+/*
  * After an error: let every write land (or fail) and every read return
  * before the buffers go. A canceled run (or one canceled while waiting
- * here) asks the engine to cancel what is out and waits only
- * PIPE_CANCEL_GRACE_MS: a hung device may never answer. What is still
- * out then, or when the engine has failed, is abandoned.
+ * here) asks the engine and the filler to cancel what is out and waits
+ * only PIPE_CANCEL_GRACE_MS: a hung device may never answer. A filler's
+ * reads get that grace in any case: no one wants their bytes now. What
+ * is still out then, or when the engine has failed, is abandoned.
  */
 static void drain(struct pipe *p)
 {
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, fill_deadline = 0;
 
-	while (p->eng.inflight && !p->broken) {
+	for (;;) {
+		bool eng = p->eng.inflight && !p->broken;
+		bool fill = p->fill_inflight && !p->fill_broken;
 		unsigned wait = PIPE_TICK_MS;
+		uint64_t now = now_ms(), until;
 
-		if (!deadline && cancel_requested(p)) {
+		if (!eng && !fill)
+			break;
+		if (!deadline && pipe_cancel_requested(p)) {
 			engine_cancel(&p->eng);
-			deadline = now_ms() + PIPE_CANCEL_GRACE_MS;
+			pipe_fill_cancel(p);
+			deadline = now + PIPE_CANCEL_GRACE_MS;
 		}
-		if (deadline) {
-			uint64_t now = now_ms();
-
-			if (now >= deadline)
-				break;
-			if (deadline - now < wait)
-				wait = (unsigned)(deadline - now);
+		if (fill && !fill_deadline) {
+			pipe_fill_cancel(p);
+			fill_deadline = now + PIPE_CANCEL_GRACE_MS;
 		}
-		reap_some(p, wait);
+		if (deadline && now >= deadline)
+			break;
+		if (!eng && now >= fill_deadline)
+			break;
+		until = deadline ? deadline : !eng ? fill_deadline : 0;
+		if (until && until - now < wait)
+			wait = (unsigned)(until - now);
+		wait_some(p, wait);
 	}
 }
 
@@ -660,14 +724,17 @@ int pipe_run(const struct pipe_config *cfg, struct pipe_stats *st,
 	memset(st, 0, sizeof(*st));
 	memset(err, 0, sizeof(*err));
 	if (!cfg->nsrc || cfg->nsrc > PIPE_MAX_SOURCES || !cfg->chunk_align ||
-	    !cfg->io_size || cfg->io_size % ALIGN || !cfg->queue_depth) {
-		set_error(&p, -EINVAL, PIPE_ENGINE, IO_READ, 0);
+	    !cfg->io_size || cfg->io_size % ALIGN || !cfg->queue_depth ||
+	    (cfg->filler && (cfg->nsrc != 1 || !cfg->filler->start ||
+			     !cfg->filler->wait ||
+			     !cfg->filler->max_inflight))) {
+		pipe_set_error(&p, -EINVAL, PIPE_ENGINE, IO_READ, 0);
 		return -EINVAL;
 	}
 	p.total_bytes = ranges_total(cfg);
 	ret = pipe_setup(&p);
 	if (ret < 0) {
-		set_error(&p, ret, PIPE_ENGINE, IO_READ, 0);
+		pipe_set_error(&p, ret, PIPE_ENGINE, IO_READ, 0);
 		goto out;
 	}
 	st->engine = engine_name(&p.eng);
@@ -677,7 +744,7 @@ int pipe_run(const struct pipe_config *cfg, struct pipe_stats *st,
 	st->arena_bytes = p.arena_bytes;
 
 	for (;;) {
-		check_cancel(&p);
+		pipe_check_cancel(&p);
 		recycle(&p);
 		fill(&p);
 		ret = engine_commit(&p.eng);
@@ -687,15 +754,17 @@ int pipe_run(const struct pipe_config *cfg, struct pipe_stats *st,
 			break;
 		if (consume_ready(&p))
 			continue;
-		if (p.head == p.tail && p.range >= cfg->nranges)
+		if (p.head == p.tail && (p.range >= cfg->nranges || p.src_ended))
 			break;
-		if (!p.eng.inflight) {
+		if (!p.eng.inflight && !p.fill_inflight) {
 			/* Nothing will complete and nothing is ready. */
-			set_error(&p, -EIO, PIPE_ENGINE, IO_READ, 0);
+			pipe_set_error(&p, -EIO, PIPE_ENGINE, IO_READ, 0);
 			break;
 		}
-		reap_some(&p, PIPE_TICK_MS);
+		wait_some(&p, PIPE_TICK_MS);
 	}
+	st->source_ended = p.src_ended;
+	st->source_end = p.src_end;
 	if (!(p.eng.ops->flags & ENGINE_F_ASYNC))
 		st->mean_depth = 1.0;
 	else if (p.depth_last > p.depth_t0)

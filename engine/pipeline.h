@@ -10,12 +10,18 @@
  * by the slot count, whatever the device size, and within memory_bytes
  * when it is set.
  *
+ * Source 0 may instead come from a filler (struct pipe_filler): restore's
+ * stdin and remote sources fill chunk buffers themselves, completing in
+ * any order, and the same consumer and writes follow.
+ *
  * A buffer is never reused or unmapped while a request into it is in
- * flight. Waits wake up every PIPE_TICK_MS to look at cfg->cancel; a
- * canceled run stops submitting, asks the engine to cancel what is out,
- * gives it PIPE_CANCEL_GRACE_MS and abandons the rest to the kernel (its
- * buffers stay mapped: a deliberate leak) rather than wait on a device
- * that may never answer.
+ * flight, the engine's or the filler's. Waits wake up every PIPE_TICK_MS
+ * to look at cfg->cancel; a canceled run stops submitting, asks the
+ * engine (and the filler) to cancel what is out, gives it
+ * PIPE_CANCEL_GRACE_MS and abandons the rest (its buffers stay mapped: a
+ * deliberate leak) rather than wait on a device that may never answer.
+ * A run that fails gives the filler's requests the same grace: they are
+ * of no use any more.
  */
 #ifndef SHADOWSYNC_PIPELINE_H
 #define SHADOWSYNC_PIPELINE_H
@@ -50,6 +56,54 @@ struct pipe_chunk {
 
 struct pipe;
 
+/*
+ * A filler: source 0's bytes come from outside the engine (restore from
+ * stdin, HTTP, S3: cli/ adapts a struct source to this, so engine/ never
+ * includes source/). The pipeline asks it to fill [offset, offset + len)
+ * into a chunk buffer and collects the requests through wait; chunks are
+ * still consumed in offset order, whatever order requests complete in.
+ *
+ * A request completes with res = len, or -errno (the run fails at its
+ * offset; no retry: the filler retries what it can), or fewer bytes (0
+ * included): the source ends there, and every request past that point
+ * must complete with 0 (a stream's end). The chunk holding the end is
+ * consumed short, nothing past it, and pipe_run succeeds with
+ * pipe_stats.source_ended set. A filler is never handed a request twice
+ * and never reads the owner field.
+ */
+struct pipe_fill_req {
+	uint64_t offset;
+	size_t len;
+	void *buf;		/* inside a chunk buffer; 4 KiB aligned when
+				 * offset is */
+	ssize_t res;		/* set by the filler, see above */
+	void *owner;		/* the pipeline's */
+};
+
+struct pipe_filler {
+	void *ctx;
+	unsigned max_inflight;	/* requests out at once, >= 1 */
+	bool in_order;		/* a stream: requests are started in
+				 * ascending offsets (gaps allowed) and
+				 * complete in that order */
+	/* Take r: 0, -EBUSY (full: wait for one first), or -errno. */
+	int (*start)(void *ctx, struct pipe_fill_req *r);
+	/*
+	 * Wait up to wait_ms for completions, store up to max of them in
+	 * done[]: the count (0 when the time ran out) or -errno (the filler
+	 * cannot go on: what it holds is abandoned).
+	 */
+	int (*wait)(void *ctx, unsigned wait_ms, struct pipe_fill_req **done,
+		    unsigned max);
+	/*
+	 * May be NULL. The run is stopping: complete what is in flight soon
+	 * (with -ECANCELED) or drop it. What has not come back
+	 * PIPE_CANCEL_GRACE_MS later is abandoned: the pipeline never waits
+	 * for it again, and the filler must not be used for another run.
+	 */
+	void (*cancel)(void *ctx);
+};
+
 /* Called once per chunk, in offset order. Return 0, or -errno to stop. */
 typedef int (*pipe_consume_fn)(void *ctx, struct pipe *p,
 			       const struct pipe_chunk *c);
@@ -75,6 +129,9 @@ struct pipe_config {
 	size_t nranges;
 	struct pipe_file src[PIPE_MAX_SOURCES];
 	unsigned nsrc;			/* 1 or 2 */
+	const struct pipe_filler *filler; /* source 0 comes from it (src[0]
+					 * is not read; nsrc must be 1), or
+					 * NULL: the engine reads src[0] */
 	struct pipe_file dst;		/* fd -1 when nothing is written */
 	int dst_fd_buffered;		/* for writes O_DIRECT cannot do */
 	pipe_consume_fn consume;
@@ -91,7 +148,12 @@ struct pipe_stats {
 	size_t arena_bytes;		/* chunk buffers of all slots */
 	uint64_t bytes_consumed;	/* contiguous from the first range */
 	uint64_t bytes_written;
-	unsigned abandoned;		/* requests left in flight at the end */
+	unsigned abandoned;		/* requests left in flight at the end
+					 * (the engine's and the filler's) */
+	uint64_t read_requests;		/* source requests issued (a short
+					 * read resumed counts again) */
+	bool source_ended;		/* the filler said its source ends */
+	uint64_t source_end;		/* there (when source_ended) */
 	double mean_depth;		/* reads in flight per source, on
 					 * average while waiting (1 for a
 					 * synchronous engine) */
@@ -110,8 +172,10 @@ struct pipe_error {
 
 /*
  * pipe_run() - stream cfg->ranges of every source through cfg->consume.
- * Preconditions: every range lies within every source; io_size is a
- * multiple of DEVICE_DIO_ALIGN; chunk_align is a multiple of 512.
+ * Preconditions: every range lies within every source (a filler's source
+ * may end early, see struct pipe_filler); ranges are ascending; io_size
+ * is a multiple of DEVICE_DIO_ALIGN (a filler gets requests of io_size,
+ * the last of a chunk shorter); chunk_align is a multiple of 512.
  * Returns 0 when every range was read and consumed and every write
  * completed; else the first error's -errno, with *err filled:
  * -ECANCELED when *cfg->cancel was seen (err->offset: bytes consumed),

@@ -11,6 +11,20 @@
  * and never sets errno; source_error() words the last failure in one
  * line (a URL never carries its query string, a credential or a
  * signature).
+ *
+ * Remote sources (http.c, s3.c on fetch.c's curl-multi scheduler): open
+ * sends one GET for byte 0 and learns size and ETag; every part then is
+ * a ranged GET carrying If-Match (If-Unmodified-Since without an ETag),
+ * written by the scheduler straight into the caller's buf. A part broken
+ * off (reset, stall, 5xx, 429) is retried with jittered exponential
+ * backoff from the byte it reached. They hold up to 2 x connections parts
+ * (connections in flight, one waiting behind each); a part past the end
+ * completes with res 0, one over the end with the bytes there are. Their
+ * error lines read "cannot read 'URL': 404 Not Found", "cannot read 'URL':
+ * it changed during the restore (...)", "cannot read 'URL' at offset N:
+ * giving up after 9 failed attempts in a row: ..." (errno -ENOENT,
+ * -EACCES, -ESTALE, -EPROTO for a server ignoring Range, -EIO, -ETIMEDOUT,
+ * -ECONNRESET ...; -ENOKEY when no AWS credentials are found).
  */
 #ifndef SHADOWSYNC_SOURCE_H
 #define SHADOWSYNC_SOURCE_H
@@ -28,14 +42,23 @@ struct source_opts {
 	size_t part_bytes;		/* bytes a request (default 8 MiB) */
 	unsigned stall_timeout_s;	/* a part delivering nothing this long
 					 * is retried (default 30) */
-	unsigned max_retries;		/* per part (default 8) */
-	const char *region;		/* s3: else AWS_REGION, AWS_DEFAULT_REGION */
-	const char *endpoint_url;	/* s3-compatible store (path-style) */
-	const char *cacert;		/* extra CA bundle; SSL_CERT_FILE works too */
+	unsigned max_retries;		/* per part: failures in a row without
+					 * a byte of progress (default 8; 0:
+					 * none) */
+	const char *region;		/* s3: else AWS_REGION, AWS_DEFAULT_REGION,
+					 * the profile's in ~/.aws/config, the
+					 * instance's (IMDS); us-east-1 with an
+					 * endpoint */
+	const char *endpoint_url;	/* s3-compatible store (path-style); else
+					 * AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL */
+	const char *cacert;		/* extra CA bundle; else AWS_CA_BUNDLE
+					 * (s3), SSL_CERT_FILE */
 	const volatile sig_atomic_t *cancel; /* stop waiting when set */
+	unsigned max_rps;		/* requests started a second at most, 0:
+					 * no cap (EBS will cap at its limit) */
 };
 
-#define SOURCE_OPTS_DEFAULT { 16, 8u << 20, 30, 8, NULL, NULL, NULL, NULL }
+#define SOURCE_OPTS_DEFAULT { 16, 8u << 20, 30, 8, NULL, NULL, NULL, NULL, 0 }
 
 struct source_info {
 	enum source_kind kind;
@@ -53,6 +76,8 @@ struct source_stats {
 	uint64_t requests;		/* sent, retries included */
 	uint64_t retries;
 	uint64_t bytes_received;
+	uint64_t connections_opened;	/* new connections; the rest of the
+					 * requests reused one */
 };
 
 /* One part. The source fills buf; res says how it went. */
@@ -75,9 +100,14 @@ struct source_ops {
 		    const struct source_opts *o, struct source_info *info);
 	/* Queue r; -EBUSY when full (poll first). */
 	int (*submit)(struct source *s, struct source_req *r);
-	/* Wait up to wait_ms for completions; store up to max in done[]. */
+	/*
+	 * Wait up to wait_ms for completions; store up to max in done[].
+	 * -ECANCELED as soon as opts.cancel is set (remote: within 50 ms).
+	 */
 	int (*poll)(struct source *s, unsigned wait_ms, struct source_req **done,
 		    unsigned max);
+	/* Stop everything: the buffers of parts not handed back by poll
+	 * are not touched once close returns. */
 	void (*close)(struct source *s);
 };
 

@@ -165,6 +165,13 @@ int manifest_load(struct manifest *m, const char *path, char *why,
 /* The digest of block i (i < info.blocks). */
 block_hash manifest_digest(const struct manifest *m, uint64_t i);
 
+/*
+ * manifest_forget() - drop the pages of m read so far from memory (they
+ * are read again from the file when needed): a long pass over a large
+ * manifest calls it now and then to keep it from staying resident.
+ */
+void manifest_forget(const struct manifest *m);
+
 void manifest_release(struct manifest *m);
 
 #endif

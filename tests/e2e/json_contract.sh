@@ -29,7 +29,7 @@ case_() {
 	n=$((n + 1))
 	schema=$cmd
 	[ "$cmd" = smd ] && schema=smd-$1
-	run_ss "$T/j$n" "$T/e$n" "$cmd" "$@" --json
+	run_ss "$T/j$n" "$T/e$n" "$cmd" "$@" --json <"${CASE_STDIN:-/dev/null}"
 	[ "$RC" = "$want" ] || fail "#$n $cmd $*: exit $RC, want $want: $(cat "$T/e$n")"
 	$PY -W ignore "$TOP/tests/tools/jsoncheck.py" "$TOP/docs/schema" "$schema" "$T/j$n" ||
 		fail "#$n $cmd $*: not the contract: $(head -c 400 "$T/j$n")"
@@ -39,7 +39,7 @@ case_() {
 	else
 		expect_json "$T/j$n" '.exit_reason | length > 0' true
 	fi
-	run_ss "$T/t$n" "$T/te$n" "$cmd" "$@"
+	run_ss "$T/t$n" "$T/te$n" "$cmd" "$@" <"${CASE_STDIN:-/dev/null}"
 	[ "$RC" = "$want" ] || fail "#$n text $cmd $*: exit $RC, want $want"
 	case $want in
 	1) tail -1 "$T/t$n" | qgrep "^exit status 1: ." || fail "#$n text $cmd $*: no reason: $(tail -2 "$T/t$n")" ;;
@@ -103,5 +103,23 @@ case_ 2 smd check "$T/a" "$T/smdw"
 case_ 0 smd restore "$T/smd.tar" --work-dir "$T/smdr"
 case_ 2 smd restore "$T/smdbad.tar" --work-dir "$T/smdr2"
 case_ 2 smd restore "$T/a" --work-dir "$T/smdr3"
+truncate -s $((4 * M)) "$T/r1"
+truncate -s $((2 * M)) "$T/r2"
+head -c $M "$T/a" >"$T/short"
+"$SS" hash "$T/short" -o "$T/short.man" >/dev/null || fail "hash"
+case_ 0 restore "$T/a" "$T/r1"
+case_ 0 restore "$T/a" "$T/r1" --manifest "$T/a.man" --manifest-out "$T/r1.man"
+CASE_STDIN="$T/a" case_ 0 restore - "$T/r1" --no-verify
+CASE_STDIN="$T/a" case_ 2 restore - "$T/r2"
+case_ 2 restore "$T/a" "$T/r2"
+case_ 2 restore "$T/a" "$T/nope"
+case_ 2 restore "$T/a" "$T/r1" --manifest "$T/short.man"
+case_ 2 restore "$T/a" "$T/a"
+# a URL with credentials and a presigned query, answered 403 by a test
+# server on 127.0.0.1 (tests/tools/faulty_http.py)
+. "$TOP/tests/lib_remote.sh"
+start_pyserver P srv faulty_http.py --file "$T/a" --log "$T/req.log"
+case_ 2 restore "http://user:pw@127.0.0.1:$P/forbidden?X-Amz-Signature=SECRET" "$T/r1"
+grep -l "SECRET\|user:pw" "$T"/j$n "$T"/e$n "$T"/te$n && fail "a URL's query or credentials were printed"
 note "$n cases"
 exit 0

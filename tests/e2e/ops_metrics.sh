@@ -77,6 +77,15 @@ expect_rc 0 "$(cat "$T/err")"
 promcheck "$T/c.prom"
 metric "$T/c.prom" shadowsync_result 'result="match"' >/dev/null
 
+# restore: TARGET is the local label, SOURCE the shadow label.
+truncate -s $((8 * M)) "$T/rt"
+run_ss "$T/out" "$T/err" restore "$T/shadow" "$T/rt" --json --prom "$T/r.prom"
+expect_rc 0 "$(cat "$T/err")"
+promcheck "$T/r.prom"
+[ "$(metric "$T/r.prom" shadowsync_bytes_written "local=\"$T/rt\",shadow=\"$T/shadow\"")" = \
+	"$(jget "$T/out" .bytes_written)" ] || fail "restore bytes_written"
+metric "$T/r.prom" shadowsync_result 'result="restored"' >/dev/null
+
 # A label value with a quote, a backslash and a newline stays one sample.
 odd="$T/a\"b\\c
 d"

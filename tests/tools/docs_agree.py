@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 COMMANDS = ["verify", "sync", "hash", "check", "manifest show", "warm", "inspect",
-            "bench",
+            "bench", "restore",
             "smd save", "smd show", "smd check", "smd restore"]
 VERDICTS = ["load-local", "copy-from-shadow", "reinit-from-shadow", "crash"]
 problems = []

@@ -1,0 +1,404 @@
+/*
+ * cmd_restore.c - `shadowsync restore SOURCE TARGET`: write an image onto
+ * a device (restore.h), then prove it; the options and the report.
+ */
+#include "display.h"
+#include "outcome.h"
+#include "restore.h"
+#include "single.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+static const char restore_usage[] =
+	"usage: shadowsync restore SOURCE TARGET [options]\n"
+	"\n"
+	"Write the image SOURCE onto TARGET and prove it: each block is hashed\n"
+	"(XXH3-128) as it arrives and written from the buffer it arrived in;\n"
+	"then fdatasync, then every written block is read back from TARGET and\n"
+	"its digest checked against what arrived. SOURCE is a file or block\n"
+	"device, '-' (a stream on stdin: zstd -dc IMAGE.zst | shadowsync\n"
+	"restore - TARGET), an http:// or https:// URL, or s3://BUCKET/KEY; it\n"
+	"is never written. TARGET is a block device (opened O_EXCL) or an\n"
+	"existing regular file, at least as large as the image; a stream that\n"
+	"runs past its end is an error naming the offset.\n"
+	"\n"
+	"The header region (first 8 MiB) is written last. Before the first data\n"
+	"write TARGET's first 4 KiB become the mark of an unfinished restore\n"
+	"(durably), so asd loads nothing from a half-restored device; then the\n"
+	"data, window by window, each flushed and read back; then the header\n"
+	"region, fdatasync. Stopped at any point (kill, power loss, full disk,\n"
+	"I/O error), run the same command again: with --manifest it first reads\n"
+	"TARGET and fetches only the blocks that differ; without one it says so\n"
+	"and writes everything again.\n"
+	"\n"
+	"Refuses (exit 2, nothing written) a TARGET that is mounted (or any\n"
+	"partition or holder of it is), the backing file of a loop device, open\n"
+	"by another process, locked by another restore, read-only, the same\n"
+	"storage as SOURCE, smaller than the image, or holding an Aerospike\n"
+	"header of another namespace than the image's (or the image has none).\n"
+	"\n"
+	"options:\n"
+	"  --manifest FILE     the image's manifest (from 'shadowsync hash'): each\n"
+	"                      block is checked as it arrives, a wrong one fetched\n"
+	"                      again once, then an error naming its offset; a\n"
+	"                      manifest of another size is refused before writing\n"
+	"  --manifest-out FILE also write TARGET's manifest from this pass (the\n"
+	"                      image must fill TARGET)\n"
+	"  --target-is-zeroed  TARGET reads as zeros (a fresh EBS volume, a new\n"
+	"                      sparse file): zero blocks and a file SOURCE's holes\n"
+	"                      are not written; otherwise they are zeroed the\n"
+	"                      cheap way (BLKZEROOUT, fallocate)\n"
+	"  --no-verify         do not read back what was written (the report says\n"
+	"                      so)\n"
+	"  --force             write even though another process has TARGET open\n"
+	"                      (or it cannot tell), or TARGET holds another\n"
+	"                      namespace; never past a mount, an alias, a lock or\n"
+	"                      a read-only device\n"
+	"  --block-size SIZE   hash, check and write unit: a multiple of 512 up to\n"
+	"                      64M (default: the manifest's, else 1M)\n"
+	HELP_ENGINE HELP_QUEUE_DEPTH("32") HELP_IO_SIZE HELP_MEMORY HELP_PROM
+	HELP_COMMON
+	"remote sources (http://, https://, s3://):\n"
+	"  --connections N     parts fetched at once (default 16)\n"
+	"  --part-size SIZE    bytes a request (default 8M)\n"
+	"  --stall-timeout S   a part that delivers nothing for S seconds is\n"
+	"                      retried (default 30)\n"
+	"  --region R          S3 region (default: AWS_REGION, AWS_DEFAULT_REGION)\n"
+	"  --endpoint-url URL  an S3-compatible store (path-style requests)\n"
+	"  --cacert FILE       an extra CA bundle (SSL_CERT_FILE works too)\n"
+	"  Their --memory defaults to connections x part size, 64M to 128M.\n"
+	HELP_SIZES
+	HELP_EXIT("TARGET holds the image (read back and checked, unless\n"
+		  "       --no-verify)",
+		  "a block read back from TARGET is not what was written (the\n"
+		  "       extents say where)");
+
+#define REMOTE_MEMORY_MAX (128u << 20)
+
+enum {
+	OPT_MANIFEST = OPT_FIRST_PRIVATE, OPT_MANIFEST_OUT, OPT_ZEROED,
+	OPT_NO_VERIFY, OPT_FORCE, OPT_CONNECTIONS, OPT_PART_SIZE,
+	OPT_STALL, OPT_REGION, OPT_ENDPOINT, OPT_CACERT,
+};
+
+/* The options of remote sources. 1 ours and valid, 0 not ours, -1 bad. */
+static int source_opt(struct restore_args *a, int opt, const char *arg)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case OPT_CONNECTIONS:
+		if (parse_uint(arg, 1, 256, &a->src.connections) < 0) {
+			cli_error("restore: --connections takes 1 to 256, not "
+				  "'%s'", arg);
+			return -1;
+		}
+		return 1;
+	case OPT_PART_SIZE:
+		if (parse_size(arg, &v) < 0 || v < 4096 || v > (256u << 20)) {
+			cli_error("restore: --part-size takes 4K to 256M, not "
+				  "'%s'", arg);
+			return -1;
+		}
+		a->src.part_bytes = (size_t)v;
+		return 1;
+	case OPT_STALL:
+		if (parse_uint(arg, 1, 3600, &a->src.stall_timeout_s) < 0) {
+			cli_error("restore: --stall-timeout takes 1 to 3600 "
+				  "seconds, not '%s'", arg);
+			return -1;
+		}
+		return 1;
+	case OPT_REGION:
+		a->src.region = arg;
+		return 1;
+	case OPT_ENDPOINT:
+		a->src.endpoint_url = arg;
+		return 1;
+	case OPT_CACERT:
+		a->src.cacert = arg;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A remote source's buffers, unless --memory says otherwise: a part for
+ * every connection (fewer and the connections wait on memory), within
+ * REMOTE_MEMORY_MAX so peak RSS stays under 160 MiB.
+ */
+static uint64_t remote_memory(const struct source_opts *o)
+{
+	uint64_t want = (uint64_t)o->connections * o->part_bytes;
+
+	return want < DEFAULT_MEMORY ? DEFAULT_MEMORY
+	       : want > REMOTE_MEMORY_MAX ? REMOTE_MEMORY_MAX : want;
+}
+
+static int parse_args(struct restore_args *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		IO_LONG_OPTIONS,
+		{ "manifest", required_argument, NULL, OPT_MANIFEST },
+		{ "manifest-out", required_argument, NULL, OPT_MANIFEST_OUT },
+		{ "target-is-zeroed", no_argument, NULL, OPT_ZEROED },
+		{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "connections", required_argument, NULL, OPT_CONNECTIONS },
+		{ "part-size", required_argument, NULL, OPT_PART_SIZE },
+		{ "stall-timeout", required_argument, NULL, OPT_STALL },
+		{ "region", required_argument, NULL, OPT_REGION },
+		{ "endpoint-url", required_argument, NULL, OPT_ENDPOINT },
+		{ "cacert", required_argument, NULL, OPT_CACERT },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+		case OPT_HELP:
+			fputs(restore_usage, stdout);
+			return 1;
+		case OPT_MANIFEST:
+			a->manifest = optarg;
+			continue;
+		case OPT_MANIFEST_OUT:
+			a->manifest_out = optarg;
+			continue;
+		case OPT_ZEROED:
+			a->target_zeroed = true;
+			continue;
+		case OPT_NO_VERIFY:
+			a->no_verify = true;
+			continue;
+		case OPT_FORCE:
+			a->force = true;
+			continue;
+		case '?':
+		case ':':
+			cli_option_error("restore", opt, argv);
+			return -1;
+		}
+		ret = source_opt(a, opt, optarg);
+		if (!ret)
+			ret = io_opts_parse(&a->io, opt, optarg) < 0 ? -1 : 1;
+		if (ret < 0)
+			return -1;
+	}
+	if (argc - optind != 2) {
+		cli_error("restore: expected SOURCE and TARGET, got %d argument%s "
+			  "(see 'shadowsync restore --help')", argc - optind,
+			  argc - optind == 1 ? "" : "s");
+		return -1;
+	}
+	a->source = argv[optind];
+	a->target = argv[optind + 1];
+	a->src.cancel = &cli_interrupted;
+	if (!a->io.memory_bytes && source_claims(a->source) &&
+	    strcmp(a->source, "-"))
+		a->io.memory_bytes = remote_memory(&a->src);
+	io_opts_finish(&a->io);
+	return 0;
+}
+
+static const char *result_of(const struct restore_job *j, int ret)
+{
+	if (ret == -ECANCELED || cli_interrupt_status())
+		return "interrupted";
+	if (ret < 0)
+		return "error";
+	return j->mismatch.total ? "mismatch" : "restored";
+}
+
+static json_t *source_json(const struct restore_job *j)
+{
+	return json_pack("{s:s,s:o,s:o,s:o}", "kind", j->kind,
+			 "name", json_str(j->display),
+			 "size_bytes", j->size_known
+			 ? json_integer((json_int_t)j->end) : json_null(),
+			 "etag", j->rs && j->info.etag[0]
+			 ? json_str(j->info.etag) : json_null());
+}
+
+static json_t *target_json(const struct restore_job *j)
+{
+	json_t *o = report_device_json(j->a->target, j->tgt.size_bytes,
+				       j->tgt.direct);
+
+	json_object_set_new(o, "state_before",
+			    json_string(j->tgt_was_marked ? "unfinished-restore"
+					: report_state_name(j->tgt_hdr.state)));
+	json_object_set_new(o, "aerospike_before",
+			    report_header_json(&j->tgt_hdr));
+	return o;
+}
+
+#define JINT(v) json_integer((json_int_t)(v))
+
+static void report_json(const struct restore_job *j, int ret,
+			const struct manifest_info *mi)
+{
+	const struct restore_counts *n = &j->n;
+	json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}",
+		"command", "restore", "result", result_of(j, ret),
+		"engine", j->engine ? j->engine : j->a->io.engine,
+		"block_size_bytes", (json_int_t)j->block,
+		"source", source_json(j), "target", target_json(j));
+
+	json_object_set_new(o, "image_aerospike", j->img_hdr_known
+			    ? report_header_json(&j->img_hdr) : json_null());
+	json_object_set_new(o, "manifest", json_str(j->a->manifest));
+	json_object_set_new(o, "manifest_out", mi
+			    ? single_manifest_json(j->a->manifest_out, mi)
+			    : json_null());
+	json_object_set_new(o, "target_is_zeroed",
+			    json_boolean(j->a->target_zeroed));
+	json_object_set_new(o, "resumed", json_boolean(j->resume));
+	json_object_set_new(o, "bytes_read", JINT(n->bytes_read));
+	json_object_set_new(o, "bytes_written", JINT(n->bytes_written));
+	json_object_set_new(o, "bytes_zeroed", JINT(n->bytes_zeroed));
+	json_object_set_new(o, "bytes_skipped_zero", JINT(n->bytes_skipped_zero));
+	json_object_set_new(o, "bytes_skipped_matching",
+			    JINT(n->bytes_skipped_matching));
+	json_object_set_new(o, "bytes_scanned", JINT(n->bytes_scanned));
+	json_object_set_new(o, "bytes_verified", JINT(n->bytes_verified));
+	json_object_set_new(o, "requests", JINT(n->requests));
+	json_object_set_new(o, "retries", JINT(n->retries));
+	json_object_set_new(o, "blocks_refetched", JINT(n->blocks_refetched));
+	json_object_set_new(o, "restore_mark", json_boolean(j->marked));
+	json_object_set_new(o, "header_region_written",
+			    json_boolean(j->header_written));
+	json_object_set_new(o, "verified", json_boolean(j->verified));
+	json_object_set_new(o, "verify_result", json_string(j->verify_result));
+	json_object_set_new(o, "mismatch_extents",
+			    report_extents_json(&j->mismatch));
+	json_object_set_new(o, "mismatch_extents_total",
+			    JINT(j->mismatch.total));
+	json_object_set_new(o, "mismatch_extents_truncated",
+			    json_boolean(extent_list_truncated(&j->mismatch)));
+	json_object_set_new(o, "elapsed_s", json_seconds(j->elapsed_s));
+	json_object_set_new(o, "throughput_bytes_per_s",
+			    json_rate(j->elapsed_s > 0 ? (double)j->end /
+						  j->elapsed_s : 0));
+	json_object_set_new(o, "error", j->error[0] ? json_str(j->error)
+						    : json_null());
+	report_json_emit(o);
+}
+
+static void report_text(const struct restore_job *j,
+			const struct manifest_info *mi)
+{
+	const struct restore_counts *n = &j->n;
+	bool stream = j->rs && j->info.kind == SOURCE_STDIN;
+	char a[32], b[32], c[32], d[32];
+
+	if (j->mismatch.total)
+		printf("restore: MISMATCH, %llu extent%s of '%s' did not read back "
+		       "as written\n", (unsigned long long)j->mismatch.total,
+		       j->mismatch.total == 1 ? "" : "s", disp(j->a->target));
+	else
+		printf("restore: RESTORED '%s' onto '%s': %s in %.2f s (%s/s), "
+		       "%s\n", disp(j->display), disp(j->a->target),
+		       human_bytes(j->end, a, sizeof(a)), j->elapsed_s,
+		       human_bytes(j->elapsed_s > 0 ? (uint64_t)((double)j->end /
+				   j->elapsed_s) : 0, b, sizeof(b)),
+		       j->a->no_verify ? "NOT read back (--no-verify)"
+				       : "read back and checked");
+	if (cli_run.quiet)
+		return;
+	if (j->mismatch.total)
+		report_extents_text(stdout, &j->mismatch, 50);
+	if (stream)
+		printf("  source  stdin, %s (%llu bytes)\n",
+		       human_bytes(j->end, a, sizeof(a)),
+		       (unsigned long long)j->end);
+	else
+		printf("  source  %s '%s', %s (%llu bytes)%s%s\n", j->kind,
+		       disp(j->display), human_bytes(j->end, a, sizeof(a)),
+		       (unsigned long long)j->end, j->rs && j->info.etag[0]
+		       ? ", ETag " : "", j->rs ? disp(j->info.etag) : "");
+	printf("  target  '%s', %s, engine %s, blocks of %s\n",
+	       disp(j->a->target), human_bytes(j->tgt.size_bytes, a, sizeof(a)),
+	       j->engine ? j->engine : j->a->io.engine,
+	       human_bytes(j->block, b, sizeof(b)));
+	if (j->tgt_was_marked && !j->resume)
+		printf("  the target held an unfinished restore; without "
+		       "--manifest every block was fetched and written again\n");
+	if (j->resume)
+		printf("  resumed: read %s of the target first; %s already "
+		       "matched manifest '%s' and was %s\n",
+		       human_bytes(n->bytes_scanned, a, sizeof(a)),
+		       human_bytes(n->bytes_skipped_matching, b, sizeof(b)),
+		       disp(j->a->manifest), stream ? "read through, not written"
+		       : "neither fetched nor written");
+	printf("  read %s from the source in %llu requests (%llu retries), "
+	       "%llu block%s fetched again\n",
+	       human_bytes(n->bytes_read, a, sizeof(a)),
+	       (unsigned long long)n->requests, (unsigned long long)n->retries,
+	       (unsigned long long)n->blocks_refetched,
+	       n->blocks_refetched == 1 ? "" : "s");
+	printf("  wrote %s, zeroed %s, skipped %s of zeros%s and %s already "
+	       "there\n", human_bytes(n->bytes_written, a, sizeof(a)),
+	       human_bytes(n->bytes_zeroed, b, sizeof(b)),
+	       human_bytes(n->bytes_skipped_zero, c, sizeof(c)),
+	       j->a->target_zeroed ? " (--target-is-zeroed)" : "",
+	       human_bytes(n->bytes_skipped_matching, d, sizeof(d)));
+	if (j->header_written)
+		printf("  header region written last, after the data was "
+		       "durable\n");
+	if (!j->a->no_verify)
+		printf("  read back %s and checked every digest: %s\n",
+		       human_bytes(n->bytes_verified, a, sizeof(a)),
+		       j->verify_result);
+	if (mi)
+		printf("  manifest '%s': %llu blocks of %llu bytes\n",
+		       disp(j->a->manifest_out), (unsigned long long)mi->blocks,
+		       (unsigned long long)mi->block_size);
+}
+
+int cmd_restore(int argc, char **argv)
+{
+	struct restore_args a = { .io = IO_OPTS_DEFAULT,
+				  .src = SOURCE_OPTS_DEFAULT };
+	struct manifest_info mi, *mip = NULL;
+	struct restore_job j;
+	int ret, status;
+
+	ret = parse_args(&a, argc, argv);
+	if (ret)
+		return ret > 0 ? EXIT_MATCH : EXIT_ERROR;
+	ret = restore_open(&j, &a);
+	if (ret < 0) {
+		cli_error("%s", j.error);
+		restore_release(&j);
+		return EXIT_ERROR;
+	}
+	ret = restore_run(&j);
+	if (j.manifest_written) {
+		mi = j.mw.info;
+		mip = &mi;
+	}
+	status = ret < 0 ? EXIT_ERROR : j.mismatch.total ? EXIT_DIFFER
+							 : EXIT_MATCH;
+	if (ret < 0)
+		cli_error("%s", j.error);
+	if (status == EXIT_DIFFER)
+		cli_exit_reason("%llu bytes of target '%s' did not read back as "
+				"written, in %llu extents (the first at offset "
+				"%llu)", (unsigned long long)
+				extent_list_bytes(&j.mismatch), a.target,
+				(unsigned long long)j.mismatch.total,
+				(unsigned long long)(j.mismatch.n
+						     ? j.mismatch.v[0].offset : 0));
+	if (cli_run_wants_report())
+		report_json(&j, ret, mip);
+	if (!a.io.json && status != EXIT_ERROR)
+		report_text(&j, mip);
+	restore_release(&j);
+	return status;
+}

@@ -1,0 +1,207 @@
+/*
+ * restore.h - `shadowsync restore SOURCE TARGET`: write an image onto a
+ * device, verify what was written. Split in three: the front
+ * (cmd_restore.c: options, report), the job (restorejob.c: opening,
+ * refusals, the plan, windows, the header commit) and its passes
+ * (restore_pass.c: the consumer that hashes, checks and writes, zero
+ * ranges, refetches, the read-back, the adapter from a source to the
+ * pipeline's filler).
+ *
+ * The order of writes, and what is durable when:
+ *   1. nothing is written until every refusal has been made, the image's
+ *      header region (its first 8 MiB, at least one block) has arrived
+ *      whole, checked, and the target's namespace agrees with it;
+ *   2. before the first write past the header region, the target's first
+ *      4 KiB become the mark of an unfinished restore (commit.h), then
+ *      fdatasync;
+ *   3. the data, window by window: each window written, fdatasync'd and
+ *      read back before the next (memory stays bounded on any device);
+ *   4. the header region last: fdatasync, write it, fdatasync, read back.
+ * Stopped anywhere before 4 ends, the target holds the mark (or what it
+ * held before 2): asd loads nothing from it, and a rerun finishes.
+ */
+#ifndef SHADOWSYNC_RESTORE_H
+#define SHADOWSYNC_RESTORE_H
+
+#include "cli.h"
+#include "commit.h"
+#include "../engine/device.h"
+#include "../engine/pipeline.h"
+#include "../source/source.h"
+#include "../aerospike/aerohdr.h"
+#include "../verify/extent.h"
+#include "../verify/hash.h"
+#include "../verify/manifest.h"
+
+struct restore_args {
+	struct io_opts io;
+	struct source_opts src;
+	const char *source;		/* SOURCE as given */
+	const char *target;
+	const char *manifest;		/* --manifest */
+	const char *manifest_out;	/* --manifest-out */
+	bool target_zeroed;		/* --target-is-zeroed */
+	bool no_verify;
+	bool force;
+};
+
+/* What became of each block of a window. */
+enum rblock {
+	RB_FETCH = 0,	/* to be fetched */
+	RB_MATCH,	/* the target already holds it (resume) */
+	RB_HOLE,	/* a hole of a path source: zeros, not read */
+	RB_BAD,		/* arrived with the wrong digest: fetch again */
+	RB_WRITTEN,	/* written from what arrived */
+	RB_ZEROED,	/* zeros, written the cheap way */
+	RB_SKIPPED,	/* zeros, not written: --target-is-zeroed */
+};
+
+/* The blocks being worked on: bounded, whatever the device size. */
+struct restore_window {
+	uint64_t start, end;		/* block-aligned start */
+	size_t nblocks, cap;
+	unsigned char *state;		/* enum rblock, a block each */
+	block_hash *digest;		/* what arrived (or is known) */
+};
+
+struct restore_counts {
+	uint64_t bytes_read;		/* arrived from the source */
+	uint64_t bytes_written;		/* written to the target as data */
+	uint64_t bytes_zeroed;		/* zeroed the cheap way */
+	uint64_t bytes_skipped_zero;	/* zeros not written (zeroed target) */
+	uint64_t bytes_skipped_matching; /* already on the target (resume) */
+	uint64_t bytes_scanned;		/* of the target, to resume */
+	uint64_t bytes_verified;	/* read back and checked */
+	uint64_t requests, retries;
+	uint64_t blocks_refetched;
+};
+
+struct restore_job {
+	const struct restore_args *a;
+	/* the source */
+	bool src_is_path;
+	struct device src;		/* a path SOURCE */
+	struct source *rs;		/* stdin, http(s), s3 */
+	struct source_info info;
+	const char *kind;		/* "file", "block-device", "stdin", ... */
+	char display[1024];		/* no query string, no credentials */
+	bool size_known;
+	uint64_t image_size;		/* when size_known */
+	struct pipe_filler filler;	/* rs as the pipeline's source */
+	void *fill;			/* the adapter's state */
+	/* the target */
+	struct device tgt;
+	struct as_header tgt_hdr;	/* as it was before the run */
+	bool tgt_was_marked;		/* an unfinished restore's mark */
+	struct as_header img_hdr;
+	bool img_hdr_known;
+	/* the manifests */
+	struct manifest man;
+	bool have_man;
+	struct manifest_writer mw;
+	bool mw_open;
+	/* the plan */
+	uint64_t block;			/* hash, check, refetch, zero unit */
+	uint64_t hold;			/* [0, hold): the header region, last */
+	uint64_t end;			/* where the image ends (or, a stream of
+					 * unknown size, the target) */
+	bool resume;			/* --manifest, and the target holds an
+					 * unfinished restore or the image */
+	unsigned char *hold_img;
+	block_hash *hold_digest;
+	unsigned char *hold_state;	/* enum rblock of the held blocks */
+	struct header_commit hc;
+	bool checked_headers;
+	struct restore_window w;
+	bool refetching;
+	uint64_t last_fetched_end;	/* of the last range fetched */
+	uint64_t zero_at, zero_len;	/* a run of zeros not yet zeroed */
+	size_t zero_digest_len;		/* the digest of so many zeros: */
+	block_hash zero_digest;
+	struct extent_list mismatch;	/* read back wrong (capped) */
+	uint64_t progress_last;
+	/* the outcome */
+	const char *engine;		/* the one that ran */
+	struct restore_counts n;
+	double elapsed_s;
+	bool source_ended;		/* a stream ended before the target */
+	uint64_t source_end;		/* there */
+	bool verified;			/* every written block read back right */
+	const char *verify_result;	/* "match", "mismatch", "skipped",
+					 * "not-run" */
+	bool header_written;		/* step 4 done */
+	bool marked;			/* the mark was put on in this run */
+	bool manifest_written;		/* --manifest-out is in place */
+	char error[3072];		/* one line: paths and a URL fit */
+};
+
+#define RESTORE_WINDOW_BLOCKS (64u << 10)	/* 1 MiB of digests */
+
+/* restorejob.c */
+
+/*
+ * restore_open() - every check that needs no byte of the image: the
+ * manifests, the source opened, the target's refusals and its claim,
+ * sizes, the target's header, the plan. Returns 0 or -errno with
+ * j->error.
+ */
+int restore_open(struct restore_job *j, const struct restore_args *a);
+
+/* restore_run() - the job. Returns 0 (j->verified says whether the
+ * read-back found every block right) or -errno with j->error. */
+int restore_run(struct restore_job *j);
+
+void restore_release(struct restore_job *j);
+
+/* restore_pass.c */
+
+/* Hook the job's source (j->rs) up as the pipeline's filler; release it
+ * once the source is closed (it may hold parts abandoned by a run). */
+int restore_fill_init(struct restore_job *j);
+void restore_fill_release(struct restore_job *j);
+
+/*
+ * restore_fetch() - one pipeline run over ranges of the image: each block
+ * hashed, checked against the manifest, held (header region), written,
+ * zeroed or skipped, its state and digest kept. Returns 0 or -errno with
+ * j->error.
+ */
+int restore_fetch(struct restore_job *j, const struct pipe_range *r,
+		  size_t n);
+
+/*
+ * restore_holes() - the window's holes (a path source's, not read): the
+ * digest of zeros checked against the manifest, then zeroed or skipped.
+ */
+int restore_holes(struct restore_job *j);
+
+/* Zero the run of zeros pending, if any. Returns 0 or -errno. */
+int restore_zero_flush(struct restore_job *j);
+
+/* The first write past the header region: the mark (once). */
+int restore_mark(struct restore_job *j);
+
+/*
+ * restore_ranges() - the runs of window blocks in any of the states of
+ * mask (1 << RB_x ...) as pipeline ranges, into *out (malloc'd). Returns
+ * the count or -ENOMEM.
+ */
+long restore_ranges(const struct restore_job *j, unsigned mask,
+		    struct pipe_range **out);
+
+/*
+ * restore_readback() - read ranges of the target back and compare each
+ * block's digest with digest[] (index: (offset - base) / block); the
+ * blocks that differ go to j->mismatch. Returns 0 or -errno with j->error.
+ */
+int restore_readback(struct restore_job *j, const struct pipe_range *r,
+		     size_t n, uint64_t base, const block_hash *digest);
+
+/* The digest of len zero bytes (the block size's is kept). */
+block_hash restore_zero_digest(struct restore_job *j, size_t len);
+
+/* Word a failed pipeline run of the job (fetch, scan, read-back). */
+void restore_pipe_error(struct restore_job *j, const struct pipe_error *e,
+			const char *doing);
+
+#endif

@@ -1,0 +1,488 @@
+/*
+ * restore_pass.c - the passes of a restore (restore.h): what happens to
+ * each block of the image as it arrives, zero runs, the read-back, and a
+ * struct source as the pipeline's filler.
+ *
+ * Each block is looked at once, in the buffer it arrived in: all zero or
+ * not, its XXH3-128 (zeros: one digest, computed once), checked against
+ * --manifest. A block of the header region is copied aside (written
+ * last); a data block goes to the target from that buffer (pipe_write,
+ * runs of blocks as one write); a zero block is zeroed the cheap way, or
+ * skipped on a zeroed target. A block whose digest is wrong is left
+ * unwritten and fetched again (a stream's cannot be).
+ */
+#include "restore.h"
+#include "progress.h"
+#include "report.h"
+#include "../verify/scan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a source as the pipeline's filler ---- */
+
+struct fill_slot {
+	struct source_req sr;
+	struct pipe_fill_req *pr;
+	struct fill_slot *next;
+};
+
+struct fill_state {
+	struct source *s;
+	struct fill_slot *slots;
+	struct fill_slot *free;
+};
+
+static int fill_start(void *ctx, struct pipe_fill_req *r)
+{
+	struct fill_state *f = ctx;
+	struct fill_slot *sl = f->free;
+	int ret;
+
+	if (!sl)
+		return -EBUSY;
+	sl->sr = (struct source_req){ .offset = r->offset, .len = r->len,
+				      .buf = r->buf, .owner = sl };
+	sl->pr = r;
+	ret = source_submit(f->s, &sl->sr);
+	if (ret < 0)
+		return ret;
+	f->free = sl->next;
+	return 0;
+}
+
+static int fill_wait(void *ctx, unsigned wait_ms, struct pipe_fill_req **done,
+		     unsigned max)
+{
+	struct fill_state *f = ctx;
+	struct source_req *d[64];
+	int n = source_poll(f->s, wait_ms, d, max < 64 ? max : 64);
+
+	for (int i = 0; i < n; i++) {
+		struct fill_slot *sl = d[i]->owner;
+
+		sl->pr->res = d[i]->res;
+		done[i] = sl->pr;
+		sl->pr = NULL;
+		sl->next = f->free;
+		f->free = sl;
+	}
+	return n;
+}
+
+int restore_fill_init(struct restore_job *j)
+{
+	unsigned n = j->info.in_order ? 256 : j->a->src.connections;
+	struct fill_state *f = calloc(1, sizeof(*f));
+
+	if (!f || !(f->slots = calloc(n ? n : 1, sizeof(*f->slots)))) {
+		free(f);
+		return -ENOMEM;
+	}
+	f->s = j->rs;
+	for (unsigned i = 0; i < n; i++) {
+		f->slots[i].next = f->free;
+		f->free = &f->slots[i];
+	}
+	j->fill = f;
+	j->filler = (struct pipe_filler){
+		.ctx = f, .max_inflight = n ? n : 1,
+		.in_order = j->info.in_order,
+		.start = fill_start, .wait = fill_wait,
+		/* source.h has no way to stop parts in flight: the pipeline
+		 * abandons them after its grace. */
+		.cancel = NULL,
+	};
+	return 0;
+}
+
+/* After the source is closed: nothing holds a part any more. */
+void restore_fill_release(struct restore_job *j)
+{
+	struct fill_state *f = j->fill;
+
+	if (!f)
+		return;
+	free(f->slots);
+	free(f);
+	j->fill = NULL;
+}
+
+/* ---- blocks ---- */
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	return !n || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
+}
+
+block_hash restore_zero_digest(struct restore_job *j, size_t len)
+{
+	static const unsigned char zero[4096];
+	XXH3_state_t *st;
+	block_hash h;
+
+	if (len == j->zero_digest_len && len)
+		return j->zero_digest;
+	if (len <= sizeof(zero))
+		return block_hash_of(zero, len);
+	st = XXH3_createState();
+	if (!st)
+		abort();	/* a few hundred bytes, once per run */
+	XXH3_128bits_reset(st);
+	for (size_t left = len; left;) {
+		size_t n = left < sizeof(zero) ? left : sizeof(zero);
+
+		XXH3_128bits_update(st, zero, n);
+		left -= n;
+	}
+	h = XXH3_128bits_digest(st);
+	XXH3_freeState(st);
+	if (len == j->block) {
+		j->zero_digest_len = len;
+		j->zero_digest = h;
+	}
+	return h;
+}
+
+int restore_mark(struct restore_job *j)
+{
+	int ret;
+
+	if (j->hc.guarded)
+		return 0;
+	if (j->tgt_was_marked) {	/* there already, durable */
+		j->hc.guarded = true;
+		return 0;
+	}
+	ret = header_commit_guard(&j->hc);
+	if (ret < 0)
+		snprintf(j->error, sizeof(j->error), "cannot mark target '%s' "
+			 "as being restored at offset 0: %s (%s)", j->a->target,
+			 device_strerror(ret), errno_name(ret));
+	j->marked = j->hc.guard_used;
+	return ret;
+}
+
+int restore_zero_flush(struct restore_job *j)
+{
+	int ret;
+
+	if (!j->zero_len)
+		return 0;
+	ret = device_zero_range(&j->tgt, j->zero_at, j->zero_len, NULL);
+	if (ret < 0) {
+		snprintf(j->error, sizeof(j->error), "cannot zero target '%s' "
+			 "at offset %llu: %s (%s)", j->a->target,
+			 (unsigned long long)j->zero_at, device_strerror(ret),
+			 errno_name(ret));
+		return ret;
+	}
+	j->n.bytes_zeroed += j->zero_len;
+	j->zero_len = 0;
+	return 0;
+}
+
+/* A block of zeros past the header region: zeroed (in runs) or skipped. */
+static int put_zero(struct restore_job *j, uint64_t off, size_t len,
+		    unsigned char *state)
+{
+	int ret = restore_mark(j);
+
+	if (ret < 0)
+		return ret;
+	if (j->a->target_zeroed) {
+		*state = RB_SKIPPED;
+		j->n.bytes_skipped_zero += len;
+		return 0;
+	}
+	*state = RB_ZEROED;
+	if (j->zero_len && j->zero_at + j->zero_len == off) {
+		j->zero_len += len;
+		return 0;
+	}
+	ret = restore_zero_flush(j);
+	j->zero_at = off;
+	j->zero_len = len;
+	return ret;
+}
+
+/* A block arrived with a digest the manifest does not have. */
+static int bad_block(struct restore_job *j, uint64_t off, unsigned char *state)
+{
+	const char *why = NULL;
+
+	if (j->info.in_order && !j->src_is_path)
+		why = "; a stream cannot be fetched again";
+	else if (j->refetching)
+		why = ", fetched twice";
+	if (why) {
+		snprintf(j->error, sizeof(j->error), "block at offset %llu of "
+			 "'%s' does not match manifest '%s'%s",
+			 (unsigned long long)off, j->display, j->a->manifest,
+			 why);
+		return -EBADMSG;
+	}
+	*state = RB_BAD;
+	j->n.blocks_refetched++;
+	return 0;
+}
+
+struct write_run {
+	size_t at, len;		/* within the chunk */
+};
+
+static int flush_run(struct restore_job *j, struct pipe *p,
+		     const struct pipe_chunk *c, struct write_run *run)
+{
+	int ret;
+
+	if (!run->len)
+		return 0;
+	ret = restore_mark(j);
+	if (!ret)
+		ret = pipe_write(p, c, 0, c->offset + run->at, run->len);
+	run->len = 0;
+	return ret;
+}
+
+static int block_arrived(struct restore_job *j, struct pipe *p,
+			 const struct pipe_chunk *c, size_t at, size_t len,
+			 struct write_run *run)
+{
+	uint64_t off = c->offset + at, bs = j->block;
+	const unsigned char *b = c->buf[0] + at;
+	bool zero = all_zero(b, len), held = off < j->hold;
+	block_hash h = zero ? restore_zero_digest(j, len)
+			    : block_hash_of(b, len);
+	size_t i = (size_t)(held ? off / bs : (off - j->w.start) / bs);
+	unsigned char *state = held ? &j->hold_state[i] : &j->w.state[i];
+	block_hash *digest = held ? &j->hold_digest[i] : &j->w.digest[i];
+	int ret;
+
+	if (j->have_man &&
+	    !block_hash_equal(h, manifest_digest(&j->man, off / bs))) {
+		ret = flush_run(j, p, c, run);
+		return ret < 0 ? ret : bad_block(j, off, state);
+	}
+	*digest = h;
+	if (held) {	/* kept for the end (its state says if it differs) */
+		memcpy(j->hold_img + off, b, len);
+		if (*state == RB_BAD)
+			*state = RB_FETCH;
+		return 0;
+	}
+	if (zero) {
+		ret = flush_run(j, p, c, run);
+		return ret < 0 ? ret : put_zero(j, off, len, state);
+	}
+	*state = RB_WRITTEN;
+	if (run->len && run->at + run->len == at) {
+		run->len += len;
+		return 0;
+	}
+	ret = flush_run(j, p, c, run);
+	run->at = at;
+	run->len = len;
+	return ret;
+}
+
+static int restore_chunk(void *ctx, struct pipe *p, const struct pipe_chunk *c)
+{
+	struct restore_job *j = ctx;
+	struct write_run run = { 0, 0 };
+	size_t bs = j->block;
+	int ret = 0;
+
+	for (size_t at = 0; at < c->len && !ret; at += bs)
+		ret = block_arrived(j, p, c, at, c->len - at < bs ? c->len - at
+								  : bs, &run);
+	if (!ret)
+		ret = flush_run(j, p, c, &run);
+	progress_pass(&j->progress_last, c->offset + c->len, j->end);
+	return ret;
+}
+
+void restore_pipe_error(struct restore_job *j, const struct pipe_error *e,
+			const char *doing)
+{
+	static const char *const role[] = { "source" };
+	const char *path[] = { j->display };
+	bool target_read = strcmp(doing, "fetch") != 0;
+
+	if (e->err == -ECANCELED || (e->source == PIPE_CONSUMER && j->error[0]))
+		return;
+	if (e->source == PIPE_DST || (e->source == 0 && target_read)) {
+		snprintf(j->error, sizeof(j->error), "%s error on target '%s' "
+			 "at offset %llu: %s (%s)",
+			 e->dir == IO_WRITE ? "write" : "read", j->a->target,
+			 (unsigned long long)e->offset, strerror(-e->err),
+			 errno_name(e->err));
+	} else if (e->source == 0 && j->rs && source_error(j->rs)[0]) {
+		snprintf(j->error, sizeof(j->error), "%s",
+			 source_error(j->rs));
+	} else if (e->source == 0) {
+		snprintf(j->error, sizeof(j->error), "read error on %s '%s' at "
+			 "offset %llu: %s (%s)", j->rs ? j->kind : "source",
+			 j->display, (unsigned long long)e->offset,
+			 strerror(-e->err), errno_name(e->err));
+	} else {
+		report_pipe_error(j->error, sizeof(j->error), e, j->a->io.engine,
+				  role, path);
+	}
+}
+
+/* The pipeline settings of this job's reads of the image. */
+static void image_io(const struct restore_job *j, size_t *io, unsigned *qd)
+{
+	*io = j->a->io.io_size;
+	*qd = j->a->io.queue_depth;
+	if (j->rs && !j->info.in_order) {	/* remote: parts, connections */
+		*io = (j->a->src.part_bytes + DEVICE_DIO_ALIGN - 1) /
+		      DEVICE_DIO_ALIGN * DEVICE_DIO_ALIGN;
+		*qd = j->a->src.connections;
+	}
+}
+
+int restore_fetch(struct restore_job *j, const struct pipe_range *r, size_t n)
+{
+	struct pipe_config cfg = {
+		.engine = j->a->io.engine,
+		.chunk_align = j->block,
+		.memory_bytes = j->a->io.memory_bytes,
+		.ranges = r,
+		.nranges = n,
+		.src = { { j->src_is_path ? j->src.fd : -1,
+			   j->src_is_path && j->src.direct } },
+		.nsrc = 1,
+		.filler = j->src_is_path ? NULL : &j->filler,
+		.dst = { j->tgt.fd, j->tgt.direct },
+		.dst_fd_buffered = j->tgt.fd_buffered,
+		.consume = restore_chunk,
+		.ctx = j,
+		.cancel = &cli_interrupted,
+	};
+	struct pipe_stats st;
+	struct pipe_error err;
+	int ret;
+
+	if (!n)
+		return 0;
+	image_io(j, &cfg.io_size, &cfg.queue_depth);
+	ret = pipe_run(&cfg, &st, &err);
+	if (st.engine)
+		j->engine = st.engine;
+	j->n.bytes_written += st.bytes_written;
+	if (j->src_is_path) {
+		j->n.bytes_read += st.bytes_consumed;
+		j->n.requests += st.read_requests;
+	}
+	if (!ret && st.source_ended) {
+		j->source_ended = true;
+		j->source_end = st.source_end;
+	}
+	/* A zero run left pending may go on with the holes after it. */
+	if (ret < 0)
+		restore_pipe_error(j, &err, "fetch");
+	return ret;
+}
+
+int restore_holes(struct restore_job *j)
+{
+	struct restore_window *w = &j->w;
+	int ret = 0;
+
+	for (size_t i = 0; i < w->nblocks && !ret; i++) {
+		uint64_t off = w->start + i * j->block;
+		size_t len = w->end - off < j->block ? (size_t)(w->end - off)
+						     : j->block;
+
+		if (w->state[i] != RB_HOLE)
+			continue;
+		w->digest[i] = restore_zero_digest(j, len);
+		if (j->have_man &&
+		    !block_hash_equal(w->digest[i],
+				      manifest_digest(&j->man, off / j->block)))
+			ret = bad_block(j, off, &w->state[i]);
+		else
+			ret = put_zero(j, off, len, &w->state[i]);
+	}
+	return ret ? ret : restore_zero_flush(j);
+}
+
+long restore_ranges(const struct restore_job *j, unsigned mask,
+		    struct pipe_range **out)
+{
+	const struct restore_window *w = &j->w;
+	struct pipe_range *v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < w->nblocks; i++) {
+		uint64_t off = w->start + i * j->block;
+		uint64_t len = w->end - off < j->block ? w->end - off : j->block;
+
+		if (!(mask & (1u << w->state[i])))
+			continue;
+		if (n && v[n - 1].offset + v[n - 1].length == off) {
+			v[n - 1].length += len;
+			continue;
+		}
+		if (n == cap) {
+			struct pipe_range *nv;
+
+			cap = cap ? 2 * cap : 64;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = (struct pipe_range){ off, len };
+	}
+	*out = v;
+	return (long)n;
+}
+
+struct readback {
+	struct restore_job *j;
+	uint64_t base;
+	const block_hash *digest;
+};
+
+static int readback_block(void *ctx, uint64_t offset, size_t len, block_hash h)
+{
+	struct readback *rb = ctx;
+	struct restore_job *j = rb->j;
+
+	j->n.bytes_verified += len;
+	if (block_hash_equal(h, rb->digest[(offset - rb->base) / j->block]))
+		return 0;
+	return extent_list_add(&j->mismatch, offset, len, REGION_NONE);
+}
+
+int restore_readback(struct restore_job *j, const struct pipe_range *r,
+		     size_t n, uint64_t base, const block_hash *digest)
+{
+	struct readback rb = { j, base, digest };
+	struct scan_result res;
+	int ret;
+
+	if (!n)
+		return 0;
+	if (!j->tgt.direct)
+		for (size_t i = 0; i < n; i++)
+			device_drop_cache(&j->tgt, r[i].offset, r[i].length);
+	ret = scan_run(&j->tgt, &(struct scan_opts){
+			       .engine = j->a->io.engine,
+			       .block_size = j->block,
+			       .io_size = j->a->io.io_size,
+			       .queue_depth = j->a->io.queue_depth,
+			       .memory_bytes = j->a->io.memory_bytes,
+			       .ranges = r, .nranges = n,
+			       .on_block = readback_block, .ctx = &rb,
+			       .cancel = &cli_interrupted }, &res);
+	if (ret < 0)
+		restore_pipe_error(j, &res.error, "read-back");
+	return ret;
+}

@@ -1,0 +1,766 @@
+/*
+ * restorejob.c - one restore (restore.h): the checks before anything is
+ * written, the plan, the header region fetched first and written last,
+ * the data window by window, a stream's end, the header commit.
+ *
+ * Memory stays bounded on any device: a window holds a byte of state and
+ * a 16-byte digest per block (RESTORE_WINDOW_BLOCKS of them), its ranges
+ * and its read-back; each window is written, flushed and read back before
+ * the next. The manifests are read and written as the windows go.
+ */
+#include "restore.h"
+#include "outpath.h"
+#include "progress.h"
+#include "single.h"
+#include "target.h"
+#include "../engine/storage.h"
+#include "../verify/scan.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static int fail(struct restore_job *j, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct restore_job *j, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(j->error, sizeof(j->error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* A URL for messages before a backend has one: no query, no userinfo. */
+static void spec_display(const char *spec, char *out, size_t len)
+{
+	const char *scheme = strstr(spec, "://");
+	const char *host = scheme ? scheme + 3 : spec;
+	const char *at = strchr(host, '@'), *slash = strchr(host, '/');
+
+	if (at && (!slash || at < slash))
+		snprintf(out, len, "%.*s%s", (int)(host - spec), spec, at + 1);
+	else
+		snprintf(out, len, "%s", spec);
+	out[strcspn(out, "?#")] = '\0';
+}
+
+static int open_source(struct restore_job *j)
+{
+	const struct restore_args *a = j->a;
+	char why[1024];
+	int ret;
+
+	if (!source_claims(a->source)) {
+		ret = device_open(&j->src, a->source, 0);
+		if (ret < 0)
+			return fail(j, ret, "source '%s' %s%s", a->source,
+				    ret == -ENOENT || ret == -EACCES ||
+				    ret == -EPERM ? "cannot be opened: " : "",
+				    device_strerror(ret));
+		j->src_is_path = true;
+		j->kind = j->src.is_blockdev ? "block-device" : "file";
+		snprintf(j->display, sizeof(j->display), "%s", a->source);
+		j->size_known = true;
+		j->image_size = j->src.size_bytes;
+		return 0;
+	}
+	spec_display(a->source, j->display, sizeof(j->display));
+	ret = source_open(&j->rs, a->source, &a->src, &j->info, why,
+			  sizeof(why));
+	/* A remote backend's line names the URL already ("cannot read ..."). */
+	if (ret < 0 && strcmp(a->source, "-") && strstr(why, j->display))
+		return fail(j, ret, "%s", why);
+	if (ret < 0)
+		return fail(j, ret, "cannot restore from '%s': %s",
+			    j->display, why);
+	j->kind = j->info.kind_name;
+	snprintf(j->display, sizeof(j->display), "%s", j->info.display);
+	j->size_known = j->info.size_known;
+	j->image_size = j->info.size_bytes;
+	return restore_fill_init(j);
+}
+
+/*
+ * The target, looked at read-only, then refused or claimed: the same
+ * checks as sync's local. stdin from a file is checked like a path.
+ */
+static int open_target(struct restore_job *j)
+{
+	const struct restore_args *a = j->a;
+	struct device in, *src = j->src_is_path ? &j->src : NULL;
+	int ret = device_open(&j->tgt, a->target, 0);
+
+	if (ret < 0)
+		return fail(j, ret, "target '%s' %s%s", a->target,
+			    ret == -ENOENT || ret == -EACCES || ret == -EPERM
+			    ? "cannot be opened: " : "", device_strerror(ret));
+	if (j->rs && j->info.kind == SOURCE_STDIN &&
+	    !storage_identify(&in, "/proc/self/fd/0")) {
+		in.path = "stdin";
+		src = &in;
+	}
+	ret = target_check(&j->tgt, src, "target", a->force, j->error,
+			   sizeof(j->error));
+	if (ret < 0)
+		return ret;
+	if (j->size_known && j->image_size > j->tgt.size_bytes)
+		return fail(j, -EFBIG, "target '%s' (%llu bytes) is smaller than "
+			    "the image '%s' (%llu bytes)", a->target,
+			    (unsigned long long)j->tgt.size_bytes, j->display,
+			    (unsigned long long)j->image_size);
+	if (a->manifest_out && j->size_known &&
+	    j->image_size != j->tgt.size_bytes)
+		return fail(j, -EINVAL, "--manifest-out: target '%s' is larger "
+			    "than the image; its last %llu bytes are not "
+			    "written, so this pass cannot make its manifest "
+			    "(use 'shadowsync hash')", a->target,
+			    (unsigned long long)(j->tgt.size_bytes -
+						 j->image_size));
+	return target_claim(&j->tgt, a->target, "target", "restore", true,
+			    j->error, sizeof(j->error));
+}
+
+static int load_manifest(struct restore_job *j)
+{
+	const struct restore_args *a = j->a;
+	char why[256];
+	int ret;
+
+	if (!a->manifest)
+		return 0;
+	ret = manifest_load(&j->man, a->manifest, why, sizeof(why));
+	if (ret < 0)
+		return fail(j, ret, "manifest '%s' is unusable: %s",
+			    a->manifest, why);
+	j->have_man = true;
+	if (a->io.block_size && a->io.block_size != j->man.info.block_size)
+		return fail(j, -EINVAL, "--block-size %llu is not the block "
+			    "size of manifest '%s' (%llu)",
+			    (unsigned long long)a->io.block_size, a->manifest,
+			    (unsigned long long)j->man.info.block_size);
+	return 0;
+}
+
+/* The sizes the manifest and the image must agree on, before writing. */
+static int check_sizes(struct restore_job *j)
+{
+	if (!j->have_man)
+		return 0;
+	if (j->size_known && j->image_size != j->man.info.device_size)
+		return fail(j, -EINVAL, "manifest '%s' is for an image of %llu "
+			    "bytes; '%s' has %llu", j->a->manifest,
+			    (unsigned long long)j->man.info.device_size,
+			    j->display, (unsigned long long)j->image_size);
+	/* A stream's size is the manifest's (checked as it ends). */
+	j->size_known = true;
+	j->image_size = j->man.info.device_size;
+	return 0;
+}
+
+/*
+ * The target's first bytes: its header, the mark of an unfinished
+ * restore, and whether it starts as the image does (then, with a
+ * manifest, it is scanned first and only what differs is fetched: a
+ * restore interrupted while it wrote its header region, or one done).
+ */
+static int read_target_start(struct restore_job *j)
+{
+	size_t len = (size_t)min64(j->tgt.size_bytes, AS_HEADER_REGION_BYTES);
+	struct pipe_error err;
+	unsigned char *buf = malloc(len);
+	int ret;
+
+	j->tgt_hdr.state = AS_STATE_NOT_AEROSPIKE;
+	if (!buf)
+		return -ENOMEM;
+	ret = pipe_read_into(j->a->io.engine, (struct pipe_file){
+				     j->tgt.fd, j->tgt.direct }, 0, len, buf,
+			     &cli_interrupted, &err);
+	if (ret < 0) {
+		restore_pipe_error(j, &err, "read");
+		free(buf);
+		return ret;
+	}
+	if (len == AS_HEADER_REGION_BYTES)
+		as_header_decode(buf, len, &j->tgt_hdr);
+	j->tgt_was_marked = header_is_restore_mark(buf, len);
+	/* A first block of zeros says nothing: a blank device has one. */
+	if (j->have_man && j->block <= len)
+		j->resume = j->tgt_was_marked ||
+			    (!j->a->target_zeroed &&
+			     !(buf[0] == 0 && !memcmp(buf, buf + 1, j->block - 1)) &&
+			     block_hash_equal(block_hash_of(buf, j->block),
+					      manifest_digest(&j->man, 0)));
+	free(buf);
+	return 0;
+}
+
+static int plan(struct restore_job *j)
+{
+	uint64_t held_blocks;
+
+	j->block = j->have_man ? j->man.info.block_size
+		   : j->a->io.block_size ? j->a->io.block_size
+					 : DEFAULT_BLOCK_SIZE;
+	j->end = j->size_known ? j->image_size : j->tgt.size_bytes;
+	/* Every block starting in the header region is held back. */
+	j->hold = min64((AS_HEADER_REGION_BYTES + j->block - 1) / j->block *
+			j->block, j->end);
+	held_blocks = (j->hold + j->block - 1) / j->block;
+	if (posix_memalign((void **)&j->hold_img, DEVICE_DIO_ALIGN,
+			   (j->hold + DEVICE_DIO_ALIGN - 1) / DEVICE_DIO_ALIGN *
+			   DEVICE_DIO_ALIGN))
+		return -ENOMEM;
+	j->hold_digest = calloc(held_blocks + 1, sizeof(*j->hold_digest));
+	j->hold_state = calloc(held_blocks + 1, 1);
+	j->w.cap = (size_t)min64(RESTORE_WINDOW_BLOCKS,
+				 (j->end - j->hold) / j->block + 1);
+	j->w.state = calloc(j->w.cap, 1);
+	j->w.digest = calloc(j->w.cap, sizeof(*j->w.digest));
+	if (!j->hold_digest || !j->hold_state || !j->w.state || !j->w.digest)
+		return -ENOMEM;
+	header_commit_init_restore(&j->hc, &j->tgt, j->hold_img, j->hold);
+	return 0;
+}
+
+int restore_open(struct restore_job *j, const struct restore_args *a)
+{
+	const char *inputs[3] = { a->target, a->manifest, NULL };
+	char msg[1280];
+	int ret;
+
+	memset(j, 0, sizeof(*j));
+	j->a = a;
+	j->src.fd = j->tgt.fd = j->src.fd_buffered = j->tgt.fd_buffered = -1;
+	j->verify_result = "not-run";
+	j->mismatch.max = REPORT_MAX_EXTENTS;
+	if (!source_claims(a->source))
+		inputs[2] = a->source;
+	if (a->manifest_out &&
+	    manifest_out_check(a->manifest_out, inputs, 3, msg,
+			       sizeof(msg)) < 0)
+		return fail(j, -EINVAL, "%s", msg);
+	ret = load_manifest(j);
+	if (!ret)
+		ret = open_source(j);
+	if (!ret)
+		ret = check_sizes(j);
+	if (!ret)
+		ret = open_target(j);
+	if (!ret)
+		ret = plan(j);
+	if (!ret)
+		ret = read_target_start(j);
+	if (ret == -ENOMEM && !j->error[0])
+		fail(j, ret, "out of memory");
+	return ret;
+}
+
+/* The window's view of the held region, for restore_ranges. */
+static void view_held(struct restore_job *j, struct restore_window *v)
+{
+	*v = (struct restore_window){
+		.start = 0, .end = j->hold,
+		.nblocks = (size_t)((j->hold + j->block - 1) / j->block),
+		.state = j->hold_state, .digest = j->hold_digest,
+	};
+}
+
+/* Fetch the runs of blocks of the window in the states of mask. */
+static int fetch_state(struct restore_job *j, unsigned mask, bool refetch)
+{
+	struct pipe_range *r;
+	long n = restore_ranges(j, mask, &r);
+	int ret;
+
+	if (n < 0)
+		return fail(j, (int)n, "out of memory");
+	j->refetching = refetch;
+	ret = restore_fetch(j, r, (size_t)n);
+	j->refetching = false;
+	if (n)
+		j->last_fetched_end = r[n - 1].offset + r[n - 1].length;
+	free(r);
+	return ret;
+}
+
+struct prescan {
+	struct restore_job *j;
+	bool count;		/* data blocks: count what matches */
+};
+
+static int prescan_block(void *ctx, uint64_t offset, size_t len, block_hash h)
+{
+	struct prescan *ps = ctx;
+	struct restore_job *j = ps->j;
+
+	j->n.bytes_scanned += len;
+	if (!block_hash_equal(h, manifest_digest(&j->man, offset / j->block)))
+		return 0;
+	j->w.state[(offset - j->w.start) / j->block] = RB_MATCH;
+	if (ps->count)
+		j->n.bytes_skipped_matching += len;
+	return 0;
+}
+
+/* Resume: read the window on the target; blocks it holds already match. */
+static int prescan(struct restore_job *j, bool count)
+{
+	struct pipe_range r = { j->w.start, j->w.end - j->w.start };
+	struct prescan ps = { j, count };
+	struct scan_result res;
+	int ret;
+
+	ret = scan_run(&j->tgt, &(struct scan_opts){
+			       .engine = j->a->io.engine,
+			       .block_size = j->block,
+			       .io_size = j->a->io.io_size,
+			       .queue_depth = j->a->io.queue_depth,
+			       .memory_bytes = j->a->io.memory_bytes,
+			       .ranges = &r, .nranges = 1,
+			       .on_block = prescan_block, .ctx = &ps,
+			       .cancel = &cli_interrupted }, &res);
+	if (ret < 0)
+		restore_pipe_error(j, &res.error, "scan");
+	return ret;
+}
+
+/* A path source's holes: its blocks wholly inside one are not read. */
+static int mark_holes(struct restore_job *j)
+{
+	struct restore_window *w = &j->w;
+	uint64_t at = w->start, bs = j->block;
+
+	while (at < w->end) {
+		uint64_t ds = 0, de = 0, hole_end;
+		int ret = device_next_data(&j->src, at, &ds, &de);
+
+		if (ret < 0)
+			return fail(j, ret, "cannot find the holes of source "
+				    "'%s' at offset %llu: %s", j->display,
+				    (unsigned long long)at, strerror(-ret));
+		hole_end = ret ? min64(ds, w->end) : w->end;
+		for (uint64_t i = (at - w->start + bs - 1) / bs;
+		     i < w->nblocks && w->start + i * bs < hole_end; i++) {
+			uint64_t b_end = min64(w->start + (i + 1) * bs, w->end);
+
+			if (b_end <= hole_end && w->state[i] == RB_FETCH)
+				w->state[i] = RB_HOLE;
+		}
+		if (!ret)
+			break;
+		at = de;
+	}
+	return 0;
+}
+
+/* The source said it ends: short of its size, an error; else the end. */
+static int handle_source_end(struct restore_job *j)
+{
+	if (!j->source_ended)
+		return 0;
+	if (j->size_known)
+		return fail(j, -ENODATA, "%s%s%s ended at offset %llu, before "
+			    "the image's %llu bytes%s%s%s",
+			    j->src_is_path || j->info.kind != SOURCE_STDIN
+			    ? "source '" : "", j->display,
+			    j->src_is_path || j->info.kind != SOURCE_STDIN
+			    ? "'" : "",
+			    (unsigned long long)j->source_end,
+			    (unsigned long long)j->image_size,
+			    j->have_man ? " (manifest '" : "",
+			    j->have_man ? j->a->manifest : "",
+			    j->have_man ? "')" : "");
+	if (!j->source_end)
+		return fail(j, -ENODATA, "%s is empty: nothing to restore",
+			    j->display);
+	j->end = j->source_end;
+	return 0;
+}
+
+/* The header region, fetched whole before anything is written. */
+static int fetch_header_region(struct restore_job *j)
+{
+	struct restore_window saved = j->w;
+	int ret = 0;
+
+	view_held(j, &j->w);
+	if (j->resume)
+		ret = prescan(j, false);
+	if (!ret) {
+		/* Every held block, matching or not: the header is checked. */
+		for (size_t i = 0; i < j->w.nblocks; i++)
+			if (j->hold_state[i] != RB_MATCH)
+				j->hold_state[i] = RB_FETCH;
+		ret = fetch_state(j, (1u << RB_FETCH) | (1u << RB_MATCH), false);
+	}
+	if (!ret)
+		ret = handle_source_end(j);
+	if (!ret && j->source_ended && j->end < j->hold) {
+		j->hold = j->end;
+		j->hc.image_bytes = j->hold;
+		view_held(j, &j->w);
+	}
+	if (!ret)
+		ret = fetch_state(j, 1u << RB_BAD, true);
+	j->w = saved;
+	return ret;
+}
+
+/*
+ * The image's header against the target's: another namespace (or no
+ * Aerospike header over one) is refused unless --force. Nothing has been
+ * written yet.
+ */
+static int check_headers(struct restore_job *j)
+{
+	const struct as_header *t = &j->tgt_hdr, *i = &j->img_hdr;
+
+	j->img_hdr.state = AS_STATE_NOT_AEROSPIKE;
+	if (j->hold >= AS_HEADER_REGION_BYTES) {
+		as_header_decode(j->hold_img, AS_HEADER_REGION_BYTES,
+				 &j->img_hdr);
+		j->img_hdr_known = true;
+	}
+	if (j->a->force || t->state != AS_STATE_AEROSPIKE)
+		return 0;
+	if (i->state == AS_STATE_AEROSPIKE && strcmp(t->namespace, i->namespace))
+		return fail(j, -EINVAL, "target '%s' holds namespace '%s' but "
+			    "the image '%s' holds '%s'; refusing to overwrite it "
+			    "(--force if you are sure)", j->a->target,
+			    t->namespace, j->display, i->namespace);
+	if (i->state != AS_STATE_AEROSPIKE)
+		return fail(j, -EINVAL, "target '%s' holds namespace '%s' but "
+			    "the image '%s' has no Aerospike header (%s); "
+			    "refusing to overwrite it (--force if you are sure)",
+			    j->a->target, t->namespace, j->display,
+			    report_state_name(i->state));
+	return 0;
+}
+
+static int manifest_out_begin(struct restore_job *j)
+{
+	struct manifest_aerospike ma;
+	int ret;
+
+	if (!j->a->manifest_out)
+		return 0;
+	ret = manifest_writer_open(&j->mw, j->a->manifest_out, j->block,
+				   j->tgt.size_bytes, j->a->target,
+				   j->img_hdr_known
+				   ? single_manifest_aero(&j->img_hdr, &ma) : NULL);
+	if (ret < 0)
+		return fail(j, ret, "cannot create manifest '%s': %s",
+			    j->a->manifest_out, strerror(-ret));
+	j->mw_open = true;
+	for (uint64_t off = 0; off < j->hold && !ret; off += j->block)
+		ret = manifest_writer_add(&j->mw, off,
+					  (size_t)min64(j->block, j->hold - off),
+					  j->hold_digest[off / j->block]);
+	return ret;
+}
+
+/* The digests of a finished window, in order, into --manifest-out. */
+static int manifest_out_window(struct restore_job *j)
+{
+	const struct restore_window *w = &j->w;
+	int ret = 0;
+
+	for (size_t i = 0; j->mw_open && i < w->nblocks && !ret; i++) {
+		uint64_t off = w->start + i * j->block;
+
+		ret = manifest_writer_add(&j->mw, off,
+					  (size_t)min64(j->block, w->end - off),
+					  w->state[i] == RB_MATCH
+					  ? manifest_digest(&j->man, off / j->block)
+					  : w->digest[i]);
+	}
+	if (ret < 0)
+		return fail(j, ret, "cannot write manifest '%s': %s (%s)",
+			    j->a->manifest_out, strerror(-ret), errno_name(ret));
+	return 0;
+}
+
+static int flush_target(struct restore_job *j)
+{
+	int ret = device_flush(&j->tgt);
+
+	if (ret < 0)
+		return fail(j, ret, "cannot flush target '%s': %s (%s)",
+			    j->a->target, device_strerror(ret), errno_name(ret));
+	return 0;
+}
+
+/* Read back what the window wrote (or zeroed) and check its digests. */
+static int verify_window(struct restore_job *j)
+{
+	struct pipe_range *r;
+	long n;
+	int ret;
+
+	if (j->a->no_verify)
+		return 0;
+	n = restore_ranges(j, (1u << RB_WRITTEN) | (1u << RB_ZEROED), &r);
+	if (n < 0)
+		return fail(j, (int)n, "out of memory");
+	ret = restore_readback(j, r, (size_t)n, j->w.start, j->w.digest);
+	free(r);
+	return ret;
+}
+
+static int restore_window(struct restore_job *j, uint64_t start, uint64_t end)
+{
+	struct restore_window *w = &j->w;
+	uint64_t changed = j->n.bytes_written + j->n.bytes_zeroed;
+	int ret = 0;
+
+	w->start = start;
+	w->end = end;
+	w->nblocks = (size_t)((end - start + j->block - 1) / j->block);
+	memset(w->state, RB_FETCH, w->nblocks);
+	if (j->resume)
+		ret = prescan(j, true);
+	if (!ret && j->src_is_path)
+		ret = mark_holes(j);
+	if (!ret)
+		ret = fetch_state(j, 1u << RB_FETCH, false);
+	if (!ret)
+		ret = handle_source_end(j);
+	if (!ret && j->source_ended) {	/* a stream's last window */
+		w->end = j->end;
+		w->nblocks = (size_t)((w->end - start + j->block - 1) /
+				      j->block);
+	}
+	if (!ret)
+		ret = restore_holes(j);
+	if (!ret)
+		ret = fetch_state(j, 1u << RB_BAD, true);
+	if (!ret)
+		ret = restore_zero_flush(j);
+	if (j->n.bytes_written + j->n.bytes_zeroed > changed) {
+		int fl = flush_target(j);	/* what landed, even on error */
+
+		ret = ret ? ret : fl;
+	}
+	if (!ret)
+		ret = verify_window(j);
+	if (!ret)
+		ret = manifest_out_window(j);
+	if (j->have_man)	/* its pages of this window: not needed again */
+		manifest_forget(&j->man);
+	return ret;
+}
+
+/* One byte at offset from a stream: 1 there is, 0 it ended before. */
+static int probe_stream(struct restore_job *j, uint64_t offset, size_t len)
+{
+	unsigned char bytes[2];
+	struct source_req r = { offset, len, bytes, 0, NULL }, *done[1];
+	int ret = source_submit(j->rs, &r);
+
+	while (!ret) {
+		if (cli_interrupted)
+			return -ECANCELED;
+		ret = source_poll(j->rs, PIPE_TICK_MS, done, 1);
+		if (ret == 1)
+			break;
+	}
+	if (ret < 0 || r.res < 0) {
+		ret = ret < 0 ? ret : (int)r.res;
+		return fail(j, ret, "%s", source_error(j->rs)[0]
+			    ? source_error(j->rs) : strerror(-ret));
+	}
+	return (int)r.res;
+}
+
+/*
+ * A stream of unknown size that has not ended: it must not run past the
+ * target (or the manifest's image). What it skipped at its end (resume)
+ * is read through, and must be there.
+ */
+static int check_stream_end(struct restore_job *j)
+{
+	uint64_t size = j->end;
+	bool tail_skipped;
+	int got;
+
+	if (!j->rs || j->info.size_known || j->source_ended)
+		return 0;
+	tail_skipped = j->last_fetched_end < size;
+	got = probe_stream(j, tail_skipped ? size - 1 : size,
+			   tail_skipped ? 2 : 1);
+	if (got < 0)
+		return got;
+	if (got == (tail_skipped ? 2 : 1))
+		return fail(j, -EFBIG, "%s runs past the end of %s '%s' at "
+			    "offset %llu", j->display, j->have_man
+			    ? "the image of manifest" : "target",
+			    j->have_man ? j->a->manifest : j->a->target,
+			    (unsigned long long)size);
+	if (tail_skipped && got == 0)
+		return fail(j, -ENODATA, "%s ended before offset %llu, the end "
+			    "of the image of manifest '%s'", j->display,
+			    (unsigned long long)size, j->a->manifest);
+	return 0;
+}
+
+static bool held_is_zero(const struct restore_job *j, uint64_t off, size_t len)
+{
+	const unsigned char *p = j->hold_img + off;
+
+	return !len || (p[0] == 0 && !memcmp(p, p + 1, len - 1));
+}
+
+/* The header region, last: the blocks that differ from the target's. */
+static int commit_header(struct restore_job *j)
+{
+	struct extent_list written = { 0 }, zeroed = { 0 }, *to;
+	struct pipe_range *r = NULL;
+	size_t n = 0;
+	int ret = 0;
+
+	if (j->tgt_was_marked)
+		j->hc.guarded = true;	/* the mark must go */
+	for (uint64_t off = 0; off < j->hold && !ret; off += j->block) {
+		size_t len = (size_t)min64(j->block, j->hold - off);
+		bool mark = j->hc.guarded && off < HEADER_GUARD_BYTES;
+
+		if (j->hold_state[off / j->block] == RB_MATCH && !mark)
+			continue;
+		to = &written;
+		if (held_is_zero(j, off, len) && !mark) {
+			if (j->a->target_zeroed) {
+				j->n.bytes_skipped_zero += len;
+				continue;
+			}
+			to = &zeroed;
+		}
+		ret = extent_list_add(to, off, len, REGION_HEADER);
+	}
+	if (!ret)
+		ret = header_commit_finish(&j->hc, &written, &zeroed);
+	if (ret < 0 && j->hc.err)
+		fail(j, ret, "cannot %s target '%s' at offset %llu: %s (%s)",
+		     !strcmp(j->hc.step, "flush") ? "flush"
+		     : !strcmp(j->hc.step, "zero") ? "zero the header region of"
+		     : "write the header region of", j->a->target,
+		     (unsigned long long)j->hc.err_offset,
+		     device_strerror(ret), errno_name(ret));
+	if (!ret && (written.n || zeroed.n)) {
+		j->header_written = true;
+		j->n.bytes_written += extent_list_bytes(&written);
+		j->n.bytes_zeroed += extent_list_bytes(&zeroed);
+	}
+	/* Read back what was written, in ascending order. */
+	if (!ret && !j->a->no_verify &&
+	    (r = calloc(written.n + zeroed.n + 1, sizeof(*r))) == NULL)
+		ret = fail(j, -ENOMEM, "out of memory");
+	for (size_t a = 0, b = 0; r && !ret && (a < written.n || b < zeroed.n);) {
+		bool take_a = b >= zeroed.n ||
+			      (a < written.n &&
+			       written.v[a].offset < zeroed.v[b].offset);
+		const struct extent *e = take_a ? &written.v[a++]
+						: &zeroed.v[b++];
+
+		r[n++] = (struct pipe_range){ e->offset, e->length };
+	}
+	if (r && !ret)
+		ret = restore_readback(j, r, n, 0, j->hold_digest);
+	free(r);
+	extent_list_release(&written);
+	extent_list_release(&zeroed);
+	return ret;
+}
+
+int restore_run(struct restore_job *j)
+{
+	double t0 = compare_now();
+	uint64_t step = (uint64_t)RESTORE_WINDOW_BLOCKS * j->block;
+	int ret;
+
+	progress_start("restore", j->end, 0);
+	ret = fetch_header_region(j);
+	if (!ret)
+		ret = check_headers(j);
+	if (!ret)
+		ret = manifest_out_begin(j);
+	for (uint64_t at = j->hold; !ret && at < j->end && !j->source_ended;
+	     at += step)
+		ret = restore_window(j, at, min64(at + step, j->end));
+	if (!ret)
+		ret = check_stream_end(j);
+	if (!ret && !j->size_known) {	/* a stream: its end was found */
+		j->size_known = true;
+		j->image_size = j->end;
+	}
+	if (!ret && !j->mismatch.total)
+		ret = commit_header(j);
+	if (!ret && j->mw_open && j->end != j->tgt.size_bytes)
+		ret = fail(j, -EINVAL, "cannot write manifest '%s': the image "
+			   "ended at offset %llu, before the end of target '%s' "
+			   "(%llu bytes), so it would not cover the target",
+			   j->a->manifest_out, (unsigned long long)j->end,
+			   j->a->target, (unsigned long long)j->tgt.size_bytes);
+	if (j->mw_open) {
+		bool keep = !ret && !j->mismatch.total;
+		int mr = keep ? manifest_writer_commit(&j->mw) : 0;
+
+		if (!keep)
+			manifest_writer_abort(&j->mw);
+		j->manifest_written = keep && !mr;
+		j->mw_open = false;
+		if (mr < 0)
+			ret = fail(j, mr, "cannot write manifest '%s': %s (%s)",
+				   j->a->manifest_out, strerror(-mr),
+				   errno_name(mr));
+	}
+	if (j->rs) {
+		j->n.bytes_read = j->rs->stats.bytes_received;
+		j->n.requests = j->rs->stats.requests;
+		j->n.retries = j->rs->stats.retries;
+	}
+	if (ret == -ECANCELED || (ret < 0 && cli_interrupted)) {
+		char b[32];
+
+		fail(j, -ECANCELED, "interrupted after writing %s to target "
+		     "'%s'; run the same restore again to finish",
+		     human_bytes(j->n.bytes_written + j->n.bytes_zeroed, b,
+				 sizeof(b)), j->a->target);
+	}
+	j->verified = !ret && !j->a->no_verify && !j->mismatch.total;
+	j->verify_result = j->a->no_verify ? "skipped"
+			   : j->mismatch.total ? "mismatch"
+			   : ret ? "not-run" : "match";
+	j->elapsed_s = compare_now() - t0;
+	progress_end();
+	return ret;
+}
+
+void restore_release(struct restore_job *j)
+{
+	if (j->mw_open)
+		manifest_writer_abort(&j->mw);
+	if (j->have_man)
+		manifest_release(&j->man);
+	header_commit_release(&j->hc);
+	source_close(j->rs);	/* first: it may hold parts in the slots */
+	restore_fill_release(j);
+	device_close(&j->src);
+	device_close(&j->tgt);
+	free(j->hold_img);
+	free(j->hold_digest);
+	free(j->hold_state);
+	free(j->w.state);
+	free(j->w.digest);
+	extent_list_release(&j->mismatch);
+}

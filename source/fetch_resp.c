@@ -1,0 +1,136 @@
+/*
+ * fetch_resp.c - what the scheduler reads of an HTTP response: the status
+ * line and the few headers the remote sources act on (see fetch.h).
+ * Lines come from libcurl's header callback, without their CRLF.
+ */
+#include "fetch.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static bool header_is(const char *line, size_t n, const char *name,
+		      const char **value, size_t *vlen)
+{
+	size_t nl = strlen(name);
+
+	if (n <= nl || strncasecmp(line, name, nl) || line[nl] != ':')
+		return false;
+	*value = line + nl + 1;
+	*vlen = n - nl - 1;
+	while (*vlen && (**value == ' ' || **value == '\t')) {
+		(*value)++;
+		(*vlen)--;
+	}
+	while (*vlen && isspace((unsigned char)(*value)[*vlen - 1]))
+		(*vlen)--;
+	return true;
+}
+
+static void copy_value(char *dst, size_t dstlen, const char *v, size_t n)
+{
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+static void parse_content_range(struct fetch_resp *r, const char *v, size_t n)
+{
+	char buf[128], *p, *end;
+
+	copy_value(buf, sizeof(buf), v, n);
+	if (strncasecmp(buf, "bytes ", 6))
+		return;
+	p = buf + 6;
+	if (*p == '*') {
+		r->range_unsatisfied = true;
+		p++;
+	} else {
+		r->range_first = strtoull(p, &end, 10);
+		if (end == p || *end != '-')
+			return;
+		p = end + 1;
+		r->range_last = strtoull(p, &end, 10);
+		if (end == p)
+			return;
+		p = end;
+	}
+	if (*p != '/')
+		return;
+	p++;
+	if (*p != '*') {
+		r->range_total = strtoull(p, &end, 10);
+		if (end == p)
+			return;
+		r->total_known = true;
+	}
+	r->has_content_range = true;
+}
+
+void fetch_resp_header(struct fetch_resp *r, const char *line, size_t n)
+{
+	const char *v;
+	size_t vl;
+
+	if (header_is(line, n, "Content-Range", &v, &vl)) {
+		parse_content_range(r, v, vl);
+	} else if (header_is(line, n, "Content-Length", &v, &vl)) {
+		char buf[32];
+
+		copy_value(buf, sizeof(buf), v, vl);
+		r->content_length = strtoll(buf, NULL, 10);
+	} else if (header_is(line, n, "ETag", &v, &vl)) {
+		copy_value(r->etag, sizeof(r->etag), v, vl);
+	} else if (header_is(line, n, "Last-Modified", &v, &vl)) {
+		copy_value(r->last_modified, sizeof(r->last_modified), v, vl);
+	} else if (header_is(line, n, "Retry-After", &v, &vl)) {
+		char buf[16];
+
+		copy_value(buf, sizeof(buf), v, vl);
+		/* seconds only; an HTTP date is left to our own backoff */
+		if (isdigit((unsigned char)buf[0]))
+			r->retry_after_s = (unsigned)strtoul(buf, NULL, 10);
+	} else if (header_is(line, n, "x-amz-bucket-region", &v, &vl)) {
+		copy_value(r->bucket_region, sizeof(r->bucket_region), v, vl);
+	}
+}
+
+void fetch_resp_begin(struct fetch_resp *r, const char *line, size_t n)
+{
+	const char *p = memchr(line, ' ', n), *end = line + n;
+
+	memset(r, 0, sizeof(*r));
+	r->content_length = -1;
+	if (!p)
+		return;
+	r->status = strtol(p + 1, NULL, 10);
+	p = memchr(p + 1, ' ', (size_t)(end - p - 1));
+	if (p) {
+		size_t len = (size_t)(end - p - 1);
+
+		while (len && isspace((unsigned char)p[1 + len - 1]))
+			len--;
+		copy_value(r->reason, sizeof(r->reason), p + 1, len);
+	}
+}
+
+void fetch_status_words(const struct fetch_resp *r, char *out, size_t outlen)
+{
+	static const struct { long status; const char *words; } known[] = {
+		{ 400, "Bad Request" }, { 403, "Forbidden" }, { 404, "Not Found" },
+		{ 408, "Request Timeout" }, { 412, "Precondition Failed" },
+		{ 416, "Range Not Satisfiable" }, { 429, "Too Many Requests" },
+		{ 500, "Internal Server Error" }, { 502, "Bad Gateway" },
+		{ 503, "Service Unavailable" }, { 504, "Gateway Timeout" },
+	};
+	const char *words = r->reason;
+
+	for (unsigned i = 0; !words[0] && i < sizeof(known) / sizeof(known[0]); i++)
+		if (known[i].status == r->status)
+			words = known[i].words;
+	snprintf(out, outlen, "%ld%s%s", r->status, words[0] ? " " : "", words);
+}
+
