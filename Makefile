@@ -21,7 +21,7 @@ HAVE_LIBAIO   := $(call probe,aio,aio)
 
 LIBS := -lxxhash -ljansson -larchive -lm -lcurl -lcrypto
 ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c \
-               engine/pipe_fill.c engine/iobench.c \
+               engine/pipe_fill.c engine/iobench.c engine/outfile.c \
                engine/inuse.c engine/storage.c
 # What --version says it was built with (liburing 2.3 has no version macro).
 VERSION_DEFS := -DLIBURING_BUILD_VERSION='"$(shell pkg-config --modversion liburing 2>/dev/null || echo unknown)"' \

@@ -123,7 +123,8 @@ int cli_run_begin(const char *command, int argc, char **argv)
 		argv[out++] = argv[i];
 	}
 	argv[out] = NULL;
-	if (cli_run.prom && prom_check(command, cli_run.prom, out, argv) < 0) {
+	if (cli_run.prom && (prom_check(command, cli_run.prom, out, argv) < 0 ||
+			     prom_begin(cli_run.prom) < 0)) {
 		cli_run.prom = NULL;	/* refused: nothing is written */
 		return -1;
 	}
@@ -201,12 +202,9 @@ static void print_json(json_t *report, int status)
 
 int cli_run_finish(int status)
 {
-	bool prom_failed = cli_run.prom &&
-		prom_write(cli_run.prom, cli_run.command, cli_run.report, status,
-			   cli_run.started, monotonic_now()) < 0;
-
-	if (prom_failed && !status)
-		status = EXIT_ERROR;
+	if (cli_run.prom)	/* a failure is a WARNING: the status stands */
+		prom_write(cli_run.command, cli_run.report, status,
+			   cli_run.started, monotonic_now());
 	if (cli_run.json) {
 		json_t *root = cli_run.report ? cli_run.report
 					      : error_object(status);

@@ -4,6 +4,7 @@
 #include "prom.h"
 #include "cli.h"
 #include "display.h"
+#include "../engine/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -231,46 +232,54 @@ static void put_all(FILE *f, const char *command, const json_t *report,
 		free(src);
 }
 
-int prom_write(const char *path, const char *command, const json_t *report,
-	       int status, double started, double ended)
-{
-	size_t len = strlen(path);
-	char *tmp = malloc(len + 16);
-	FILE *f = NULL;
-	int fd, ret = 0;
+static struct outfile prom_out = { .fd = -1 };
 
-	if (!tmp) {
-		cli_error("--prom '%s': out of memory", disp(path));
+int prom_begin(const char *path)
+{
+	int ret = outfile_open(&prom_out, path);
+
+	if (ret < 0)
+		cli_error("cannot write metrics '%s': %s", disp(path),
+			  strerror(-ret));
+	return ret;
+}
+
+void prom_abort(void)
+{
+	if (prom_out.path)
+		outfile_abort(&prom_out);
+}
+
+int prom_write(const char *command, const json_t *report, int status,
+	       double started, double ended)
+{
+	char *path = prom_out.path ? strdup(prom_out.path) : NULL;
+	FILE *f;
+	int ret = 0, fd;
+
+	if (!path)
 		return -ENOMEM;
-	}
-	/* Not ending in .prom: the collector skips it until the rename. */
-	snprintf(tmp, len + 16, "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
+	fd = dup(prom_out.fd);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f) {
 		ret = -errno;
-		cli_error("cannot write metrics '%s': %s", disp(path),
-			  strerror(-ret));
-		free(tmp);
-		return ret;
+		if (fd >= 0)
+			close(fd);
+	} else {
+		put_all(f, command, report, status, started, ended);
+		if (fflush(f) || ferror(f))
+			ret = -(errno ? errno : EIO);
+		if (fclose(f) && !ret)
+			ret = -errno;
 	}
-	if (fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "w"))) {
-		ret = -errno;
-		close(fd);
-		goto out;
-	}
-	put_all(f, command, report, status, started, ended);
-	if (fflush(f) || ferror(f) || fsync(fileno(f)) < 0)
-		ret = -(errno ? errno : EIO);
-	if (fclose(f) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path) < 0)
-		ret = -errno;
-out:
-	if (ret) {
-		unlink(tmp);
-		cli_error("cannot write metrics '%s': %s", disp(path),
-			  strerror(-ret));
-	}
-	free(tmp);
+	if (!ret)
+		ret = outfile_commit(&prom_out);
+	else
+		outfile_abort(&prom_out);
+	if (ret)
+		fprintf(stderr, "shadowsync: WARNING: cannot write metrics "
+			"'%s': %s; the run's result stands, the old file (if "
+			"any) is as it was\n", disp(path), strerror(-ret));
+	free(path);
 	return ret;
 }

@@ -25,11 +25,24 @@
 int prom_command_ok(const char *command);
 
 /*
- * prom_write() - write path from the run's report (NULL when the command
- * stopped before it had one), its exit status and wall time. Returns 0,
- * or -errno after printing one error line.
+ * prom_begin() - open the file for path now, unnamed in its directory
+ * (engine/outfile.h), so a directory that cannot take it is an error
+ * before the command does anything. Returns 0, or -errno after printing
+ * one error line.
  */
-int prom_write(const char *path, const char *command, const json_t *report,
-	       int status, double started, double ended);
+int prom_begin(const char *path);
+
+/*
+ * prom_write() - write the file from the run's report (NULL when the
+ * command stopped before it had one), its exit status and wall time, and
+ * give it its name. Returns 0, or -errno after printing one line (a
+ * WARNING: the run's result and exit status stand; the old file, if any,
+ * is left as it was).
+ */
+int prom_write(const char *command, const json_t *report, int status,
+	       double started, double ended);
+
+/* prom_abort() - drop the unnamed file (a refused run writes nothing). */
+void prom_abort(void);
 
 #endif

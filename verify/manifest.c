@@ -154,76 +154,29 @@ static int flush_buf(struct manifest_writer *w)
 	return ret;
 }
 
-/*
- * Where a manifest is written until it is whole: an unnamed file
- * (O_TMPFILE) in the final name's directory, linked in at commit, so a
- * run killed at any point leaves nothing behind. Where the file system
- * has no O_TMPFILE (EOPNOTSUPP: NFS, older FUSE, vfat, minix; EISDIR: a
- * kernel before 3.11) it falls back to a named temporary file beside the
- * final name, which a SIGKILL leaves behind.
- */
-static int open_unnamed(const char *path)
-{
-	char *copy = strdup(path);
-	int fd;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
-	free(copy);
-	return fd < 0 ? -errno : fd;
-}
-
-static int open_named(struct manifest_writer *w)
-{
-	size_t n = strlen(w->path) + 16;
-	mode_t mask;
-	int fd;
-
-	w->tmp = malloc(n);
-	if (!w->tmp)
-		return -ENOMEM;
-	snprintf(w->tmp, n, "%s.tmp.XXXXXX", w->path);
-	fd = mkostemp(w->tmp, O_CLOEXEC);
-	if (fd < 0) {
-		fd = -errno;
-		free(w->tmp);
-		w->tmp = NULL;
-		return fd;
-	}
-	/* mkostemp makes it 0600: give it the mode a new file would get. */
-	mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	return fd;
-}
-
 int manifest_writer_open(struct manifest_writer *w, const char *path,
 			 uint64_t block_size, uint64_t device_size,
 			 const char *source, const struct manifest_aerospike *h)
 {
+	int ret;
+
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
 	if (!manifest_sizes_valid(block_size, device_size))
 		return -EINVAL;
-	w->path = strdup(path);
+	w->out.fd = -1;
 	w->buf = malloc(BUF_BYTES);
 	w->state = XXH3_createState();
-	if (!w->path || !w->buf || !w->state) {
+	if (!w->buf || !w->state) {
 		manifest_writer_abort(w);
 		return -ENOMEM;
 	}
-	/* Same directory as the final name: link and rename stay atomic. */
-	w->fd = open_unnamed(path);
-	if (w->fd == -EOPNOTSUPP || w->fd == -EISDIR)
-		w->fd = open_named(w);
-	if (w->fd < 0) {
-		int err = w->fd;
-
-		w->fd = -1;
+	ret = outfile_open(&w->out, path);
+	if (ret < 0) {
 		manifest_writer_abort(w);
-		return err;
+		return ret;
 	}
+	w->fd = w->out.fd;
 	XXH3_64bits_reset(w->state);
 	w->info.version = MANIFEST_VERSION;
 	w->info.block_size = block_size;
@@ -276,66 +229,6 @@ int manifest_writer_block(void *ctx, uint64_t offset, size_t len,
 	return manifest_writer_add(ctx, offset, len, h);
 }
 
-static int fsync_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, ret = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return ret;
-}
-
-/* linkat() the open file fd to name; -errno (EEXIST: name is taken). */
-static int link_fd(int fd, const char *name)
-{
-	char proc[64];
-	int err;
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (!linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW))
-		return 0;
-	err = -errno;
-	/* No /proc mounted: as root, AT_EMPTY_PATH links the fd itself. */
-	if (err == -ENOENT && !linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH))
-		return 0;
-	return err;
-}
-
-/*
- * Give the unnamed file w->fd the name w->path. linkat() cannot replace
- * a name, so over an existing file it links beside it and renames over
- * it: a kill between the two (microseconds) leaves PATH.tmp.PID.N.
- */
-static int link_unnamed(struct manifest_writer *w)
-{
-	size_t n = strlen(w->path) + 40;
-	char *tmp;
-	int ret = link_fd(w->fd, w->path);
-
-	if (ret != -EEXIST)
-		return ret;
-	tmp = malloc(n);
-	if (!tmp)
-		return -ENOMEM;
-	for (unsigned i = 0; ret == -EEXIST && i < 100; i++) {
-		snprintf(tmp, n, "%s.tmp.%ld.%u", w->path, (long)getpid(), i);
-		ret = link_fd(w->fd, tmp);
-	}
-	if (!ret && rename(tmp, w->path) < 0) {
-		ret = -errno;
-		unlink(tmp);
-	}
-	free(tmp);
-	return ret;
-}
-
 int manifest_writer_commit(struct manifest_writer *w)
 {
 	unsigned char trailer[MANIFEST_TRAILER_BYTES];
@@ -350,40 +243,21 @@ int manifest_writer_commit(struct manifest_writer *w)
 		put(trailer, XXH3_64bits_digest(w->state), 8);
 		ret = write_all(w->fd, trailer, sizeof(trailer));
 	}
-	if (!ret && fsync(w->fd) < 0)
-		ret = -errno;
-	if (!ret && !w->tmp)
-		ret = link_unnamed(w);
-	if (!ret && close(w->fd) < 0)
-		ret = -errno;
-	w->fd = -1;
-	if (!ret && w->tmp && rename(w->tmp, w->path) < 0)
-		ret = -errno;
 	if (!ret)
-		ret = fsync_dir(w->path);
-	if (ret < 0) {
-		manifest_writer_abort(w);
-		return ret;
-	}
-	free(w->tmp);
-	w->tmp = NULL;
+		ret = outfile_commit(&w->out);	/* on error: dropped */
+	w->fd = -1;
 	manifest_writer_abort(w);	/* frees the rest; the file stays */
-	return 0;
+	return ret;
 }
 
 void manifest_writer_abort(struct manifest_writer *w)
 {
-	if (w->fd >= 0)
-		close(w->fd);
+	if (w->out.path)
+		outfile_abort(&w->out);
 	w->fd = -1;
-	if (w->tmp)
-		unlink(w->tmp);
-	free(w->tmp);
-	free(w->path);
 	free(w->buf);
 	if (w->state)
 		XXH3_freeState(w->state);
-	w->tmp = w->path = NULL;
 	w->buf = NULL;
 	w->state = NULL;
 }

@@ -31,6 +31,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "../engine/outfile.h"
 #include <time.h>
 
 #include "hash.h"
@@ -90,10 +92,8 @@ struct manifest_info {
 
 /* Streaming writer: header first, digests in block order, then done. */
 struct manifest_writer {
-	char *path;		/* final name */
-	char *tmp;		/* named temporary file, where O_TMPFILE
-				 * does not work; else NULL (unnamed) */
-	int fd;
+	struct outfile out;	/* the file, unnamed until commit */
+	int fd;			/* out.fd while open, else -1 */
 	struct manifest_info info;
 	uint64_t written;	/* digests so far */
 	unsigned char *buf;

@@ -9,6 +9,7 @@ need_cmd promtool jq
 
 M=1048576
 mkrand "$T/shadow" $((8 * M))
+cp "$T/shadow" "$T/shadow.c"
 cp "$T/shadow" "$T/local"
 put_byte "$T/local" $((5 * M + 7)) 5a
 
@@ -127,6 +128,23 @@ if mount -t tmpfs -o ro,size=1m none "$T/ro" 2>/dev/null; then
 	grep -q "cannot write metrics" "$T/err" || fail "read-only: $(cat "$T/err")"
 else
 	note "no tmpfs mount here: the read-only case is not tried"
+fi
+# A directory that fills up while the file is written: a WARNING, the
+# run's status and report stand, the old file is left whole.
+mkdir "$T/full"
+if mount -t tmpfs -o size=64k none "$T/full" 2>/dev/null; then
+	at_exit "umount '$T/full'"
+	echo "# old" >"$T/full/x.prom"
+	head -c 1M /dev/zero >"$T/full/filler" 2>/dev/null
+	run_ss "$T/out" "$T/err" verify "$T/shadow" "$T/shadow.c" --json --prom "$T/full/x.prom"
+	expect_rc 0 "a full directory for --prom: $(cat "$T/err")"
+	grep -q "^shadowsync: WARNING: cannot write metrics '$T/full/x.prom': No space left" "$T/err" ||
+		fail "no warning: $(cat "$T/err")"
+	expect_json "$T/out" .exit_status 0
+	[ "$(cat "$T/full/x.prom")" = "# old" ] || fail "the old metrics file was damaged"
+	[ "$(ls -A "$T/full" | wc -l)" = 2 ] || fail "left behind: $(ls -A "$T/full")"
+else
+	note "no tmpfs mount here: the full-disk case is not tried"
 fi
 
 # --progress=plain: whole lines on stderr, no terminal codes, at the
