@@ -20,7 +20,7 @@ HAVE_LIBURING := $(call probe,uring,uring)
 HAVE_LIBAIO   := $(call probe,aio,aio)
 
 LIBS := -lxxhash -ljansson -lm
-ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c \
+ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c engine/holes.c \
                engine/inuse.c engine/storage.c
 # What --version says it was built with (liburing 2.3 has no version macro).
 VERSION_DEFS := -DLIBURING_BUILD_VERSION='"$(shell pkg-config --modversion liburing 2>/dev/null || echo unknown)"' \

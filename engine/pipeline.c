@@ -17,6 +17,7 @@
  */
 #include "pipeline.h"
 #include "device.h"
+#include "holes.h"
 #include "pipe_plan.h"
 
 #include <errno.h>
@@ -73,6 +74,8 @@ struct pipe {
 	uint64_t head, tail;	/* sequence: oldest unconsumed, next fill */
 	size_t range;		/* cursor: next range and offset in it */
 	uint64_t range_off;
+	bool skip_holes;	/* cfg->skip_holes, and every source can */
+	struct hole_map holes[PIPE_MAX_SOURCES];
 	uint64_t total_bytes;
 	struct pipe_stats *st;
 	struct pipe_error *err;
@@ -332,10 +335,17 @@ static void handle_done(struct pipe *p, struct piece *pc)
 	submit(p, pc);
 }
 
-/* Is there another chunk to read? Returns its range and offset. */
-static bool next_chunk(struct pipe *p, uint64_t *off, size_t *len)
+/*
+ * Is there another chunk to read? Returns its offset and length, and
+ * whether it is a run of whole blocks that are holes everywhere (*zero:
+ * not read, any length); a chunk read is cut short where such a run
+ * starts. Block boundaries count from the range's offset, as chunks do.
+ */
+static bool next_chunk(struct pipe *p, uint64_t *off, size_t *len,
+		       bool *zero)
 {
 	const struct pipe_config *c = p->cfg;
+	uint64_t base, end;
 
 	while (p->range < c->nranges &&
 	       p->range_off >= c->ranges[p->range].length) {
@@ -344,12 +354,39 @@ static bool next_chunk(struct pipe *p, uint64_t *off, size_t *len)
 	}
 	if (p->range >= c->nranges)
 		return false;
-	*off = c->ranges[p->range].offset + p->range_off;
+	base = c->ranges[p->range].offset;
+	end = base + c->ranges[p->range].length;
+	*off = base + p->range_off;
 	*len = c->ranges[p->range].length - p->range_off;
+	*zero = false;
+	if (p->skip_holes) {
+		uint64_t z = holes_zero_run(p->holes, c->nsrc, base,
+					    c->chunk_align, *off, end);
+
+		if (z) {
+			*zero = true;
+			*len = (size_t)z;
+			p->range_off += z;
+			return true;
+		}
+	}
 	if (*len > p->chunk_bytes)
 		*len = p->chunk_bytes;
+	if (p->skip_holes)
+		*len = (size_t)holes_data_len(p->holes, c->nsrc, base,
+					      c->chunk_align, *off, *len);
 	p->range_off += *len;
 	return true;
+}
+
+/* A run of holes: nothing to read, the consumer is told it is zeros. */
+static void start_zero_chunk(struct slot *s, uint64_t off, size_t len)
+{
+	s->busy = true;
+	s->consumed = false;
+	s->reads_pending = 0;
+	s->chunk = (struct pipe_chunk){ .offset = off, .len = len,
+					.zero = true };
 }
 
 /* Queue the reads of the chunk [off, off + len) into slot s. */
@@ -365,6 +402,7 @@ static void start_chunk(struct pipe *p, struct slot *s, uint64_t off,
 	s->consumed = false;
 	s->chunk.offset = off;
 	s->chunk.len = len;
+	s->chunk.zero = false;
 	for (unsigned src = 0; src < p->cfg->nsrc; src++)
 		s->chunk.buf[src] = s->mem[src] + (off - start);
 
@@ -403,7 +441,7 @@ int pipe_write(struct pipe *p, const struct pipe_chunk *c, unsigned src,
 	struct piece *pc;
 	bool direct;
 
-	if (p->cfg->dst.fd < 0 || src >= p->cfg->nsrc ||
+	if (p->cfg->dst.fd < 0 || src >= p->cfg->nsrc || c->zero ||
 	    offset < c->offset || offset + len > c->offset + c->len)
 		return -EINVAL;
 	if (p->err->err)
@@ -497,6 +535,11 @@ static int pipe_setup(struct pipe *p)
 		p->free_writes = &p->writes[i];
 	}
 
+	p->skip_holes = c->skip_holes;
+	for (unsigned src = 0; src < c->nsrc; src++) {
+		hole_map_init(&p->holes[src], c->src[src].fd);
+		p->skip_holes &= p->holes[src].regular;
+	}
 	for (unsigned i = 0; i < FILE_COUNT; i++)
 		p->fds[i] = -1;
 	for (unsigned src = 0; src < c->nsrc; src++) {
@@ -530,6 +573,8 @@ static void pipe_teardown(struct pipe *p)
 	bool abandoned = p->eng.inflight > 0;
 
 	p->st->abandoned = p->eng.inflight;
+	for (unsigned src = 0; src < p->cfg->nsrc; src++)
+		p->st->hole_lookups += p->holes[src].lookups;
 	if (p->eng.ops)
 		engine_close(&p->eng);
 	free(p->slots);
@@ -559,10 +604,15 @@ static void fill(struct pipe *p)
 		struct slot *s = &p->slots[p->tail % p->nslots];
 		uint64_t off;
 		size_t len;
+		bool zero;
 
-		if (s->busy || !next_chunk(p, &off, &len))
+		if (s->busy || !next_chunk(p, &off, &len, &zero))
 			return;
 		p->tail++;
+		if (zero) {
+			start_zero_chunk(s, off, len);
+			continue;
+		}
 		start_chunk(p, s, off, len);
 		if (!(p->eng.ops->flags & ENGINE_F_ASYNC))
 			return;
@@ -589,6 +639,8 @@ static bool consume_ready(struct pipe *p)
 		}
 		s->consumed = true;
 		p->st->bytes_consumed += s->chunk.len;
+		if (s->chunk.zero)
+			p->st->hole_bytes += s->chunk.len;
 		p->head++;
 		progressed = true;
 		if (c->progress)

@@ -6,7 +6,7 @@
 # Test:  libcmocka-dev jq xxhash nbdkit libnbd-bin (nbdfuse) fuse3
 #        libfuse3-dev pkg-config (tests/tools/slowdev.c)
 #        python3 python3-jsonschema (JSON reports against docs/schema)
-#        squashfs-tools util-linux (losetup, setpriv) zstd
+#        squashfs-tools util-linux (losetup, setpriv) zstd strace
 #        clang libclang-rt-14-dev (make check-asan: sanitizer runtimes)
 #        prometheus (promtool checks --prom files), systemd (systemd-analyze
 #        verify of the drop-in), bash-completion, dpkg-dev (dpkg-shlibdeps,
@@ -15,7 +15,7 @@
 PKGS="gcc make libc6-dev liburing-dev libxxhash-dev libaio-dev libjansson-dev
 libcurl4-openssl-dev libcmocka-dev jq xxhash nbdkit libnbd-bin fuse3
 libfuse3-dev pkg-config python3 python3-jsonschema
-squashfs-tools util-linux zstd clang libclang-rt-14-dev fio time diffutils
+squashfs-tools util-linux zstd strace clang libclang-rt-14-dev fio time diffutils
 prometheus systemd bash-completion dpkg-dev lintian ansible-core"
 
 missing=""
