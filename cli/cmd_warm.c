@@ -15,8 +15,12 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define WARM_QUEUE_DEPTH 64u
+#define RANGES_MAX_LINE 255u	/* two numbers and a comment */
 
 static const char warm_usage[] =
 	"usage: shadowsync warm DEVICE [options]\n"
@@ -60,27 +64,61 @@ static int parse_number(const char *s, uint64_t *v)
  * Read FILE's ranges, check them against the device, sort and merge
  * overlapping ones. Prints one line FILE:LINE on error.
  */
-static int load_ranges(const char *path, uint64_t device_size,
-		       struct pipe_range **out, size_t *n)
+/*
+ * Open a ranges file for reading: a FIFO without a writer must not hang
+ * the open (it then reads as empty), a directory is refused.
+ */
+static FILE *open_ranges(const char *path)
 {
-	FILE *f = fopen(path, "re");
-	struct pipe_range *v = NULL;
-	size_t cap = 0, k = 0;
-	char *line = NULL, a[64], b[64], extra[8];
-	size_t lcap = 0;
-	unsigned no = 0;
-	int ret = 0;
+	struct stat st;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
+	if (fd < 0) {
+		cli_error("warm: cannot read ranges '%s': %s", path,
+			  strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		cli_error("warm: cannot read ranges '%s': it is a directory",
+			  path);
+		close(fd);
+		return NULL;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	f = fdopen(fd, "r");
 	if (!f) {
 		cli_error("warm: cannot read ranges '%s': %s", path,
 			  strerror(errno));
-		return -1;
+		close(fd);
 	}
-	while (getline(&line, &lcap, f) >= 0) {
+	return f;
+}
+
+static int load_ranges(const char *path, uint64_t device_size,
+		       struct pipe_range **out, size_t *n)
+{
+	FILE *f = open_ranges(path);
+	struct pipe_range *v = NULL;
+	size_t cap = 0, k = 0;
+	char line[RANGES_MAX_LINE + 2], a[64], b[64], extra[8];
+	unsigned no = 0;
+	int ret = 0;
+
+	if (!f)
+		return -1;
+	/* Bounded lines: /dev/zero as a ranges file is one endless line. */
+	while (fgets(line, sizeof(line), f)) {
 		uint64_t off, len;
 		int fields;
 
 		no++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			cli_error("warm: %s:%u: a line longer than %u bytes",
+				  path, no, RANGES_MAX_LINE);
+			ret = -1;
+			break;
+		}
 		line[strcspn(line, "#\n")] = '\0';
 		fields = sscanf(line, "%63s %63s %7s", a, b, extra);
 		if (fields <= 0)
@@ -115,7 +153,11 @@ static int load_ranges(const char *path, uint64_t device_size,
 		}
 		v[k++] = (struct pipe_range){ off, len };
 	}
-	free(line);
+	if (!ret && ferror(f)) {
+		cli_error("warm: cannot read ranges '%s': %s", path,
+			  strerror(EIO));
+		ret = -1;
+	}
 	fclose(f);
 	if (ret < 0) {
 		free(v);

@@ -54,17 +54,20 @@ need_cmd jq
 
 # run_ss OUT ERR ARGS...: run shadowsync, stdout to OUT, stderr to ERR;
 # the exit status is in $RC.
-# After measure_ss, each run_ss also puts its peak RSS (KiB, GNU time) in
+# With SS_TIMEOUT=SECONDS a run that takes longer is killed (status 124:
+# a hang). After measure_ss, each run_ss also puts its peak RSS (KiB, GNU time) in
 # $RSS_KIB and its wall time (s) in $WALL_S.
 run_ss() {
 	local out=$1 err=$2
 	shift 2
+	local pre=()
+	[ -n "${SS_TIMEOUT:-}" ] && pre=(timeout -k 5 "$SS_TIMEOUT")
 	if [ -n "${_ss_time:-}" ]; then
-		/usr/bin/time -f '%M %e' -o "$_ss_time" "$SS" "$@" >"$out" 2>"$err"
+		"${pre[@]}" /usr/bin/time -f '%M %e' -o "$_ss_time" "$SS" "$@" >"$out" 2>"$err"
 		RC=$?
 		read -r RSS_KIB WALL_S < <(tail -n 1 "$_ss_time")
 	else
-		"$SS" "$@" >"$out" 2>"$err"
+		"${pre[@]}" "$SS" "$@" >"$out" 2>"$err"
 		RC=$?
 	fi
 }
