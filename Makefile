@@ -47,7 +47,7 @@ CLI_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all demo test unit bench deps clean check-backends check-asan fuzz mutate install uninstall deb
+.PHONY: all demo test unit bench deps clean check-backends check-asan fuzz fuzz-build mutate install uninstall deb
 all: $(BIN)
 
 $(BIN): $(LIB_OBJS) $(CLI_OBJS)
@@ -178,23 +178,30 @@ check-asan:
 		UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1 sh tests/run.sh
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) with ASan and UBSan, linked
-# with the engine and verify sources; not part of make test (the unit test
-# test_fuzz_corpus replays their seed corpora). Run one, e.g. for 5 min:
-#   build-fuzz/fuzz_manifest -max_total_time=300 -max_len=8192 \
-#       CORPUS_DIR tests/fuzz/corpus/manifest
+# with the engine, verify, source and cli sources (not cli/main.c). `make
+# fuzz` builds them and runs each for FUZZ_TIME seconds (default 60) on a
+# copy of its corpus, tests/fuzz/corpus/NAME (tests/fuzz/run.sh); a crash
+# fails it and leaves build-fuzz/crash-NAME-*, to be fixed and added to
+# the corpus. The unit test test_fuzz_corpus replays the corpora in every
+# make test. `make fuzz-build` only builds.
 FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 60
 FUZZ_BUILD   := build-fuzz
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LINKED  := $(ENGINE_SRCS) $(VERIFY_SRCS) $(SOURCE_SRCS) $(filter-out cli/main.c,$(CLI_SRCS))
+
+fuzz-build: $(FUZZ_TARGETS)
 
 fuzz: $(FUZZ_TARGETS)
+	@sh tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRCS) $(VERIFY_SRCS) $(wildcard verify/*.h engine/*.h)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LINKED) $(wildcard verify/*.h engine/*.h cli/*.h source/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(FUZZ_FLAGS) -o $@ $< \
-		$(ENGINE_SRCS) $(VERIFY_SRCS) $(LIBS) -lpthread
+	@$(FUZZ_CC) $(CPPFLAGS) $(VERSION_DEFS) -std=c11 $(WARNINGS) $(FUZZ_FLAGS) -o $@ $< \
+		$(FUZZ_LINKED) $(LIBS) -lpthread
 
 check-backends:
 	@echo "io_uring: $(if $(HAVE_LIBURING),yes,no)  libaio: $(if $(HAVE_LIBAIO),yes,no)"
