@@ -47,7 +47,7 @@ CLI_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all demo test unit bench deps clean check-backends check-asan fuzz fuzz-build mutate install uninstall deb
+.PHONY: all demo test test-long unit bench deps clean check-backends check-asan fuzz fuzz-build mutate install uninstall deb
 all: $(BIN)
 
 $(BIN): $(LIB_OBJS) $(CLI_OBJS)
@@ -102,6 +102,12 @@ demo:
 
 test: all unit
 	@sh tests/run.sh
+
+# The long loops: 20 power cuts per case (sync_powerloss) and 20 SIGKILLs
+# per engine (sync_kill); make test runs short versions of both.
+test-long: all unit
+	@LONG=1 TEST_TIMEOUT=1200 T=sync_powerloss sh tests/run.sh
+	@LONG=1 TEST_TIMEOUT=1200 T=sync_kill sh tests/run.sh
 
 bench: all
 	@sh bench/run.sh

@@ -174,10 +174,17 @@ loop_attach() {
 	printf -v "$1" '%s' "$dev"
 }
 
+# A FUSE mount whose server died fails mountpoint's stat (ENOTCONN):
+# /proc/self/mounts still lists it.
+_is_mounted() {
+	mountpoint -q "$1" 2>/dev/null ||
+		awk -v d="$1" '$2 == d { f = 1 } END { exit !f }' /proc/self/mounts
+}
+
 _fuse_cleanup() {
 	local k
 	for k in 1 2 3 4 5 6 7 8 9 10; do
-		mountpoint -q "$1" || return 0
+		_is_mounted "$1" || return 0
 		fusermount3 -u "$1" 2>/dev/null && return 0
 		sleep 0.5
 	done
