@@ -169,7 +169,7 @@ wait $pid
 RC=$?
 expect_rc 2 "vanished device: $(cat "$T/err")"
 note "vanished device: $(cat "$T/err")"
-one_line "vanished device" "local '$T/gone/dev' at offset [0-9]+: .*\((EIO|ENOTCONN|ENODEV|ENXIO)\)"
+one_line "vanished device" "local '$T/gone/dev' at offset [0-9]+: .*\((EIO|ENOTCONN|ECONNABORTED|ENODEV|ENXIO)\)"
 _fuse_cleanup "$T/gone"
 fuse_device "$T/back" file "$T/nbd.img"
 run_ss "$T/out" "$T/err" sync "$T/back/dev" "$T/bshadow"
