@@ -21,7 +21,7 @@ HAVE_LIBAIO   := $(call probe,aio,aio)
 
 LIBS := -lxxhash -ljansson -larchive -lm -lcurl -lcrypto
 ENGINE_SRCS := engine/engine.c engine/engine_psync.c engine/device.c engine/pipeline.c engine/pipe_plan.c \
-               engine/pipe_fill.c engine/iobench.c engine/outfile.c \
+               engine/pipe_fill.c engine/iobench.c engine/outfile.c engine/holes.c \
                engine/inuse.c engine/storage.c
 # What --version says it was built with (liburing 2.3 has no version macro).
 VERSION_DEFS := -DLIBURING_BUILD_VERSION='"$(shell pkg-config --modversion liburing 2>/dev/null || echo unknown)"' \
@@ -49,7 +49,7 @@ CLI_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all demo test unit bench deps clean check-backends check-asan fuzz mutate install uninstall deb
+.PHONY: all demo test test-long unit bench deps clean check-backends check-asan fuzz fuzz-build mutate install uninstall deb
 all: $(BIN)
 
 $(BIN): $(LIB_OBJS) $(CLI_OBJS)
@@ -116,6 +116,12 @@ demo:
 
 test: all unit
 	@sh tests/run.sh
+
+# The long loops: 20 power cuts per case (sync_powerloss) and 20 SIGKILLs
+# per engine (sync_kill); make test runs short versions of both.
+test-long: all unit
+	@LONG=1 TEST_TIMEOUT=1200 T=sync_powerloss sh tests/run.sh
+	@LONG=1 TEST_TIMEOUT=1200 T=sync_kill sh tests/run.sh
 
 bench: all $(TOOL_BINS)
 	@QUICK=$(QUICK) sh bench/run.sh
@@ -194,31 +200,39 @@ check-asan:
 		UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1 sh tests/run.sh
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) with ASan and UBSan, linked
-# with the engine, verify and aerospike sources; not part of make test (the unit test
-# test_fuzz_corpus replays their seed corpora). Run one, e.g. for 5 min:
-#   build-fuzz/fuzz_manifest -max_total_time=300 -max_len=8192 \
-#       CORPUS_DIR tests/fuzz/corpus/manifest
+# with the engine, verify, aerospike, source and cli sources (not cli/main.c). `make
+# fuzz` builds them and runs each for FUZZ_TIME seconds (default 60) on a
+# copy of its corpus, tests/fuzz/corpus/NAME (tests/fuzz/run.sh); a crash
+# fails it and leaves build-fuzz/crash-NAME-*, to be fixed and added to
+# the corpus. The unit test test_fuzz_corpus replays the corpora in every
+# make test. `make fuzz-build` only builds.
 FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 60
 FUZZ_BUILD   := build-fuzz
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c)) \
                 $(FUZZ_BUILD)/fuzz_smdbundle
+FUZZ_LINKED  := $(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(SOURCE_SRCS) \
+                $(filter-out cli/main.c,$(CLI_SRCS))
+
+fuzz-build: $(FUZZ_TARGETS)
 
 fuzz: $(FUZZ_TARGETS)
+	@sh tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(wildcard verify/*.h engine/*.h aerospike/*.h)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LINKED) $(wildcard verify/*.h engine/*.h cli/*.h source/*.h aerospike/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(FUZZ_FLAGS) -o $@ $< \
-		$(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(LIBS) -lpthread
+	@$(FUZZ_CC) $(CPPFLAGS) $(VERSION_DEFS) -std=c11 $(WARNINGS) $(FUZZ_FLAGS) -o $@ $< \
+		$(FUZZ_LINKED) $(LIBS) -lpthread
 
 # fuzz_smd.c holds two targets: module files, and (this one) bundles.
-$(FUZZ_BUILD)/fuzz_smdbundle: tests/fuzz/fuzz_smd.c $(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(wildcard verify/*.h engine/*.h aerospike/*.h)
+$(FUZZ_BUILD)/fuzz_smdbundle: tests/fuzz/fuzz_smd.c $(FUZZ_LINKED) $(wildcard verify/*.h engine/*.h cli/*.h source/*.h aerospike/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@$(FUZZ_CC) $(CPPFLAGS) -DFUZZ_SMD_BUNDLE -std=c11 $(WARNINGS) $(FUZZ_FLAGS) -o $@ $< \
-		$(ENGINE_SRCS) $(VERIFY_SRCS) $(AEROSPIKE_SRCS) $(LIBS) -lpthread
+	@$(FUZZ_CC) $(CPPFLAGS) $(VERSION_DEFS) -DFUZZ_SMD_BUNDLE -std=c11 $(WARNINGS) $(FUZZ_FLAGS) -o $@ $< \
+		$(FUZZ_LINKED) $(LIBS) -lpthread
 
 check-backends:
 	@echo "io_uring: $(if $(HAVE_LIBURING),yes,no)  libaio: $(if $(HAVE_LIBAIO),yes,no)"

@@ -7,10 +7,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_DEPTH 16
 #define MAX_TOKENS 16
@@ -361,27 +364,88 @@ static int check_namespaces(struct parser *p)
 	return 0;
 }
 
+/*
+ * Open path as a config: a regular file (a FIFO must not hang the open,
+ * /dev/zero must not be read for ever) of at most AERO_CONF_MAX_BYTES.
+ */
+static FILE *open_conf(const char *path, char *err, size_t errlen, int *ret)
+{
+	struct stat st;
+	const char *what = NULL;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0) {
+		*ret = -errno;
+		if (*ret == -ENXIO && stat(path, &st) == 0)
+			what = "is not a regular file";	/* a socket */
+		else
+			snprintf(err, errlen, "cannot read config '%s': %s",
+				 path, strerror(-*ret));
+	} else if (fstat(fd, &st) < 0) {
+		*ret = -errno;
+		snprintf(err, errlen, "cannot read config '%s': %s", path,
+			 strerror(-*ret));
+	} else if (S_ISDIR(st.st_mode)) {
+		what = "is a directory";
+	} else if (!S_ISREG(st.st_mode)) {
+		what = "is not a regular file";
+	} else if (st.st_size > AERO_CONF_MAX_BYTES) {
+		what = "is larger than 1 MiB: not an aerospike.conf";
+	}
+	if (what) {
+		*ret = -EINVAL;
+		snprintf(err, errlen, "config '%s' %s", path, what);
+	}
+	if (*ret < 0) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		*ret = -errno;
+		close(fd);
+		snprintf(err, errlen, "cannot read config '%s': %s", path,
+			 strerror(-*ret));
+	}
+	return f;
+}
+
 int aero_conf_load(const char *path, struct aero_conf *c, char *err,
 		   size_t errlen)
 {
 	struct parser p = { .path = path, .c = c, .err = err, .errlen = errlen };
 	char *line = NULL, *tok[MAX_TOKENS];
-	size_t cap = 0;
+	size_t cap = 0, total = 0;
+	ssize_t len;
 	FILE *f;
 	int ret = 0;
 
 	memset(c, 0, sizeof(*c));
-	f = fopen(path, "re");
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot read config '%s': %s", path,
-			 strerror(-ret));
+	f = open_conf(path, err, errlen, &ret);
+	if (!f)
 		return ret;
-	}
-	while (getline(&line, &cap, f) >= 0) {
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		int n;
 
 		p.line++;
+		/* The file may grow after the size check: count as we go. */
+		total += (size_t)len;
+		if (total > AERO_CONF_MAX_BYTES) {
+			ret = fail(&p, p.line, "larger than 1 MiB: not an "
+				   "aerospike.conf");
+			break;
+		}
+		if (memchr(line, '\0', (size_t)len)) {
+			ret = fail(&p, p.line, "a NUL byte: not a text file");
+			break;
+		}
+		if ((size_t)len > AERO_CONF_MAX_LINE) {
+			ret = fail(&p, p.line, "a line of %zd bytes (at most "
+				   "%u)", len, AERO_CONF_MAX_LINE);
+			break;
+		}
 		line[strcspn(line, "#")] = '\0';
 		n = tokenize(line, tok, MAX_TOKENS);
 		if (n < 0) {

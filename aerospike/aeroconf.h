@@ -49,8 +49,13 @@ struct aero_conf {
 	struct conf_service service;
 };
 
+/* Bounds of what is read as an aerospike.conf (real ones are a few KiB). */
+#define AERO_CONF_MAX_BYTES	(1u << 20)
+#define AERO_CONF_MAX_LINE	4096u
+
 /*
- * aero_conf_load() - parse path. On a malformed file, or a namespace
+ * aero_conf_load() - parse path: a regular file of at most
+ * AERO_CONF_MAX_BYTES, lines of at most AERO_CONF_MAX_LINE bytes, no NUL. On a malformed file, or a namespace
  * that gives shadows to some devices and not others, returns -EINVAL
  * with one line in err: "FILE:LINE: what was expected". Other -errno:
  * the file could not be read (err says so too).

@@ -72,7 +72,7 @@ void as_sweep_feed(struct as_sweep *s, uint64_t offset, const unsigned char *p,
 {
 	while (!s->stopped && s->next >= offset && s->next + 4 <= offset + len) {
 		s->swept++;
-		if (as_wblock_used(p + (s->next - offset))) {
+		if (p && as_wblock_used(p + (s->next - offset))) {
 			s->used++;
 			s->unused_run = 0;
 		} else {

@@ -58,7 +58,8 @@ struct as_sweep {
 void as_sweep_init(struct as_sweep *s, uint32_t wblock_bytes,
 		   uint64_t device_bytes);
 
-/* Feed [offset, offset + len) of the device, in ascending order. */
+/* Feed [offset, offset + len) of the device, in ascending order; p NULL:
+ * those bytes are zeros (a hole). */
 void as_sweep_feed(struct as_sweep *s, uint64_t offset, const unsigned char *p,
 		   size_t len);
 

@@ -270,15 +270,18 @@ int parse_size(const char *s, uint64_t *out)
 	static const char letters[] = "KMGT";
 	const char *p = s, *unit;
 	uint64_t v = 0, base = 1024, mult = 1;
+	bool overflow = false;
 
 	if (!isdigit((unsigned char)*p))
 		return -EINVAL;
+	/* The whole word is checked before a value is "too large". */
 	for (; isdigit((unsigned char)*p); p++) {
 		unsigned d = (unsigned)(*p - '0');
 
 		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
+			overflow = true;
+		else
+			v = v * 10 + d;
 	}
 	if (*p) {
 		unit = strchr(letters, toupper((unsigned char)*p));
@@ -292,7 +295,7 @@ int parse_size(const char *s, uint64_t *out)
 		for (long i = 0; i <= unit - letters; i++)
 			mult *= base;
 	}
-	if (v && mult > UINT64_MAX / v)
+	if (overflow || (v && mult > UINT64_MAX / v))
 		return -ERANGE;
 	*out = v * mult;
 	return 0;

@@ -91,8 +91,8 @@ static int inspect(const char *path, const char *engine, bool json)
 
 	ret = device_open(&d, path, 0);
 	if (ret < 0) {
-		cli_error("'%s' %s%s", path, ret == -ENOENT || ret == -EACCES
-			  ? "cannot be opened: " : "", device_strerror(ret));
+		cli_error("'%s' %s%s", path, device_open_verb(ret),
+			  device_strerror(ret));
 		return EXIT_ERROR;
 	}
 	if (d.size_bytes < AS_HEADER_REGION_BYTES) {

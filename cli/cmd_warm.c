@@ -5,6 +5,7 @@
  */
 #include "outpath.h"
 #include "single.h"
+#include "ranges.h"
 #include "display.h"
 #include "outcome.h"
 
@@ -37,108 +38,6 @@ static const char warm_usage[] =
 
 enum { OPT_MANIFEST_OUT = OPT_FIRST_PRIVATE, OPT_RANGES };
 
-static int range_cmp(const void *a, const void *b)
-{
-	const struct pipe_range *x = a, *y = b;
-
-	return x->offset < y->offset ? -1 : x->offset > y->offset;
-}
-
-static int parse_number(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		errno = 0;
-		*v = strtoull(s, &end, 16);
-		return *end || errno ? -EINVAL : 0;
-	}
-	return parse_size(s, v);
-}
-
-/*
- * Read FILE's ranges, check them against the device, sort and merge
- * overlapping ones. Prints one line FILE:LINE on error.
- */
-static int load_ranges(const char *path, uint64_t device_size,
-		       struct pipe_range **out, size_t *n)
-{
-	FILE *f = fopen(path, "re");
-	struct pipe_range *v = NULL;
-	size_t cap = 0, k = 0;
-	char *line = NULL, a[64], b[64], extra[8];
-	size_t lcap = 0;
-	unsigned no = 0;
-	int ret = 0;
-
-	if (!f) {
-		cli_error("warm: cannot read ranges '%s': %s", path,
-			  strerror(errno));
-		return -1;
-	}
-	while (getline(&line, &lcap, f) >= 0) {
-		uint64_t off, len;
-		int fields;
-
-		no++;
-		line[strcspn(line, "#\n")] = '\0';
-		fields = sscanf(line, "%63s %63s %7s", a, b, extra);
-		if (fields <= 0)
-			continue;
-		if (fields != 2 || parse_number(a, &off) < 0 ||
-		    parse_number(b, &len) < 0 || !len) {
-			cli_error("warm: %s:%u: expected 'OFFSET LENGTH' (bytes, "
-				  "length > 0)", path, no);
-			ret = -1;
-			break;
-		}
-		if (off > device_size || len > device_size - off) {
-			cli_error("warm: %s:%u: range %llu+%llu is beyond the end "
-				  "of the device (%llu bytes)", path, no,
-				  (unsigned long long)off,
-				  (unsigned long long)len,
-				  (unsigned long long)device_size);
-			ret = -1;
-			break;
-		}
-		if (k == cap) {
-			struct pipe_range *nv;
-
-			cap = cap ? 2 * cap : 64;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				cli_error("out of memory");
-				ret = -1;
-				break;
-			}
-			v = nv;
-		}
-		v[k++] = (struct pipe_range){ off, len };
-	}
-	free(line);
-	fclose(f);
-	if (ret < 0) {
-		free(v);
-		return -1;
-	}
-	if (k)
-		qsort(v, k, sizeof(*v), range_cmp);
-	*n = 0;
-	for (size_t i = 0; i < k; i++) {
-		struct pipe_range *last = *n ? &v[*n - 1] : NULL;
-
-		if (last && v[i].offset <= last->offset + last->length) {
-			uint64_t end = v[i].offset + v[i].length;
-
-			if (end > last->offset + last->length)
-				last->length = end - last->offset;
-		} else {
-			v[(*n)++] = v[i];
-		}
-	}
-	*out = v;
-	return 0;
-}
 
 struct warm_args {
 	struct io_opts io;
@@ -219,7 +118,7 @@ static int run(const struct warm_args *a)
 	if (single_open(a->path, a->io.engine, a->manifest_out != NULL, &d, &h) < 0)
 		return EXIT_ERROR;
 	o.block_size = single_block_size(a->io.block_size, &h);
-	if (a->ranges && load_ranges(a->ranges, d.size_bytes, &ranges,
+	if (a->ranges && ranges_load(a->ranges, d.size_bytes, &ranges,
 				     &nranges) < 0)
 		goto out;
 	o.ranges = ranges;

@@ -77,6 +77,10 @@ int cli_run_begin(const char *command, int argc, char **argv)
 	cli_run.command = command;
 	cli_run.started = monotonic_now();
 	cli_run.progress_every = 5;
+	/* --json anywhere: an error in an option before it is JSON too. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json"))
+			cli_run.json = true;
 	for (int i = 1; i < argc; i++) {
 		if (options && !strcmp(argv[i], "--")) {
 			options = false;

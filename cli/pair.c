@@ -37,11 +37,8 @@ void pair_init(struct pair_job *j, const struct io_opts *io,
 static void open_error(struct pair_job *j, const char *role, const char *path,
 		       int err)
 {
-	bool open_failed = err == -ENOENT || err == -EACCES || err == -EPERM ||
-			   err == -EROFS || err == -EBUSY;
-
 	snprintf(j->rep.error, sizeof(j->rep.error), "%s '%s' %s%s", role, path,
-		 open_failed ? "cannot be opened: " : "", device_strerror(err));
+		 device_open_verb(err), device_strerror(err));
 }
 
 int pair_open(struct pair_job *j, unsigned local_flags)

@@ -21,8 +21,7 @@ int single_open(const char *path, const char *engine, bool want_header,
 	h->state = AS_STATE_NOT_AEROSPIKE;
 	ret = device_open(d, path, 0);
 	if (ret < 0) {
-		cli_error("'%s' %s%s", path, ret == -ENOENT || ret == -EACCES ||
-			  ret == -EPERM ? "cannot be opened: " : "",
+		cli_error("'%s' %s%s", path, device_open_verb(ret),
 			  device_strerror(ret));
 		return -1;
 	}

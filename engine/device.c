@@ -330,3 +330,9 @@ const char *device_strerror(int err)
 		return strerror(-err);
 	}
 }
+
+const char *device_open_verb(int err)
+{
+	return err == -EISDIR || err == -ENOTBLK || err == -ENODATA
+		       ? "" : "cannot be opened: ";
+}

@@ -94,4 +94,11 @@ bool device_read_only(const struct device *d);
 /* A short phrase for an error of device_open: "is a directory", ... */
 const char *device_strerror(int err);
 
+/*
+ * What goes between a path and device_strerror(err): "" when the phrase
+ * says what the path is ("is a directory"), else "cannot be opened: "
+ * (ENOENT, ELOOP, ENAMETOOLONG, ...).
+ */
+const char *device_open_verb(int err);
+
 #endif

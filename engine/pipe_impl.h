@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "device.h"
+#include "holes.h"
 #include "pipeline.h"
 
 /* File table indexes handed to the engine. */
@@ -67,6 +68,8 @@ struct pipe {
 	unsigned reads_out;	/* reads queued and not finished, all sources */
 	size_t range;		/* cursor: next range and offset in it */
 	uint64_t range_off;
+	bool skip_holes;	/* cfg->skip_holes, and every source can */
+	struct hole_map holes[PIPE_MAX_SOURCES];
 	uint64_t total_bytes;
 	struct pipe_stats *st;
 	struct pipe_error *err;

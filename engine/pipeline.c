@@ -20,6 +20,7 @@
  * the source: the chunk holding the end is consumed short, none after.
  */
 #include "pipe_impl.h"
+#include "holes.h"
 #include "pipe_plan.h"
 
 #include <errno.h>
@@ -287,10 +288,17 @@ static void handle_done(struct pipe *p, struct piece *pc)
 	submit(p, pc);
 }
 
-/* Is there another chunk to read? Returns its range and offset. */
-static bool next_chunk(struct pipe *p, uint64_t *off, size_t *len)
+/*
+ * Is there another chunk to read? Returns its offset and length, and
+ * whether it is a run of whole blocks that are holes everywhere (*zero:
+ * not read, any length); a chunk read is cut short where such a run
+ * starts. Block boundaries count from the range's offset, as chunks do.
+ */
+static bool next_chunk(struct pipe *p, uint64_t *off, size_t *len,
+		       bool *zero)
 {
 	const struct pipe_config *c = p->cfg;
+	uint64_t base, end;
 
 	while (p->range < c->nranges &&
 	       p->range_off >= c->ranges[p->range].length) {
@@ -299,10 +307,27 @@ static bool next_chunk(struct pipe *p, uint64_t *off, size_t *len)
 	}
 	if (p->range >= c->nranges)
 		return false;
-	*off = c->ranges[p->range].offset + p->range_off;
+	base = c->ranges[p->range].offset;
+	end = base + c->ranges[p->range].length;
+	*off = base + p->range_off;
 	*len = c->ranges[p->range].length - p->range_off;
+	*zero = false;
+	if (p->skip_holes) {
+		uint64_t z = holes_zero_run(p->holes, c->nsrc, base,
+					    c->chunk_align, *off, end);
+
+		if (z) {
+			*zero = true;
+			*len = (size_t)z;
+			p->range_off += z;
+			return true;
+		}
+	}
 	if (*len > p->chunk_bytes)
 		*len = p->chunk_bytes;
+	if (p->skip_holes)
+		*len = (size_t)holes_data_len(p->holes, c->nsrc, base,
+					      c->chunk_align, *off, *len);
 	p->range_off += *len;
 	return true;
 }
@@ -338,6 +363,16 @@ static void start_fill(struct pipe *p, struct slot *s, uint64_t off,
 	}
 }
 
+/* A run of holes: nothing to read, the consumer is told it is zeros. */
+static void start_zero_chunk(struct slot *s, uint64_t off, size_t len)
+{
+	s->busy = true;
+	s->consumed = false;
+	s->reads_pending = 0;
+	s->chunk = (struct pipe_chunk){ .offset = off, .len = len,
+					.zero = true };
+}
+
 /* Queue the reads of the chunk [off, off + len) into slot s. */
 static void start_chunk(struct pipe *p, struct slot *s, uint64_t off,
 			size_t len)
@@ -351,6 +386,7 @@ static void start_chunk(struct pipe *p, struct slot *s, uint64_t off,
 	s->consumed = false;
 	s->chunk.offset = off;
 	s->chunk.len = len;
+	s->chunk.zero = false;
 	/* buf[src] sits at off's place in a page: direct writes of it work. */
 	for (unsigned src = 0; src < p->cfg->nsrc; src++)
 		s->chunk.buf[src] = s->mem[src] + (off - start);
@@ -396,7 +432,7 @@ int pipe_write(struct pipe *p, const struct pipe_chunk *c, unsigned src,
 	struct piece *pc;
 	bool direct;
 
-	if (p->cfg->dst.fd < 0 || src >= p->cfg->nsrc ||
+	if (p->cfg->dst.fd < 0 || src >= p->cfg->nsrc || c->zero ||
 	    offset < c->offset || offset + len > c->offset + c->len)
 		return -EINVAL;
 	if (p->err->err)
@@ -490,6 +526,11 @@ static int pipe_setup(struct pipe *p)
 		p->free_writes = &p->writes[i];
 	}
 
+	p->skip_holes = c->skip_holes;
+	for (unsigned src = 0; src < c->nsrc; src++) {
+		hole_map_init(&p->holes[src], c->src[src].fd);
+		p->skip_holes &= p->holes[src].regular;
+	}
 	for (unsigned i = 0; i < FILE_COUNT; i++)
 		p->fds[i] = -1;
 	for (unsigned src = 0; src < c->nsrc; src++) {
@@ -549,6 +590,8 @@ static void pipe_teardown(struct pipe *p)
 	bool abandoned = p->eng.inflight > 0 || p->fill_inflight > 0;
 
 	p->st->abandoned = p->eng.inflight + p->fill_inflight;
+	for (unsigned src = 0; src < p->cfg->nsrc; src++)
+		p->st->hole_lookups += p->holes[src].lookups;
 	if (p->eng.ops)
 		engine_close(&p->eng);
 	free(p->slots);
@@ -585,6 +628,7 @@ static void fill(struct pipe *p)
 		struct slot *s = &p->slots[p->tail % p->nslots];
 		uint64_t off;
 		size_t len;
+		bool zero;
 
 		/*
 		 * At most queue_depth reads per source in flight: slots beyond
@@ -595,9 +639,13 @@ static void fill(struct pipe *p)
 		if (p->reads_out && p->reads_out / p->cfg->nsrc +
 		    p->pieces_per_chunk > p->cfg->queue_depth)
 			return;
-		if (s->busy || !next_chunk(p, &off, &len))
+		if (s->busy || !next_chunk(p, &off, &len, &zero))
 			return;
 		p->tail++;
+		if (zero) {
+			start_zero_chunk(s, off, len);
+			continue;
+		}
 		start_chunk(p, s, off, len);
 		if (!p->cfg->filler && !(p->eng.ops->flags & ENGINE_F_ASYNC))
 			return;
@@ -634,6 +682,8 @@ static bool consume_ready(struct pipe *p)
 		}
 		s->consumed = true;
 		p->st->bytes_consumed += s->chunk.len;
+		if (s->chunk.zero)
+			p->st->hole_bytes += s->chunk.len;
 		p->head++;
 		progressed = true;
 		if (c->progress)

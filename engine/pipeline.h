@@ -14,6 +14,15 @@
  * stdin and remote sources fill chunk buffers themselves, completing in
  * any order, and the same consumer and writes follow.
  *
+ * With cfg->skip_holes, ranges of whole blocks that are holes in every
+ * source (regular files: SEEK_DATA / SEEK_HOLE) are not read: they reach
+ * the consumer as zero chunks (c->zero, no buffers, any length). The
+ * holes are asked about just before the bytes would be read, and a hole
+ * counts as a read of zeros at that moment: a file written while it is
+ * read gives some interleaving of reads and writes, holes or not. A hole
+ * is never believed past the file's current end (a file that shrank is
+ * read, and the read fails).
+ *
  * A buffer is never reused or unmapped while a request into it is in
  * flight, the engine's or the filler's. Waits wake up every PIPE_TICK_MS
  * to look at cfg->cancel; a canceled run stops submitting, asks the
@@ -52,6 +61,12 @@ struct pipe_chunk {
 	uint64_t offset;	/* device offset of buf[s][0] */
 	size_t len;		/* bytes valid in every buf[s] */
 	unsigned char *buf[PIPE_MAX_SOURCES];
+	/*
+	 * skip_holes: [offset, offset + len) is a hole in every source and
+	 * reads as zeros; buf[] are NULL and len may exceed a chunk (whole
+	 * blocks, or up to the range's end). pipe_write refuses it.
+	 */
+	bool zero;
 };
 
 struct pipe;
@@ -138,6 +153,8 @@ struct pipe_config {
 	pipe_progress_fn progress;	/* may be NULL */
 	void *ctx;
 	const volatile sig_atomic_t *cancel; /* stop when *cancel; or NULL */
+	bool skip_holes;		/* hand holes common to every source
+					 * over as zero chunks, unread */
 };
 
 struct pipe_stats {
@@ -148,6 +165,8 @@ struct pipe_stats {
 	size_t arena_bytes;		/* chunk buffers of all slots */
 	uint64_t bytes_consumed;	/* contiguous from the first range */
 	uint64_t bytes_written;
+	uint64_t hole_bytes;		/* of bytes_consumed: zero chunks */
+	unsigned long hole_lookups;	/* lseek calls spent finding them */
 	unsigned abandoned;		/* requests left in flight at the end
 					 * (the engine's and the filler's) */
 	uint64_t read_requests;		/* source requests issued (a short

@@ -54,11 +54,26 @@ need_cmd jq
 
 # run_ss OUT ERR ARGS...: run shadowsync, stdout to OUT, stderr to ERR;
 # the exit status is in $RC.
+# With SS_TIMEOUT=SECONDS a run that takes longer is killed (status 124:
+# a hang). After measure_ss, each run_ss also puts its peak RSS (KiB, GNU time) in
+# $RSS_KIB and its wall time (s) in $WALL_S.
 run_ss() {
 	local out=$1 err=$2
 	shift 2
-	"$SS" "$@" >"$out" 2>"$err"
-	RC=$?
+	local pre=()
+	[ -n "${SS_TIMEOUT:-}" ] && pre=(timeout -k 5 "$SS_TIMEOUT")
+	if [ -n "${_ss_time:-}" ]; then
+		"${pre[@]}" /usr/bin/time -f '%M %e' -o "$_ss_time" "$SS" "$@" >"$out" 2>"$err"
+		RC=$?
+		read -r RSS_KIB WALL_S < <(tail -n 1 "$_ss_time")
+	else
+		"${pre[@]}" "$SS" "$@" >"$out" 2>"$err"
+		RC=$?
+	fi
+}
+measure_ss() {
+	[ -x /usr/bin/time ] || skip "GNU time is not installed (make deps)"
+	_ss_time=$T/.time
 }
 
 # traced STRACE-ARGS...: strace with those arguments (the command last).
@@ -116,7 +131,7 @@ expect_json() {
 
 # extents_of OFFSET... with BS=block size and SIZE=device size: the
 # coalesced extents verify must report for differences at those byte
-# offsets, as compact JSON.
+# offsets, as compact JSON (%.0f: mawk's %d stops at 2^31).
 extents_of() {
 	printf '%s\n' "$@" | awk -v bs="$BS" -v size="$SIZE" '
 		{ b[int($1 / bs)] = 1 }
@@ -134,7 +149,7 @@ extents_of() {
 				s = keys[i]; e = s
 				while (i + 1 < n && keys[i + 1] == e + 1) { i++; e = keys[i] }
 				off = s * bs; end = (e + 1) * bs; if (end > size) end = size
-				out = out (first ? "" : ",") "{\"offset_bytes\":" sprintf("%d", off) ",\"length_bytes\":" sprintf("%d", end - off) "}"
+				out = out (first ? "" : ",") "{\"offset_bytes\":" sprintf("%.0f", off) ",\"length_bytes\":" sprintf("%.0f", end - off) "}"
 				first = 0; i++
 			}
 			print out "]"
@@ -164,10 +179,17 @@ loop_attach() {
 	printf -v "$1" '%s' "$dev"
 }
 
+# A FUSE mount whose server died fails mountpoint's stat (ENOTCONN):
+# /proc/self/mounts still lists it.
+_is_mounted() {
+	mountpoint -q "$1" 2>/dev/null ||
+		awk -v d="$1" '$2 == d { f = 1 } END { exit !f }' /proc/self/mounts
+}
+
 _fuse_cleanup() {
 	local k
 	for k in 1 2 3 4 5 6 7 8 9 10; do
-		mountpoint -q "$1" || return 0
+		_is_mounted "$1" || return 0
 		fusermount3 -u "$1" 2>/dev/null && return 0
 		sleep 0.5
 	done

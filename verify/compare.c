@@ -11,6 +11,7 @@
 struct compare_state {
 	const struct compare_opts *o;
 	struct compare_result *r;
+	struct zero_hashes zeros;
 };
 
 double compare_now(void)
@@ -117,6 +118,41 @@ static int write_run(struct compare_state *s, struct pipe *p,
 }
 
 /*
+ * A hole in both devices: equal, nothing to write. The shadow's digests
+ * (manifests) are the zero block's, and the header image is zeros.
+ */
+static int compare_zero_chunk(struct compare_state *s,
+			      const struct pipe_chunk *c)
+{
+	const struct compare_opts *o = s->o;
+	size_t bs = o->block_size;
+
+	if (o->on_chunk)
+		o->on_chunk(o->chunk_ctx, c);
+	if (o->header_image && c->offset < o->header_bytes) {
+		uint64_t end = c->offset + c->len;
+
+		if (end > o->header_bytes)
+			end = o->header_bytes;
+		memset(o->header_image + c->offset, 0,
+		       (size_t)(end - c->offset));
+	}
+	if (!o->on_block)
+		return 0;
+	for (uint64_t at = 0; at < c->len; at += bs) {
+		size_t len = c->len - at < bs ? (size_t)(c->len - at) : bs;
+		block_hash h;
+		int ret = zero_hash(&s->zeros, len, &h);
+
+		if (!ret)
+			ret = o->on_block(o->ctx, c->offset + at, len, h);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/*
  * Compare both sides of every block; a run of differing data blocks
  * inside the chunk becomes one write of the shadow's bytes when syncing.
  * Header blocks are never written here (see compare_opts.header_image).
@@ -128,6 +164,8 @@ static int compare_chunk(void *ctx, struct pipe *p, const struct pipe_chunk *c)
 	size_t bs = o->block_size, run_start = 0, run_len = 0;
 	int ret;
 
+	if (c->zero)
+		return compare_zero_chunk(s, c);
 	if (o->on_chunk)
 		o->on_chunk(o->chunk_ctx, c);
 	for (size_t at = 0; at < c->len; at += bs) {
@@ -198,6 +236,7 @@ int compare_run(const struct device *local, const struct device *shadow,
 		.progress = forward_progress,
 		.ctx = &s,
 		.cancel = o->cancel,
+		.skip_holes = true,
 	};
 	struct pipe_stats st;
 	double t0 = compare_now();
@@ -215,6 +254,7 @@ int compare_run(const struct device *local, const struct device *shadow,
 	r->engine = st.engine;
 	r->bytes_compared = st.bytes_consumed;
 	r->bytes_written = st.bytes_written;
+	r->hole_bytes = st.hole_bytes;
 	r->elapsed_s = compare_now() - t0;
 	return ret;
 }

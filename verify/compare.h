@@ -72,6 +72,8 @@ struct compare_result {
 	uint64_t region_bytes[3];	/* differing bytes by extent_region */
 	struct extent_list extents;	/* capped at max_extents */
 	uint64_t bytes_written;		/* write_local: bytes that landed */
+	uint64_t hole_bytes;		/* of bytes_compared: holes in both
+					 * files, not read (zeros) */
 	bool data_write_started;	/* before_data_write was called */
 	double elapsed_s;
 	struct pipe_error error;	/* error.err != 0: the run failed */
@@ -83,7 +85,8 @@ struct compare_result {
  * data block of shadow to local (local opened with DEVICE_WRITE), from
  * the buffer it was read into. Preconditions: shadow->size_bytes >=
  * local->size_bytes; header_bytes a multiple of block_size (no block
- * straddles the header region's end).
+ * straddles the header region's end). Whole blocks that are holes in
+ * both (regular files) are not read: they are zeros on both sides.
  * Returns 0 when every byte was compared (r says whether any differ),
  * else -errno with r->error naming the source (0 local, 1 shadow) and
  * offset; r->bytes_compared then covers only what was read.

@@ -28,6 +28,23 @@ static inline bool block_hash_equal(block_hash a, block_hash b)
 	return XXH128_isEqual(a, b);
 }
 
+/*
+ * The digests of all-zero blocks (holes), computed once per length: a
+ * consumer keeps one of these (no locking: not shared between threads).
+ */
+struct zero_hashes {
+	bool known[2];
+	size_t len[2];
+	block_hash h[2];
+	unsigned next;
+};
+
+/*
+ * zero_hash() - *out gets the digest of n zero bytes, from z's cache when
+ * there. Returns 0, or -errno (no address space for n bytes).
+ */
+int zero_hash(struct zero_hashes *z, size_t n, block_hash *out);
+
 /* 16 bytes, big-endian canonical form (what xxhsum prints, in order). */
 void block_hash_to_canonical(block_hash h, unsigned char out[16]);
 block_hash block_hash_from_canonical(const unsigned char in[16]);

@@ -469,6 +469,11 @@ int manifest_load(struct manifest *m, const char *path, char *why,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		ret = -errno;
+		/* A socket cannot be opened at all (ENXIO): say what it is. */
+		if (ret == -ENXIO && stat(path, &st) == 0 &&
+		    !S_ISREG(st.st_mode))
+			return load_fail(why, whylen, -EINVAL,
+					 "not a regular file");
 		return load_fail(why, whylen, ret, "%s", strerror(-ret));
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {

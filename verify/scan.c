@@ -8,11 +8,13 @@
 
 struct scan_state {
 	const struct scan_opts *o;
+	struct zero_hashes zeros;
 };
 
 static int scan_chunk(void *ctx, struct pipe *p, const struct pipe_chunk *c)
 {
-	const struct scan_opts *o = ((struct scan_state *)ctx)->o;
+	struct scan_state *s = ctx;
+	const struct scan_opts *o = s->o;
 	size_t bs = o->block_size;
 
 	(void)p;
@@ -20,9 +22,16 @@ static int scan_chunk(void *ctx, struct pipe *p, const struct pipe_chunk *c)
 		return 0;
 	for (size_t at = 0; at < c->len; at += bs) {
 		size_t len = c->len - at < bs ? c->len - at : bs;
-		int ret = o->on_block(o->ctx, c->offset + at, len,
-				      block_hash_of(c->buf[0] + at, len));
+		block_hash h;
+		int ret = 0;
 
+		/* A hole: zeros, not read. */
+		if (c->zero)
+			ret = zero_hash(&s->zeros, len, &h);
+		else
+			h = block_hash_of(c->buf[0] + at, len);
+		if (!ret)
+			ret = o->on_block(o->ctx, c->offset + at, len, h);
 		if (ret < 0)
 			return ret;
 	}
@@ -40,7 +49,7 @@ static void scan_progress(void *ctx, uint64_t done, uint64_t total)
 int scan_run(const struct device *d, const struct scan_opts *o,
 	     struct scan_result *r)
 {
-	struct scan_state s = { o };
+	struct scan_state s = { .o = o };
 	struct pipe_range whole = { 0, d->size_bytes };
 	struct pipe_config cfg = {
 		.engine = o->engine,
@@ -58,6 +67,7 @@ int scan_run(const struct device *d, const struct scan_opts *o,
 		.progress = scan_progress,
 		.ctx = &s,
 		.cancel = o->cancel,
+		.skip_holes = true,
 	};
 	struct pipe_stats st;
 	double t0 = compare_now();
@@ -68,6 +78,7 @@ int scan_run(const struct device *d, const struct scan_opts *o,
 	r->engine = st.engine;
 	r->mean_depth = st.mean_depth;
 	r->bytes_read = st.bytes_consumed;
+	r->hole_bytes = st.hole_bytes;
 	r->elapsed_s = compare_now() - t0;
 	return ret;
 }

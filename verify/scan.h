@@ -1,7 +1,8 @@
 /*
  * scan.h - read one device (or some ranges of it) once, at full queue
  * depth, handing each block's XXH3-128 digest to a callback in order:
- * the pass behind hash, check and warm.
+ * the pass behind hash, check and warm. A regular file's holes are not
+ * read: their blocks are zeros (the zero block's digest).
  */
 #ifndef SHADOWSYNC_SCAN_H
 #define SHADOWSYNC_SCAN_H
@@ -33,7 +34,8 @@ struct scan_opts {
 struct scan_result {
 	const char *engine;
 	double mean_depth;		/* reads kept in flight (pipe_stats) */
-	uint64_t bytes_read;
+	uint64_t bytes_read;		/* hashed (or read), holes included */
+	uint64_t hole_bytes;		/* of those, holes: zeros, not read */
 	double elapsed_s;
 	struct pipe_error error;
 };

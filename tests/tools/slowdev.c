@@ -24,6 +24,8 @@
  *   SLOWDEV_NODIRECT=1         O_DIRECT opens fail EINVAL and the kernel
  *                              caches the file (a buffered-only device)
  *   SLOWDEV_LOSE_WRITES=1      writes succeed and are thrown away
+ *   SLOWDEV_WEIO=OFF           a write touching the 4 KiB at OFF fails EIO
+ *   SLOWDEV_WENOSPC_FROM=OFF   a write reaching OFF or beyond fails ENOSPC
  *
  * usage: slowdev BACKING DELAY_US MOUNTPOINT [HANG_FROM]
  *   runs in the foreground until unmounted (fusermount3 -u MOUNTPOINT)
@@ -46,6 +48,7 @@ static off_t backing_size;
 static long delay_us;
 static long long hang_from = -1;
 static long long eio_at[8], slow_at = -1, eof_from = -1;
+static long long weio_at = -1, wnospc_from = -1;
 static unsigned n_eio;
 static long slow_ms;
 static bool no_direct, lose_writes;
@@ -179,6 +182,10 @@ static int slow_write(const char *path, const char *buf, size_t size,
 	(void)fi;
 	if (lose_writes)
 		return (int)size;
+	if (touches(off, size, weio_at))
+		return -EIO;
+	if (wnospc_from >= 0 && off + (off_t)size > wnospc_from)
+		return -ENOSPC;
 	n = pwrite(backing_fd, buf, size, off);
 	return n < 0 ? -errno : (int)n;
 }
@@ -214,6 +221,10 @@ static void read_faults(void)
 		eof_from = strtoll(v, NULL, 0);
 	no_direct = getenv("SLOWDEV_NODIRECT") != NULL;
 	lose_writes = getenv("SLOWDEV_LOSE_WRITES") != NULL;
+	if ((v = getenv("SLOWDEV_WEIO")))
+		weio_at = strtoll(v, NULL, 0) / PAGE * PAGE;
+	if ((v = getenv("SLOWDEV_WENOSPC_FROM")))
+		wnospc_from = strtoll(v, NULL, 0);
 }
 
 int main(int argc, char **argv)

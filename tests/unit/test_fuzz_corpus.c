@@ -18,6 +18,9 @@
 #include "../fuzz/fuzz_aeroconf.c"
 #include "../fuzz/fuzz_manifest.c"
 #include "../fuzz/fuzz_smd.c"
+#include "../fuzz/fuzz_aerohdr.c"
+#include "../fuzz/fuzz_size.c"
+#include "../fuzz/fuzz_ranges.c"
 
 #define CORPUS "tests/fuzz/corpus"	/* tests/run.sh runs from the top */
 
@@ -77,12 +80,33 @@ static void smd_corpora(void **state)
 	assert_true(replay(CORPUS "/smdbundle", fuzz_smdbundle_one) >= 2);
 }
 
+static void aerohdr_corpus(void **state)
+{
+	(void)state;
+	assert_true(replay(CORPUS "/aerohdr", fuzz_aerohdr_one) >= 3);
+}
+
+static void size_corpus(void **state)
+{
+	(void)state;
+	assert_true(replay(CORPUS "/size", fuzz_size_one) >= 3);
+}
+
+static void ranges_corpus(void **state)
+{
+	(void)state;
+	assert_true(replay(CORPUS "/ranges", fuzz_ranges_one) >= 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(manifest_corpus),
 		cmocka_unit_test(aeroconf_corpus),
 		cmocka_unit_test(smd_corpora),
+		cmocka_unit_test(aerohdr_corpus),
+		cmocka_unit_test(size_corpus),
+		cmocka_unit_test(ranges_corpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
