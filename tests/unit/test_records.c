@@ -158,7 +158,10 @@ static void clean_fixtures(void **state)
 	assert_true((int64_t)as_lut_unix(533459692347ull) == 1795763692);
 }
 
-/* The namespace: both locals through one index, 20,000 objects. */
+/*
+ * The namespace: both locals through one index, 20,000 objects; the
+ * same figures with the index on its own thread.
+ */
 static void clean_namespace(void **state)
 {
 	static struct as_dev_records d[2];
@@ -170,24 +173,71 @@ static void clean_namespace(void **state)
 	(void)state;
 	as_header_decode(fx[0], AS_HEADER_REGION_BYTES, &h);
 	as_ownership_from_region(fx[0], AS_HEADER_REGION_BYTES, &h, &own);
-	as_records_init(&w, &own, time(NULL));
-	for (unsigned i = 0; i < 2; i++) {
-		const unsigned char *img = fx[2 * i];
+	for (unsigned threaded = 0; threaded < 2; threaded++) {
+		assert_int_equal(as_records_init(&w, &own, time(NULL)), 0);
+		if (threaded)
+			assert_int_equal(as_records_start_thread(&w), 0);
+		for (unsigned i = 0; i < 2; i++) {
+			const unsigned char *img = fx[2 * i];
 
-		as_records_begin(&w, &d[i], FX_BYTES);
-		assert_int_equal(as_records_feed(&w, 0, img, FX_BYTES), 0);
-		as_records_end(&w);
+			as_records_begin(&w, &d[i], FX_BYTES);
+			assert_int_equal(as_records_feed(&w, 0, img,
+							 FX_BYTES), 0);
+			assert_int_equal(as_records_end(&w), 0);
+		}
+		assert_true(w.index.used == 20000);
+		assert_true(d[0].unique == 10060 && d[0].replaced == 3);
+		assert_true(d[1].unique == 9940 && d[1].replaced == 7);
+		as_recindex_count_sets(&w.index, sets);
+		assert_true(sets[1] == 20000);
+		/* Fed twice, every record of the second pass is an identical
+		 * copy: OLDER (what defrag copies give). */
+		as_records_begin(&w, &d[0], FX_BYTES);
+		assert_int_equal(as_records_feed(&w, 0, fx[1], FX_BYTES), 0);
+		assert_int_equal(as_records_end(&w), 0);
+		assert_true(d[0].older == 10063 && d[0].unique == 0);
+		as_records_release(&w);
 	}
-	assert_true(w.index.used == 20000);
-	assert_true(d[0].unique + d[1].unique == 20000);
-	as_recindex_count_sets(&w.index, sets);
-	assert_true(sets[1] == 20000);
-	/* Fed twice, every record of the second pass is an identical
-	 * copy: OLDER (what defrag copies give). */
-	as_records_begin(&w, &d[0], FX_BYTES);
-	assert_int_equal(as_records_feed(&w, 0, fx[1], FX_BYTES), 0);
-	as_records_end(&w);
-	assert_true(d[0].older == 10063 && d[0].unique == 0);
+}
+
+/*
+ * A cap on the index: 10,060 objects need 16,384 slots (393,216 bytes);
+ * under a 256 KiB cap the walk fails with -ENOBUFS, on one thread or
+ * two, and the records read before are still counted.
+ */
+static void index_cap(void **state)
+{
+	static struct as_dev_records d;
+	static struct as_ownership own;
+	struct as_records w;
+	struct as_header h;
+
+	(void)state;
+	as_header_decode(fx[0], AS_HEADER_REGION_BYTES, &h);
+	as_ownership_from_region(fx[0], AS_HEADER_REGION_BYTES, &h, &own);
+	for (unsigned threaded = 0; threaded < 2; threaded++) {
+		int ret;
+
+		assert_int_equal(as_records_init(&w, &own, time(NULL)), 0);
+		w.index.cap_bytes = 256u << 10;
+		if (threaded)
+			assert_int_equal(as_records_start_thread(&w), 0);
+		as_records_begin(&w, &d, FX_BYTES);
+		ret = as_records_feed(&w, 0, fx[0], FX_BYTES);
+		assert_true(ret == 0 || ret == -ENOBUFS);
+		assert_int_equal(as_records_end(&w), -ENOBUFS);
+		assert_true(w.index.peak_bytes <= 256u << 10);
+		assert_true(w.index.used == 8192 * 3 / 4);
+		assert_true(d.records_seen == 10063);
+		as_records_release(&w);
+	}
+	/* 393,216 bytes fit. */
+	assert_int_equal(as_records_init(&w, &own, time(NULL)), 0);
+	w.index.cap_bytes = 393216;
+	as_records_begin(&w, &d, FX_BYTES);
+	assert_int_equal(as_records_feed(&w, 0, fx[0], FX_BYTES), 0);
+	assert_int_equal(as_records_end(&w), 0);
+	assert_true(w.index.used == 10060);
 	as_records_release(&w);
 }
 
@@ -470,7 +520,8 @@ static void index_consistent(void **state)
 		if (found)
 			assert_true(v.lut == i);
 	}
-	assert_true(x.peak_bytes <= 50000ull * 86);
+	/* 2^17 slots of 24 bytes: 63 bytes an entry at this count. */
+	assert_true(x.peak_bytes == (1ull << 17) * AS_RECINDEX_SLOT_BYTES);
 	as_recindex_release(&x);
 }
 
@@ -480,6 +531,7 @@ int main(void)
 		cmocka_unit_test(known_answers),
 		cmocka_unit_test(clean_fixtures),
 		cmocka_unit_test(clean_namespace),
+		cmocka_unit_test(index_cap),
 		cmocka_unit_test(planted_damage),
 		cmocka_unit_test(record_rules),
 		cmocka_unit_test(index_consistent),
