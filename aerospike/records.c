@@ -256,7 +256,8 @@ static bool well_formed(const unsigned char *rec, uint32_t size)
  * p, found as asd would find them if it looked there: magic on a 16-byte
  * boundary, a size that fits, every check of the record's shape.
  */
-static uint64_t scan_hidden(const unsigned char *p, uint32_t from, uint32_t to)
+uint64_t as_records_scan_hidden(const unsigned char *p, uint32_t from,
+				uint32_t to)
 {
 	uint64_t n = 0;
 	uint32_t q = from;
@@ -363,7 +364,8 @@ static int sweep_wblock(struct as_records *w, uint64_t offset,
 
 	d->wblocks_read++;
 	if (!as_flat_magic_at(p)) {
-		uint64_t n = scan_hidden(p, AS_RBLOCK_BYTES, AS_WBLOCK_BYTES);
+		uint64_t n = as_records_scan_hidden(p, AS_RBLOCK_BYTES,
+						    AS_WBLOCK_BYTES);
 
 		d->hidden_by_magic += n;
 		d->hidden_by_magic_wblocks += n > 0;
@@ -396,7 +398,7 @@ static int sweep_wblock(struct as_records *w, uint64_t offset,
 			return ret;
 		/* The sweep jumps by the size whether or not it parsed. */
 		if (ret == 0)
-			d->hidden_by_size += scan_hidden(p, indent +
+			d->hidden_by_size += as_records_scan_hidden(p, indent +
 							 AS_RBLOCK_BYTES,
 							 indent + size);
 		indent += size;
@@ -414,7 +416,7 @@ static void beyond_wblock(struct as_records *w, uint64_t id,
 		if (!d->beyond_used_wblocks++)
 			d->beyond_first_wblock = id;
 	}
-	d->beyond_records += scan_hidden(p, 0, AS_WBLOCK_BYTES);
+	d->beyond_records += as_records_scan_hidden(p, 0, AS_WBLOCK_BYTES);
 }
 
 int as_records_feed(struct as_records *w, uint64_t offset,

@@ -192,6 +192,15 @@ const char *as_records_complete_line(const char *name,
 				     const struct as_dev_records *d,
 				     char *buf, size_t len);
 
+/*
+ * as_records_scan_hidden() - well-formed records whose starts lie in
+ * [from, to) of the write-block p (AS_WBLOCK_BYTES), found as asd would
+ * find them if it looked there: magic on a 16-byte boundary, a size that
+ * fits, every check of the record's shape. Hidden when asd jumps them.
+ */
+uint64_t as_records_scan_hidden(const unsigned char *p, uint32_t from,
+				uint32_t to);
+
 /* Unix seconds of a LUT (ms since 2010) and of a void-time (s since 2010). */
 double as_lut_unix(uint64_t lut_ms);
 int64_t as_void_unix(uint64_t void_time);

@@ -112,6 +112,7 @@ static void verify_pair(struct pair_job *j)
 		j->status = EXIT_ERROR;
 		return;
 	}
+	pair_records_finish(j);
 	pair_decide(j);
 	j->rep.result = j->cmp.differing_blocks ? "differ" : "match";
 	j->status = j->cmp.differing_blocks ||
@@ -199,6 +200,7 @@ static void print_text(const struct job_list *l, bool gate)
 		}
 		report_pair_text(stdout, &j->rep);
 		report_cold_start_text(stdout, &j->rep);
+		report_records_text(stdout, &j->rep);
 	}
 }
 
