@@ -1,8 +1,9 @@
 /*
- * recindex.c - an open-addressing digest table, 32 bytes a slot.
- * Digests are RIPEMD-160 output: any 8 of their bytes are a good hash.
- * Bytes 0-3 pick the partition and 8-11 the device, so the slot comes
- * from bytes 12-19, which neither choice biases.
+ * recindex.c - an open-addressing digest table, 24 bytes a slot (see
+ * recindex.h). The home slot is the top bits of a multiplicative hash of
+ * digest bytes 12-19 (Fibonacci hashing), so slot order is hash order:
+ * doubling the table maps slot i near 2i, and the rehash is one
+ * sequential pass over both tables instead of a cache miss per digest.
  */
 #include "recindex.h"
 #include "flat.h"
@@ -10,26 +11,56 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Slot layout. */
-#define S_DIGEST	0
-#define S_LUT		20	/* 5 bytes */
-#define S_GEN		25	/* 2 bytes */
-#define S_VOID		27	/* 4 bytes */
-#define S_SET		31
-#define MIN_SLOTS	1024u
+#define S_DIGEST	0	/* digest bytes 8-19 */
+#define S_DIGEST_FROM	8u
+#define S_KEY_BYTES	12u
+#define S_LUT		12	/* 5 bytes */
+#define S_GEN		17	/* 2 bytes */
+#define S_VOID		19	/* 4 bytes */
+#define S_SET		23
+#define MIN_BITS	10u
+#define HUGE_BYTES	(2u << 20)
+#define GOLDEN		0x9E3779B97F4A7C15ull
 
-static uint64_t home(const unsigned char *digest, uint64_t mask)
+static uint64_t le64(const unsigned char *p)
 {
-	uint64_t h;
+	uint64_t v;
 
-	memcpy(&h, digest + 12, 8);
-	return (h * 0x9E3779B97F4A7C15ull >> 17) & mask;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* From the stored key (slot bytes 0-11 = digest bytes 8-19). */
+static uint64_t home_key(const unsigned char *key, unsigned bits)
+{
+	return le64(key + 4) * GOLDEN >> (64 - bits);
+}
+
+static uint64_t home(const unsigned char *digest, unsigned bits)
+{
+	return home_key(digest + S_DIGEST_FROM, bits);
 }
 
 static bool slot_empty(const unsigned char *s)
 {
 	return s[S_GEN] == 0 && s[S_GEN + 1] == 0;
+}
+
+static bool slot_is(const unsigned char *s, const unsigned char *digest)
+{
+	return le64(s) == le64(digest + S_DIGEST_FROM) &&
+	       le32(s + 8) == le32(digest + S_DIGEST_FROM + 8);
 }
 
 static void slot_get(const unsigned char *s, struct as_recver *v)
@@ -47,7 +78,7 @@ static void slot_get(const unsigned char *s, struct as_recver *v)
 static void slot_set(unsigned char *s, const unsigned char *digest,
 		     const struct as_recver *v)
 {
-	memcpy(s + S_DIGEST, digest, AS_DIGEST_BYTES);
+	memcpy(s + S_DIGEST, digest + S_DIGEST_FROM, S_KEY_BYTES);
 	for (unsigned i = 0; i < 5; i++)
 		s[S_LUT + i] = (unsigned char)(v->lut >> (8 * i));
 	s[S_GEN] = (unsigned char)v->generation;
@@ -57,6 +88,25 @@ static void slot_set(unsigned char *s, const unsigned char *digest,
 	s[S_SET] = v->set_id;
 }
 
+/* Zeroed memory from mmap: untouched pages cost nothing. */
+static unsigned char *table_alloc(uint64_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (bytes >= HUGE_BYTES)
+		madvise(p, bytes, MADV_HUGEPAGE);	/* a hint */
+	return p;
+}
+
+static void table_free(unsigned char *p, uint64_t bytes)
+{
+	if (p)
+		munmap(p, bytes);
+}
+
 void as_recindex_init(struct as_recindex *x)
 {
 	memset(x, 0, sizeof(*x));
@@ -64,18 +114,26 @@ void as_recindex_init(struct as_recindex *x)
 
 void as_recindex_release(struct as_recindex *x)
 {
-	free(x->slots);
+	table_free(x->slots, x->nslots * AS_RECINDEX_SLOT_BYTES);
 	free(x->set_names);
 	memset(x, 0, sizeof(*x));
+}
+
+static bool set_is(const struct as_recindex *x, unsigned id,
+		   const unsigned char *name, unsigned len)
+{
+	return x->set_len[id] == len && memcmp(x->set_names[id], name, len) == 0;
 }
 
 int as_recindex_set_id(struct as_recindex *x, const unsigned char *name,
 		       unsigned len)
 {
+	/* Records of one set tend to come together. */
+	if (x->last_set && set_is(x, x->last_set, name, len))
+		return (int)x->last_set;
 	for (unsigned i = 1; i <= x->nsets; i++)
-		if (strlen(x->set_names[i]) == len &&
-		    memcmp(x->set_names[i], name, len) == 0)
-			return (int)i;
+		if (set_is(x, i, name, len))
+			return (int)(x->last_set = i);
 	if (x->nsets + 1 >= AS_RECINDEX_SET_OTHER)
 		return AS_RECINDEX_SET_OTHER;
 	if (!x->set_names) {
@@ -88,46 +146,71 @@ int as_recindex_set_id(struct as_recindex *x, const unsigned char *name,
 	x->nsets++;
 	memcpy(x->set_names[x->nsets], name, len);
 	x->set_names[x->nsets][len] = '\0';
-	return (int)x->nsets;
+	x->set_len[x->nsets] = (unsigned char)len;
+	return (int)(x->last_set = x->nsets);
 }
 
 /* The slot holding digest, or the empty slot where it would go. */
 static unsigned char *probe(const struct as_recindex *x,
 			    const unsigned char *digest)
 {
-	uint64_t mask = x->nslots - 1, i = home(digest, mask);
+	uint64_t mask = x->nslots - 1, i = home(digest, x->bits);
 
 	for (;;) {
 		unsigned char *s = x->slots + i * AS_RECINDEX_SLOT_BYTES;
 
-		if (slot_empty(s) ||
-		    memcmp(s + S_DIGEST, digest, AS_DIGEST_BYTES) == 0)
+		if (slot_empty(s) || slot_is(s, digest))
 			return s;
 		i = (i + 1) & mask;
 	}
 }
 
+/*
+ * Double the table. The old one is passed once in slot order, from an
+ * empty slot (no run of full slots crosses it) round to it; each entry
+ * lands near twice its old place, so both tables are walked forward.
+ * The old table's pages go back to the kernel as they are passed.
+ */
 static int grow(struct as_recindex *x)
 {
-	uint64_t n = x->nslots ? x->nslots * 2 : MIN_SLOTS;
+	unsigned bits = x->nslots ? x->bits + 1 : MIN_BITS;
+	uint64_t n = 1ull << bits, bytes = n * AS_RECINDEX_SLOT_BYTES;
+	uint64_t oldn = x->nslots, start = 0, from;
 	unsigned char *old = x->slots, *slots;
-	uint64_t oldn = x->nslots;
+	const uint64_t chunk = HUGE_BYTES;
 
-	slots = calloc(n, AS_RECINDEX_SLOT_BYTES);
+	if (x->cap_bytes && bytes > x->cap_bytes)
+		return -ENOBUFS;
+	slots = table_alloc(bytes);
 	if (!slots)
 		return -ENOMEM;
 	x->slots = slots;
 	x->nslots = n;
-	for (uint64_t i = 0; i < oldn; i++) {
+	x->bits = bits;
+	while (start < oldn && !slot_empty(old + start * AS_RECINDEX_SLOT_BYTES))
+		start++;
+	from = (start * AS_RECINDEX_SLOT_BYTES + chunk - 1) / chunk * chunk;
+	for (uint64_t k = 0; k < oldn; k++) {
+		uint64_t i = start + k < oldn ? start + k : start + k - oldn;
 		unsigned char *s = old + i * AS_RECINDEX_SLOT_BYTES;
 
-		if (!slot_empty(s))
-			memcpy(probe(x, s + S_DIGEST), s,
+		if (!slot_empty(s)) {
+			uint64_t j = home_key(s + S_DIGEST, bits);
+
+			while (!slot_empty(slots + j * AS_RECINDEX_SLOT_BYTES))
+				j = (j + 1) & (n - 1);
+			memcpy(slots + j * AS_RECINDEX_SLOT_BYTES, s,
 			       AS_RECINDEX_SLOT_BYTES);
+		}
+		if (i >= start && (i + 1) * AS_RECINDEX_SLOT_BYTES >=
+				  from + chunk) {
+			madvise(old + from, chunk, MADV_DONTNEED);
+			from += chunk;
+		}
 	}
-	free(old);
-	if (n * AS_RECINDEX_SLOT_BYTES > x->peak_bytes)
-		x->peak_bytes = n * AS_RECINDEX_SLOT_BYTES;
+	table_free(old, oldn * AS_RECINDEX_SLOT_BYTES);
+	if (bytes > x->peak_bytes)
+		x->peak_bytes = bytes;
 	return 0;
 }
 
@@ -145,6 +228,14 @@ bool as_recindex_find(const struct as_recindex *x, const unsigned char *digest,
 	return true;
 }
 
+/* Room for one more entry (grow at 3/4 full). */
+static int make_room(struct as_recindex *x)
+{
+	if ((x->used + 1) * 4 > x->nslots * 3)
+		return grow(x);
+	return 0;
+}
+
 int as_recindex_put(struct as_recindex *x, const unsigned char *digest,
 		    const struct as_recver *v)
 {
@@ -153,11 +244,9 @@ int as_recindex_put(struct as_recindex *x, const unsigned char *digest,
 
 	if (v->generation == 0)
 		return -EINVAL;		/* would read as an empty slot */
-	if ((x->used + 1) * 4 > x->nslots * 3) {
-		ret = grow(x);
-		if (ret < 0)
-			return ret;
-	}
+	ret = make_room(x);
+	if (ret < 0)
+		return ret;
 	s = probe(x, digest);
 	if (slot_empty(s))
 		x->used++;
@@ -165,18 +254,11 @@ int as_recindex_put(struct as_recindex *x, const unsigned char *digest,
 	return 0;
 }
 
-/* Linear probing's deletion: shift later members of the run back. */
-void as_recindex_drop(struct as_recindex *x, const unsigned char *digest)
+/* Linear probing's deletion of slot s: shift later members back. */
+static void drop_slot(struct as_recindex *x, unsigned char *s)
 {
-	uint64_t mask, i, j;
-	unsigned char *s;
+	uint64_t mask = x->nslots - 1, i, j;
 
-	if (!x->nslots)
-		return;
-	mask = x->nslots - 1;
-	s = probe(x, digest);
-	if (slot_empty(s))
-		return;
 	i = (uint64_t)(s - x->slots) / AS_RECINDEX_SLOT_BYTES;
 	for (j = (i + 1) & mask;; j = (j + 1) & mask) {
 		unsigned char *t = x->slots + j * AS_RECINDEX_SLOT_BYTES;
@@ -184,7 +266,7 @@ void as_recindex_drop(struct as_recindex *x, const unsigned char *digest)
 
 		if (slot_empty(t))
 			break;
-		h = home(t + S_DIGEST, mask);
+		h = home_key(t + S_DIGEST, x->bits);
 		/* t may move to i when its home is not in (i, j]. */
 		if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
 			memcpy(x->slots + i * AS_RECINDEX_SLOT_BYTES, t,
@@ -195,6 +277,66 @@ void as_recindex_drop(struct as_recindex *x, const unsigned char *digest)
 	memset(x->slots + i * AS_RECINDEX_SLOT_BYTES, 0,
 	       AS_RECINDEX_SLOT_BYTES);
 	x->used--;
+}
+
+void as_recindex_drop(struct as_recindex *x, const unsigned char *digest)
+{
+	unsigned char *s;
+
+	if (!x->nslots)
+		return;
+	s = probe(x, digest);
+	if (!slot_empty(s))
+		drop_slot(x, s);
+}
+
+int as_recindex_add(struct as_recindex *x, const unsigned char *digest,
+		    const struct as_recver *v, int64_t now_cl,
+		    uint64_t evict_void_time)
+{
+	struct as_recver old;
+	unsigned char *s;
+	bool exists;
+	int ret;
+
+	if (v->generation == 0)
+		return -EINVAL;
+	ret = make_room(x);
+	if (ret < 0)
+		return ret;
+	s = probe(x, digest);
+	exists = !slot_empty(s);
+	if (exists) {
+		slot_get(s, &old);
+		if (as_recver_prefer_existing(&old, v))		/* 9 */
+			return AS_OUT_OLDER;
+	}
+	if (v->void_time && now_cl > (int64_t)v->void_time) {	/* 10 */
+		if (exists)
+			drop_slot(x, s);
+		return AS_OUT_EXPIRED;
+	}
+	if (v->void_time && evict_void_time > v->void_time) {	/* 11 */
+		if (exists)
+			drop_slot(x, s);
+		return AS_OUT_EVICTED;
+	}
+	if (!exists)						/* 12 */
+		x->used++;
+	slot_set(s, digest, v);
+	return exists ? AS_OUT_REPLACED : AS_OUT_UNIQUE;
+}
+
+void as_recindex_prefetch(const struct as_recindex *x,
+			  const unsigned char *digest)
+{
+	const unsigned char *s;
+
+	if (!x->nslots)
+		return;
+	s = x->slots + home(digest, x->bits) * AS_RECINDEX_SLOT_BYTES;
+	__builtin_prefetch(s, 1, 3);
+	__builtin_prefetch(s + AS_RECINDEX_SLOT_BYTES - 1, 1, 3);
 }
 
 bool as_recver_prefer_existing(const struct as_recver *old,

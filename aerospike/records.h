@@ -22,6 +22,7 @@
 #ifndef SHADOWSYNC_RECORDS_H
 #define SHADOWSYNC_RECORDS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,25 +92,69 @@ struct as_dev_records {
 	uint64_t with_void_time;
 };
 
+/*
+ * The walk runs in two stages. The sweep and checks 1-8 run on the
+ * caller's thread as the bytes are fed; each record that passes them is
+ * queued in a batch (32 bytes a record), and the batches go through the
+ * digest index (checks 9-12: the conflict rule, expiry, eviction) in
+ * order - on a thread of their own when as_records_start_thread() was
+ * called, else at once. The index's cache misses are hidden by
+ * prefetching each batch's slots a few records ahead, and with the
+ * thread they overlap the caller's reading.
+ */
+#define AS_RECORDS_BATCH	32768u	/* records a batch holds */
+#define AS_RECORDS_QUEUE	4u	/* batches, filled or being filled */
+
+struct as_pending {
+	unsigned char digest[AS_DIGEST_BYTES];
+	uint32_t void_time;
+	uint64_t lut_gen_set;		/* LUT 40 bits, gen 16, set id 8 */
+};
+
+struct as_batch {
+	struct as_dev_records *dev;
+	size_t n;
+	struct as_pending e[AS_RECORDS_BATCH];
+};
+
 /* One namespace's walk: its index, and the device being fed. */
 struct as_records {
 	const struct as_ownership *own;
 	int64_t now_cl;			/* s since 2010 (expiry, the cap) */
 	uint64_t evict_void_time;	/* from evict.smd; 0: none */
-	struct as_recindex index;
+	struct as_recindex index;	/* index.cap_bytes: set before
+					 * feeding to bound it */
 	/* The current device. */
 	struct as_dev_records *dev;
 	uint64_t next;			/* next offset expected */
 	unsigned unused_run;
 	bool stopped;
+	/* Batches for the index: a ring; fill is the one being filled,
+	 * head..head+count-1 the ones queued. */
+	struct as_batch *batch;
+	unsigned head, count, fill;
+	int err;			/* the index's first error */
+	bool threaded, quit;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
 };
 
 /*
  * as_records_init() - a namespace walk with ownership own (kept by the
- * caller) and now (Unix seconds).
+ * caller) and now (Unix seconds). Returns 0 or -ENOMEM (then feeding
+ * fails with -ENOMEM; as_records_release is still to be called).
  */
-void as_records_init(struct as_records *w, const struct as_ownership *own,
-		     int64_t now_unix);
+int as_records_init(struct as_records *w, const struct as_ownership *own,
+		    int64_t now_unix);
+
+/*
+ * as_records_start_thread() - run the index stage on a thread of its
+ * own from now on. 0 or -errno (the walk then stays on one thread).
+ */
+int as_records_start_thread(struct as_records *w);
+
+/* as_records_release() - stop the thread, free the index. */
 void as_records_release(struct as_records *w);
 
 /*
@@ -124,13 +169,18 @@ void as_records_begin(struct as_records *w, struct as_dev_records *d,
  * is the next one expected (the first: 0 or AS_HEADER_REGION_BYTES) and
  * a multiple of AS_WBLOCK_BYTES, len a
  * multiple of it or reaching the device's end. Returns 0, -EINVAL (out
- * of order or not aligned) or -ENOMEM (the index).
+ * of order or not aligned), -ENOMEM, or -ENOBUFS (the index would grow
+ * past index.cap_bytes); an index error may show a few batches late.
  */
 int as_records_feed(struct as_records *w, uint64_t offset,
 		    const unsigned char *p, size_t len);
 
-/* as_records_end() - the device is done (every byte fed). */
-void as_records_end(struct as_records *w);
+/*
+ * as_records_end() - the device is done (every byte fed): waits until
+ * the index has taken every record, so the device's figures are
+ * complete. Returns 0 or the index's error (as as_records_feed).
+ */
+int as_records_end(struct as_records *w);
 
 /*
  * The line asd 8.1.0.0 logs when it has swept a device (drv_ssd.c:2961):
@@ -141,6 +191,15 @@ void as_records_end(struct as_records *w);
 const char *as_records_complete_line(const char *name,
 				     const struct as_dev_records *d,
 				     char *buf, size_t len);
+
+/*
+ * as_records_scan_hidden() - well-formed records whose starts lie in
+ * [from, to) of the write-block p (AS_WBLOCK_BYTES), found as asd would
+ * find them if it looked there: magic on a 16-byte boundary, a size that
+ * fits, every check of the record's shape. Hidden when asd jumps them.
+ */
+uint64_t as_records_scan_hidden(const unsigned char *p, uint32_t from,
+				uint32_t to);
 
 /* Unix seconds of a LUT (ms since 2010) and of a void-time (s since 2010). */
 double as_lut_unix(uint64_t lut_ms);

@@ -4,7 +4,7 @@
 # once at the same queue depth, inspect also replays asd's cold start
 # on every record (parse, end mark, digest index). Target: <= 1.15x warm.
 # Peak RSS is reported with the record count (the digest index grows
-# with it: 32-byte slots, 43 to 85 bytes an object).
+# with it: 24-byte slots, 32 to 64 bytes an object).
 . "$(dirname "$0")/lib.sh"
 SIZE=${SIZE:-$((4 << 30))}
 A=$BENCH_DIR/records.img

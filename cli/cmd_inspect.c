@@ -43,13 +43,17 @@ static const char inspect_usage[] =
 	"  --config FILE       with --records: every device of aerospike.conf\n"
 	"  --max-skew SECONDS  newest writes further apart than this across a\n"
 	"                      namespace's devices are a WARNING (default 1)\n"
+	"  --memory-index SIZE cap on the digest index a namespace's dedup\n"
+	"                      needs, 32 to 64 bytes an object; past it, an\n"
+	"                      error (default 4G)\n"
 	HELP_ENGINE HELP_QUEUE_DEPTH("64") HELP_IO_SIZE HELP_MEMORY
 	HELP_COMMON HELP_SIZES
 	HELP_EXIT("decoded (--records: no WARNING)",
 		  "--records: a WARNING: records asd will skip, hide or lose,\n"
 		  "       or snapshots out of step");
 
-enum { OPT_RECORDS = OPT_FIRST_PRIVATE, OPT_CONFIG, OPT_MAX_SKEW };
+enum { OPT_RECORDS = OPT_FIRST_PRIVATE, OPT_CONFIG, OPT_MAX_SKEW,
+       OPT_MEMORY_INDEX };
 
 static void print_text(const struct device *d, const struct as_header *h)
 {
@@ -168,9 +172,11 @@ int cmd_inspect(int argc, char **argv)
 		{ "records", no_argument, NULL, OPT_RECORDS },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "max-skew", required_argument, NULL, OPT_MAX_SKEW },
+		{ "memory-index", required_argument, NULL, OPT_MEMORY_INDEX },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct records_args ra = { .io = IO_OPTS_DEFAULT, .max_skew_s = 1 };
+	struct records_args ra = { .io = IO_OPTS_DEFAULT, .max_skew_s = 1,
+				   .index_cap = 4ull << 30 };
 	bool records = false, io_given = false;
 	int opt;
 
@@ -194,6 +200,19 @@ int cmd_inspect(int argc, char **argv)
 				return EXIT_ERROR;
 			continue;
 		}
+		if (opt == OPT_MEMORY_INDEX) {
+			int ret = parse_size(optarg, &ra.index_cap);
+
+			if (ret < 0 || ra.index_cap < (1u << 20)) {
+				cli_error("inspect: --memory-index '%s': %s",
+					  optarg, ret == -ERANGE ? "too large" :
+					  ret < 0 ? "not a size (examples: 512M, "
+					  "4G)" : "below 1M");
+				return EXIT_ERROR;
+			}
+			io_given = true;
+			continue;
+		}
 		if (opt == '?' || opt == ':') {
 			cli_option_error("inspect", opt, argv);
 			return EXIT_ERROR;
@@ -205,8 +224,8 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (!records) {
 		if (ra.config || io_given) {
-			cli_error("inspect: --config, --queue-depth, --io-size "
-				  "and --memory go with --records");
+			cli_error("inspect: --config, --queue-depth, --io-size, "
+				  "--memory and --memory-index go with --records");
 			return EXIT_ERROR;
 		}
 		if (argc - optind != 1) {

@@ -124,6 +124,7 @@ static void sync_pair(struct pair_job *j)
 		j->status = EXIT_ERROR;
 		return;
 	}
+	pair_records_finish(j);
 	syncjob_decide(j);
 	if (!j->cmp.differing_blocks) {
 		j->rep.result = "match";
@@ -221,6 +222,7 @@ static void print_text(const struct job_list *l, const struct sync_args *a)
 			headline_one(j, a->dry_run);
 		report_pair_text(stdout, &j->rep);
 		report_cold_start_text(stdout, &j->rep);
+		report_records_text(stdout, &j->rep);
 	}
 }
 

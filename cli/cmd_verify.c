@@ -28,6 +28,10 @@ static const char verify_usage[] =
 	"start (load-local, copy-from-shadow, reinit-from-shadow, crash) and\n"
 	"prints a WARNING first, with the next command to run, when asd would\n"
 	"serve damaged data, drop data or crash, or the pair looks swapped.\n"
+	"Where data differs, the report says what asd will do with the records\n"
+	"of the differing write-blocks on the copy it reads: records that\n"
+	"differ, unparsable (asd's reason), hidden, and for load-local those the\n"
+	"shadow holds that loading local will not give.\n"
 	"\n"
 	"options:\n"
 	"  --gate              exit by what asd's own cold start will do, for\n"
@@ -112,6 +116,7 @@ static void verify_pair(struct pair_job *j)
 		j->status = EXIT_ERROR;
 		return;
 	}
+	pair_records_finish(j);
 	pair_decide(j);
 	j->rep.result = j->cmp.differing_blocks ? "differ" : "match";
 	j->status = j->cmp.differing_blocks ||
@@ -199,6 +204,7 @@ static void print_text(const struct job_list *l, bool gate)
 		}
 		report_pair_text(stdout, &j->rep);
 		report_cold_start_text(stdout, &j->rep);
+		report_records_text(stdout, &j->rep);
 	}
 }
 

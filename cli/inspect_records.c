@@ -160,20 +160,36 @@ static int sweep(struct rrun *r, struct rtarget *t, struct as_records *w)
 	struct pipe_stats st = { 0 };
 	struct pipe_error err = { 0 };
 	double t0 = now_s();
-	int ret = 0;
+	int ret = 0, end;
 
 	as_records_begin(w, &t->rec, t->d.size_bytes);
 	if (range.length)
 		ret = pipe_run(&cfg, &st, &err);
 	report_progress_done();
-	as_records_end(w);
+	end = as_records_end(w);
+	if (end < 0 && ret >= 0) {
+		ret = end;
+		err = (struct pipe_error){ .err = end, .source = PIPE_CONSUMER };
+	}
 	t->engine = st.engine;
 	t->elapsed_s = now_s() - t0;
 	if (ret < 0) {
 		const char *const role[] = { t->read_role },
 				  *const p[] = { t->read_path };
+		char cap[32];
 
-		if (err.source == PIPE_CONSUMER && err.err == -ENOMEM)
+		if (err.source == PIPE_CONSUMER && err.err == -ENOBUFS)
+			snprintf(t->error, sizeof(t->error), "the digest index "
+				 "would grow past --memory-index %s after %llu "
+				 "objects (%llu records of '%s' read): asd's "
+				 "conflict rule cannot be applied; it needs 32 "
+				 "to 64 bytes an object: raise --memory-index",
+				 human_bytes(w->index.cap_bytes, cap,
+					     sizeof(cap)),
+				 (unsigned long long)w->index.used,
+				 (unsigned long long)t->rec.records_seen,
+				 t->read_path);
+		else if (err.source == PIPE_CONSUMER && err.err == -ENOMEM)
 			snprintf(t->error, sizeof(t->error), "out of memory "
 				 "for the digest index of '%s'", t->read_path);
 		else
@@ -238,6 +254,9 @@ int inspect_records(const struct records_args *a)
 		if (ns->crash)
 			continue;
 		as_records_init(&ns->walk, &ns->own, r.now);
+		ns->walk.index.cap_bytes = a->index_cap;
+		/* Without the thread the walk is slower, not wrong. */
+		as_records_start_thread(&ns->walk);
 		ns->walked = true;
 		for (size_t i = ns->first; i < ns->first + ns->n; i++) {
 			struct rtarget *t = &r.t[i];

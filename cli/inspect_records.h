@@ -19,6 +19,7 @@ struct records_args {
 	char **devices;
 	size_t ndevices;
 	double max_skew_s;		/* --max-skew */
+	uint64_t index_cap;		/* --memory-index: digest table */
 };
 
 /* Run it; returns the exit status (0, 1 on a WARNING, 2). */

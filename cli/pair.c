@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,98 @@ static void feed_sweeps(void *ctx, const struct pipe_chunk *c)
 	as_sweep_feed(&a->shadow_sweep, c->offset, c->buf[1], c->len);
 }
 
+/*
+ * A differing block: the first time one of a write-block's blocks
+ * differs, the records of its two copies, straight from the buffers
+ * (chunks hold whole write-blocks: see records_begin).
+ */
+static void differ_records(void *ctx, const struct pipe_chunk *c, size_t at,
+			   size_t len)
+{
+	struct pair_aero *a = ctx;
+	struct pair_records *pr = a->records;
+	uint64_t off = c->offset + at, wb = AS_WBLOCK_BYTES, id = off / wb;
+	uint64_t start = id * wb;
+	const struct as_sweep *ls = &a->local_sweep, *ss = &a->shadow_sweep;
+
+	(void)len;
+	if (off < AS_HEADER_REGION_BYTES || id < pr->next_wblock ||
+	    start < c->offset || start + wb > c->offset + c->len ||
+	    start + wb > ss->end)
+		return;		/* the header, done, or not whole */
+	pr->next_wblock = id + 1;
+	/* The sweeps were fed through this chunk: each knows if it
+	 * stopped before this write-block (they read 1..swept). */
+	as_recdiff_wblock(&pr->diff, start, c->buf[0] + (start - c->offset),
+			  c->buf[1] + (start - c->offset),
+			  !(ls->stopped && id > ls->swept),
+			  !(ss->stopped && id > ss->swept));
+}
+
+/*
+ * Read the records of differing write-blocks when asd would (the
+ * shadow's header: format 4, 8 MiB write-blocks, not encrypted) and
+ * the chunks can hold whole write-blocks within --memory.
+ */
+static void records_begin(struct pair_job *j, struct compare_opts *o)
+{
+	struct pair_aero *a = &j->aero;
+	const struct as_header *h = &a->shadow;
+	struct pipe_config cfg = {
+		.chunk_align = AS_WBLOCK_BYTES, .io_size = o->io_size,
+		.queue_depth = o->queue_depth, .memory_bytes = o->memory_bytes,
+		.nsrc = 2,
+	};
+	struct pair_records *pr;
+
+	if (h->state != AS_STATE_AEROSPIKE || h->format != 4 ||
+	    h->write_block_size != AS_WBLOCK_BYTES ||
+	    (h->flags & AS_FLAG_ENCRYPTED) || !a->shadow_raw ||
+	    AS_WBLOCK_BYTES % o->block_size ||
+	    (o->memory_bytes && o->memory_bytes < pipe_min_memory(&cfg)))
+		return;
+	pr = calloc(1, sizeof(*pr));
+	if (!pr)
+		return;		/* the report says null: not read */
+	as_ownership_from_region(a->shadow_raw, AS_HEADER_STRUCT_BYTES, h,
+				 &pr->own);
+	if (as_recdiff_init(&pr->diff, &pr->own, time(NULL)) < 0) {
+		as_recdiff_release(&pr->diff);
+		free(pr);
+		return;
+	}
+	a->records = pr;
+	o->chunk_align = AS_WBLOCK_BYTES;
+	o->on_differ = differ_records;
+	o->differ_ctx = a;
+}
+
+void pair_records_finish(struct pair_job *j)
+{
+	struct pair_aero *a = &j->aero;
+	struct pair_records *pr = a->records;
+	struct cs_result v;
+	struct cs_pair p = {
+		.local_path = j->local_path, .shadow_path = j->shadow_path,
+		.local = &a->local, .shadow = &a->shadow,
+		.local_raw = a->local_raw, .shadow_raw = a->shadow_raw,
+		.device_bytes = j->local.size_bytes,
+		.config_namespace = j->namespace,
+	};
+
+	if (!pr || !j->cmp.region_bytes[REGION_DATA])
+		return;
+	/* The copy asd reads, from the headers as they are now (sync:
+	 * before its header commit). */
+	cs_decide(a->server, &p, &v);
+	if (v.verdict == CS_LOAD_LOCAL) {
+		pr->copy = "local";
+		pr->load_local = true;
+	} else if (v.verdict == CS_COPY_FROM_SHADOW) {
+		pr->copy = "shadow";
+	}
+}
+
 /* pristine_offset: written to local only, at clean shutdown. */
 static const struct pipe_range pristine = { AS_OFF_PRISTINE,
 					    AS_PRISTINE_BYTES };
@@ -233,6 +326,7 @@ struct compare_opts pair_compare_opts(struct pair_job *j)
 		      j->local.size_bytes);
 	o.on_chunk = feed_sweeps;
 	o.chunk_ctx = a;
+	records_begin(j, &o);
 	return o;
 }
 
@@ -346,6 +440,11 @@ void pair_release(struct pair_job *j)
 	device_close(&j->shadow);
 	free(j->aero.local_raw);
 	free(j->aero.shadow_raw);
+	if (j->aero.records) {
+		as_recdiff_release(&j->aero.records->diff);
+		free(j->aero.records);
+		j->aero.records = NULL;
+	}
 	j->aero.local_raw = j->aero.shadow_raw = NULL;
 }
 

@@ -54,6 +54,12 @@ int pair_read_headers(struct pair_job *j);
 /* Compare options: header regions, pristine_offset, sweeps, progress. */
 struct compare_opts pair_compare_opts(struct pair_job *j);
 
+/*
+ * After the compare, before anything changes the headers: which copy's
+ * records the report shows (the one asd reads), when data differs.
+ */
+void pair_records_finish(struct pair_job *j);
+
 /* After the compare: the verdict and its figures (j->aero). */
 void pair_decide(struct pair_job *j);
 

@@ -115,6 +115,7 @@ json_t *report_pair_json(const struct pair_report *p)
 					      ? "not decided: the pair failed"
 					      : "not examined: smaller than the 8 MiB "
 						"header region, or the pair failed"));
+	json_object_set_new(o, "records", report_records_json(a));
 	if (p->is_sync) {
 		static const struct extent_list no_extents;
 

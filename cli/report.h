@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "../aerospike/coldstart.h"
+#include "../aerospike/recdiff.h"
 #include "../verify/compare.h"
 #include "../verify/extent.h"
 
@@ -17,6 +18,19 @@
  * differing in every other block must not cost gigabytes.
  */
 #define REPORT_MAX_EXTENTS 100000u
+
+/*
+ * The records of the pair's differing write-blocks (aerospike/recdiff.h),
+ * gathered from the compare's buffers; copy says which copy asd reads
+ * (NULL: nothing to report).
+ */
+struct pair_records {
+	struct as_ownership own;	/* from the shadow's header */
+	struct as_recdiff diff;
+	uint64_t next_wblock;		/* write-blocks below are done */
+	const char *copy;		/* "local" or "shadow" */
+	bool load_local;		/* not_loaded applies */
+};
 
 /* What the Aerospike headers of a pair say, and what asd will do. */
 struct pair_aero {
@@ -36,6 +50,7 @@ struct pair_aero {
 	bool local_data_dropped;	/* reinit with an empty shadow */
 	bool likely_swap;		/* the shadow has pristine_offset set
 					 * and local has not: swapped? */
+	struct pair_records *records;	/* NULL: records not read */
 };
 
 struct pair_report {
@@ -85,6 +100,12 @@ void report_extents_text(FILE *f, const struct extent_list *l, size_t max);
 /* {"format":..,"namespace":..} or null, for a decoded header. */
 json_t *report_header_json(const struct as_header *h);
 const char *report_state_name(enum as_state s);
+
+/* The "records" of one pair: null, or what asd does with them. */
+json_t *report_records_json(const struct pair_aero *a);
+
+/* The same in a line or two of text (nothing when null). */
+void report_records_text(FILE *f, const struct pair_report *p);
 
 /* The "cold_start" object of one pair. */
 json_t *report_cold_start_json(const struct pair_aero *a);

@@ -189,6 +189,8 @@ static int compare_chunk(void *ctx, struct pipe *p, const struct pipe_chunk *c)
 			ret = record_difference(s, off, len);
 			if (ret < 0)
 				return ret;
+			if (o->on_differ)
+				o->on_differ(o->differ_ctx, c, at, len);
 		}
 		if (differs && o->write_local && !header) {
 			if (!run_len)
@@ -221,7 +223,7 @@ int compare_run(const struct device *local, const struct device *shadow,
 	struct pipe_range whole = { 0, local->size_bytes };
 	struct pipe_config cfg = {
 		.engine = o->engine,
-		.chunk_align = o->block_size,
+		.chunk_align = o->chunk_align ? o->chunk_align : o->block_size,
 		.io_size = o->io_size,
 		.queue_depth = o->queue_depth,
 		.memory_bytes = o->memory_bytes,

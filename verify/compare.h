@@ -57,6 +57,18 @@ struct compare_opts {
 	/* Sees both buffers of every chunk, in order (cold-start sweeps). */
 	void (*on_chunk)(void *ctx, const struct pipe_chunk *c);
 	void *chunk_ctx;
+	/*
+	 * Sees each differing block [at, at + len) of chunk c, both
+	 * buffers, before any write of it is queued (record reports).
+	 */
+	void (*on_differ)(void *ctx, const struct pipe_chunk *c, size_t at,
+			  size_t len);
+	void *differ_ctx;
+	size_t chunk_align;		/* chunks start on multiples of this
+					 * (a multiple of block_size) from
+					 * each range's start, so a caller's
+					 * larger unit is never split; 0:
+					 * block_size */
 	void *ctx;			/* for on_block */
 	pipe_progress_fn progress;	/* may be NULL */
 	void *progress_ctx;

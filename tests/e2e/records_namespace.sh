@@ -65,8 +65,22 @@ expect_json "$T/out" '.devices[0].records.sets | map(.records) | add' $N
 expect_json "$T/out" .devices[0].records.last_update.newest_lut $((LUT + 499))
 expect_json "$T/out" .namespaces[0].consistency.skew_s 1
 expect_json "$T/out" .namespaces[0].consistency.in_step true
-expect_json "$T/out" '.namespaces[0].index_bytes_per_object < 86' true
+expect_json "$T/out" '.namespaces[0].index_bytes_per_object < 65' true
 expect_json "$T/out" '.devices[0].records.void_time.records > 0' true
+
+# An index cap too small for the namespace's objects: an error, exit 2,
+# naming the cap; no count is given as if complete.
+run_ss "$T/out" "$T/err" inspect --config "$T/as.conf" --records --memory-index 8M
+expect_rc 2
+grep -q "the digest index would grow past --memory-index 8.0 MiB after [0-9]* objects" "$T/err" ||
+	fail "no cap error: $(cat "$T/err")"
+grep -q "UNIQUE" "$T/out" && fail "a count despite the cap: $(cat "$T/out")"
+run_ss "$T/out" "$T/err" inspect --config "$T/as.conf" --records --memory-index 8M --json
+expect_rc 2
+schema "$T/out"
+run_ss "$T/out" "$T/err" inspect "$T/a.dat" --memory-index 8M
+expect_rc 2
+grep -q 'go with --records' "$T/err" || fail "$(cat "$T/err")"
 
 # The newest writes 1 s apart: out of step under --max-skew 0.5.
 run_ss "$T/out" "$T/err" inspect --config "$T/as.conf" --records --max-skew 0.5 --json

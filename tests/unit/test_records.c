@@ -19,6 +19,7 @@
 
 #include "../../aerospike/aerohdr.h"
 #include "../../aerospike/flat.h"
+#include "../../aerospike/recdiff.h"
 #include "../../aerospike/recindex.h"
 #include "../../aerospike/records.h"
 
@@ -158,7 +159,10 @@ static void clean_fixtures(void **state)
 	assert_true((int64_t)as_lut_unix(533459692347ull) == 1795763692);
 }
 
-/* The namespace: both locals through one index, 20,000 objects. */
+/*
+ * The namespace: both locals through one index, 20,000 objects; the
+ * same figures with the index on its own thread.
+ */
 static void clean_namespace(void **state)
 {
 	static struct as_dev_records d[2];
@@ -170,24 +174,71 @@ static void clean_namespace(void **state)
 	(void)state;
 	as_header_decode(fx[0], AS_HEADER_REGION_BYTES, &h);
 	as_ownership_from_region(fx[0], AS_HEADER_REGION_BYTES, &h, &own);
-	as_records_init(&w, &own, time(NULL));
-	for (unsigned i = 0; i < 2; i++) {
-		const unsigned char *img = fx[2 * i];
+	for (unsigned threaded = 0; threaded < 2; threaded++) {
+		assert_int_equal(as_records_init(&w, &own, time(NULL)), 0);
+		if (threaded)
+			assert_int_equal(as_records_start_thread(&w), 0);
+		for (unsigned i = 0; i < 2; i++) {
+			const unsigned char *img = fx[2 * i];
 
-		as_records_begin(&w, &d[i], FX_BYTES);
-		assert_int_equal(as_records_feed(&w, 0, img, FX_BYTES), 0);
-		as_records_end(&w);
+			as_records_begin(&w, &d[i], FX_BYTES);
+			assert_int_equal(as_records_feed(&w, 0, img,
+							 FX_BYTES), 0);
+			assert_int_equal(as_records_end(&w), 0);
+		}
+		assert_true(w.index.used == 20000);
+		assert_true(d[0].unique == 10060 && d[0].replaced == 3);
+		assert_true(d[1].unique == 9940 && d[1].replaced == 7);
+		as_recindex_count_sets(&w.index, sets);
+		assert_true(sets[1] == 20000);
+		/* Fed twice, every record of the second pass is an identical
+		 * copy: OLDER (what defrag copies give). */
+		as_records_begin(&w, &d[0], FX_BYTES);
+		assert_int_equal(as_records_feed(&w, 0, fx[1], FX_BYTES), 0);
+		assert_int_equal(as_records_end(&w), 0);
+		assert_true(d[0].older == 10063 && d[0].unique == 0);
+		as_records_release(&w);
 	}
-	assert_true(w.index.used == 20000);
-	assert_true(d[0].unique + d[1].unique == 20000);
-	as_recindex_count_sets(&w.index, sets);
-	assert_true(sets[1] == 20000);
-	/* Fed twice, every record of the second pass is an identical
-	 * copy: OLDER (what defrag copies give). */
-	as_records_begin(&w, &d[0], FX_BYTES);
-	assert_int_equal(as_records_feed(&w, 0, fx[1], FX_BYTES), 0);
-	as_records_end(&w);
-	assert_true(d[0].older == 10063 && d[0].unique == 0);
+}
+
+/*
+ * A cap on the index: 10,060 objects need 16,384 slots (393,216 bytes);
+ * under a 256 KiB cap the walk fails with -ENOBUFS, on one thread or
+ * two, and the records read before are still counted.
+ */
+static void index_cap(void **state)
+{
+	static struct as_dev_records d;
+	static struct as_ownership own;
+	struct as_records w;
+	struct as_header h;
+
+	(void)state;
+	as_header_decode(fx[0], AS_HEADER_REGION_BYTES, &h);
+	as_ownership_from_region(fx[0], AS_HEADER_REGION_BYTES, &h, &own);
+	for (unsigned threaded = 0; threaded < 2; threaded++) {
+		int ret;
+
+		assert_int_equal(as_records_init(&w, &own, time(NULL)), 0);
+		w.index.cap_bytes = 256u << 10;
+		if (threaded)
+			assert_int_equal(as_records_start_thread(&w), 0);
+		as_records_begin(&w, &d, FX_BYTES);
+		ret = as_records_feed(&w, 0, fx[0], FX_BYTES);
+		assert_true(ret == 0 || ret == -ENOBUFS);
+		assert_int_equal(as_records_end(&w), -ENOBUFS);
+		assert_true(w.index.peak_bytes <= 256u << 10);
+		assert_true(w.index.used == 8192 * 3 / 4);
+		assert_true(d.records_seen == 10063);
+		as_records_release(&w);
+	}
+	/* 393,216 bytes fit. */
+	assert_int_equal(as_records_init(&w, &own, time(NULL)), 0);
+	w.index.cap_bytes = 393216;
+	as_records_begin(&w, &d, FX_BYTES);
+	assert_int_equal(as_records_feed(&w, 0, fx[0], FX_BYTES), 0);
+	assert_int_equal(as_records_end(&w), 0);
+	assert_true(w.index.used == 10060);
 	as_records_release(&w);
 }
 
@@ -470,8 +521,114 @@ static void index_consistent(void **state)
 		if (found)
 			assert_true(v.lut == i);
 	}
-	assert_true(x.peak_bytes <= 50000ull * 86);
+	/* 2^17 slots of 24 bytes: 63 bytes an entry at this count. */
+	assert_true(x.peak_bytes == (1ull << 17) * AS_RECINDEX_SLOT_BYTES);
 	as_recindex_release(&x);
+}
+
+/*
+ * recdiff: write-block 1 of ns1-a.dat against its shadow with damage
+ * planted on the local copy. The expected figures come from the
+ * record offsets read here with plain byte arithmetic (magic bytes,
+ * (n_rblocks + 1) * 16), not from the walker.
+ */
+static unsigned plain_offsets(const unsigned char *wb, uint32_t *o)
+{
+	unsigned n = 0;
+	uint32_t at = 0;
+
+	while (at < W && !memcmp(wb + at, "\x01\xf2\x7a\x03", 4)) {
+		uint32_t flags = (uint32_t)wb[at + 4] | (uint32_t)wb[at + 5] << 8 |
+				 (uint32_t)wb[at + 6] << 16;
+
+		o[n++] = at;
+		at += ((flags & 0x7FFFF) + 1) * 16;
+	}
+	return n;
+}
+
+/* Shadow records k in [from, to] whose digest no other record has. */
+static unsigned lone_in(const unsigned char *wb, const uint32_t *o,
+			unsigned n, unsigned from, unsigned to)
+{
+	unsigned lone = 0;
+
+	for (unsigned k = from; k <= to; k++) {
+		bool elsewhere = false;
+
+		for (unsigned j = 0; j < n && !elsewhere; j++)
+			elsewhere = (j < from || j > to) &&
+				    !memcmp(wb + o[j] + 8, wb + o[k] + 8, 20);
+		lone += !elsewhere;
+	}
+	return lone;
+}
+
+static void diff_planted(void **state)
+{
+	static uint32_t o[12000];
+	static struct as_ownership own;
+	unsigned char *local = fx[0] + W, *shadow = fx[1] + W, save[4];
+	struct as_recdiff x;
+	struct as_header h;
+	unsigned n, k, m = 5;
+	uint32_t size;
+
+	(void)state;
+	n = plain_offsets(shadow, o);
+	assert_int_equal(n, 10063);
+	as_header_decode(fx[1], AS_HEADER_REGION_BYTES, &h);
+	as_ownership_from_region(fx[1], AS_HEADER_REGION_BYTES, &h, &own);
+	index_records(fx[0]);
+	k = pick_lone_record(fx[0], 100);
+
+	/* A LUT byte: one bad end marker; its only copy is lost. */
+	assert_int_equal(as_recdiff_init(&x, &own, time(NULL)), 0);
+	local[o[k] + 30] ^= 0xFF;
+	as_recdiff_wblock(&x, W, local, shadow, true, true);
+	local[o[k] + 30] ^= 0xFF;
+	assert_true(x.local.wblocks == 1 && x.local.records == n);
+	assert_true(x.local.differing == 1 && x.local.unparsable == 1);
+	assert_true(x.local.unparsable_by[AS_FLAT_END_MARK_BAD] == 1);
+	assert_true(x.local.first_unparsable_offset == W + o[k]);
+	assert_true(x.local.hidden_by_size == 0 && x.not_loaded == 1);
+	assert_true(x.shadow.records == n && x.shadow.differing == 1 &&
+		    x.shadow.unparsable == 0);
+	as_recdiff_release(&x);
+
+	/* n_rblocks of record k spans k+1..k+m: those are hidden, k is
+	 * unparsable (extra rblocks), the lone ones among k..k+m lost. */
+	assert_int_equal(as_recdiff_init(&x, &own, time(NULL)), 0);
+	memcpy(save, local + o[k] + 4, 4);
+	size = o[k + m + 1] - o[k];
+	local[o[k] + 4] = (unsigned char)(size / 16 - 1);
+	local[o[k] + 5] = (unsigned char)((size / 16 - 1) >> 8);
+	local[o[k] + 6] = (unsigned char)((local[o[k] + 6] & 0xF8) |
+					  ((size / 16 - 1) >> 16));
+	as_recdiff_wblock(&x, W, local, shadow, true, true);
+	memcpy(local + o[k] + 4, save, 4);
+	assert_true(x.local.records == n - m);
+	assert_true(x.local.differing == 1 && x.local.unparsable == 1);
+	assert_true(x.local.unparsable_by[AS_FLAT_EXTRA_RBLOCKS] == 1);
+	assert_true(x.local.hidden_by_size == m);
+	assert_int_equal(x.not_loaded, lone_in(shadow, o, n, k, k + m));
+	as_recdiff_release(&x);
+
+	/* The first record's magic: the write-block reads as unused. */
+	assert_int_equal(as_recdiff_init(&x, &own, time(NULL)), 0);
+	local[0] ^= 0xFF;
+	as_recdiff_wblock(&x, W, local, shadow, true, true);
+	local[0] ^= 0xFF;
+	assert_true(x.local.records == 0 && x.local.hidden_by_magic == n - 1);
+	assert_true(x.not_loaded == n && x.shadow.differing == 1);
+	as_recdiff_release(&x);
+
+	/* Past the local sweep's stop: none of the shadow's is loaded. */
+	assert_int_equal(as_recdiff_init(&x, &own, time(NULL)), 0);
+	as_recdiff_wblock(&x, W, local, shadow, false, true);
+	assert_true(x.local.unread_wblocks == 1 && x.local.wblocks == 0);
+	assert_true(x.not_loaded == n && x.shadow.differing == 0);
+	as_recdiff_release(&x);
 }
 
 int main(void)
@@ -480,6 +637,8 @@ int main(void)
 		cmocka_unit_test(known_answers),
 		cmocka_unit_test(clean_fixtures),
 		cmocka_unit_test(clean_namespace),
+		cmocka_unit_test(index_cap),
+		cmocka_unit_test(diff_planted),
 		cmocka_unit_test(planted_damage),
 		cmocka_unit_test(record_rules),
 		cmocka_unit_test(index_consistent),
