@@ -150,6 +150,16 @@ INSTALL_FILES = bin/shadowsync share/man/man1/shadowsync.1 \
 INSTALL_DIRS = share/doc/shadowsync/schema share/doc/shadowsync lib/shadowsync \
 	lib/systemd/system/aerospike.service.d
 D := $(DESTDIR)$(PREFIX)
+# Paths with blanks would be split by make and the shell (uninstall
+# would remove files outside DESTDIR); | and & would break the sed.
+ifneq ($(filter install uninstall deb,$(MAKECMDGOALS)),)
+ifneq ($(words x$(DESTDIR)x x$(PREFIX)x x$(SYSCONFDIR)x),3)
+$(error DESTDIR, PREFIX and SYSCONFDIR may not hold spaces)
+endif
+ifneq ($(findstring |,$(D)$(SYSCONFDIR))$(findstring &,$(D)$(SYSCONFDIR)),)
+$(error DESTDIR, PREFIX and SYSCONFDIR may not hold | or &)
+endif
+endif
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(D)/bin/shadowsync

@@ -75,6 +75,15 @@ expect_rc 0 "sync mode: $(cat "$T/ps")"
 grep -q "^verify --gate: SAFE" "$T/ps" || fail "after sync: $(cat "$T/ps")"
 prestart verify
 expect_rc 0 "repaired node: $(cat "$T/ps")"
+# Options: SHADOWSYNC_OPTS to both, SHADOWSYNC_SYNC_OPTS to sync only, no
+# globbing (an argv printer stands in for shadowsync).
+printf '#!/bin/sh\necho "$*" >>"%s"\n' "$T/argv" >"$T/printer"
+chmod +x "$T/printer"
+(SHADOWSYNC_MODE=sync SHADOWSYNC=$T/printer SHADOWSYNC_OPTS="--threads 2 $T/*" \
+	SHADOWSYNC_SYNC_OPTS=--force exec "$P/lib/shadowsync/aerospike-prestart") >/dev/null 2>&1 ||
+	fail "prestart with the printer"
+grep -q "^sync .* --threads 2 $T/\* --force$" "$T/argv" || fail "sync's argv: $(cat "$T/argv")"
+grep -q "^verify --gate .* --threads 2 $T/\*$" "$T/argv" || fail "verify's argv: $(cat "$T/argv")"
 
 # 4. bash completion, from the installed file.
 comp() {	# comp WORDS...: the completions of the last word
@@ -96,6 +105,14 @@ need_root
 truncate -s 8M "$T/blk"
 loop_attach ldev "$T/blk"
 comp shadowsync verify "${ldev%[0-9]*}" | qgrep -x "$ldev" || fail "device completion: no $ldev"
+
+# A DESTDIR with a blank is refused before anything runs (make would split
+# it: uninstall once removed a file beside DESTDIR).
+mkdir -p "$T/stage x" && echo decoy >"$T/stage"
+make -s -C "$TOP" uninstall DESTDIR="$T/stage x" PREFIX=/usr >"$T/make.out" 2>&1 &&
+	fail "uninstall took a DESTDIR with a blank"
+grep -q "may not hold spaces" "$T/make.out" || fail "no reason: $(cat "$T/make.out")"
+[ "$(cat "$T/stage")" = decoy ] || fail "uninstall removed a file outside DESTDIR"
 
 # 5. uninstall: nothing of ours left; an edited default file is kept.
 echo "SHADOWSYNC_MODE=sync" >>"$T/etc/default/shadowsync"
