@@ -17,6 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <archive.h>
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
 #include <xxhash.h>
 
 #define STR2(x) #x
@@ -142,7 +146,7 @@ static void direct_host(const char *path, char *out, size_t len)
 
 int cli_version(int argc, char **argv)
 {
-	char a[PATH_MAX], b[PATH_MAX], x1[32], x2[32];
+	char a[PATH_MAX], b[PATH_MAX], x1[32], x2[32], x3[32];
 
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs("usage: shadowsync --version [PATH]\n"
@@ -157,12 +161,20 @@ int cli_version(int argc, char **argv)
 	}
 	xxh_version(XXH_VERSION_NUMBER, x1, sizeof(x1));
 	xxh_version(XXH_versionNumber(), x2, sizeof(x2));
+	snprintf(x3, sizeof(x3), "%d.%d.%d", archive_version_number() / 1000000,
+		 archive_version_number() / 1000 % 1000,
+		 archive_version_number() % 1000);
 	printf("shadowsync %s\n", SHADOWSYNC_VERSION);
-	printf("built with: liburing %s, libaio %s, xxHash %s, jansson %s\n",
-	       LIBURING_BUILD_VERSION, LIBAIO_BUILD_VERSION, x1, JANSSON_VERSION);
-	printf("runs with:  %s, %s, xxHash %s, jansson %s\n",
+	printf("built with: liburing %s, libaio %s, xxHash %s, jansson %s, "
+	       "libcurl %s, %s, libarchive %s\n",
+	       LIBURING_BUILD_VERSION, LIBAIO_BUILD_VERSION, x1, JANSSON_VERSION,
+	       LIBCURL_VERSION, OPENSSL_VERSION_TEXT, ARCHIVE_VERSION_ONLY_STRING);
+	printf("runs with:  %s, %s, xxHash %s, jansson %s, libcurl %s, %s, "
+	       "libarchive %s\n",
 	       loaded("liburing.so", a, sizeof(a)),
-	       loaded("libaio.so", b, sizeof(b)), x2, jansson_version_str());
+	       loaded("libaio.so", b, sizeof(b)), x2, jansson_version_str(),
+	       curl_version_info(CURLVERSION_NOW)->version,
+	       OpenSSL_version(OPENSSL_VERSION), x3);
 	engine_host("io_uring", a, sizeof(a));
 	printf("this host:\n  io_uring  %s\n", a);
 	engine_host("libaio", a, sizeof(a));

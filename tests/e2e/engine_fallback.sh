@@ -23,8 +23,21 @@ expect_json "$T/out" .pairs[0].extents "$want"
 run_ss "$T/out" "$T/err" verify "$T/local" "$T/shadow" --engine io_uring
 expect_rc 2
 grep -q "cannot run engine 'io_uring': Operation not permitted (EPERM)" "$T/err" || fail "$(cat "$T/err")"
+# --version says why: the sysctl, by name.
+run_ss "$T/out" "$T/err" --version
+expect_rc 0
+grep -q "^  io_uring  no: kernel.io_uring_disabled = 2 " "$T/out" || fail "--version: $(cat "$T/out")"
+grep -q "^  libaio    yes$" "$T/out" || fail "--version libaio: $(cat "$T/out")"
 
 echo "$old" >$knob
 run_ss "$T/out" "$T/err" verify "$T/local" "$T/shadow" --json
 expect_rc 1; expect_json "$T/out" .pairs[0].engine '"io_uring"'
+run_ss "$T/out" "$T/err" --version "$T"
+expect_rc 0
+grep -q "^  io_uring  yes$" "$T/out" || fail "--version: $(cat "$T/out")"
+for lib in liburing libaio xxHash jansson libcurl OpenSSL libarchive; do
+	grep "^built with:" "$T/out" | qgrep "$lib" || fail "--version does not name $lib as built with"
+	grep "^runs with:" "$T/out" | qgrep "$lib" || fail "--version does not name $lib as loaded"
+done
+grep -q "^  O_DIRECT on '$T': yes$" "$T/out" || fail "--version PATH: $(cat "$T/out")"
 exit 0
