@@ -330,6 +330,47 @@ struct compare_opts pair_compare_opts(struct pair_job *j)
 	return o;
 }
 
+/*
+ * A shadow larger than local: asd sizes the device by local and never
+ * reads the shadow past local's end. When the shadow's sweep ran up to
+ * local's end without stopping, look at the write-blocks beyond it
+ * (their first 4 KiB: enough to tell used from unused) as asd's sweep
+ * would go on over the shadow's own size, and count the used ones: their
+ * records cannot reach local at cold start.
+ */
+static void sweep_past_local(struct pair_job *j)
+{
+	struct pair_aero *a = &j->aero;
+	struct as_sweep beyond = a->shadow_sweep;
+	void *buf = NULL;
+
+	a->shadow_used_past_local = 0;
+	if (a->shadow.state != AS_STATE_AEROSPIKE ||
+	    (a->shadow.flags & AS_FLAG_ENCRYPTED) ||
+	    j->shadow.size_bytes <= j->local.size_bytes ||
+	    a->shadow_sweep.unused_run >= 10 ||
+	    posix_memalign(&buf, DEVICE_DIO_ALIGN, DEVICE_DIO_ALIGN))
+		goto out;
+	as_sweep_init(&beyond, a->shadow_sweep.wblock_bytes,
+		      j->shadow.size_bytes);
+	beyond.next = a->shadow_sweep.next;
+	beyond.unused_run = a->shadow_sweep.unused_run;
+	beyond.stopped = beyond.next >= beyond.end;
+	while (!beyond.stopped && !cli_interrupted) {
+		uint64_t at = beyond.next, used = beyond.used;
+
+		if (pread(j->shadow.fd, buf, DEVICE_DIO_ALIGN, (off_t)at) !=
+		    (ssize_t)DEVICE_DIO_ALIGN)
+			break;	/* unreadable: the compare reports errors */
+		as_sweep_feed(&beyond, at, buf, DEVICE_DIO_ALIGN);
+		if (beyond.used > used && !a->shadow_first_past_local)
+			a->shadow_first_past_local = at;
+	}
+	a->shadow_used_past_local = beyond.used;
+out:
+	free(buf);
+}
+
 void pair_decide(struct pair_job *j)
 {
 	struct pair_aero *a = &j->aero;
@@ -348,6 +389,7 @@ void pair_decide(struct pair_job *j)
 		return;
 	cs_decide(a->server, &p, &a->verdict);
 	a->decided = true;
+	sweep_past_local(j);
 	if (j->cmp.elapsed_s > 0)
 		a->shadow_bytes_per_s = (double)j->cmp.bytes_compared /
 					j->cmp.elapsed_s;

@@ -51,6 +51,9 @@ struct pair_aero {
 	bool likely_swap;		/* the shadow has pristine_offset set
 					 * and local has not: swapped? */
 	struct pair_records *records;	/* NULL: records not read */
+	uint64_t shadow_used_past_local; /* used write-blocks of a larger
+					 * shadow that asd never reads */
+	uint64_t shadow_first_past_local; /* the first one's offset */
 };
 
 struct pair_report {

@@ -98,7 +98,8 @@ bool report_cold_start_alarming(const struct pair_aero *a)
 {
 	return a && a->decided &&
 	       (a->verdict.verdict == CS_CRASH || a->local_data_dropped ||
-		a->likely_swap || serves_damage(a));
+		a->likely_swap || serves_damage(a) ||
+		a->shadow_used_past_local);
 }
 
 json_t *report_cold_start_json(const struct pair_aero *a)
@@ -218,6 +219,20 @@ bool report_pair_alarm(const struct pair_report *p, struct report_alarm *al)
 			 disp(p->local_path), disp(v->message), disp(v->device));
 		snprintf(al->next, sizeof(al->next), "shadowsync inspect %s",
 			 shq(v->device, q, sizeof(q)));
+	} else if (a->shadow_used_past_local) {
+		al->code = "shadow-data-past-local";
+		snprintf(al->message, sizeof(al->message), "the shadow '%s' "
+			 "holds %llu used write-blocks past the end of local "
+			 "'%s' (the first at offset %llu): asd sizes the device "
+			 "by local and never reads them; their records are lost "
+			 "at cold start", disp(p->shadow_path),
+			 (unsigned long long)a->shadow_used_past_local,
+			 disp(p->local_path),
+			 (unsigned long long)a->shadow_first_past_local);
+		snprintf(al->next, sizeof(al->next), "do not start asd; give "
+			 "local at least the shadow's %llu bytes (a larger "
+			 "volume or instance), then shadowsync sync",
+			 (unsigned long long)p->shadow_size);
 	} else if (serves_damage(a)) {
 		al->code = "serves-damaged-data";
 		snprintf(al->message, sizeof(al->message), "asd will load '%s' "

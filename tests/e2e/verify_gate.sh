@@ -37,6 +37,17 @@ gate 0 1 reinit-with-data "$L" "$T/reinit.shadow"
 "$MKAERO" "$T/other.shadow" --size 128M --namespace ns1 --format 3 --flags TRUSTED || fail mkaero
 gate 1 1 old-format "$L" "$T/other.shadow"
 gate 1 1 swapped "$S" "$L"
+# A shadow larger than local: asd sizes the device by local, so used
+# write-blocks of the shadow past local's end are never read (a restore
+# onto a smaller instance). Unused ones past the end are no matter.
+"$MKAERO" "$T/big.shadow" --size 64M --used 40 --flags TRUSTED --seed 5 --wbs 1M || fail mkaero
+cp "$T/big.shadow" "$T/small.local" && truncate -s 32M "$T/small.local"
+gate 1 1 shadow-used-past-local "$T/small.local" "$T/big.shadow"
+grep -q "^WARNING: the shadow '$T/big.shadow' holds 2 used write-blocks past the end of local '$T/small.local' (the first at offset 33554432)" "$T/err" ||
+	fail "no warning: $(cat "$T/err")"
+"$MKAERO" "$T/big2.shadow" --size 64M --used 2 --flags TRUSTED --seed 5 --wbs 1M || fail mkaero
+cp "$T/big2.shadow" "$T/small2.local" && truncate -s 32M "$T/small2.local"
+gate 0 0 shadow-unused-past-local "$T/small2.local" "$T/big2.shadow"
 run_ss "$T/out" "$T/err" verify --gate "$L" "$T/nope"
 expect_rc 2
 
