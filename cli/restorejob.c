@@ -194,6 +194,20 @@ static int read_target_start(struct restore_job *j)
 	if (len == AS_HEADER_REGION_BYTES)
 		as_header_decode(buf, len, &j->tgt_hdr);
 	j->tgt_was_marked = header_is_restore_mark(buf, len);
+	/*
+	 * --target-is-zeroed is the operator's word; the 8 MiB read here
+	 * can check it cheaply (blocks it skips are never read back). A
+	 * mark of our own unfinished restore is all that may be there.
+	 */
+	if (j->a->target_zeroed && !j->tgt_was_marked &&
+	    !(buf[0] == 0 && !memcmp(buf, buf + 1, len - 1))) {
+		free(buf);
+		return fail(j, -EINVAL, "--target-is-zeroed, but target '%s' "
+			    "does not read as zeros (its first %zu bytes "
+			    "hold data): zero blocks of the image would not "
+			    "be written over it; drop --target-is-zeroed",
+			    j->a->target, len);
+	}
 	/* A first block of zeros says nothing: a blank device has one. */
 	if (j->have_man && j->block <= len)
 		j->resume = j->tgt_was_marked ||
@@ -235,7 +249,7 @@ static int plan(struct restore_job *j)
 
 int restore_open(struct restore_job *j, const struct restore_args *a)
 {
-	const char *inputs[3] = { a->target, a->manifest, NULL };
+	const char *inputs[4] = { a->target, a->manifest, NULL, NULL };
 	char msg[1280];
 	int ret;
 
@@ -246,8 +260,10 @@ int restore_open(struct restore_job *j, const struct restore_args *a)
 	j->mismatch.max = REPORT_MAX_EXTENTS;
 	if (!source_claims(a->source))
 		inputs[2] = a->source;
+	if (!strcmp(a->source, "-"))	/* the file stdin is redirected from */
+		inputs[3] = "/proc/self/fd/0";
 	if (a->manifest_out &&
-	    manifest_out_check(a->manifest_out, inputs, 3, msg,
+	    manifest_out_check(a->manifest_out, inputs, 4, msg,
 			       sizeof(msg)) < 0)
 		return fail(j, -EINVAL, "%s", msg);
 	ret = load_manifest(j);
@@ -384,6 +400,20 @@ static int handle_source_end(struct restore_job *j)
 	if (!j->source_end)
 		return fail(j, -ENODATA, "%s is empty: nothing to restore",
 			    j->display);
+	/*
+	 * A stream's size is not known: one that ends before TARGET does
+	 * may be an image of a smaller device or a cut one (a zstd that
+	 * failed in a pipe). Only a manifest tells them apart.
+	 */
+	if (j->source_end < j->tgt.size_bytes)
+		return fail(j, -ENODATA, "%s ended at offset %llu, before the "
+			    "end of target '%s' (%llu bytes): a stream's size "
+			    "is not known, so a short one cannot be told from "
+			    "a cut one; give --manifest (the image's, from "
+			    "'shadowsync hash') to restore an image smaller "
+			    "than the target", j->display,
+			    (unsigned long long)j->source_end, j->a->target,
+			    (unsigned long long)j->tgt.size_bytes);
 	j->end = j->source_end;
 	return 0;
 }
@@ -703,14 +733,15 @@ int restore_run(struct restore_job *j)
 		j->size_known = true;
 		j->image_size = j->end;
 	}
-	if (!ret && !j->mismatch.total)
-		ret = commit_header(j);
+	/* Before the header: a failed run must keep the mark. */
 	if (!ret && j->mw_open && j->end != j->tgt.size_bytes)
 		ret = fail(j, -EINVAL, "cannot write manifest '%s': the image "
 			   "ended at offset %llu, before the end of target '%s' "
 			   "(%llu bytes), so it would not cover the target",
 			   j->a->manifest_out, (unsigned long long)j->end,
 			   j->a->target, (unsigned long long)j->tgt.size_bytes);
+	if (!ret && !j->mismatch.total)
+		ret = commit_header(j);
 	if (j->mw_open) {
 		bool keep = !ret && !j->mismatch.total;
 		int mr = keep ? manifest_writer_commit(&j->mw) : 0;
