@@ -40,6 +40,7 @@ struct restore_args {
 	const char *target;
 	const char *manifest;		/* --manifest */
 	const char *manifest_out;	/* --manifest-out */
+	const char *base_manifest;	/* --base-manifest (ebs:// --base) */
 	bool target_zeroed;		/* --target-is-zeroed */
 	bool no_verify;
 	bool force;
@@ -70,6 +71,7 @@ struct restore_counts {
 	uint64_t bytes_zeroed;		/* zeroed the cheap way */
 	uint64_t bytes_skipped_zero;	/* zeros not written (zeroed target) */
 	uint64_t bytes_skipped_matching; /* already on the target (resume) */
+	uint64_t bytes_unchanged;	/* not in the changes since --base */
 	uint64_t bytes_scanned;		/* of the target, to resume */
 	uint64_t bytes_verified;	/* read back and checked */
 	uint64_t requests, retries;
@@ -132,6 +134,7 @@ struct restore_job {
 	bool header_written;		/* step 4 done */
 	bool marked;			/* the mark was put on in this run */
 	bool manifest_written;		/* --manifest-out is in place */
+	struct source_stats src_stats;	/* the remote source's, at the end */
 	char error[3072];		/* one line: paths and a URL fit */
 };
 
