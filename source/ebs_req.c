@@ -260,7 +260,7 @@ static int ebs_refuse(void *ctx, struct fetch_job *j,
 
 	fetch_status_words(r, words, sizeof(words));
 	error_of(r, type, sizeof(type), reason, sizeof(reason));
-	snprintf(what, sizeof(what), "%s%s%s%s%s", words, type[0] ? " " : "",
+	snprintf(what, sizeof(what), "%s%s%s%s%s", words, type[0] ? ": " : "",
 		 type, reason[0] ? ": " : "", reason);
 	if (!strcmp(type, "ValidationException") &&
 	    (!strcmp(reason, "INVALID_BLOCK_TOKEN") ||
