@@ -231,6 +231,19 @@ static void pump_waiting(struct ebs *e)
 	}
 }
 
+/* Close to its ExpiryTime: a minute, or the last quarter of its life
+ * when it is short (a fresh token is always used). */
+static bool token_stale(const struct ebs_blk *b, uint64_t wall)
+{
+	uint64_t life, margin;
+
+	if (b->expiry_ms == UINT64_MAX)
+		return false;
+	life = b->expiry_ms > b->listed_ms ? b->expiry_ms - b->listed_ms : 0;
+	margin = life / 4 < EBS_TOKEN_MARGIN_MS ? life / 4 : EBS_TOKEN_MARGIN_MS;
+	return wall + margin > b->expiry_ms && wall > b->listed_ms + 1000;
+}
+
 /* Start what can start of p; false when out of jobs or queue room. */
 static bool pump_part(struct ebs *e, struct ebs_part *p, uint64_t wall)
 {
@@ -250,8 +263,7 @@ static bool pump_part(struct ebs *e, struct ebs_part *p, uint64_t wall)
 			p->next_b++;
 			continue;
 		}
-		if (b->expiry_ms != UINT64_MAX &&
-		    wall + EBS_TOKEN_MARGIN_MS > b->expiry_ms) {
+		if (token_stale(b, wall)) {
 			ebs_relist(l, idx);
 			return true;
 		}

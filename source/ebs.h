@@ -32,7 +32,8 @@
 #define EBS_JUMP 200000u		/* further ahead: list from there */
 #define EBS_PAGE_TOKEN_MAX_AGE_MS (30u * 60 * 1000) /* NextToken lives 60 */
 #define EBS_TOKEN_MARGIN_MS 60000u	/* a block token this close to its
-					 * ExpiryTime is listed again first */
+					 * ExpiryTime (or the last quarter of
+					 * its life) is listed again first */
 #define EBS_BAD_TRIES 4u		/* fetches of a block whose checksum
 					 * or length is wrong */
 #define EBS_RELIST_TRIES 6u		/* expired tokens in a row */
@@ -46,6 +47,7 @@ struct ebs_blk {
 	char *token;
 	char *first_token;		/* changed: the base's, or NULL */
 	uint64_t expiry_ms;		/* CLOCK_REALTIME ms; UINT64_MAX: none */
+	uint64_t listed_ms;		/* CLOCK_REALTIME ms */
 };
 
 struct ebs;

@@ -231,6 +231,7 @@ static int append(struct ebs_lister *l, uint64_t index, const char *token,
 	b = &l->v[l->n];
 	b->index = index;
 	b->expiry_ms = expiry_ms;
+	b->listed_ms = ebs_wall_ms();
 	b->token = token ? strdup(token) : NULL;
 	b->first_token = first ? strdup(first) : NULL;
 	if ((token && !b->token) || (first && !b->first_token)) {

@@ -228,7 +228,7 @@ EOF2
 start_ebs() {
 	local var=$1 snaps=$2
 	shift 2
-	start_pyserver "$var" ebs ebs_server.py --log "$T/ebs.log" \
+	start_pyserver "$var" "ebs-$var" ebs_server.py --log "$T/ebs.log" \
 		--keys "$T/ebs-keys.conf" --snapshots "$snaps" --region eu-west-3 "$@"
 }
 
