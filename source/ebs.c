@@ -496,10 +496,13 @@ static int ebs_next_data(struct source *s, uint64_t at, uint64_t limit,
 					 ? b->index * e->block : at;
 				*end = (c->index + 1) * e->block < limit
 				       ? (c->index + 1) * e->block : limit;
+				sync_stats(e);
 				return 1;
 			}
-			if (ebs_covered(l, lim_b - 1))
+			if (ebs_covered(l, lim_b - 1)) {
+				sync_stats(e);
 				return 0;
+			}
 		}
 		ret = step(e, 50);
 		if (ret < 0) {
