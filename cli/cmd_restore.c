@@ -181,6 +181,12 @@ static int ebs_defaults(struct restore_args *a, bool part_given,
 		cli_error("restore: --base-manifest goes with --base");
 		return -1;
 	}
+	if (a->src.base && a->manifest_out) {
+		cli_error("restore: --base leaves the unchanged blocks unread, so "
+			  "this pass cannot make TARGET's manifest (use "
+			  "'shadowsync hash')");
+		return -1;
+	}
 	if (a->src.base && a->target_zeroed) {
 		cli_error("restore: --base says TARGET holds the base snapshot; "
 			  "it does not go with --target-is-zeroed");

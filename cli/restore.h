@@ -55,6 +55,7 @@ enum rblock {
 	RB_WRITTEN,	/* written from what arrived */
 	RB_ZEROED,	/* zeros, written the cheap way */
 	RB_SKIPPED,	/* zeros, not written: --target-is-zeroed */
+	RB_KEPT,	/* not in the changes since --base: left as it is */
 };
 
 /* The blocks being worked on: bounded, whatever the device size. */
@@ -155,6 +156,16 @@ int restore_open(struct restore_job *j, const struct restore_args *a);
 int restore_run(struct restore_job *j);
 
 void restore_release(struct restore_job *j);
+
+/* restore_base.c */
+
+/*
+ * restore_check_base() - --base: TARGET must hold the base snapshot (a
+ * sample of its blocks against --base-manifest, or against the base's
+ * blocks fetched, by SHA-256). 0, or -errno with j->error (-EINVAL:
+ * it does not). Nothing is written.
+ */
+int restore_check_base(struct restore_job *j);
 
 /* restore_pass.c */
 

@@ -269,6 +269,8 @@ int restore_open(struct restore_job *j, const struct restore_args *a)
 		ret = plan(j);
 	if (!ret)
 		ret = read_target_start(j);
+	if (!ret)
+		ret = restore_check_base(j);
 	if (ret == -ENOMEM && !j->error[0])
 		fail(j, ret, "out of memory");
 	return ret;
@@ -369,8 +371,12 @@ static int mark_holes(struct restore_job *j)
 		     i < w->nblocks && w->start + i * bs < hole_end; i++) {
 			uint64_t b_end = min64(w->start + (i + 1) * bs, w->end);
 
-			if (b_end <= hole_end && w->state[i] == RB_FETCH)
-				w->state[i] = RB_HOLE;
+			if (b_end > hole_end || w->state[i] != RB_FETCH)
+				continue;
+			w->state[i] = j->info.holes_unchanged ? RB_KEPT
+							      : RB_HOLE;
+			if (w->state[i] == RB_KEPT)
+				j->n.bytes_unchanged += b_end - (w->start + i * bs);
 		}
 		if (!ret)
 			break;

@@ -112,6 +112,12 @@ static void sync_stats(struct ebs *e)
 	st->rate_rps = e->rate;
 }
 
+static void sync_stats_if(struct ebs *e)
+{
+	if (e->f)
+		sync_stats(e);
+}
+
 /* ---- parts ---- */
 
 static void part_fail(struct ebs *e, struct ebs_part *p, int err,
@@ -295,10 +301,33 @@ static int pump(struct ebs *e)
 	ret = ebs_list_pump(&e->full);
 	if (!ret && e->incremental)
 		ret = ebs_list_pump(&e->changed);
+	if (!ret && e->base_list.snap && e->base_list.want)
+		ret = ebs_list_pump(&e->base_list);
 	return ret;
 }
 
 /* ---- completions ---- */
+
+/* A block of the base, for the sample: checked, kept in the job. */
+static void sample_done(struct ebs *e, struct ebs_job *ej)
+{
+	struct fetch_job *j = &ej->job;
+	char sum[64] = "";
+
+	if (!j->res && (j->got != e->block ||
+			ej->data_length != (int64_t)e->block ||
+			ebs_sha256_b64(j->buf, j->got, sum) ||
+			strcmp(sum, ej->checksum))) {
+		if (++ej->bad_tries < EBS_BAD_TRIES && !fetch_queue(e->f, j))
+			return;
+		snprintf(j->why, sizeof(j->why), "block %" PRIu64 " of %s does "
+			 "not fit its checksum", ej->index, e->base);
+		j->res = -EBADMSG;
+	}
+	ej->waiting = false;	/* done */
+	if (!j->res)
+		e->blocks_fetched++;
+}
 
 static void block_done(struct ebs *e, struct ebs_job *ej)
 {
@@ -307,6 +336,10 @@ static void block_done(struct ebs *e, struct ebs_job *ej)
 	char sum[64] = "";
 	const char *bad = NULL;
 
+	if (ej->sample) {
+		sample_done(e, ej);
+		return;
+	}
 	if (j->res == -EKEYEXPIRED && ++ej->relist_tries <= EBS_RELIST_TRIES) {
 		ebs_relist(lister_of(e, ej->index), ej->index);
 		ej->waiting = true;
@@ -531,6 +564,7 @@ static void ebs_close(struct source *s)
 		free(e->jobs[i].token);
 	ebs_lister_release(&e->full);
 	ebs_lister_release(&e->changed);
+	ebs_lister_release(&e->base_list);
 	awscred_close(e->cred);
 	free(e->jobs);
 	free(e->parts);
@@ -732,10 +766,100 @@ static int ebs_open(struct source *s, const char *spec,
 	info->has_extents = true;
 	snprintf(info->snapshot, sizeof(info->snapshot), "%s", e->snap);
 	snprintf(info->base_snapshot, sizeof(info->base_snapshot), "%s", e->base);
+	info->holes_unchanged = e->incremental;
 	return 0;
 out_close:
 	ebs_close(s);
 	return ret;
+}
+
+/*
+ * The sample of the base: one page of its listing from first_offset,
+ * max blocks spread over it, each fetched into a bounce buffer and
+ * checked. Runs before any part (restore asks first).
+ */
+static int ebs_base_sample(struct source *s, uint64_t first_offset,
+			   unsigned max, uint64_t *off, char (*sum)[48])
+{
+	struct ebs *e = ebs_of(s);
+	struct ebs_lister *l = &e->base_list;
+	struct ebs_job *jobs = NULL;
+	char *buf = NULL;
+	unsigned n = 0, pending;
+	size_t have;
+	int ret = 0;
+
+	if (!e->incremental)
+		return -EOPNOTSUPP;
+	ebs_lister_init(l, e, EBS_LIST_BLOCKS, e->base, NULL, 0);
+	l->max_results = 100;
+	l->cov_lo = l->cov_hi = first_offset / e->block;
+	ebs_need(l, l->cov_hi);
+	while (!ret && !e->fatal_err && !l->pages)
+		ret = step(e, 1000);
+	l->want = 0;	/* no more of it; a page on its way is waited for */
+	while (!ret && l->busy)
+		ret = step(e, 1000);
+	have = l->n - l->head;
+	if (!ret && !e->fatal_err && have && max) {
+		jobs = calloc(max, sizeof(*jobs));
+		buf = malloc((size_t)max * e->block);
+		if (!jobs || !buf)
+			ret = -ENOMEM;
+	}
+	for (unsigned i = 0; !ret && jobs && i < max && i < have; i++) {
+		const struct ebs_blk *b = &l->v[l->head + i * have /
+						(max < have ? max : have)];
+		struct ebs_job *ej = &jobs[n++];
+
+		ej->kind = EJ_BLOCK;
+		ej->sample = ej->waiting = true;
+		ej->snap = e->base;
+		ej->index = b->index;
+		ej->token = strdup(b->token);
+		ej->job.buf = buf + (size_t)i * e->block;
+		ej->job.len = e->block;
+		ej->job.whole = ej->job.to_end = true;
+		if (!ej->token || fetch_queue(e->f, &ej->job))
+			ret = -ENOMEM;
+	}
+	do {
+		pending = 0;
+		for (unsigned i = 0; i < n; i++)
+			pending += jobs[i].waiting;
+		if (pending && !ret)
+			ret = step(e, 1000);
+	} while (pending && !ret && !e->fatal_err);
+	for (unsigned i = 0; !ret && !e->fatal_err && i < n; i++) {
+		if (jobs[i].job.res < 0) {
+			source_seterror(s, "cannot read '%s' block %" PRIu64 " of "
+					"the base %s: %s", e->spec_display,
+					jobs[i].index, e->base, jobs[i].job.why);
+			ret = jobs[i].job.res;
+			break;
+		}
+		off[i] = jobs[i].index * e->block;
+		snprintf(sum[i], sizeof(sum[i]), "%.47s", jobs[i].checksum);
+	}
+	if (e->fatal_err && !ret) {
+		source_seterror(s, "%s", e->fatal);
+		ret = e->fatal_err;
+	} else if (ret < 0 && !s->error[0]) {
+		source_seterror(s, "cannot read '%s': %s", e->spec_display,
+				strerror(-ret));
+	}
+	if (ret < 0 && pending) {	/* the scheduler holds them still */
+		fetch_close(e->f);
+		e->f = NULL;
+	}
+	for (unsigned i = 0; jobs && i < n; i++)
+		free(jobs[i].token);
+	free(jobs);
+	free(buf);
+	ebs_lister_release(l);
+	memset(l, 0, sizeof(*l));
+	sync_stats_if(e);
+	return ret < 0 ? ret : (int)n;
 }
 
 static const struct source_ops ebs_ops = {
@@ -745,6 +869,7 @@ static const struct source_ops ebs_ops = {
 	.submit = ebs_submit,
 	.poll = ebs_poll,
 	.next_data = ebs_next_data,
+	.base_sample = ebs_base_sample,
 	.close = ebs_close,
 };
 

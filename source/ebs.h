@@ -65,6 +65,7 @@ struct ebs_job {
 	int64_t data_length;
 	unsigned bad_tries, relist_tries;
 	bool waiting;			/* for a new token (expired) */
+	bool sample;			/* a block of the base, checked only */
 	struct ebs_job *next;
 };
 
@@ -115,7 +116,7 @@ struct ebs {
 	bool geometry_known;
 	/* listings: full; with a base the head region comes from a full
 	 * listing of the snapshot and the rest from its changes */
-	struct ebs_lister full, changed;
+	struct ebs_lister full, changed, base_list;
 	bool incremental;
 	uint64_t head_blocks;		/* incremental: [0, head) from full */
 	/* parts and block requests */
@@ -140,7 +141,7 @@ extern const struct fetch_hooks ebs_hooks;
 uint64_t ebs_now_ms(void);		/* CLOCK_MONOTONIC */
 uint64_t ebs_wall_ms(void);		/* CLOCK_REALTIME */
 /* Base64 SHA-256 of n bytes, as x-amz-Checksum has it; 0 or -EIO. */
-int ebs_sha256_b64(const void *p, size_t n, char out[64]);
+int ebs_sha256_b64(const void *p, size_t n, char out[48]);
 
 /* ebs_list.c */
 void ebs_lister_init(struct ebs_lister *l, struct ebs *e,

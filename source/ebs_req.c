@@ -38,7 +38,7 @@ uint64_t ebs_wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int ebs_sha256_b64(const void *p, size_t n, char out[64])
+int ebs_sha256_b64(const void *p, size_t n, char out[48])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -47,6 +47,11 @@ int ebs_sha256_b64(const void *p, size_t n, char out[64])
 		return -EIO;
 	EVP_EncodeBlock((unsigned char *)out, md, 32);	/* 44 bytes + NUL */
 	return 0;
+}
+
+int source_sha256_b64(const void *p, size_t n, char out[48])
+{
+	return ebs_sha256_b64(p, n, out);
 }
 
 static int add_header(struct curl_slist **hdrs, const char *name,
@@ -269,8 +274,11 @@ static int ebs_refuse(void *ctx, struct fetch_job *j,
 		return -EKEYEXPIRED;
 	}
 	if (!strcmp(type, "ResourceNotFoundException") || r->status == 404) {
-		snprintf(why, whylen, "snapshot %s not found in region %s, or "
-			 "not completed (%s)", snap, e->region, what);
+		bool two = ej->kind == EJ_LIST && ej->ls->mode == EBS_LIST_CHANGED;
+
+		snprintf(why, whylen, "snapshot %s%s%s not found in region %s, or "
+			 "not completed (%s)", two ? ej->ls->first : snap,
+			 two ? " or " : "", two ? snap : "", e->region, what);
 		return -ENOENT;
 	}
 	if (!strcmp(type, "AccessDeniedException")) {

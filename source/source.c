@@ -97,3 +97,11 @@ int source_next_data(struct source *s, uint64_t at, uint64_t limit,
 		return -EOPNOTSUPP;
 	return s->ops->next_data(s, at, limit, start, end);
 }
+
+int source_base_sample(struct source *s, uint64_t first_offset, unsigned max,
+		       uint64_t *off, char (*sum)[48])
+{
+	if (!s->ops->base_sample)
+		return -EOPNOTSUPP;
+	return s->ops->base_sample(s, first_offset, max, off, sum);
+}

@@ -81,6 +81,9 @@ struct source_info {
 					 * the rest reads as zeros */
 	char snapshot[64];		/* EBS: snap-..., else "" */
 	char base_snapshot[64];		/* EBS --base: snap-..., else "" */
+	bool holes_unchanged;		/* what next_data() does not give is
+					 * the same as in the base: the target
+					 * holds it already (EBS --base) */
 };
 
 struct source_stats {
@@ -142,6 +145,9 @@ struct source_ops {
 	 */
 	int (*next_data)(struct source *s, uint64_t at, uint64_t limit,
 			 uint64_t *start, uint64_t *end);
+	/* Optional: see source_base_sample(). */
+	int (*base_sample)(struct source *s, uint64_t first_offset,
+			   unsigned max, uint64_t *off, char (*sum)[48]);
 	/* Stop everything: the buffers of parts not handed back by poll
 	 * are not touched once close returns. */
 	void (*close)(struct source *s);
@@ -173,6 +179,20 @@ int source_poll(struct source *s, unsigned wait_ms, struct source_req **done,
 		unsigned max);
 const char *source_error(const struct source *s);
 void source_close(struct source *s);
+
+/*
+ * source_base_sample() - EBS --base: up to max blocks of the base
+ * snapshot past first_offset, fetched and checked: their offsets and
+ * their SHA-256 (base64, as x-amz-Checksum has it) into off[] and
+ * sum[]. Returns the count, or -errno with source_error(); -EOPNOTSUPP
+ * for any other source.
+ */
+int source_base_sample(struct source *s, uint64_t first_offset, unsigned max,
+		       uint64_t *off, char (*sum)[48]);
+
+/* Base64 SHA-256 of n bytes (x-amz-Checksum's form) into out[48]; 0 or
+ * -EIO. */
+int source_sha256_b64(const void *p, size_t n, char out[48]);
 
 /* next_data of a source with extents; -EOPNOTSUPP for the others. */
 int source_next_data(struct source *s, uint64_t at, uint64_t limit,
