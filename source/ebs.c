@@ -32,7 +32,7 @@
 #define RATE_MIN 5u
 #define HEAD_BYTES (8u << 20)	/* the header region of restore */
 
-static struct ebs *ebs_of(struct source *s)
+struct ebs *ebs_of(struct source *s)
 {
 	return s->priv;
 }
@@ -94,7 +94,7 @@ static struct ebs_lister *lister_of(struct ebs *e, uint64_t index)
 							 : &e->full;
 }
 
-static void sync_stats(struct ebs *e)
+void ebs_sync_stats(struct ebs *e)
 {
 	const struct fetch_stats *fs = fetch_stats(e->f);
 	struct source_stats *st = &e->s->stats;
@@ -110,12 +110,6 @@ static void sync_stats(struct ebs *e)
 	st->checksum_retries = e->checksum_retries;
 	st->relists = e->relists;
 	st->rate_rps = e->rate;
-}
-
-static void sync_stats_if(struct ebs *e)
-{
-	if (e->f)
-		sync_stats(e);
 }
 
 /* ---- parts ---- */
@@ -392,8 +386,7 @@ static void job_done(struct ebs *e, struct fetch_job *j)
 		block_done(e, ej);
 }
 
-/* Run transfers up to wait_ms; completions handled. 0 or -errno. */
-static int step(struct ebs *e, unsigned wait_ms)
+int ebs_step(struct ebs *e, unsigned wait_ms)
 {
 	struct fetch_job *jobs[64];
 	int n, ret = pump(e);
@@ -454,7 +447,7 @@ static int ebs_poll(struct source *s, unsigned wait_ms, struct source_req **done
 	uint64_t deadline = ebs_now_ms() + wait_ms;
 	unsigned n = 0;
 	/* transfers move only in here: on, even when parts are done */
-	int ret = step(e, 0);
+	int ret = ebs_step(e, 0);
 
 	for (;;) {
 		uint64_t now;
@@ -476,11 +469,11 @@ static int ebs_poll(struct source *s, unsigned wait_ms, struct source_req **done
 		now = ebs_now_ms();
 		if (n || now >= deadline)
 			break;
-		ret = step(e, (unsigned)(deadline - now));
+		ret = ebs_step(e, (unsigned)(deadline - now));
 		if (ret < 0)
 			break;
 	}
-	sync_stats(e);
+	ebs_sync_stats(e);
 	if (ret == -ECANCELED)
 		source_seterror(s, "reading '%s' interrupted", e->spec_display);
 	else if (ret < 0 && !n)
@@ -529,17 +522,17 @@ static int ebs_next_data(struct source *s, uint64_t at, uint64_t limit,
 					 ? b->index * e->block : at;
 				*end = (c->index + 1) * e->block < limit
 				       ? (c->index + 1) * e->block : limit;
-				sync_stats(e);
+				ebs_sync_stats(e);
 				return 1;
 			}
 			if (ebs_covered(l, lim_b - 1)) {
-				sync_stats(e);
+				ebs_sync_stats(e);
 				return 0;
 			}
 		}
-		ret = step(e, 50);
+		ret = ebs_step(e, 50);
 		if (ret < 0) {
-			sync_stats(e);
+			ebs_sync_stats(e);
 			source_seterror(s, ret == -ECANCELED
 					? "reading '%s' interrupted"
 					: "cannot read '%s': listing failed",
@@ -671,8 +664,8 @@ static int first_pages(struct source *s, struct ebs *e)
 		ebs_need(&e->changed, 0);
 	while (!ret && !e->fatal_err &&
 	       (!e->full.pages || (e->incremental && !e->changed.pages)))
-		ret = step(e, 1000);
-	sync_stats(e);
+		ret = ebs_step(e, 1000);
+	ebs_sync_stats(e);
 	if (e->fatal_err) {
 		source_seterror(s, "%s", e->fatal);
 		return e->fatal_err;
@@ -771,95 +764,6 @@ static int ebs_open(struct source *s, const char *spec,
 out_close:
 	ebs_close(s);
 	return ret;
-}
-
-/*
- * The sample of the base: one page of its listing from first_offset,
- * max blocks spread over it, each fetched into a bounce buffer and
- * checked. Runs before any part (restore asks first).
- */
-static int ebs_base_sample(struct source *s, uint64_t first_offset,
-			   unsigned max, uint64_t *off, char (*sum)[48])
-{
-	struct ebs *e = ebs_of(s);
-	struct ebs_lister *l = &e->base_list;
-	struct ebs_job *jobs = NULL;
-	char *buf = NULL;
-	unsigned n = 0, pending;
-	size_t have;
-	int ret = 0;
-
-	if (!e->incremental)
-		return -EOPNOTSUPP;
-	ebs_lister_init(l, e, EBS_LIST_BLOCKS, e->base, NULL, 0);
-	l->max_results = 100;
-	l->cov_lo = l->cov_hi = first_offset / e->block;
-	ebs_need(l, l->cov_hi);
-	while (!ret && !e->fatal_err && !l->pages)
-		ret = step(e, 1000);
-	l->want = 0;	/* no more of it; a page on its way is waited for */
-	while (!ret && l->busy)
-		ret = step(e, 1000);
-	have = l->n - l->head;
-	if (!ret && !e->fatal_err && have && max) {
-		jobs = calloc(max, sizeof(*jobs));
-		buf = malloc((size_t)max * e->block);
-		if (!jobs || !buf)
-			ret = -ENOMEM;
-	}
-	for (unsigned i = 0; !ret && jobs && i < max && i < have; i++) {
-		const struct ebs_blk *b = &l->v[l->head + i * have /
-						(max < have ? max : have)];
-		struct ebs_job *ej = &jobs[n++];
-
-		ej->kind = EJ_BLOCK;
-		ej->sample = ej->waiting = true;
-		ej->snap = e->base;
-		ej->index = b->index;
-		ej->token = strdup(b->token);
-		ej->job.buf = buf + (size_t)i * e->block;
-		ej->job.len = e->block;
-		ej->job.whole = ej->job.to_end = true;
-		if (!ej->token || fetch_queue(e->f, &ej->job))
-			ret = -ENOMEM;
-	}
-	do {
-		pending = 0;
-		for (unsigned i = 0; i < n; i++)
-			pending += jobs[i].waiting;
-		if (pending && !ret)
-			ret = step(e, 1000);
-	} while (pending && !ret && !e->fatal_err);
-	for (unsigned i = 0; !ret && !e->fatal_err && i < n; i++) {
-		if (jobs[i].job.res < 0) {
-			source_seterror(s, "cannot read '%s' block %" PRIu64 " of "
-					"the base %s: %s", e->spec_display,
-					jobs[i].index, e->base, jobs[i].job.why);
-			ret = jobs[i].job.res;
-			break;
-		}
-		off[i] = jobs[i].index * e->block;
-		snprintf(sum[i], sizeof(sum[i]), "%.47s", jobs[i].checksum);
-	}
-	if (e->fatal_err && !ret) {
-		source_seterror(s, "%s", e->fatal);
-		ret = e->fatal_err;
-	} else if (ret < 0 && !s->error[0]) {
-		source_seterror(s, "cannot read '%s': %s", e->spec_display,
-				strerror(-ret));
-	}
-	if (ret < 0 && pending) {	/* the scheduler holds them still */
-		fetch_close(e->f);
-		e->f = NULL;
-	}
-	for (unsigned i = 0; jobs && i < n; i++)
-		free(jobs[i].token);
-	free(jobs);
-	free(buf);
-	ebs_lister_release(l);
-	memset(l, 0, sizeof(*l));
-	sync_stats_if(e);
-	return ret < 0 ? ret : (int)n;
 }
 
 static const struct source_ops ebs_ops = {

@@ -166,5 +166,13 @@ int ebs_list_done(struct ebs_lister *l);
 
 /* ebs.c */
 void ebs_throttled(struct ebs *e);
+struct ebs *ebs_of(struct source *s);
+/* Run transfers up to wait_ms; completions handled. 0 or -errno. */
+int ebs_step(struct ebs *e, unsigned wait_ms);
+void ebs_sync_stats(struct ebs *e);
+
+/* ebs_base.c */
+int ebs_base_sample(struct source *s, uint64_t first_offset, unsigned max,
+		    uint64_t *off, char (*sum)[48]);
 
 #endif
