@@ -36,4 +36,8 @@ plot qd.dat qd_throughput.png "set title 'Throughput against queue depth, slow d
 plot restore_conns.dat restore_conns.png "set title 'restore from a rate-limited HTTP server';
 	set xlabel 'connections'; set ylabel 'MiB/s'; set logscale x 2; set yrange [0:*];
 	plot '$OUT/restore_conns.dat' u 1:2 w lp t 'restore', '' u 1:3 w lp t 'curl (one stream)'" || st=1
+plot ebs_conns.dat ebs_conns.png "set title 'restore ebs:// against connections (20 ms a GetSnapshotBlock, 1000/s cap)';
+	set xlabel 'connections'; set ylabel 'MiB/s'; set y2label 'requests/s'; set logscale x 2; set yrange [0:*];
+	set y2range [0:*]; set ytics nomirror; set y2tics;
+	plot '$OUT/ebs_conns.dat' u 1:2 w lp t 'MiB/s', '' u 1:3 axes x1y2 w lp t 'requests/s'" || st=1
 exit $st

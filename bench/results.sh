@@ -6,7 +6,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$TOP/bench/out}
-CASES=${CASES:-"verify sync warm warm_slow size pairs qd records restore restore_conns"}
+CASES=${CASES:-"verify sync warm warm_slow size pairs qd records restore restore_conns ebs"}
 dst=$TOP/bench/RESULTS.md
 disk=$(df --output=source "${BENCH_DIR:-/var/tmp}" 2>/dev/null | tail -1)
 {

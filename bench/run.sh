@@ -7,7 +7,7 @@ status=0
 mkdir -p bench/out
 rm -f bench/out/*.md bench/out/*.dat bench/out/.quick
 [ "${QUICK:-0}" = 1 ] && : >bench/out/.quick
-for b in verify sync warm warm_slow size pairs qd records restore restore_remote restore_conns; do
+for b in verify sync warm warm_slow size pairs qd records restore restore_remote restore_conns ebs; do
 	[ -f "bench/$b.sh" ] || continue
 	echo "== bench/$b.sh"
 	bash "bench/$b.sh" || { echo "bench: $b failed" >&2; status=1; }

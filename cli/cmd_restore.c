@@ -19,12 +19,15 @@ static const char restore_usage[] =
 	"then fdatasync, then every written block is read back from TARGET and\n"
 	"its digest checked against what arrived. SOURCE is a file or block\n"
 	"device, '-' (a stream on stdin: zstd -dc IMAGE.zst | shadowsync\n"
-	"restore - TARGET), an http:// or https:// URL, or s3://BUCKET/KEY; it\n"
-	"is never written. TARGET is a block device (opened O_EXCL) or an\n"
-	"existing regular file, at least as large as the image; a stream that\n"
-	"runs past its end is an error naming the offset, and one that ends\n"
-	"before it is an error unless --manifest says the image is that small\n"
-	"(a cut stream looks the same).\n"
+	"restore - TARGET), an http:// or https:// URL, s3://BUCKET/KEY, or\n"
+	"ebs://snap-ID (an EBS snapshot through the EBS direct APIs: only the\n"
+	"blocks it lists are fetched, each checked against its x-amz-Checksum,\n"
+	"the rest of TARGET zeroed); it is never written. TARGET is a block\n"
+	"device (opened O_EXCL) or an existing regular file, at least as large\n"
+	"as the image (a snapshot's: its VolumeSize); a stream that runs past\n"
+	"its end is an error naming the offset, and one that ends before it is\n"
+	"an error unless --manifest says the image is that small (a cut stream\n"
+	"looks the same).\n"
 	"\n"
 	"The header region (first 8 MiB) is written last. Before the first data\n"
 	"write TARGET's first 4 KiB become the mark of an unfinished restore\n"
@@ -63,15 +66,32 @@ static const char restore_usage[] =
 	"                      64M (default: the manifest's, else 1M)\n"
 	HELP_ENGINE HELP_QUEUE_DEPTH("32") HELP_IO_SIZE HELP_MEMORY HELP_PROM
 	HELP_COMMON
-	"remote sources (http://, https://, s3://):\n"
-	"  --connections N     parts fetched at once (default 16)\n"
-	"  --part-size SIZE    bytes a request (default 8M)\n"
+	"remote sources (http://, https://, s3://, ebs://):\n"
+	"  --connections N     parts fetched at once (default 16; ebs:// 64)\n"
+	"  --part-size SIZE    bytes a request (default 8M; ebs:// 512K, one\n"
+	"                      block a request, a part a multiple of it)\n"
 	"  --stall-timeout S   a part that delivers nothing for S seconds is\n"
 	"                      retried (default 30)\n"
-	"  --region R          S3 region (default: AWS_REGION, AWS_DEFAULT_REGION)\n"
-	"  --endpoint-url URL  an S3-compatible store (path-style requests)\n"
+	"  --region R          S3 or EBS region (default: AWS_REGION,\n"
+	"                      AWS_DEFAULT_REGION)\n"
+	"  --endpoint-url URL  an S3-compatible store (path-style requests), or\n"
+	"                      the EBS direct endpoint (default\n"
+	"                      https://ebs.REGION.amazonaws.com)\n"
 	"  --cacert FILE       an extra CA bundle (SSL_CERT_FILE works too)\n"
 	"  Their --memory defaults to connections x part size, 64M to 128M.\n"
+	"ebs:// sources:\n"
+	"  --max-rps N         GetSnapshotBlock and list requests a second at\n"
+	"                      most (default 900; AWS allows about 1000 per\n"
+	"                      snapshot and per account: give each of several\n"
+	"                      restores at once its share); lowered on throttling\n"
+	"  --base ebs://snap-A TARGET holds snapshot A already (of the same\n"
+	"                      lineage): fetch and write only the blocks that\n"
+	"                      changed since (ListChangedBlocks), zero those A has\n"
+	"                      and SOURCE has not; checked first (a sample of A's\n"
+	"                      blocks against TARGET), refused if TARGET differs\n"
+	"  --base-manifest FILE a manifest of snapshot A (from --manifest-out or\n"
+	"                      'shadowsync hash' of a restore of it): TARGET is\n"
+	"                      checked against a sample of it instead\n"
 	HELP_SIZES
 	HELP_EXIT("TARGET holds the image (read back and checked, unless\n"
 		  "       --no-verify)",
@@ -79,11 +99,14 @@ static const char restore_usage[] =
 		  "       extents say where)");
 
 #define REMOTE_MEMORY_MAX (128u << 20)
+#define EBS_DEFAULT_PART (512u << 10)
+#define EBS_DEFAULT_CONNECTIONS 64u
 
 enum {
 	OPT_MANIFEST = OPT_FIRST_PRIVATE, OPT_MANIFEST_OUT, OPT_ZEROED,
 	OPT_NO_VERIFY, OPT_FORCE, OPT_CONNECTIONS, OPT_PART_SIZE,
-	OPT_STALL, OPT_REGION, OPT_ENDPOINT, OPT_CACERT,
+	OPT_STALL, OPT_REGION, OPT_ENDPOINT, OPT_CACERT, OPT_MAX_RPS,
+	OPT_BASE, OPT_BASE_MANIFEST,
 };
 
 /* The options of remote sources. 1 ours and valid, 0 not ours, -1 bad. */
@@ -123,7 +146,61 @@ static int source_opt(struct restore_args *a, int opt, const char *arg)
 	case OPT_CACERT:
 		a->src.cacert = arg;
 		return 1;
+	case OPT_MAX_RPS:
+		if (parse_uint(arg, 1, 100000, &a->src.max_rps) < 0) {
+			cli_error("restore: --max-rps takes 1 to 100000, not "
+				  "'%s'", arg);
+			return -1;
+		}
+		return 1;
+	case OPT_BASE:
+		a->src.base = arg;
+		return 1;
+	case OPT_BASE_MANIFEST:
+		a->base_manifest = arg;
+		return 1;
 	}
+	return 0;
+}
+
+/*
+ * ebs:// sources: a part is one 512 KiB block unless --part-size says
+ * otherwise, and enough connections for ~1000 requests/s at the
+ * service's latency; --base goes with ebs:// only, and not with a
+ * zeroed target (it holds the base).
+ */
+static int ebs_defaults(struct restore_args *a, bool part_given,
+			bool conns_given)
+{
+	bool ebs = !strncmp(a->source, "ebs://", 6);
+
+	if (!ebs && (a->src.base || a->base_manifest || a->src.max_rps)) {
+		cli_error("restore: %s goes with an ebs:// SOURCE only",
+			  a->src.base ? "--base" : a->base_manifest
+			  ? "--base-manifest" : "--max-rps");
+		return -1;
+	}
+	if (a->base_manifest && !a->src.base) {
+		cli_error("restore: --base-manifest goes with --base");
+		return -1;
+	}
+	if (a->src.base && a->manifest_out) {
+		cli_error("restore: --base leaves the unchanged blocks unread, so "
+			  "this pass cannot make TARGET's manifest (use "
+			  "'shadowsync hash')");
+		return -1;
+	}
+	if (a->src.base && a->target_zeroed) {
+		cli_error("restore: --base says TARGET holds the base snapshot; "
+			  "it does not go with --target-is-zeroed");
+		return -1;
+	}
+	if (!ebs)
+		return 0;
+	if (!part_given)
+		a->src.part_bytes = EBS_DEFAULT_PART;
+	if (!conns_given)
+		a->src.connections = EBS_DEFAULT_CONNECTIONS;
 	return 0;
 }
 
@@ -155,8 +232,12 @@ static int parse_args(struct restore_args *a, int argc, char **argv)
 		{ "region", required_argument, NULL, OPT_REGION },
 		{ "endpoint-url", required_argument, NULL, OPT_ENDPOINT },
 		{ "cacert", required_argument, NULL, OPT_CACERT },
+		{ "max-rps", required_argument, NULL, OPT_MAX_RPS },
+		{ "base", required_argument, NULL, OPT_BASE },
+		{ "base-manifest", required_argument, NULL, OPT_BASE_MANIFEST },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool part_given = false, conns_given = false;
 	int opt, ret;
 
 	optind = 1;
@@ -187,6 +268,8 @@ static int parse_args(struct restore_args *a, int argc, char **argv)
 			cli_option_error("restore", opt, argv);
 			return -1;
 		}
+		part_given |= opt == OPT_PART_SIZE;
+		conns_given |= opt == OPT_CONNECTIONS;
 		ret = source_opt(a, opt, optarg);
 		if (!ret)
 			ret = io_opts_parse(&a->io, opt, optarg) < 0 ? -1 : 1;
@@ -202,6 +285,8 @@ static int parse_args(struct restore_args *a, int argc, char **argv)
 	a->source = argv[optind];
 	a->target = argv[optind + 1];
 	a->src.cancel = &cli_interrupted;
+	if (ebs_defaults(a, part_given, conns_given) < 0)
+		return -1;
 	if (!a->io.memory_bytes && source_claims(a->source) &&
 	    strcmp(a->source, "-"))
 		a->io.memory_bytes = remote_memory(&a->src);
@@ -243,6 +328,53 @@ static json_t *target_json(const struct restore_job *j)
 
 #define JINT(v) json_integer((json_int_t)(v))
 
+/* Blocks of the snapshot (its own size, 512 KiB) in n bytes. */
+static uint64_t ebs_blocks(const struct restore_job *j, uint64_t n)
+{
+	return n / j->info.block_bytes;
+}
+
+static double per_s(const struct restore_job *j, uint64_t n)
+{
+	return j->elapsed_s > 0 ? (double)n / j->elapsed_s : 0;
+}
+
+/* An ebs:// source: what the snapshot held and how the service was used. */
+static json_t *ebs_json(const struct restore_job *j)
+{
+	const struct source_stats *st = &j->src_stats;
+	const struct restore_counts *n = &j->n;
+
+	if (!j->rs || j->info.kind != SOURCE_EBS)
+		return json_null();
+	return json_pack("{s:s,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+			 "s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o}",
+		"snapshot_id", j->info.snapshot,
+		"base_snapshot_id", j->info.base_snapshot[0]
+		? json_string(j->info.base_snapshot) : json_null(),
+		"volume_size_bytes", (json_int_t)j->info.size_bytes,
+		"block_size_bytes", (json_int_t)j->info.block_bytes,
+		"blocks_listed", (json_int_t)st->blocks_listed,
+		"blocks_fetched", (json_int_t)st->blocks_fetched,
+		"blocks_written", (json_int_t)ebs_blocks(j, n->bytes_written),
+		"blocks_zeroed", (json_int_t)ebs_blocks(j, n->bytes_zeroed),
+		"blocks_skipped", (json_int_t)ebs_blocks(j, n->bytes_skipped_zero +
+					  n->bytes_skipped_matching +
+					  n->bytes_unchanged),
+		"blocks_unchanged", (json_int_t)ebs_blocks(j, n->bytes_unchanged),
+		"list_requests", (json_int_t)st->list_requests,
+		"requests", (json_int_t)st->requests,
+		"retries", (json_int_t)st->retries,
+		"throttled", (json_int_t)st->throttled,
+		"relists", (json_int_t)st->relists,
+		"checksum_retries", (json_int_t)st->checksum_retries,
+		"max_rps", (json_int_t)(j->a->src.max_rps ? j->a->src.max_rps
+					: SOURCE_EBS_DEFAULT_RPS),
+		"rate_cap_at_end_rps", json_integer((json_int_t)st->rate_rps),
+		"requests_per_s", json_rate(per_s(j, st->requests)),
+		"bytes_per_s", json_rate(per_s(j, st->bytes_received)));
+}
+
 static void report_json(const struct restore_job *j, int ret,
 			const struct manifest_info *mi)
 {
@@ -253,6 +385,7 @@ static void report_json(const struct restore_job *j, int ret,
 		"block_size_bytes", (json_int_t)j->block,
 		"source", source_json(j), "target", target_json(j));
 
+	json_object_set_new(o, "ebs", ebs_json(j));
 	json_object_set_new(o, "image_aerospike", j->img_hdr_known
 			    ? report_header_json(&j->img_hdr) : json_null());
 	json_object_set_new(o, "manifest", json_str(j->a->manifest));
@@ -291,6 +424,39 @@ static void report_json(const struct restore_job *j, int ret,
 	json_object_set_new(o, "error", j->error[0] ? json_str(j->error)
 						    : json_null());
 	report_json_emit(o);
+}
+
+static void ebs_text(const struct restore_job *j)
+{
+	const struct source_stats *st = &j->src_stats;
+	const struct restore_counts *n = &j->n;
+	char a[32], b[32];
+
+	printf("  snapshot %s%s%s: volume %s, blocks of %s\n",
+	       j->info.snapshot, j->info.base_snapshot[0] ? ", changes since "
+	       : "", j->info.base_snapshot,
+	       human_bytes(j->info.size_bytes, a, sizeof(a)),
+	       human_bytes(j->info.block_bytes, b, sizeof(b)));
+	printf("  blocks: %llu listed, %llu fetched, %llu written, %llu "
+	       "zeroed, %llu skipped%s\n",
+	       (unsigned long long)st->blocks_listed,
+	       (unsigned long long)st->blocks_fetched,
+	       (unsigned long long)ebs_blocks(j, n->bytes_written),
+	       (unsigned long long)ebs_blocks(j, n->bytes_zeroed),
+	       (unsigned long long)ebs_blocks(j, n->bytes_skipped_zero +
+					      n->bytes_skipped_matching +
+					      n->bytes_unchanged),
+	       n->bytes_unchanged ? " (unchanged since the base among them)" : "");
+	printf("  %llu requests (%llu listings), %llu retries, %llu throttled, "
+	       "%llu ranges listed again, %.0f requests/s, %s/s (rate cap "
+	       "%u/s at the end)\n",
+	       (unsigned long long)st->requests,
+	       (unsigned long long)st->list_requests,
+	       (unsigned long long)st->retries,
+	       (unsigned long long)st->throttled,
+	       (unsigned long long)st->relists, per_s(j, st->requests),
+	       human_bytes((uint64_t)per_s(j, st->bytes_received), a, sizeof(a)),
+	       st->rate_rps);
 }
 
 static void report_text(const struct restore_job *j,
@@ -339,6 +505,8 @@ static void report_text(const struct restore_job *j,
 		       human_bytes(n->bytes_skipped_matching, b, sizeof(b)),
 		       disp(j->a->manifest), stream ? "read through, not written"
 		       : "neither fetched nor written");
+	if (j->rs && j->info.kind == SOURCE_EBS)
+		ebs_text(j);
 	printf("  read %s from the source in %llu requests (%llu retries), "
 	       "%llu block%s fetched again\n",
 	       human_bytes(n->bytes_read, a, sizeof(a)),

@@ -40,6 +40,7 @@ struct restore_args {
 	const char *target;
 	const char *manifest;		/* --manifest */
 	const char *manifest_out;	/* --manifest-out */
+	const char *base_manifest;	/* --base-manifest (ebs:// --base) */
 	bool target_zeroed;		/* --target-is-zeroed */
 	bool no_verify;
 	bool force;
@@ -54,6 +55,7 @@ enum rblock {
 	RB_WRITTEN,	/* written from what arrived */
 	RB_ZEROED,	/* zeros, written the cheap way */
 	RB_SKIPPED,	/* zeros, not written: --target-is-zeroed */
+	RB_KEPT,	/* not in the changes since --base: left as it is */
 };
 
 /* The blocks being worked on: bounded, whatever the device size. */
@@ -70,6 +72,7 @@ struct restore_counts {
 	uint64_t bytes_zeroed;		/* zeroed the cheap way */
 	uint64_t bytes_skipped_zero;	/* zeros not written (zeroed target) */
 	uint64_t bytes_skipped_matching; /* already on the target (resume) */
+	uint64_t bytes_unchanged;	/* not in the changes since --base */
 	uint64_t bytes_scanned;		/* of the target, to resume */
 	uint64_t bytes_verified;	/* read back and checked */
 	uint64_t requests, retries;
@@ -132,6 +135,7 @@ struct restore_job {
 	bool header_written;		/* step 4 done */
 	bool marked;			/* the mark was put on in this run */
 	bool manifest_written;		/* --manifest-out is in place */
+	struct source_stats src_stats;	/* the remote source's, at the end */
 	char error[3072];		/* one line: paths and a URL fit */
 };
 
@@ -152,6 +156,16 @@ int restore_open(struct restore_job *j, const struct restore_args *a);
 int restore_run(struct restore_job *j);
 
 void restore_release(struct restore_job *j);
+
+/* restore_base.c */
+
+/*
+ * restore_check_base() - --base: TARGET must hold the base snapshot (a
+ * sample of its blocks against --base-manifest, or against the base's
+ * blocks fetched, by SHA-256). 0, or -errno with j->error (-EINVAL:
+ * it does not). Nothing is written.
+ */
+int restore_check_base(struct restore_job *j);
 
 /* restore_pass.c */
 

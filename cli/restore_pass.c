@@ -73,7 +73,9 @@ static int fill_wait(void *ctx, unsigned wait_ms, struct pipe_fill_req **done,
 
 int restore_fill_init(struct restore_job *j)
 {
-	unsigned n = j->info.in_order ? 256 : j->a->src.connections;
+	/* a source of blocks: a part waiting behind each connection */
+	unsigned n = j->info.in_order ? 256 : j->info.block_bytes
+		     ? 2 * j->a->src.connections : j->a->src.connections;
 	struct fill_state *f = calloc(1, sizeof(*f));
 
 	if (!f || !(f->slots = calloc(n ? n : 1, sizeof(*f->slots)))) {
@@ -341,6 +343,10 @@ static void image_io(const struct restore_job *j, size_t *io, unsigned *qd)
 		*io = (j->a->src.part_bytes + DEVICE_DIO_ALIGN - 1) /
 		      DEVICE_DIO_ALIGN * DEVICE_DIO_ALIGN;
 		*qd = j->a->src.connections;
+	}
+	if (j->rs && j->info.block_bytes) {	/* whole blocks, two a connection */
+		*io = (j->a->src.part_bytes + j->block - 1) / j->block * j->block;
+		*qd = 2 * j->a->src.connections;
 	}
 }
 

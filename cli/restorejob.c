@@ -223,9 +223,17 @@ static int plan(struct restore_job *j)
 {
 	uint64_t held_blocks;
 
+	uint32_t src_block = j->rs ? j->info.block_bytes : 0;
+
 	j->block = j->have_man ? j->man.info.block_size
 		   : j->a->io.block_size ? j->a->io.block_size
-					 : DEFAULT_BLOCK_SIZE;
+		   : src_block ? src_block : DEFAULT_BLOCK_SIZE;
+	/* a source of blocks hands whole ones: ours are runs of them */
+	if (src_block && j->block % src_block)
+		return fail(j, -EINVAL, "%s of %llu bytes is not a multiple "
+			    "of the %u-byte blocks of '%s'", j->have_man
+			    ? "the manifest's block size" : "--block-size",
+			    (unsigned long long)j->block, src_block, j->display);
 	j->end = j->size_known ? j->image_size : j->tgt.size_bytes;
 	/* Every block starting in the header region is held back. */
 	j->hold = min64((AS_HEADER_REGION_BYTES + j->block - 1) / j->block *
@@ -277,6 +285,8 @@ int restore_open(struct restore_job *j, const struct restore_args *a)
 		ret = plan(j);
 	if (!ret)
 		ret = read_target_start(j);
+	if (!ret)
+		ret = restore_check_base(j);
 	if (ret == -ENOMEM && !j->error[0])
 		fail(j, ret, "out of memory");
 	return ret;
@@ -351,7 +361,10 @@ static int prescan(struct restore_job *j, bool count)
 	return ret;
 }
 
-/* A path source's holes: its blocks wholly inside one are not read. */
+/*
+ * A source's holes (a path's, or what a snapshot does not list): its
+ * blocks wholly inside one are not read.
+ */
 static int mark_holes(struct restore_job *j)
 {
 	struct restore_window *w = &j->w;
@@ -359,8 +372,12 @@ static int mark_holes(struct restore_job *j)
 
 	while (at < w->end) {
 		uint64_t ds = 0, de = 0, hole_end;
-		int ret = device_next_data(&j->src, at, &ds, &de);
+		int ret = j->src_is_path ? device_next_data(&j->src, at, &ds, &de)
+			  : source_next_data(j->rs, at, w->end, &ds, &de);
 
+		if (ret < 0 && !j->src_is_path)
+			return fail(j, ret, "%s", source_error(j->rs)[0]
+				    ? source_error(j->rs) : strerror(-ret));
 		if (ret < 0)
 			return fail(j, ret, "cannot find the holes of source "
 				    "'%s' at offset %llu: %s", j->display,
@@ -370,8 +387,12 @@ static int mark_holes(struct restore_job *j)
 		     i < w->nblocks && w->start + i * bs < hole_end; i++) {
 			uint64_t b_end = min64(w->start + (i + 1) * bs, w->end);
 
-			if (b_end <= hole_end && w->state[i] == RB_FETCH)
-				w->state[i] = RB_HOLE;
+			if (b_end > hole_end || w->state[i] != RB_FETCH)
+				continue;
+			w->state[i] = j->info.holes_unchanged ? RB_KEPT
+							      : RB_HOLE;
+			if (w->state[i] == RB_KEPT)
+				j->n.bytes_unchanged += b_end - (w->start + i * bs);
 		}
 		if (!ret)
 			break;
@@ -560,7 +581,7 @@ static int restore_window(struct restore_job *j, uint64_t start, uint64_t end)
 	memset(w->state, RB_FETCH, w->nblocks);
 	if (j->resume)
 		ret = prescan(j, true);
-	if (!ret && j->src_is_path)
+	if (!ret && (j->src_is_path || (j->rs && j->info.has_extents)))
 		ret = mark_holes(j);
 	if (!ret)
 		ret = fetch_state(j, 1u << RB_FETCH, false);
@@ -756,6 +777,7 @@ int restore_run(struct restore_job *j)
 				   errno_name(mr));
 	}
 	if (j->rs) {
+		j->src_stats = j->rs->stats;
 		j->n.bytes_read = j->rs->stats.bytes_received;
 		j->n.requests = j->rs->stats.requests;
 		j->n.retries = j->rs->stats.retries;

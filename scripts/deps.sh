@@ -17,7 +17,7 @@
 #        for make deb) lintian, ansible-core (contrib/ansible playbooks)
 #        remote sources: nginx-light (HTTP(S) server), openssl (its test
 #        certificate), curl (uploads to s3rver), python3-botocore (the
-#        SigV4 check of the S3/IMDS test server), nodejs npm (only when
+#        SigV4 check of the S3/IMDS and EBS direct test servers), nodejs npm (only when
 #        the machine has no Node.js: s3rver, installed from npm by
 #        tests/tools/s3rver_install.sh into /var/cache/shadowsync-tests)
 # Bench: fio time (GNU time) diffutils (cmp) gnuplot-nox (bench/*.png)

@@ -190,6 +190,13 @@ const struct fetch_stats *fetch_stats(const struct fetch *f)
 	return &f->stats;
 }
 
+void fetch_set_rate(struct fetch *f, unsigned max_rps)
+{
+	if (max_rps && f->tokens > max_rps / 10.0 + 1)
+		f->tokens = max_rps / 10.0 + 1;
+	f->o.max_rps = max_rps;
+}
+
 static void job_done(struct fetch *f, struct fetch_job *j)
 {
 	j->next = NULL;
@@ -460,6 +467,8 @@ static void start_ready(struct fetch *f)
 		if (!any_ready(f, now) || !take_token(f, now))
 			return;
 		j = take_ready(f, now);
+		if (j->whole)
+			j->got = 0;
 		curl_easy_reset(sl->easy);
 		set_common(f, sl);
 		j->why[0] = '\0';
@@ -479,6 +488,7 @@ static void start_ready(struct fetch *f)
 		}
 		memset(&sl->resp, 0, sizeof(sl->resp));
 		sl->resp.content_length = -1;
+		sl->resp.amz_data_length = -1;
 		sl->job = j;
 		sl->phase = PH_HEAD;
 		sl->fail = 0;
@@ -509,7 +519,7 @@ static void finish(struct fetch *f, struct slot *sl, CURLcode rc)
 	enum phase phase = sl->phase;
 	const struct fetch_resp *r = &sl->resp;
 	struct fetch_job *j = slot_release(f, sl);
-	bool progress = j->got > sl->got_at_start;
+	bool progress = !j->whole && j->got > sl->got_at_start;
 	char why[FETCH_WHY];
 
 	if (sl->fail) {
@@ -522,7 +532,7 @@ static void finish(struct fetch *f, struct slot *sl, CURLcode rc)
 		return;
 	}
 	if (rc == CURLE_OK && phase == PH_BODY) {
-		if (j->got == j->len) {
+		if (j->got == j->len || j->to_end) {
 			j->res = 0;
 			job_done(f, j);
 		} else {
@@ -532,8 +542,10 @@ static void finish(struct fetch *f, struct slot *sl, CURLcode rc)
 		return;
 	}
 	if (rc == CURLE_OK) {
-		if (status_retryable(r->status) ||
-		    (f->hooks->retryable && f->hooks->retryable(f->ctx, j, r))) {
+		bool again = f->hooks->retryable &&
+			     f->hooks->retryable(f->ctx, j, r);
+
+		if (again || status_retryable(r->status)) {
 			fetch_status_words(r, why, sizeof(why));
 			job_retry(f, j, progress, -EIO, r->retry_after_s, why);
 			return;
@@ -572,7 +584,8 @@ static void check_stalls(struct fetch *f)
 		j = slot_release(f, sl);	/* closes that connection */
 		snprintf(why, sizeof(why), "no data for %.1f s",
 			 f->o.stall_timeout_ms / 1000.0);
-		job_retry(f, j, j->got > sl->got_at_start, -ETIMEDOUT, 0, why);
+		job_retry(f, j, !j->whole && j->got > sl->got_at_start,
+			  -ETIMEDOUT, 0, why);
 	}
 }
 

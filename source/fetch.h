@@ -53,6 +53,10 @@ struct fetch_resp {
 	char last_modified[64];
 	unsigned retry_after_s;		/* Retry-After in seconds, or 0 */
 	char bucket_region[32];		/* S3's x-amz-bucket-region */
+	char amz_checksum[96];		/* EBS direct: x-amz-Checksum */
+	char amz_checksum_alg[16];	/* x-amz-Checksum-Algorithm */
+	int64_t amz_data_length;	/* x-amz-Data-Length, -1 when absent */
+	char amzn_error_type[96];	/* x-amzn-ErrorType (JSON services) */
 	char body[2048];		/* the start of a non-2xx body */
 	size_t body_len;
 };
@@ -64,6 +68,12 @@ struct fetch_job {
 	size_t len;
 	size_t got;			/* bytes in buf[0..got) already */
 	void *owner;			/* the caller's; never touched */
+	bool whole;			/* every attempt starts at byte 0 (no
+					 * Range: EBS blocks); bytes of a broken
+					 * attempt are not progress */
+	bool to_end;			/* done when the body ends, even short
+					 * of len (a listing of unknown size);
+					 * the owner checks got */
 	int res;			/* done: 0, or -errno with why set */
 	char why[FETCH_WHY];		/* a failure's reason, one line */
 	/* the scheduler's own */
@@ -92,7 +102,8 @@ struct fetch_hooks {
 	/*
 	 * Optional: is this non-2xx response worth another attempt beyond
 	 * 408, 429 and 5xx (S3's 400 RequestTimeout, an expired token that
-	 * can be refreshed)?
+	 * can be refreshed)? Called for every non-2xx response, those
+	 * retried anyway included (a backend counts throttling so).
 	 */
 	bool (*retryable)(void *ctx, struct fetch_job *j,
 			  const struct fetch_resp *r);
@@ -139,6 +150,9 @@ int fetch_poll(struct fetch *f, unsigned wait_ms, struct fetch_job **done,
 unsigned fetch_pending(const struct fetch *f);
 
 const struct fetch_stats *fetch_stats(const struct fetch *f);
+
+/* fetch_set_rate() - the request rate cap from now on (0: none). */
+void fetch_set_rate(struct fetch *f, unsigned max_rps);
 
 /*
  * fetch_close() - stop every transfer and free the scheduler. Jobs not

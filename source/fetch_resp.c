@@ -95,6 +95,18 @@ void fetch_resp_header(struct fetch_resp *r, const char *line, size_t n)
 			r->retry_after_s = (unsigned)strtoul(buf, NULL, 10);
 	} else if (header_is(line, n, "x-amz-bucket-region", &v, &vl)) {
 		copy_value(r->bucket_region, sizeof(r->bucket_region), v, vl);
+	} else if (header_is(line, n, "x-amz-Checksum", &v, &vl)) {
+		copy_value(r->amz_checksum, sizeof(r->amz_checksum), v, vl);
+	} else if (header_is(line, n, "x-amz-Checksum-Algorithm", &v, &vl)) {
+		copy_value(r->amz_checksum_alg, sizeof(r->amz_checksum_alg), v, vl);
+	} else if (header_is(line, n, "x-amz-Data-Length", &v, &vl)) {
+		char buf[32];
+
+		copy_value(buf, sizeof(buf), v, vl);
+		r->amz_data_length = isdigit((unsigned char)buf[0])
+				     ? strtoll(buf, NULL, 10) : -2;
+	} else if (header_is(line, n, "x-amzn-ErrorType", &v, &vl)) {
+		copy_value(r->amzn_error_type, sizeof(r->amzn_error_type), v, vl);
 	}
 }
 
@@ -104,6 +116,7 @@ void fetch_resp_begin(struct fetch_resp *r, const char *line, size_t n)
 
 	memset(r, 0, sizeof(*r));
 	r->content_length = -1;
+	r->amz_data_length = -1;
 	if (!p)
 		return;
 	r->status = strtol(p + 1, NULL, 10);

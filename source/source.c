@@ -11,7 +11,7 @@
 static const struct source_ops *backends(unsigned i)
 {
 	const struct source_ops *all[] = { &source_stdin_ops, source_http_ops,
-					   source_s3_ops };
+					   source_s3_ops, source_ebs_ops };
 
 	return i < sizeof(all) / sizeof(all[0]) ? all[i] : NULL;
 }
@@ -88,4 +88,20 @@ void source_close(struct source *s)
 		return;
 	s->ops->close(s);
 	free(s);
+}
+
+int source_next_data(struct source *s, uint64_t at, uint64_t limit,
+		     uint64_t *start, uint64_t *end)
+{
+	if (!s->ops->next_data)
+		return -EOPNOTSUPP;
+	return s->ops->next_data(s, at, limit, start, end);
+}
+
+int source_base_sample(struct source *s, uint64_t first_offset, unsigned max,
+		       uint64_t *off, char (*sum)[48])
+{
+	if (!s->ops->base_sample)
+		return -EOPNOTSUPP;
+	return s->ops->base_sample(s, first_offset, max, off, sum);
 }

@@ -55,10 +55,15 @@ struct source_opts {
 					 * (s3), SSL_CERT_FILE */
 	const volatile sig_atomic_t *cancel; /* stop waiting when set */
 	unsigned max_rps;		/* requests started a second at most, 0:
-					 * no cap (EBS will cap at its limit) */
+					 * no cap (EBS: 0 means its default,
+					 * SOURCE_EBS_DEFAULT_RPS) */
+	const char *base;		/* EBS: the snapshot TARGET holds
+					 * already (ebs://snap-A): only the
+					 * blocks that changed since are data */
 };
 
-#define SOURCE_OPTS_DEFAULT { 16, 8u << 20, 30, 8, NULL, NULL, NULL, NULL, 0 }
+#define SOURCE_OPTS_DEFAULT { 16, 8u << 20, 30, 8, NULL, NULL, NULL, NULL, 0, NULL }
+#define SOURCE_EBS_DEFAULT_RPS 900u
 
 struct source_info {
 	enum source_kind kind;
@@ -70,6 +75,15 @@ struct source_info {
 	bool in_order;			/* parts must be asked in ascending order
 					 * and complete so (a stream) */
 	char etag[160];			/* as the server gave it, or "" */
+	uint32_t block_bytes;		/* a source of blocks (EBS: 512 KiB):
+					 * parts must be whole ones; 0 if not */
+	bool has_extents;		/* next_data() says where its data is;
+					 * the rest reads as zeros */
+	char snapshot[64];		/* EBS: snap-..., else "" */
+	char base_snapshot[64];		/* EBS --base: snap-..., else "" */
+	bool holes_unchanged;		/* what next_data() does not give is
+					 * the same as in the base: the target
+					 * holds it already (EBS --base) */
 };
 
 struct source_stats {
@@ -78,6 +92,21 @@ struct source_stats {
 	uint64_t bytes_received;
 	uint64_t connections_opened;	/* new connections; the rest of the
 					 * requests reused one */
+	/* sources of blocks (EBS) */
+	uint64_t throttled;		/* responses that said slow down */
+	uint64_t list_requests;		/* listing calls (in requests too) */
+	uint64_t blocks_listed;		/* data blocks the listing gave (a
+					 * range listed again counts again) */
+	uint64_t blocks_fetched;	/* data blocks that arrived and passed
+					 * their checksum */
+	uint64_t checksum_retries;	/* blocks fetched again: a checksum or
+					 * length that did not fit */
+	uint64_t relists;		/* ranges listed again: an expired
+					 * token, or blocks dropped */
+	unsigned rate_rps;		/* the request rate cap now */
+	double first_fetch_s;		/* when the first block request went
+					 * out, seconds after open began */
+	uint64_t list_pages_before_first_fetch;
 };
 
 /* One part. The source fills buf; res says how it went. */
@@ -106,6 +135,19 @@ struct source_ops {
 	 */
 	int (*poll)(struct source *s, unsigned wait_ms, struct source_req **done,
 		    unsigned max);
+	/*
+	 * Optional (info.has_extents): the first run of data at or after
+	 * at and before limit, clipped to [at, limit), in bytes; the rest
+	 * of the source reads as zeros and need not be asked for. Returns
+	 * 1 with *start and *end, 0 when there is none, -errno (with
+	 * s->error). May wait (up to the stall timeout a request) for a
+	 * listing to reach limit.
+	 */
+	int (*next_data)(struct source *s, uint64_t at, uint64_t limit,
+			 uint64_t *start, uint64_t *end);
+	/* Optional: see source_base_sample(). */
+	int (*base_sample)(struct source *s, uint64_t first_offset,
+			   unsigned max, uint64_t *off, char (*sum)[48]);
 	/* Stop everything: the buffers of parts not handed back by poll
 	 * are not touched once close returns. */
 	void (*close)(struct source *s);
@@ -138,9 +180,28 @@ int source_poll(struct source *s, unsigned wait_ms, struct source_req **done,
 const char *source_error(const struct source *s);
 void source_close(struct source *s);
 
+/*
+ * source_base_sample() - EBS --base: up to max blocks of the base
+ * snapshot past first_offset, fetched and checked: their offsets and
+ * their SHA-256 (base64, as x-amz-Checksum has it) into off[] and
+ * sum[]. Returns the count, or -errno with source_error(); -EOPNOTSUPP
+ * for any other source.
+ */
+int source_base_sample(struct source *s, uint64_t first_offset, unsigned max,
+		       uint64_t *off, char (*sum)[48]);
+
+/* Base64 SHA-256 of n bytes (x-amz-Checksum's form) into out[48]; 0 or
+ * -EIO. */
+int source_sha256_b64(const void *p, size_t n, char out[48]);
+
+/* next_data of a source with extents; -EOPNOTSUPP for the others. */
+int source_next_data(struct source *s, uint64_t at, uint64_t limit,
+		     uint64_t *start, uint64_t *end);
+
 /* Backends; one not built in is NULL. */
 extern const struct source_ops source_stdin_ops;
 extern const struct source_ops *const source_http_ops;	/* http(s):// */
 extern const struct source_ops *const source_s3_ops;	/* s3:// */
+extern const struct source_ops *const source_ebs_ops;	/* ebs:// */
 
 #endif

@@ -206,3 +206,40 @@ s3rver_put() {
 		"http://127.0.0.1:$1/$3")
 	[ "$code" = 200 ] || fail "upload of $3: $code $(cat "$T/put.out")"
 }
+
+# EBS direct: tests/tools/ebs_server.py (botocore checks every request's
+# signature). ebs_setup writes $T/ebs-keys.conf with a key, its secret
+# ($EBS_KEY, $EBS_SECRET) and a session key ($EBS_SKEY, $EBS_SSECRET,
+# $EBS_STOKEN), all with '+', '/' or '=' in them.
+EBS_KEY=AKIAEBSTESTKEY000001
+EBS_SECRET='ebs/S3cret+Key=Test0123456789abcdefEXAMPLE'
+EBS_SKEY=ASIAEBSSESSION000001
+EBS_SSECRET='ebs-session/Secret+0123456789'
+EBS_STOKEN='EbsSessionToken/with+slashes==0123456789'
+ebs_setup() {
+	$PY -c 'import botocore' 2>/dev/null || skip "python3-botocore is not installed (make deps)"
+	cat >"$T/ebs-keys.conf" <<EOF2
+{"$EBS_KEY": {"secret": "$EBS_SECRET"}, "$EBS_SKEY": {"secret": "$EBS_SSECRET", "token": "$EBS_STOKEN"}}
+EOF2
+}
+
+# start_ebs VAR SNAPS.json [ARGS...]: the EBS server on 127.0.0.1 (region
+# eu-west-3), its log in $T/ebs.log; its port in VAR.
+start_ebs() {
+	local var=$1 snaps=$2
+	shift 2
+	start_pyserver "$var" "ebs-$var" ebs_server.py --log "$T/ebs.log" \
+		--keys "$T/ebs-keys.conf" --snapshots "$snaps" --region eu-west-3 "$@"
+}
+
+# ebs_fault PORT JSON: faults for the next requests (see ebs_server.py).
+ebs_fault() {
+	local code
+	code=$(curl -s -o "$T/fault.out" -w '%{http_code}' -X POST --data "$2" \
+		"http://127.0.0.1:$1/_ctl/faults")
+	[ "$code" = 200 ] || fail "cannot set faults $2: $code"
+}
+
+# ebs_log_since LINE: the server's log lines from LINE on, as a JSON array.
+ebs_log_since() { tail -n +"$1" "$T/ebs.log" | jq -s .; }
+ebs_logline() { echo $(($(wc -l <"$T/ebs.log") + 1)); }
