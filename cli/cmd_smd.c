@@ -55,8 +55,8 @@ static const char save_usage[] =
 	"problem is reported and the bundle written all the same. Leftover\n"
 	"*.smd.save files are named in the report, not taken. BUNDLE (mode 0600:\n"
 	"EE SMD holds credentials) is written to a temporary file, fsynced and\n"
-	"renamed; it may not be '-', a device node, an input or inside the SMD\n"
-	"directory.\n"
+	"renamed; it may not be '-', a device node, an input (a module file, or\n"
+	"the --config file) or inside the SMD directory.\n"
 	"\n"
 	"options:\n"
 	"  --work-dir DIR      the work directory (default: the conf's\n"
@@ -118,12 +118,17 @@ static bool inside_smd_dir(const char *out, const char *smd_dir)
 	return inside;
 }
 
-/* May the bundle be written at out? Prints why not. */
+/*
+ * May the bundle be written at out? Prints why not. Every file read is an
+ * input: the module files (a link's target too: the check follows links)
+ * and the conf, which `-o aerospike.conf` would otherwise overwrite.
+ */
 static int check_output(const char *out, const struct smd_where *w,
 			const struct smd_bundle *b)
 {
-	const char **inputs = calloc(b->nfiles + 1, sizeof(*inputs));
+	const char **inputs = calloc(b->nfiles + 2, sizeof(*inputs));
 	char why[PATH_MAX + 128], **paths = calloc(b->nfiles + 1, sizeof(char *));
+	size_t ninputs = b->nfiles;
 	int ret = 0;
 
 	if (!inputs || !paths) {
@@ -147,7 +152,9 @@ static int check_output(const char *out, const struct smd_where *w,
 		}
 		inputs[i] = paths[i];
 	}
-	if (!ret && output_path_check(out, inputs, b->nfiles, why,
+	if (!ret && w->config)
+		inputs[ninputs++] = w->config;
+	if (!ret && output_path_check(out, inputs, ninputs, why,
 				      sizeof(why)) < 0) {
 		cli_error("cannot create bundle '%s': %s", out, why);
 		ret = -1;

@@ -297,7 +297,8 @@ static int save_replaced(struct smd_restore *r)
 		if (lstat(path, &st) < 0 && errno == ENOENT)
 			break;
 	}
-	if (output_path_check(path, (const char *const[]){ r->bundle_path }, 1,
+	if (output_path_check(path, (const char *const[]){ r->bundle_path,
+			      r->where->config }, r->where->config ? 2 : 1,
 			      why, sizeof(why)) < 0) {
 		cli_error("smd restore: cannot save the replaced SMD to '%s': %s",
 			  path, why);

@@ -170,4 +170,17 @@ for out in "$W/smd/b.tar" "$W/smd/evict.smd" - /dev/null "$T"; do
 done
 cmp -s "$EX/evict.smd" "$W/smd/evict.smd" || fail "evict.smd was overwritten"
 [ "$(ls -A "$W/smd" | wc -l)" = 4 ] || fail "smd/ holds: $(ls -A "$W/smd")"
+# The conf is read too: -o may not name it, nor a hard link to it.
+printf 'service {\n\twork-directory %s\n}\n' "$W" >"$T/ac.conf"
+cp "$T/ac.conf" "$T/ac.orig"
+ln "$T/ac.conf" "$T/ac-link.conf"
+for out in "$T/ac.conf" "$T/ac-link.conf"; do
+	run_ss "$T/o" "$T/e" smd save --config "$T/ac.conf" -o "$out"
+	expect_rc 2 "-o $out (the conf): $(cat "$T/e")"
+	grep -q "^shadowsync: cannot create bundle '$out': it is the input '$T/ac.conf'" "$T/e" ||
+		fail "-o $out: $(cat "$T/e")"
+	cmp -s "$T/ac.conf" "$T/ac.orig" || fail "-o $out overwrote the conf"
+done
+run_ss "$T/o" "$T/e" smd save --config "$T/ac.conf" -o "$T/ac.tar"
+expect_rc 0 "$(cat "$T/e")"
 exit 0
