@@ -60,7 +60,8 @@ static int list_names(DIR *d, char ***names, size_t *n)
 }
 
 static int note_extra(struct smd_dir_extra *x, struct smd_bundle *b,
-		      const char *name, enum smd_skip_kind kind, uint64_t size)
+		      const char *name, enum smd_skip_kind kind, uint64_t size,
+		      bool link)
 {
 	static const char *const reasons[] = {
 		("a temporary file of asd's commit, possibly partial; asd "
@@ -82,6 +83,7 @@ static int note_extra(struct smd_dir_extra *x, struct smd_bundle *b,
 		v[x->n].name = strdup(name);
 		v[x->n].kind = kind;
 		v[x->n].size_bytes = size;
+		v[x->n].link = link;
 		if (!v[x->n].name)
 			return -ENOMEM;
 		x->n++;
@@ -214,7 +216,7 @@ static int take_file(int dfd, const char *dir, const char *name,
 	fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 && link && (errno == ENOENT || errno == ELOOP ||
 			       errno == ENOTDIR))
-		return note_extra(x, b, name, SMD_SKIP_LINK, 0);
+		return note_extra(x, b, name, SMD_SKIP_LINK, 0, true);
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -228,12 +230,12 @@ static int take_file(int dfd, const char *dir, const char *name,
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		return note_extra(x, b, name, link ? SMD_SKIP_LINK
-					      : SMD_SKIP_NOT_FILE, 0);
+					      : SMD_SKIP_NOT_FILE, 0, link);
 	}
 	if (!smd_file_name_valid(name)) {
 		close(fd);
 		return note_extra(x, b, name, SMD_SKIP_BAD_NAME,
-				  (uint64_t)st.st_size);
+				  (uint64_t)st.st_size, link);
 	}
 	ret = take_data(fd, &st, dir, name, b, why, len);
 	close(fd);
@@ -267,9 +269,11 @@ int smd_dir_read(const char *dir, struct smd_bundle *b,
 		snprintf(why, len, "cannot list '%s': %s", dir, strerror(-ret));
 	for (size_t i = 0; i < n && !ret; i++) {
 		if (ends_with(names[i], ".smd.save"))
-			ret = note_extra(extra, b, names[i], SMD_SKIP_SAVE, 0);
+			ret = note_extra(extra, b, names[i], SMD_SKIP_SAVE, 0,
+					 false);
 		else if (ends_with(names[i], SMD_TMP_SUFFIX))
-			ret = note_extra(extra, b, names[i], SMD_SKIP_TEMP, 0);
+			ret = note_extra(extra, b, names[i], SMD_SKIP_TEMP, 0,
+					 false);
 		else
 			ret = take_file(dirfd(d), dir, names[i], b, extra, why,
 					len);
@@ -492,21 +496,41 @@ static struct smd_step step_for(const struct smd_bundle_file *w,
 	return s;
 }
 
-int smd_plan(const struct smd_bundle *want, const struct smd_bundle *have,
-	     const struct smd_dir_extra *extra, mode_t mode,
-	     const struct smd_owner *owner, struct smd_step **steps,
-	     size_t *nsteps, char *why, size_t len)
+/* What restore may not remove, with why; 0 when it may. */
+static int unremovable(const char *dir, const struct smd_dir_entry *e,
+		       char *why, size_t len)
+{
+	if (e->kind == SMD_SKIP_NOT_FILE) {
+		snprintf(why, len, "'%s/%s' is not a regular file: remove it by "
+			 "hand", dir, e->name);
+		return -ENOTEMPTY;
+	}
+	/* A bundle holds only names smd_file_name_valid() takes (its guard
+	 * against ../ and the like), so the backup of the replaced SMD
+	 * could not keep these bytes: never remove them unsaved. asd never
+	 * reads such a name; an empty file or a link loses nothing. */
+	if (e->kind == SMD_SKIP_BAD_NAME && !e->link && e->size_bytes > 0) {
+		snprintf(why, len, "'%s/%s' holds %llu bytes under a name no "
+			 "bundle can hold (asd never reads it), so they could not "
+			 "be saved before removing it: move it out of smd/ by hand",
+			 dir, e->name, (unsigned long long)e->size_bytes);
+		return -ENOTEMPTY;
+	}
+	return 0;
+}
+
+int smd_plan(const char *dir, const struct smd_bundle *want,
+	     const struct smd_bundle *have, const struct smd_dir_extra *extra,
+	     mode_t mode, const struct smd_owner *owner,
+	     struct smd_step **steps, size_t *nsteps, char *why, size_t len)
 {
 	int ret = 0;
 
 	*steps = NULL;
 	*nsteps = 0;
 	for (size_t i = 0; i < extra->n; i++)
-		if (extra->v[i].kind == SMD_SKIP_NOT_FILE) {
-			snprintf(why, len, "'%s' is not a regular file: remove it "
-				 "by hand", extra->v[i].name);
-			return -ENOTEMPTY;
-		}
+		if ((ret = unremovable(dir, &extra->v[i], why, len)) < 0)
+			return ret;
 	for (size_t i = 0; i < want->nfiles && !ret; i++)
 		ret = add_step(steps, nsteps,
 			       step_for(&want->files[i],
@@ -526,8 +550,6 @@ int smd_plan(const struct smd_bundle *want, const struct smd_bundle *have,
 			continue;
 		ret = add_step(steps, nsteps, (struct smd_step){
 			.name = extra->v[i].name, .action = SMD_REMOVE,
-			.replaces_content = extra->v[i].kind == SMD_SKIP_BAD_NAME
-					    && extra->v[i].size_bytes > 0,
 			.old_size_bytes = extra->v[i].size_bytes });
 	}
 	if (ret < 0) {

@@ -38,6 +38,8 @@ struct smd_dir_entry {
 	char *name;
 	enum smd_skip_kind kind;
 	uint64_t size_bytes;	/* 0 for SMD_SKIP_NOT_FILE */
+	bool link;		/* a symbolic link: removing it loses no
+				 * bytes (its target stays) */
 };
 
 /* What a directory holds besides its module files. */
@@ -133,14 +135,16 @@ struct smd_step {
  * files) and extra (its other names) hold exactly want, each file with
  * mode and owner: bundle files first (in name order), then removals of
  * every *.smd and *.smd.save not in want and of leftover temporary
- * files. A *.smd that is no regular file cannot be removed this way:
- * -ENOTEMPTY with its name in why. Returns 0 or -errno; *steps is freed
- * by the caller.
+ * files. Refused (-ENOTEMPTY, why names the path in dir and says to
+ * remove it by hand): a *.smd that is no regular file, and a non-empty
+ * regular *.smd whose name no bundle can hold (smd_file_name_valid():
+ * removing it would lose bytes the backup of the replaced SMD cannot
+ * keep). Returns 0 or -errno; *steps is freed by the caller.
  */
-int smd_plan(const struct smd_bundle *want, const struct smd_bundle *have,
-	     const struct smd_dir_extra *extra, mode_t mode,
-	     const struct smd_owner *owner, struct smd_step **steps,
-	     size_t *nsteps, char *why, size_t len);
+int smd_plan(const char *dir, const struct smd_bundle *want,
+	     const struct smd_bundle *have, const struct smd_dir_extra *extra,
+	     mode_t mode, const struct smd_owner *owner,
+	     struct smd_step **steps, size_t *nsteps, char *why, size_t len);
 
 const char *smd_action_name(enum smd_action a);
 

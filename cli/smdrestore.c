@@ -255,8 +255,9 @@ static int prepare(struct smd_restore *r)
 	check_writable(r);
 	if (smd_dir_read(r->where->smd_directory, &r->have, &r->extra, why,
 			 sizeof(why)) < 0 ||
-	    smd_plan(&r->want, &r->have, &r->extra, r->mode, &r->owner,
-		     &r->steps, &r->nsteps, why, sizeof(why)) < 0) {
+	    smd_plan(r->where->smd_directory, &r->want, &r->have, &r->extra,
+		     r->mode, &r->owner, &r->steps, &r->nsteps, why,
+		     sizeof(why)) < 0) {
 		cli_error("smd restore: %s", why);
 		return -1;
 	}

@@ -151,9 +151,40 @@ mkdir -p "$D/smd/XDR.smd"
 cp "$EX"/*.smd "$D/smd/"
 run_ss "$T/o" "$T/e" smd restore "$T/good.tar" --work-dir "$D" --force
 expect_rc 2
-grep -q "'XDR.smd' is not a regular file: remove it by hand" "$T/e" || fail "$(cat "$T/e")"
+grep -q "'$D/smd/XDR.smd' is not a regular file: remove it by hand" "$T/e" || fail "$(cat "$T/e")"
 [ -d "$D/smd/XDR.smd" ] || fail "the directory was removed"
 ls -A "$D" | qgrep smd-replaced && fail "a backup was written before the refusal"
+# A non-empty *.smd whose name no bundle can hold (a space, non-ASCII, a
+# leading dot, over 128 bytes): the backup could not keep its bytes, so
+# it is never removed, --force or not. Empty, or a link, it goes.
+N=$T/names
+long=$(printf 'x%.0s' $(seq 130)).smd
+for bad in "my copy.smd" "$(printf 'caf\xc3\xa9.smd')" ".hidden.smd" "$long"; do
+	rm -rf "$N"
+	mkdir -p "$N/smd"
+	cp "$EX"/*.smd "$N/smd/"
+	printf 'precious bytes' >"$N/smd/$bad"
+	for force in "" --force; do
+		run_ss "$T/o" "$T/e" smd restore "$T/good.tar" --work-dir "$N" $force
+		expect_rc 2 "'$bad' $force"
+		grep -q "'$N/smd/$bad' holds 14 bytes under a name no bundle can hold.*move it out of smd/ by hand" "$T/e" ||
+			fail "'$bad' $force: $(cat "$T/e")"
+		[ "$(cat "$N/smd/$bad")" = "precious bytes" ] || fail "'$bad' was removed ($force)"
+		ls -A "$N" | qgrep smd-replaced && fail "a backup was written before the refusal"
+	done
+	note "refused to remove '$(printf %.40s "$bad")'"
+done
+rm -rf "$N"
+mkdir -p "$N/smd"
+cp "$EX"/*.smd "$N/smd/"
+: >"$N/smd/empty copy.smd"
+printf 'outside' >"$T/outside-target"
+ln -s "$T/outside-target" "$N/smd/link copy.smd"
+run_ss "$T/n.json" "$T/e" smd restore "$T/good.tar" --work-dir "$N" --json
+expect_rc 0 "$(cat "$T/e")"
+expect_json "$T/n.json" '[.files[] | select(.action == "removed") | .name]' '["empty copy.smd","link copy.smd"]'
+[ "$(cat "$T/outside-target")" = outside ] || fail "a link's target was changed"
+[ "$(ls -A "$N/smd" | wc -l)" = 4 ] || fail "smd/ holds: $(ls -A "$N/smd")"
 B=$T/bigdir
 mkdir -p "$B/smd"
 truncate -s 300M "$B/smd/sindex.smd"
