@@ -75,31 +75,121 @@ static long find_asd(void)
 	return found;
 }
 
-/* The live process the pidfile names, 0 when none or no pidfile. */
-static long pidfile_live(const char *pidfile)
+/* The state letter of /proc/PID/stat ('R', 'S', 'Z', ...), or '?'. */
+static char proc_state(long pid)
 {
-	char buf[32] = "";
+	char path[64], buf[512], *paren;
 	FILE *f;
-	long pid;
+	size_t n;
 
-	if (!pidfile || !(f = fopen(pidfile, "re")))
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
-	buf[strcspn(buf, " \t\r\n")] = '\0';
-	if (!all_digits(buf))
+	buf[n] = '\0';
+	/* "PID (COMM) S ...": COMM may hold ") ", so the last ')'. */
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] ? paren[2] : '?';
+}
+
+/*
+ * A pid as a pidfile may hold it: asd writes "%u\n"; what a shell or
+ * strtol reads as a number is taken too (leading white space, a '+'),
+ * with nothing but white space after it. 0 with *pid, or -1.
+ */
+static int parse_pid(const char *s, long *pid)
+{
+	const long max = 4194304;	/* PID_MAX_LIMIT */
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '+')
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	*pid = strtol(s, &end, 10);
+	while (isspace((unsigned char)*end))
+		end++;
+	return errno || *end || *pid <= 0 || *pid > max ? -1 : 0;
+}
+
+/*
+ * What the conf's pidfile says: 0 with *pid 0 (no pidfile configured,
+ * none there, or its process is gone), 0 with *pid > 0 (a process that
+ * exists, maybe a zombie), or -1 with why: it cannot tell (the file
+ * cannot be read, is no regular file, holds no pid, is a relative path).
+ */
+static int pidfile_pid(const char *pidfile, long *pid, char *why, size_t len)
+{
+	char buf[64], shown[40];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	*pid = 0;
+	if (!pidfile)
 		return 0;
-	pid = strtol(buf, NULL, 10);
-	if (pid <= 0 || pid == (long)getpid())
+	if (pidfile[0] != '/') {
+		snprintf(why, len, "is a relative path: asd opens it from its own "
+			 "working directory (/ under systemd), which shadowsync "
+			 "cannot know; give the conf an absolute pidfile");
+		return -1;
+	}
+	fd = open(pidfile, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
 		return 0;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM ? pid : 0;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(why, len, "cannot be read: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(why, len, "is %s, not a file holding a pid: remove it "
+			 "if it is stale", S_ISDIR(st.st_mode) ? "a directory"
+			 : S_ISFIFO(st.st_mode) ? "a FIFO" : "no regular file");
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		snprintf(why, len, "cannot be read: %s", strerror(errno));
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	if (n == 0 || (size_t)n != strlen(buf) || parse_pid(buf, pid) < 0) {
+		*pid = 0;
+		snprintf(shown, sizeof(shown), "%.*s", (int)strcspn(buf, "\n"),
+			 buf);
+		snprintf(why, len, "%s%s%s: remove it if it is stale",
+			 n ? "holds no process id ('" : "is empty",
+			 n ? disp(shown) : "", n ? "')" : "");
+		return -1;
+	}
+	if (*pid == (long)getpid()) {
+		*pid = 0;	/* this run: a pid reused since asd stopped */
+		return 0;
+	}
+	if (kill((pid_t)*pid, 0) == 0 || errno == EPERM)
+		return 0;
+	if (errno == ESRCH) {
+		*pid = 0;	/* stale: asd stopped without removing it */
+		return 0;
+	}
+	snprintf(why, len, "names process %ld, which cannot be checked: %s",
+		 *pid, strerror(errno));
+	return -1;
 }
 
 int smd_refuse_if_asd_runs(const struct smd_where *w)
 {
 	long pid = find_asd();
-	char comm[64];
+	char comm[64], why[PATH_MAX + 160];
 
 	if (pid < 0) {
 		cli_error("smd restore: cannot tell whether asd runs: cannot read "
@@ -112,15 +202,25 @@ int smd_refuse_if_asd_runs(const struct smd_where *w)
 			  "overwrites it at its next commit)", pid);
 		return -1;
 	}
-	pid = pidfile_live(w->pidfile);
-	if (pid > 0) {
-		proc_comm(pid, comm, sizeof(comm));
+	if (pidfile_pid(w->pidfile, &pid, why, sizeof(why)) < 0) {
+		cli_error("smd restore: cannot tell whether asd runs: the conf's "
+			  "pidfile '%s' %s", w->pidfile, why);
+		return -1;
+	}
+	if (pid == 0)
+		return 0;
+	proc_comm(pid, comm, sizeof(comm));
+	if (proc_state(pid) == 'Z')
+		cli_error("smd restore: the pidfile '%s' names process %ld (%s), "
+			  "a zombie: it has exited but its parent has not reaped "
+			  "it; wait for that (asd may be stopping), or remove the "
+			  "pidfile if it is stale", w->pidfile, pid,
+			  comm[0] ? comm : "?");
+	else
 		cli_error("smd restore: the pidfile '%s' names a live process, "
 			  "%ld (%s): stop asd first, or remove the pidfile if it "
 			  "is stale", w->pidfile, pid, comm[0] ? comm : "?");
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 static int add_string(char ***v, size_t *n, const char *s)

@@ -47,7 +47,72 @@ run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --config "$T/p.conf" --force
 expect_rc 2
 grep -q "the pidfile '$T/asd.pid' names a live process, $live (sleep)" "$T/e" || fail "$(cat "$T/e")"
 [ -e "$T/n2" ] && fail "restore made $T/n2"
+# Any form a shell or strtol reads as that pid names it too.
+for form in " $live" "+$live" "\t$live\n" "$live \n"; do
+	printf "$form" >"$T/asd.pid"
+	run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --config "$T/p.conf" --force
+	expect_rc 2 "pidfile '$form'"
+	grep -q "the pidfile '$T/asd.pid' names a live process, $live (sleep)" "$T/e" ||
+		fail "pidfile '$form': $(cat "$T/e")"
+done
+# What names no process asd could be: it cannot tell, so it refuses.
+cannot_tell() {
+	run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --config "$T/p.conf" --force
+	expect_rc 2 "$1"
+	grep -q "^shadowsync: smd restore: cannot tell whether asd runs: the conf's pidfile '$T/asd.pid' $2" "$T/e" ||
+		fail "$1: $(cat "$T/e")"
+	[ -e "$T/n2" ] && fail "$1: restore made $T/n2"
+	note "$1: refused"
+}
+printf 'asd\n' >"$T/asd.pid"; cannot_tell "a word" "holds no process id ('asd'): remove it if it is stale"
+printf -- "-$live\n" >"$T/asd.pid"; cannot_tell "a negative pid" "holds no process id"
+printf "$live x\n" >"$T/asd.pid"; cannot_tell "a pid and more" "holds no process id"
+printf '0\n' >"$T/asd.pid"; cannot_tell "pid 0" "holds no process id ('0')"
+: >"$T/asd.pid"; cannot_tell "an empty pidfile" "is empty"
+rm "$T/asd.pid"; mkdir "$T/asd.pid"; cannot_tell "a directory" "is a directory, not a file holding a pid"
+rmdir "$T/asd.pid"; mkfifo "$T/asd.pid"; cannot_tell "a FIFO" "is a FIFO"
+rm "$T/asd.pid"
+# Unreadable (as an unprivileged user: root reads anything).
+mkdir -m 0755 "$T/pub"
+chmod 0755 "$T"
+cp "$T/b.tar" "$T/pub/b.tar"
+printf 'service {\n\twork-directory %s\n\tpidfile %s\n}\n' "$T/pub/n" "$T/pub/asd.pid" >"$T/pub/p.conf"
+chmod 0644 "$T/pub/b.tar" "$T/pub/p.conf"
+echo $live >"$T/pub/asd.pid"
+chmod 0600 "$T/pub/asd.pid"
+setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$SS" smd restore "$T/pub/b.tar" \
+	--config "$T/pub/p.conf" --owner nobody >"$T/o" 2>"$T/e"
+RC=$?
+expect_rc 2 "an unreadable pidfile: $(cat "$T/e")"
+grep -q "cannot tell whether asd runs: the conf's pidfile '$T/pub/asd.pid' cannot be read: Permission denied" "$T/e" ||
+	fail "unreadable: $(cat "$T/e")"
+[ -e "$T/pub/n" ] && fail "restore made $T/pub/n"
+printf 'service {\n\twork-directory %s\n\tpidfile run/asd.pid\n}\n' "$T/n2" >"$T/rel.conf"
+run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --config "$T/rel.conf"
+expect_rc 2
+grep -q "the conf's pidfile 'run/asd.pid' is a relative path: asd opens it from its own working directory" "$T/e" ||
+	fail "relative pidfile: $(cat "$T/e")"
 kill $live; wait $live 2>/dev/null
+# A zombie (exited, not reaped: its parent never waits): refused, and
+# called what it is.
+( sleep 0.2 & exec sleep 60 ) &
+parent=$!
+at_exit "kill $parent 2>/dev/null; true"
+zombie=
+for i in $(seq 50); do
+	zombie=$(pgrep -P $parent)
+	[ -n "$zombie" ] && [ "$(awk '{print $3}' /proc/$zombie/stat 2>/dev/null)" = Z ] && break
+	zombie=
+	sleep 0.1
+done
+[ -n "$zombie" ] || fail "no zombie"
+echo $zombie >"$T/asd.pid"
+run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --config "$T/p.conf" --force
+expect_rc 2
+grep -q "the pidfile '$T/asd.pid' names process $zombie (sleep), a zombie: it has exited but its parent has not reaped it" "$T/e" ||
+	fail "zombie: $(cat "$T/e")"
+kill $parent; wait $parent 2>/dev/null
+echo $live >"$T/asd.pid"
 run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --config "$T/p.conf"
 expect_rc 0 "stale pidfile: $(cat "$T/e")"
 cmp -s "$EX/evict.smd" "$T/n2/smd/evict.smd" || fail "not restored"
