@@ -188,6 +188,8 @@ static int take_data(int fd, const struct stat *st, const char *dir,
 	free(data);
 	if (ret < 0)
 		snprintf(why, len, "out of memory");
+	else
+		b->files[b->nfiles - 1].nlink = (uint32_t)st->st_nlink;
 	return ret;
 }
 
@@ -491,7 +493,11 @@ static struct smd_step step_for(const struct smd_bundle_file *w,
 		s.old_size_bytes = h->size;
 	} else {
 		s.action = attrs_match(h, mode, owner) ? SMD_KEEP : SMD_FIX;
-		s.file = NULL;
+		/* fchown/fchmod would change every hard link's file (a cp -al
+		 * backup of smd/, say): a copy renamed over the name instead. */
+		s.copy = s.action == SMD_FIX && h->nlink > 1;
+		if (!s.copy)
+			s.file = NULL;
 	}
 	return s;
 }

@@ -113,7 +113,8 @@ int smd_set_attrs(int dirfd, const char *name, mode_t mode,
 
 enum smd_action {
 	SMD_KEEP,	/* same bytes, mode and owner */
-	SMD_FIX,	/* same bytes; mode or owner set */
+	SMD_FIX,	/* same bytes; mode or owner set (by a copy when
+			 * the file has other hard links) */
 	SMD_INSTALL,	/* missing: written */
 	SMD_REPLACE,	/* different bytes, or a symbolic link: written
 			 * over (a link is replaced, its target untouched) */
@@ -126,8 +127,11 @@ struct smd_step {
 	bool replaces_content;	/* removes or overwrites a non-empty *.smd
 				 * (what --force is for) */
 	uint64_t old_size_bytes;
+	bool copy;		/* FIX of a file with other hard links: by a
+				 * copy renamed over it, never in place */
 	const struct smd_bundle_file *file;	/* to write (INSTALL,
-						 * REPLACE), else NULL */
+						 * REPLACE, FIX by a copy),
+						 * else NULL */
 };
 
 /*

@@ -419,7 +419,8 @@ static int save_replaced(struct smd_restore *r)
 
 static bool writes(const struct smd_step *st)
 {
-	return st->action == SMD_INSTALL || st->action == SMD_REPLACE;
+	return st->action == SMD_INSTALL || st->action == SMD_REPLACE ||
+	       st->copy;
 }
 
 static void unstage_from(struct smd_restore *r, size_t from, size_t to)
@@ -461,7 +462,7 @@ static int apply(struct smd_restore *r)
 	for (i = 0; i < r->nsteps; i++) {
 		const struct smd_step *st = &r->steps[i];
 
-		if (st->action == SMD_FIX)
+		if (st->action == SMD_FIX && !st->copy)
 			ret = smd_set_attrs(r->dirfd, st->name, r->mode, &r->owner);
 		else if (writes(st))
 			ret = smd_commit(r->dirfd, st->name);
@@ -539,8 +540,10 @@ static void report_text(const struct smd_restore *r, const char *result)
 	for (size_t i = 0; !cli_run.quiet && i < r->ncreated; i++)
 		printf("  created          %s\n", disp(r->created[i]));
 	for (size_t i = 0; !cli_run.quiet && i < r->nsteps; i++)
-		printf("  %-16s %s%s\n", smd_action_name(r->steps[i].action),
-		       disp(r->steps[i].name), i < r->done ? "" : "  (not done)");
+		printf("  %-16s %s%s%s\n", smd_action_name(r->steps[i].action),
+		       disp(r->steps[i].name), r->steps[i].copy
+		       ? "  (on a copy: the file has other hard links, left "
+			 "as they were)" : "", i < r->done ? "" : "  (not done)");
 	if (!w->lua_user_path)
 		printf("  the Lua user-path is not known with --work-dir: give "
 		       "--config to have it made\n");

@@ -155,6 +155,27 @@ expect_json "$T/o5.json" '.warnings | length' 1
 run_ss "$T/o5b.json" "$T/e" smd restore "$T/b.tar" --work-dir "$T/o5" --owner nobody --json
 expect_rc 0
 expect_json "$T/o5b.json" '[.result, .changes]' '["unchanged",0]'
+# A file with other hard links (a cp -al backup of smd/): its owner and
+# mode are set on a copy renamed over the name, never through the links.
+mkdir -p "$T/o6/smd"
+cp "$EX"/*.smd "$T/o6/smd/"
+chmod 0644 "$T/o6/smd/"*
+cp -al "$T/o6/smd" "$T/o6/smd.bak"
+[ "$(stat -c %h "$T/o6/smd/UDF.smd")" = 2 ] || fail "cp -al made no hard links"
+run_ss "$T/o6.json" "$T/e" smd restore "$T/b.tar" --work-dir "$T/o6" --owner nobody --json
+expect_rc 0 "$(cat "$T/e")"
+expect_json "$T/o6.json" '[.files[].action] | unique' '["permissions-set"]'
+for f in "$EX"/*.smd; do
+	n=$(basename "$f")
+	[ "$(stat -c '%a %u:%g %h' "$T/o6/smd/$n")" = "600 $NOBODY 1" ] ||
+		fail "$n: $(stat -c '%a %u:%g %h' "$T/o6/smd/$n")"
+	[ "$(stat -c '%a %u:%g %h' "$T/o6/smd.bak/$n")" = "644 0:0 1" ] ||
+		fail "the hard link smd.bak/$n was changed: $(stat -c '%a %u:%g %h' "$T/o6/smd.bak/$n")"
+	cmp -s "$f" "$T/o6/smd/$n" && cmp -s "$f" "$T/o6/smd.bak/$n" || fail "$n: bytes changed"
+done
+run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --work-dir "$T/o6" --owner nobody
+expect_rc 0
+grep -q "^unchanged: 0 changes" "$T/o" || fail "second run: $(cat "$T/o")"
 
 note "SMD that differs: refused without --force; replaced after a backup"
 F=$T/f
