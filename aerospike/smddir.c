@@ -71,6 +71,8 @@ static int note_extra(struct smd_dir_extra *x, struct smd_bundle *b,
 		"a temporary file of an interrupted shadowsync smd restore",
 		("a symbolic link to nothing or to no regular file; asd starts "
 		 "the module empty"),
+		("a directory with the name of a shadowsync smd restore's "
+		 "temporary file"),
 	};
 	int ret = smd_bundle_skip(b, name, reasons[kind]);
 
@@ -249,6 +251,56 @@ static int take_file(int dfd, const char *dir, const char *name,
 	return ret;
 }
 
+/* How many entries the directory name in dfd holds (. and .. aside). */
+static int count_entries(int dfd, const char *name, uint64_t *n)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+	struct dirent *e;
+	DIR *d;
+
+	*n = 0;
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((errno = 0, e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			(*n)++;
+	fd = -errno;
+	closedir(d);
+	return fd;
+}
+
+/*
+ * A leftover temporary name: a file (or link) is removed by the next
+ * restore; a directory by that name (never made by shadowsync) is noted
+ * with how many entries it holds.
+ */
+static int take_temp(int dfd, const char *dir, const char *name,
+		     struct smd_bundle *b, struct smd_dir_extra *x, char *why,
+		     size_t len)
+{
+	struct stat st;
+	uint64_t n;
+	int ret;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+		return note_extra(x, b, name, SMD_SKIP_TEMP, 0, false);
+	ret = count_entries(dfd, name, &n);
+	if (ret == -ENOENT)
+		return 0;	/* removed since the listing */
+	if (ret < 0) {
+		snprintf(why, len, "cannot read '%s/%s': %s", dir, name,
+			 strerror(-ret));
+		return ret;
+	}
+	return note_extra(x, b, name, SMD_SKIP_TEMP_DIR, n, false);
+}
+
 int smd_dir_read(const char *dir, struct smd_bundle *b,
 		 struct smd_dir_extra *extra, char *why, size_t len)
 {
@@ -274,8 +326,8 @@ int smd_dir_read(const char *dir, struct smd_bundle *b,
 			ret = note_extra(extra, b, names[i], SMD_SKIP_SAVE, 0,
 					 false);
 		else if (ends_with(names[i], SMD_TMP_SUFFIX))
-			ret = note_extra(extra, b, names[i], SMD_SKIP_TEMP, 0,
-					 false);
+			ret = take_temp(dirfd(d), dir, names[i], b, extra, why,
+					len);
 		else
 			ret = take_file(dirfd(d), dir, names[i], b, extra, why,
 					len);
@@ -369,7 +421,7 @@ static int set_fd_attrs(int fd, mode_t mode, const struct smd_owner *owner)
 	return 0;
 }
 
-static int tmp_name(const char *name, char *tmp, size_t len)
+int smd_tmp_name(const char *name, char *tmp, size_t len)
 {
 	if (snprintf(tmp, len, ".%s" SMD_TMP_SUFFIX, name) >= (int)len)
 		return -ENAMETOOLONG;
@@ -382,9 +434,12 @@ int smd_stage(int dirfd, const char *name, const void *data, size_t len,
 	char tmp[512];
 	int fd, ret;
 
-	if ((ret = tmp_name(name, tmp, sizeof(tmp))) < 0)
+	if ((ret = smd_tmp_name(name, tmp, sizeof(tmp))) < 0)
 		return ret;
-	if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
+	/* A leftover: a file, or an empty directory (smd_plan refuses one
+	 * that is not empty; rmdir fails on it all the same). */
+	if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT &&
+	    (errno != EISDIR || unlinkat(dirfd, tmp, AT_REMOVEDIR) < 0))
 		return -errno;
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
@@ -407,7 +462,7 @@ int smd_commit(int dirfd, const char *name)
 	char tmp[512];
 	int ret;
 
-	if ((ret = tmp_name(name, tmp, sizeof(tmp))) < 0)
+	if ((ret = smd_tmp_name(name, tmp, sizeof(tmp))) < 0)
 		return ret;
 	return renameat(dirfd, tmp, dirfd, name) < 0 ? -errno : 0;
 }
@@ -416,7 +471,7 @@ void smd_unstage(int dirfd, const char *name)
 {
 	char tmp[512];
 
-	if (tmp_name(name, tmp, sizeof(tmp)) == 0)
+	if (smd_tmp_name(name, tmp, sizeof(tmp)) == 0)
 		unlinkat(dirfd, tmp, 0);
 }
 
@@ -506,6 +561,13 @@ static struct smd_step step_for(const struct smd_bundle_file *w,
 static int unremovable(const char *dir, const struct smd_dir_entry *e,
 		       char *why, size_t len)
 {
+	if (e->kind == SMD_SKIP_TEMP_DIR && e->size_bytes > 0) {
+		snprintf(why, len, "'%s/%s' is a directory (of %llu entr%s) with "
+			 "the temporary name restore writes through: remove it by "
+			 "hand", dir, e->name, (unsigned long long)e->size_bytes,
+			 e->size_bytes == 1 ? "y" : "ies");
+		return -ENOTEMPTY;
+	}
 	if (e->kind == SMD_SKIP_NOT_FILE) {
 		snprintf(why, len, "'%s/%s' is not a regular file: remove it by "
 			 "hand", dir, e->name);
@@ -556,6 +618,7 @@ int smd_plan(const char *dir, const struct smd_bundle *want,
 			continue;
 		ret = add_step(steps, nsteps, (struct smd_step){
 			.name = extra->v[i].name, .action = SMD_REMOVE,
+			.rmdir = extra->v[i].kind == SMD_SKIP_TEMP_DIR,
 			.old_size_bytes = extra->v[i].size_bytes });
 	}
 	if (ret < 0) {

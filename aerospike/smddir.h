@@ -32,6 +32,8 @@ enum smd_skip_kind {
 	SMD_SKIP_LINK,		/* *.smd, a symbolic link to nothing or to
 				 * no regular file: asd starts the module
 				 * empty; unlinking it touches no target */
+	SMD_SKIP_TEMP_DIR,	/* .NAME.shadowsync-tmp that is a directory
+				 * (size_bytes: how many entries it holds) */
 };
 
 struct smd_dir_entry {
@@ -98,6 +100,9 @@ int smd_write_atomic(int dirfd, const char *name, const void *data,
  */
 int smd_stage(int dirfd, const char *name, const void *data, size_t len,
 	      mode_t mode, const struct smd_owner *owner);
+
+/* ".NAME" SMD_TMP_SUFFIX into tmp (len bytes). 0 or -ENAMETOOLONG. */
+int smd_tmp_name(const char *name, char *tmp, size_t len);
 int smd_commit(int dirfd, const char *name);
 void smd_unstage(int dirfd, const char *name);
 
@@ -129,6 +134,7 @@ struct smd_step {
 	uint64_t old_size_bytes;
 	bool copy;		/* FIX of a file with other hard links: by a
 				 * copy renamed over it, never in place */
+	bool rmdir;		/* REMOVE of an empty directory */
 	const struct smd_bundle_file *file;	/* to write (INSTALL,
 						 * REPLACE, FIX by a copy),
 						 * else NULL */
@@ -139,8 +145,10 @@ struct smd_step {
  * files) and extra (its other names) hold exactly want, each file with
  * mode and owner: bundle files first (in name order), then removals of
  * every *.smd and *.smd.save not in want and of leftover temporary
- * files. Refused (-ENOTEMPTY, why names the path in dir and says to
- * remove it by hand): a *.smd that is no regular file, and a non-empty
+ * files (an empty directory of a temporary name is removed, rmdir).
+ * Refused (-ENOTEMPTY, why names the path in dir and says to remove it
+ * by hand): a non-empty directory of a temporary name, a *.smd that is
+ * no regular file, and a non-empty
  * regular *.smd whose name no bundle can hold (smd_file_name_valid():
  * removing it would lose bytes the backup of the replaced SMD cannot
  * keep). Returns 0 or -errno; *steps is freed by the caller.

@@ -41,6 +41,18 @@ struct smd_where {
  */
 int smd_where_resolve(struct smd_where *w, const char *work_dir,
 		      const char *config);
+
+/*
+ * smd_conf_path_absolute() - is path (the conf's "what"; NULL: not set)
+ * absolute? A relative one is resolved by asd against its own working
+ * directory (/ under systemd; asd never changes it, not even when it
+ * daemonizes), which shadowsync cannot know: it is refused rather than
+ * resolved against this shell's. smd_where_resolve() checks the
+ * work-directory; restore, which makes the Lua user-path, checks that.
+ * Prints the error line; returns 0 or -1.
+ */
+int smd_conf_path_absolute(const char *config, const char *what,
+			   const char *path);
 void smd_where_release(struct smd_where *w);
 
 /*

@@ -268,6 +268,27 @@ static int make_one(struct smd_restore *r, const char *p, bool leaf)
 }
 
 /*
+ * Is p a symbolic link to nothing? Then say so: asd would follow it to
+ * nowhere, and making its target here would put SMD where nobody asked
+ * (the link may name a volume not mounted yet).
+ */
+static bool dangling_link(const char *p)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (lstat(p, &st) < 0 || !S_ISLNK(st.st_mode))
+		return false;
+	n = readlink(p, target, sizeof(target) - 1);
+	target[n < 0 ? 0 : n] = '\0';
+	cli_error("smd restore: '%s' is a dangling symbolic link to '%s': "
+		  "make its target, or remove the link, and run again", p,
+		  disp(target));
+	return true;
+}
+
+/*
  * path as a directory, made with its missing parents (0755); the leaf,
  * when made here, is given the owner (asd writes into it). Prints the
  * error line.
@@ -290,13 +311,18 @@ static int make_dir(struct smd_restore *r, const char *path)
 		*s = '\0';
 		if (stat(p, &st) == 0)
 			ret = S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+		else if (errno == ENOENT && dangling_link(p))
+			ret = -ELOOP;	/* said by dangling_link */
 		else
 			ret = errno == ENOENT ? make_one(r, p, leaf) : -errno;
 		if (ret < 0 || leaf)
 			break;
 		*s = '/';
 	}
-	if (ret < 0)
+	if (ret == -ENOTDIR)
+		cli_error("smd restore: cannot make directory '%s': it exists and "
+			  "is not a directory", p);
+	else if (ret < 0 && ret != -ELOOP)
 		cli_error("smd restore: cannot make directory '%s': %s", p,
 			  strerror(-ret));
 	free(p);
@@ -467,7 +493,9 @@ static int apply(struct smd_restore *r)
 		else if (writes(st))
 			ret = smd_commit(r->dirfd, st->name);
 		else if (st->action == SMD_REMOVE &&
-			 unlinkat(r->dirfd, st->name, 0) < 0 && errno != ENOENT)
+			 unlinkat(r->dirfd, st->name, st->rmdir ? AT_REMOVEDIR
+							       : 0) < 0 &&
+			 errno != ENOENT)
 			ret = -errno;
 		if (ret < 0) {
 			cli_error("smd restore: cannot %s '%s/%s': %s (%s)",
@@ -615,6 +643,11 @@ int smd_restore_run(struct smd_restore *r)
 	}
 	report(r, changes(r) ? "restored" : "unchanged");
 	return EXIT_MATCH;
+}
+
+int smd_restore_warn(struct smd_restore *r, const char *msg)
+{
+	return add_string(&r->warnings, &r->nwarnings, msg);
 }
 
 void smd_restore_release(struct smd_restore *r)

@@ -50,6 +50,9 @@ int smd_refuse_if_asd_runs(const struct smd_where *w);
  */
 int smd_restore_run(struct smd_restore *r);
 
+/* Add a line to the report's warnings. 0 or -ENOMEM. */
+int smd_restore_warn(struct smd_restore *r, const char *msg);
+
 void smd_restore_release(struct smd_restore *r);
 
 #endif

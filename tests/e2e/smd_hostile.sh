@@ -185,6 +185,34 @@ expect_rc 0 "$(cat "$T/e")"
 expect_json "$T/n.json" '[.files[] | select(.action == "removed") | .name]' '["empty copy.smd","link copy.smd"]'
 [ "$(cat "$T/outside-target")" = outside ] || fail "a link's target was changed"
 [ "$(ls -A "$N/smd" | wc -l)" = 4 ] || fail "smd/ holds: $(ls -A "$N/smd")"
+# A directory with a restore's temporary name: empty, it is removed (it
+# holds nothing) and the restore finishes; not empty, it is named, with
+# what to do, and nothing changes.
+K=$T/tmpdir
+mkdir -p "$K/smd/.evict.smd.shadowsync-tmp" "$K/smd/.XDR.smd.shadowsync-tmp"
+run_ss "$T/k.json" "$T/e" smd restore "$T/good.tar" --work-dir "$K" --json
+expect_rc 0 "empty temporary directories: $(cat "$T/e")"
+[ "$(ls -A "$K/smd" | tr '\n' ' ')" = "UDF.smd evict.smd sindex.smd truncate.smd " ] ||
+	fail "smd/ holds: $(ls -A "$K/smd")"
+rm -rf "$K"
+mkdir -p "$K/smd/.evict.smd.shadowsync-tmp"
+touch "$K/smd/.evict.smd.shadowsync-tmp/keep"
+for force in "" --force; do
+	run_ss "$T/o" "$T/e" smd restore "$T/good.tar" --work-dir "$K" $force
+	expect_rc 2 "a temporary directory $force"
+	grep -q "^shadowsync: smd restore: '$K/smd/.evict.smd.shadowsync-tmp' is a directory (of 1 entry) with the temporary name restore writes through: remove it by hand" "$T/e" ||
+		fail "temporary directory: $(cat "$T/e")"
+	[ "$(ls -A "$K/smd")" = .evict.smd.shadowsync-tmp ] || fail "smd/ changed: $(ls -A "$K/smd")"
+done
+# A dangling smd link (a volume not mounted yet, say): named, with its
+# target; nothing is made through it.
+mkdir -p "$T/w5"
+ln -s "$T/nonexistent/x" "$T/w5/smd"
+run_ss "$T/o" "$T/e" smd restore "$T/good.tar" --work-dir "$T/w5"
+expect_rc 2
+grep -q "^shadowsync: smd restore: '$T/w5/smd' is a dangling symbolic link to '$T/nonexistent/x': make its target, or remove the link" "$T/e" ||
+	fail "dangling smd: $(cat "$T/e")"
+[ -e "$T/nonexistent" ] && fail "made the link's target"
 B=$T/bigdir
 mkdir -p "$B/smd"
 truncate -s 300M "$B/smd/sindex.smd"

@@ -142,6 +142,49 @@ run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --work-dir "$T/o4" --owner no-such-u
 expect_rc 2
 grep -q "no user 'no-such-user-here'" "$T/e" || fail "$(cat "$T/e")"
 [ -e "$T/o4" ] && fail "made $T/o4 for an unknown owner"
+# Ids as chown takes them: digits only, below 4294967295 ((uid_t)-1 is
+# chown's "unchanged"); one no user or group has here is taken (a
+# container's asd may run as one) with a warning, but a uid without a
+# user has no primary group: the group must be given.
+for bad in " 65534" "+65534" "65534 " 4294967295 -1 4294967296 "nobody: 65534" "nobody:+65534" ":65534"; do
+	run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --work-dir "$T/o4" --owner "$bad"
+	expect_rc 2 "--owner '$bad'"
+	grep -q "^shadowsync: smd restore: no \(user\|group\) '.*' on this node.*and it is no [ug]id" "$T/e" ||
+		fail "--owner '$bad': $(cat "$T/e")"
+	[ -e "$T/o4" ] && fail "made $T/o4 for --owner '$bad'"
+done
+run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --work-dir "$T/o4" --owner 1000000
+expect_rc 2
+grep -q "uid 1000000 has no user on this node, so no primary group: give one (--owner 1000000:GROUP)" "$T/e" ||
+	fail "$(cat "$T/e")"
+for ids in 4294967294:4294967294 1000000:2000000; do
+	rm -rf "$T/o4"
+	run_ss "$T/o4.json" "$T/e" smd restore "$T/b.tar" --work-dir "$T/o4" --owner $ids --json
+	expect_rc 0 "--owner $ids: $(cat "$T/e")"
+	[ "$(stat -c '%a %u:%g' "$T/o4/smd/evict.smd")" = "600 $ids" ] || fail "--owner $ids: $(stat -c '%u:%g' "$T/o4/smd/evict.smd")"
+	expect_json "$T/o4.json" '.warnings[0]' "\"uid ${ids%:*} has no user on this node, gid ${ids#*:} has no group on this node\""
+done
+rm -rf "$T/o4"
+# A relative work-directory (or, for restore, which makes it, user-path)
+# in the conf: asd resolves it from its own working directory, which
+# shadowsync cannot know: refused.
+printf 'service {\n\twork-directory rel/wd\n}\n' >"$T/rel1.conf"
+printf 'service {\n\twork-directory %s\n}\nmod-lua {\n\tuser-path lua\n}\n' "$T/o4" >"$T/rel2.conf"
+for c in rel1 rel2; do
+	for cmd in restore save; do
+		[ $c = rel2 ] && [ $cmd = save ] && continue	# save makes no user-path
+		if [ $cmd = restore ]; then
+			(cd "$T" && "$SS" smd restore "$T/b.tar" --config "$T/$c.conf" >"$T/o" 2>"$T/e")
+		else
+			(cd "$T" && "$SS" smd save --config "$T/$c.conf" -o "$T/rel.tar" >"$T/o" 2>"$T/e")
+		fi
+		RC=$?
+		expect_rc 2 "$c $cmd: $(cat "$T/e")"
+		grep -q "^shadowsync: smd: '$T/$c.conf': .* '\(rel/wd\|lua\)' is a relative path: asd resolves it against its own working directory" "$T/e" ||
+			fail "$c $cmd: $(cat "$T/e")"
+	done
+done
+[ -e "$T/rel" ] || [ -e "$T/o4" ] || [ -e "$T/lua" ] && fail "a relative path was made"
 # Same bytes, other mode or owner: set, with no --force; a smd/ asd
 # cannot write is a warning.
 mkdir -p "$T/o5/smd"
