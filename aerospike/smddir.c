@@ -386,6 +386,26 @@ int smd_source_read(const char *path, struct smd_bundle *b, bool *is_dir,
 	return ret;
 }
 
+int smd_restore_mark_read(const char *dir, char *note, size_t len)
+{
+	char path[4096], buf[1024];
+	ssize_t n;
+	int fd;
+
+	note[0] = '\0';
+	if (snprintf(path, sizeof(path), "%s/%s", dir, SMD_RESTORE_MARK) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n < 0 ? 0 : n] = '\0';
+	snprintf(note, len, "%.*s", (int)strcspn(buf, "\n"), buf);
+	return 1;
+}
+
 void smd_dir_extra_release(struct smd_dir_extra *e)
 {
 	for (size_t i = 0; i < e->n; i++)

@@ -22,6 +22,24 @@
 /* The temporary name of NAME while it is written: ".NAME" SUFFIX. */
 #define SMD_TMP_SUFFIX ".shadowsync-tmp"
 
+/*
+ * The mark of a restore under way, in smd/ itself: made durable before
+ * the first file is renamed into place, removed once the directory is
+ * fsynced after the last. While it is there smd/ may hold some names'
+ * old files and others' new ones (each whole). asd opens only module
+ * names, so it ignores the mark: `smd check`, `smd show`, `smd save` and
+ * `verify --gate --config` report it, and the next restore finishes the
+ * job and removes it.
+ */
+#define SMD_RESTORE_MARK ".shadowsync-restore-incomplete"
+
+/*
+ * smd_restore_mark_read() - is dir's SMD_RESTORE_MARK there? 1 with its
+ * first line (what restore wrote: the bundle, when) in note (len bytes),
+ * 0 when it is not, or -errno when it cannot tell.
+ */
+int smd_restore_mark_read(const char *dir, char *note, size_t len);
+
 /* Why a name in the directory was not taken (smd_skipped.reason's kind). */
 enum smd_skip_kind {
 	SMD_SKIP_SAVE,		/* NAME.smd.save: asd's half-done commit */

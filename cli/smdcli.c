@@ -285,6 +285,32 @@ int smd_open_source(const char *path, struct smd_bundle *b, bool *is_dir,
 	return ret < 0 ? -1 : 0;
 }
 
+int smd_restore_mark(const char *dir, char *note, size_t len)
+{
+	int ret;
+
+	note[0] = '\0';
+	if (!dir)
+		return 0;
+	ret = smd_restore_mark_read(dir, note, len);
+	if (ret < 0) {
+		cli_error("cannot tell whether a restore into '%s' finished: "
+			  "cannot read '%s/%s': %s", dir, dir, SMD_RESTORE_MARK,
+			  strerror(-ret));
+		return -1;
+	}
+	return ret;
+}
+
+const char *smd_restore_mark_words(const char *dir, const char *note,
+				   char *buf, size_t len)
+{
+	snprintf(buf, len, "an smd restore into '%s' did not finish (the restore "
+		 "of %s): it may hold some files from before it and some from "
+		 "its bundle; run that restore again", dir, note);
+	return buf;
+}
+
 int smd_bundle_stamp(struct smd_bundle *b, const struct smd_where *w)
 {
 	char host[256] = "";

@@ -107,6 +107,18 @@ int smd_open_source(const char *path, struct smd_bundle *b, bool *is_dir,
 		    char *dir_used, size_t len);
 
 /*
+ * smd_restore_mark() - is an smd restore into the SMD directory dir
+ * unfinished (its SMD_RESTORE_MARK there)? 1 with the mark's line in
+ * note, 0 when not (dir NULL: a bundle, never), -1 with the error line
+ * printed when it cannot tell.
+ */
+int smd_restore_mark(const char *dir, char *note, size_t len);
+
+/* The words for it: "an smd restore into DIR did not finish (NOTE): ...". */
+const char *smd_restore_mark_words(const char *dir, const char *note,
+				   char *buf, size_t len);
+
+/*
  * smd_bundle_stamp() - b's host (this node), work and SMD directories
  * (w's), creator and creation time (now). Prints the error line; returns
  * 0 or -1.

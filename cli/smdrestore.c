@@ -375,9 +375,19 @@ static int prepare(struct smd_restore *r)
 {
 	char why[PATH_MAX + 256], names[512] = "";
 	size_t replaced = 0;
+	int ret;
 
 	if (open_and_lock(r) < 0)
 		return -1;
+	ret = smd_restore_mark_read(r->where->smd_directory, r->mark_note,
+				    sizeof(r->mark_note));
+	if (ret < 0) {
+		cli_error("smd restore: cannot read '%s/%s': %s",
+			  r->where->smd_directory, SMD_RESTORE_MARK,
+			  strerror(-ret));
+		return -1;
+	}
+	r->had_mark = ret > 0;
 	check_writable(r);
 	if (smd_dir_read(r->where->smd_directory, &r->have, &r->extra, why,
 			 sizeof(why)) < 0 ||
@@ -400,8 +410,11 @@ static int prepare(struct smd_restore *r)
 	if (replaced && !r->force) {
 		cli_error("smd restore: '%s' holds SMD that differs from the bundle "
 			  "(%s%s); give --force to replace it (it is saved beside "
-			  "smd/ as a bundle first)", r->where->smd_directory, names,
-			  replaced > 4 ? ", ..." : "");
+			  "smd/ as a bundle first)%s%s%s", r->where->smd_directory,
+			  names, replaced > 4 ? ", ..." : "", r->had_mark
+			  ? "; an earlier restore into it did not finish, so it "
+			    "may hold a mix (" : "", r->had_mark
+			  ? disp(r->mark_note) : "", r->had_mark ? ")" : "");
 		return -1;
 	}
 	return 0;
@@ -457,6 +470,53 @@ static void unstage_from(struct smd_restore *r, size_t from, size_t to)
 }
 
 /*
+ * Mark smd/ as being restored, durably (smd_write_atomic fsyncs the mark
+ * and the directory), before the first name changes: a kill or a power
+ * cut from here on leaves the mark beside the mix of old and new files.
+ */
+static int mark_begin(struct smd_restore *r)
+{
+	char note[PATH_MAX + 320], utc[32], began[32];
+	int ret;
+
+	/* Line 1 is what smd show, check and save quote. */
+	snprintf(note, sizeof(note), "'%s' (saved on %s at %s), begun at %s by "
+		 "pid %ld\nshadowsync smd restore: until this file is gone, this "
+		 "directory may hold some files from before the restore and some "
+		 "from the bundle; run the restore again\n", r->bundle_path,
+		 r->want.host ? r->want.host : "?",
+		 smd_unix_utc(r->want.created, utc, sizeof(utc)),
+		 smd_unix_utc((int64_t)time(NULL), began, sizeof(began)),
+		 (long)getpid());
+	ret = smd_write_atomic(r->dirfd, SMD_RESTORE_MARK, note, strlen(note),
+			       0600, NULL);
+	if (ret < 0)
+		cli_error("smd restore: cannot write '%s/%s': %s (%s); nothing "
+			  "changed", r->where->smd_directory, SMD_RESTORE_MARK,
+			  strerror(-ret), errno_name(ret));
+	r->marked = ret == 0;
+	return ret;
+}
+
+/* Every name is right and the directory fsynced: the mark goes. */
+static int mark_end(struct smd_restore *r)
+{
+	int ret = 0;
+
+	if (!r->marked && !r->had_mark)
+		return 0;
+	if ((unlinkat(r->dirfd, SMD_RESTORE_MARK, 0) < 0 && errno != ENOENT) ||
+	    fsync(r->dirfd) < 0)
+		ret = -errno;
+	if (ret < 0)
+		cli_error("smd restore: every file is in place, but '%s/%s' cannot "
+			  "be removed: %s (%s)", r->where->smd_directory,
+			  SMD_RESTORE_MARK, strerror(-ret), errno_name(ret));
+	r->mark_cleared = !ret && r->had_mark;
+	return ret;
+}
+
+/*
  * Carry the plan out. Every file to write is staged first (written and
  * fsynced under its temporary name), so a full disk, an I/O error or a
  * signal until then changes no name; then the renames, mode and owner
@@ -466,6 +526,7 @@ static void unstage_from(struct smd_restore *r, size_t from, size_t to)
  */
 static int apply(struct smd_restore *r)
 {
+	bool changing = false;
 	size_t i;
 	int ret = 0;
 
@@ -483,6 +544,12 @@ static int apply(struct smd_restore *r)
 	}
 	if (ret < 0) {
 		unstage_from(r, 0, i);
+		return ret;
+	}
+	for (i = 0; i < r->nsteps && !changing; i++)
+		changing = r->steps[i].action != SMD_KEEP;
+	if (changing && (ret = mark_begin(r)) < 0) {
+		unstage_from(r, 0, r->nsteps);
 		return ret;
 	}
 	for (i = 0; i < r->nsteps; i++) {
@@ -512,13 +579,14 @@ static int apply(struct smd_restore *r)
 		cli_error("smd restore: cannot fsync '%s': %s (%s)",
 			  r->where->smd_directory, strerror(-ret),
 			  errno_name(ret));
+		return ret;
 	}
-	return ret;
+	return mark_end(r);
 }
 
 static size_t changes(const struct smd_restore *r)
 {
-	size_t n = r->ncreated;
+	size_t n = r->ncreated + r->mark_cleared;
 
 	for (size_t i = 0; i < r->done; i++)
 		n += r->steps[i].action != SMD_KEEP;
@@ -575,6 +643,11 @@ static void report_text(const struct smd_restore *r, const char *result)
 	if (!w->lua_user_path)
 		printf("  the Lua user-path is not known with --work-dir: give "
 		       "--config to have it made\n");
+	if (r->had_mark)
+		printf("  an earlier restore into %s did not finish (%s): %s\n",
+		       disp(w->smd_directory), disp(r->mark_note),
+		       r->mark_cleared ? "finished now, its mark removed"
+				       : "its mark is still there");
 	if (r->backup)
 		printf("  the replaced SMD is saved in %s\n", disp(r->backup));
 	for (size_t i = 0; i < r->nwarnings; i++)
@@ -594,7 +667,8 @@ static void report(const struct smd_restore *r, const char *result)
 	}
 	snprintf(mode, sizeof(mode), "%04o", (unsigned)r->mode);
 	report_json_emit(json_pack(
-		"{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I},s:s,s:o,s:o,s:o,s:I,s:o}",
+		"{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I},s:s,s:o,s:o,s:o,s:I,s:o,"
+		"s:b}",
 		"command", "smd restore", "result", result,
 		"bundle", smd_bundle_info_json(r->bundle_path, &r->want),
 		"config", json_str(w->config),
@@ -606,7 +680,8 @@ static void report(const struct smd_restore *r, const char *result)
 		"created_directories", strings_json(r->created, r->ncreated),
 		"files", steps_json(r), "backup", json_str(r->backup),
 		"changes", (json_int_t)changes(r),
-		"warnings", strings_json(r->warnings, r->nwarnings)));
+		"warnings", strings_json(r->warnings, r->nwarnings),
+		"earlier_restore_incomplete", r->had_mark));
 }
 
 int smd_restore_run(struct smd_restore *r)

@@ -32,6 +32,11 @@ struct smd_restore {
 	size_t nwarnings;
 	int dirfd;			/* smd/, open while dir_open */
 	bool dir_open;
+	bool had_mark;			/* an earlier restore's SMD_RESTORE_MARK
+					 * was there: it did not finish */
+	char mark_note[512];		/* its first line */
+	bool marked;			/* this run's mark is written */
+	bool mark_cleared;		/* the earlier one removed */
 };
 
 /*

@@ -255,6 +255,71 @@ expect_rc 0
 expect_json "$T/f3.json" '[.result, .changes, .backup]' '["unchanged",0,null]'
 [ "$(ls "$F" | grep -c smd-replaced)" = 1 ] || fail "a second backup was written"
 
+note "a restore that did not finish: its mark is reported, and the next run removes it"
+M=$T/mk
+mkdir -p "$M/smd"
+cp "$EX"/*.smd "$M/smd/"
+chmod 0600 "$M/smd/"*
+printf "'$T/old.tar' (saved on h at 2025-01-01T00:00:00Z), begun at 2025-01-02T00:00:00Z by pid 1\nshadowsync smd restore: ...\n" \
+	>"$M/smd/.shadowsync-restore-incomplete"
+words="an smd restore into '$M/smd' did not finish (the restore of '$T/old.tar' (saved on h"
+run_ss "$T/mk.json" "$T/e" smd show "$M" --json
+expect_rc 1 "show: $(cat "$T/e")"
+schema smd-show "$T/mk.json"
+expect_json "$T/mk.json" '[.result, .errors, (.restore_incomplete | startswith("'"'$T/old.tar'"'"))]' '["problems",0,true]'
+run_ss "$T/o" "$T/e" smd show "$M"
+expect_rc 1
+qgrep -F "WARNING: $words" "$T/o" || fail "show: $(cat "$T/o")"
+run_ss "$T/mk-check.json" "$T/e" smd check "$T/b.tar" "$M" --json
+expect_rc 1 "check: $(cat "$T/e")"
+schema smd-check "$T/mk-check.json"
+expect_json "$T/mk-check.json" '[.result, .same, .missing, .extra, .changed]' '["differ",4,0,0,0]'
+run_ss "$T/mk-save.json" "$T/e" smd save --work-dir "$M" -o "$T/mk.tar" --json
+expect_rc 1 "save: $(cat "$T/e")"
+schema smd-save "$T/mk-save.json"
+expect_json "$T/mk-save.json" '[.result, .errors]' '["saved-with-problems",0]'
+jq -r .exit_reason "$T/mk-save.json" | qgrep -F "$words" || fail "save: $(jq -r .exit_reason "$T/mk-save.json")"
+# verify --gate --config says so too (a line: the gate answers for the devices).
+truncate -s 16M "$T/mk-l" "$T/mk-s"
+printf 'service {\n\twork-directory %s\n}\nnamespace ns1 {\n\tstorage-engine device {\n\t\tfile %s %s\n\t}\n}\n' \
+	"$M" "$T/mk-l" "$T/mk-s" >"$T/mk.conf"
+run_ss "$T/o" "$T/e" verify --gate --config "$T/mk.conf"
+expect_rc 0 "verify --gate: $(cat "$T/e")"
+qgrep -F "WARNING: $words" "$T/o" || fail "verify --gate: $(cat "$T/o")"
+run_ss "$T/o" "$T/e" verify --gate --config "$T/mk.conf" --json
+expect_rc 0
+qgrep -F "WARNING: $words" "$T/e" || fail "verify --gate --json: $(cat "$T/e")"
+rm "$M/smd/.shadowsync-restore-incomplete"
+run_ss "$T/o" "$T/e" verify --gate --config "$T/mk.conf"
+expect_rc 0
+qgrep WARNING "$T/o" && fail "verify --gate warns of no mark: $(cat "$T/o")"
+# Refused without --force, the refusal says a restore did not finish; the
+# next restore finishes and removes the mark.
+"$MKSMD" "$M/smd/sindex.smd" --module sindex --items 5 || fail mksmd
+printf "'$T/old.tar' (saved on h at 2025-01-01T00:00:00Z), begun at 2025-01-02T00:00:00Z by pid 1\n" \
+	>"$M/smd/.shadowsync-restore-incomplete"
+run_ss "$T/o" "$T/e" smd restore "$T/b.tar" --work-dir "$M"
+expect_rc 2
+grep -q "give --force to replace it (it is saved beside smd/ as a bundle first); an earlier restore into it did not finish, so it may hold a mix ('$T/old.tar'" "$T/e" ||
+	fail "refusal: $(cat "$T/e")"
+[ -e "$M/smd/.shadowsync-restore-incomplete" ] || fail "the refusal removed the mark"
+run_ss "$T/mk-r.json" "$T/e" smd restore "$T/b.tar" --work-dir "$M" --force --json
+expect_rc 0 "$(cat "$T/e")"
+schema smd-restore "$T/mk-r.json"
+expect_json "$T/mk-r.json" '[.result, .earlier_restore_incomplete]' '["restored",true]'
+[ -e "$M/smd/.shadowsync-restore-incomplete" ] && fail "the restore left the mark"
+# Only the mark left (a kill after the last rename): removed, one change.
+printf "'$T/old.tar' (saved on h at t), begun at u by pid 1\n" >"$M/smd/.shadowsync-restore-incomplete"
+run_ss "$T/mk-r2.json" "$T/e" smd restore "$T/b.tar" --work-dir "$M" --json
+expect_rc 0 "$(cat "$T/e")"
+expect_json "$T/mk-r2.json" '[.result, .changes, .earlier_restore_incomplete]' '["restored",1,true]'
+[ -e "$M/smd/.shadowsync-restore-incomplete" ] && fail "the restore left the mark"
+run_ss "$T/mk-r3.json" "$T/e" smd restore "$T/b.tar" --work-dir "$M" --json
+expect_rc 0 "$(cat "$T/e")"
+expect_json "$T/mk-r3.json" '[.result, .changes, .earlier_restore_incomplete]' '["unchanged",0,false]'
+run_ss "$T/o" "$T/e" smd check "$T/b.tar" "$M"
+expect_rc 0 "$(cat "$T/o")"
+
 note "a full disk changes nothing"
 mkdir -p "$T/full"
 mount -t tmpfs -o size=1m tmpfs "$T/full" || skip "cannot mount tmpfs"
