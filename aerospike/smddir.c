@@ -257,6 +257,7 @@ static int count_entries(int dfd, const char *name, uint64_t *n)
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 			O_CLOEXEC);
 	struct dirent *e;
+	int ret;
 	DIR *d;
 
 	*n = 0;
@@ -264,15 +265,16 @@ static int count_entries(int dfd, const char *name, uint64_t *n)
 		return -errno;
 	d = fdopendir(fd);
 	if (!d) {
+		ret = -errno;
 		close(fd);
-		return -errno;
+		return ret;
 	}
 	while ((errno = 0, e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 			(*n)++;
-	fd = -errno;
+	ret = -errno;
 	closedir(d);
-	return fd;
+	return ret;
 }
 
 /*
