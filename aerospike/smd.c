@@ -149,10 +149,13 @@ static int judge_header(struct smd_file *f, json_t *hdr)
 			   "the committed-version header is not two integers: "
 			   "asd reads %s as 0", !json_is_integer(ck)
 			   ? "the cluster key" : "the tid");
+	/* asd stores both as uint64_t: a negative number is misread. */
 	if (json_integer_value(ck) < 0 || json_integer_value(tid) < 0)
-		ret = ADD(f, SMD_WARNING, "header", -1, NULL,
-			  "the committed-version header holds a negative number: "
-			  "asd keeps it as %llu/%llu",
+		ret = ADD(f, SMD_ERROR, "header", -1, NULL,
+			  "the committed-version header holds a negative number "
+			  "(%lld/%lld): asd keeps it as %llu/%llu",
+			  (long long)json_integer_value(ck),
+			  (long long)json_integer_value(tid),
 			  (unsigned long long)f->cv_key,
 			  (unsigned long long)f->cv_tid);
 	else if (f->cv_key >> 48)
@@ -161,9 +164,10 @@ static int judge_header(struct smd_file *f, json_t *hdr)
 			  "makes cluster keys with",
 			  (unsigned long long)f->cv_key);
 	if (!ret && json_array_size(hdr) > 2)
-		ret = ADD(f, SMD_WARNING, "header", -1, NULL,
-			  "the committed-version header has %zu entries: asd "
-			  "ignores all but the first two", json_array_size(hdr));
+		ret = ADD(f, SMD_ERROR, "header", -1, NULL,
+			  "the committed-version header has %zu entries, not 2: "
+			  "asd ignores all but the first two, and never writes "
+			  "more", json_array_size(hdr));
 	return ret;
 }
 
@@ -214,14 +218,18 @@ static int take_item(struct smd_file *f, json_t *e, long idx)
 	}
 	f->nitems++;
 	f->tombstones += !value;
+	/* asd keeps generation as uint32_t and timestamp as uint64_t
+	 * (smd.h:56-57): what does not fit is misread, and decides merges
+	 * (the newer timestamp, then the higher generation, wins). */
 	if (it->generation < 0 || it->generation > UINT32_MAX)
-		ret = ADD(f, SMD_WARNING, "generation", idx, key,
+		ret = ADD(f, SMD_ERROR, "generation", idx, key,
 			  "generation %lld does not fit asd's 32-bit counter: it "
 			  "keeps %u", (long long)it->generation,
 			  (unsigned)it->generation);
 	if (!ret && it->timestamp < 0)
-		ret = ADD(f, SMD_WARNING, "timestamp", idx, key,
-			  "negative timestamp %lld: asd keeps it as %llu ms",
+		ret = ADD(f, SMD_ERROR, "timestamp", idx, key,
+			  "negative timestamp %lld: asd keeps it as %llu ms, so "
+			  "the item wins every merge against other copies",
 			  (long long)it->timestamp,
 			  (unsigned long long)it->timestamp);
 	return ret;

@@ -41,6 +41,7 @@ struct smd_bundle_file {
 	char xxh3[33];		/* XXH3-128 of data, big-endian hex */
 	char *link_target;	/* read through a symbolic link to this
 				 * (directories only; bundles hold none) */
+	uint32_t nlink;		/* hard links (directories only; else 0) */
 };
 
 /* A name in the directory that was not taken, and why. */

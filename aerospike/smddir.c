@@ -60,7 +60,8 @@ static int list_names(DIR *d, char ***names, size_t *n)
 }
 
 static int note_extra(struct smd_dir_extra *x, struct smd_bundle *b,
-		      const char *name, enum smd_skip_kind kind, uint64_t size)
+		      const char *name, enum smd_skip_kind kind, uint64_t size,
+		      bool link)
 {
 	static const char *const reasons[] = {
 		("a temporary file of asd's commit, possibly partial; asd "
@@ -70,6 +71,8 @@ static int note_extra(struct smd_dir_extra *x, struct smd_bundle *b,
 		"a temporary file of an interrupted shadowsync smd restore",
 		("a symbolic link to nothing or to no regular file; asd starts "
 		 "the module empty"),
+		("a directory with the name of a shadowsync smd restore's "
+		 "temporary file"),
 	};
 	int ret = smd_bundle_skip(b, name, reasons[kind]);
 
@@ -82,6 +85,7 @@ static int note_extra(struct smd_dir_extra *x, struct smd_bundle *b,
 		v[x->n].name = strdup(name);
 		v[x->n].kind = kind;
 		v[x->n].size_bytes = size;
+		v[x->n].link = link;
 		if (!v[x->n].name)
 			return -ENOMEM;
 		x->n++;
@@ -186,6 +190,8 @@ static int take_data(int fd, const struct stat *st, const char *dir,
 	free(data);
 	if (ret < 0)
 		snprintf(why, len, "out of memory");
+	else
+		b->files[b->nfiles - 1].nlink = (uint32_t)st->st_nlink;
 	return ret;
 }
 
@@ -214,7 +220,7 @@ static int take_file(int dfd, const char *dir, const char *name,
 	fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 && link && (errno == ENOENT || errno == ELOOP ||
 			       errno == ENOTDIR))
-		return note_extra(x, b, name, SMD_SKIP_LINK, 0);
+		return note_extra(x, b, name, SMD_SKIP_LINK, 0, true);
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -228,12 +234,12 @@ static int take_file(int dfd, const char *dir, const char *name,
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		return note_extra(x, b, name, link ? SMD_SKIP_LINK
-					      : SMD_SKIP_NOT_FILE, 0);
+					      : SMD_SKIP_NOT_FILE, 0, link);
 	}
 	if (!smd_file_name_valid(name)) {
 		close(fd);
 		return note_extra(x, b, name, SMD_SKIP_BAD_NAME,
-				  (uint64_t)st.st_size);
+				  (uint64_t)st.st_size, link);
 	}
 	ret = take_data(fd, &st, dir, name, b, why, len);
 	close(fd);
@@ -243,6 +249,58 @@ static int take_file(int dfd, const char *dir, const char *name,
 		ret = -ENOMEM;
 	}
 	return ret;
+}
+
+/* How many entries the directory name in dfd holds (. and .. aside). */
+static int count_entries(int dfd, const char *name, uint64_t *n)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+	struct dirent *e;
+	int ret;
+	DIR *d;
+
+	*n = 0;
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	while ((errno = 0, e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			(*n)++;
+	ret = -errno;
+	closedir(d);
+	return ret;
+}
+
+/*
+ * A leftover temporary name: a file (or link) is removed by the next
+ * restore; a directory by that name (never made by shadowsync) is noted
+ * with how many entries it holds.
+ */
+static int take_temp(int dfd, const char *dir, const char *name,
+		     struct smd_bundle *b, struct smd_dir_extra *x, char *why,
+		     size_t len)
+{
+	struct stat st;
+	uint64_t n;
+	int ret;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+		return note_extra(x, b, name, SMD_SKIP_TEMP, 0, false);
+	ret = count_entries(dfd, name, &n);
+	if (ret == -ENOENT)
+		return 0;	/* removed since the listing */
+	if (ret < 0) {
+		snprintf(why, len, "cannot read '%s/%s': %s", dir, name,
+			 strerror(-ret));
+		return ret;
+	}
+	return note_extra(x, b, name, SMD_SKIP_TEMP_DIR, n, false);
 }
 
 int smd_dir_read(const char *dir, struct smd_bundle *b,
@@ -267,9 +325,11 @@ int smd_dir_read(const char *dir, struct smd_bundle *b,
 		snprintf(why, len, "cannot list '%s': %s", dir, strerror(-ret));
 	for (size_t i = 0; i < n && !ret; i++) {
 		if (ends_with(names[i], ".smd.save"))
-			ret = note_extra(extra, b, names[i], SMD_SKIP_SAVE, 0);
+			ret = note_extra(extra, b, names[i], SMD_SKIP_SAVE, 0,
+					 false);
 		else if (ends_with(names[i], SMD_TMP_SUFFIX))
-			ret = note_extra(extra, b, names[i], SMD_SKIP_TEMP, 0);
+			ret = take_temp(dirfd(d), dir, names[i], b, extra, why,
+					len);
 		else
 			ret = take_file(dirfd(d), dir, names[i], b, extra, why,
 					len);
@@ -328,6 +388,26 @@ int smd_source_read(const char *path, struct smd_bundle *b, bool *is_dir,
 	return ret;
 }
 
+int smd_restore_mark_read(const char *dir, char *note, size_t len)
+{
+	char path[4096], buf[1024];
+	ssize_t n;
+	int fd;
+
+	note[0] = '\0';
+	if (snprintf(path, sizeof(path), "%s/%s", dir, SMD_RESTORE_MARK) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n < 0 ? 0 : n] = '\0';
+	snprintf(note, len, "%.*s", (int)strcspn(buf, "\n"), buf);
+	return 1;
+}
+
 void smd_dir_extra_release(struct smd_dir_extra *e)
 {
 	for (size_t i = 0; i < e->n; i++)
@@ -363,7 +443,7 @@ static int set_fd_attrs(int fd, mode_t mode, const struct smd_owner *owner)
 	return 0;
 }
 
-static int tmp_name(const char *name, char *tmp, size_t len)
+int smd_tmp_name(const char *name, char *tmp, size_t len)
 {
 	if (snprintf(tmp, len, ".%s" SMD_TMP_SUFFIX, name) >= (int)len)
 		return -ENAMETOOLONG;
@@ -376,9 +456,12 @@ int smd_stage(int dirfd, const char *name, const void *data, size_t len,
 	char tmp[512];
 	int fd, ret;
 
-	if ((ret = tmp_name(name, tmp, sizeof(tmp))) < 0)
+	if ((ret = smd_tmp_name(name, tmp, sizeof(tmp))) < 0)
 		return ret;
-	if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
+	/* A leftover: a file, or an empty directory (smd_plan refuses one
+	 * that is not empty; rmdir fails on it all the same). */
+	if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT &&
+	    (errno != EISDIR || unlinkat(dirfd, tmp, AT_REMOVEDIR) < 0))
 		return -errno;
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
@@ -401,7 +484,7 @@ int smd_commit(int dirfd, const char *name)
 	char tmp[512];
 	int ret;
 
-	if ((ret = tmp_name(name, tmp, sizeof(tmp))) < 0)
+	if ((ret = smd_tmp_name(name, tmp, sizeof(tmp))) < 0)
 		return ret;
 	return renameat(dirfd, tmp, dirfd, name) < 0 ? -errno : 0;
 }
@@ -410,7 +493,7 @@ void smd_unstage(int dirfd, const char *name)
 {
 	char tmp[512];
 
-	if (tmp_name(name, tmp, sizeof(tmp)) == 0)
+	if (smd_tmp_name(name, tmp, sizeof(tmp)) == 0)
 		unlinkat(dirfd, tmp, 0);
 }
 
@@ -487,26 +570,57 @@ static struct smd_step step_for(const struct smd_bundle_file *w,
 		s.old_size_bytes = h->size;
 	} else {
 		s.action = attrs_match(h, mode, owner) ? SMD_KEEP : SMD_FIX;
-		s.file = NULL;
+		/* fchown/fchmod would change every hard link's file (a cp -al
+		 * backup of smd/, say): a copy renamed over the name instead. */
+		s.copy = s.action == SMD_FIX && h->nlink > 1;
+		if (!s.copy)
+			s.file = NULL;
 	}
 	return s;
 }
 
-int smd_plan(const struct smd_bundle *want, const struct smd_bundle *have,
-	     const struct smd_dir_extra *extra, mode_t mode,
-	     const struct smd_owner *owner, struct smd_step **steps,
-	     size_t *nsteps, char *why, size_t len)
+/* What restore may not remove, with why; 0 when it may. */
+static int unremovable(const char *dir, const struct smd_dir_entry *e,
+		       char *why, size_t len)
+{
+	if (e->kind == SMD_SKIP_TEMP_DIR && e->size_bytes > 0) {
+		snprintf(why, len, "'%s/%s' is a directory (of %llu entr%s) with "
+			 "the temporary name restore writes through: remove it by "
+			 "hand", dir, e->name, (unsigned long long)e->size_bytes,
+			 e->size_bytes == 1 ? "y" : "ies");
+		return -ENOTEMPTY;
+	}
+	if (e->kind == SMD_SKIP_NOT_FILE) {
+		snprintf(why, len, "'%s/%s' is not a regular file: remove it by "
+			 "hand", dir, e->name);
+		return -ENOTEMPTY;
+	}
+	/* A bundle holds only names smd_file_name_valid() takes (its guard
+	 * against ../ and the like), so the backup of the replaced SMD
+	 * could not keep these bytes: never remove them unsaved. asd never
+	 * reads such a name; an empty file or a link loses nothing. */
+	if (e->kind == SMD_SKIP_BAD_NAME && !e->link && e->size_bytes > 0) {
+		snprintf(why, len, "'%s/%s' holds %llu bytes under a name no "
+			 "bundle can hold (asd never reads it), so they could not "
+			 "be saved before removing it: move it out of smd/ by hand",
+			 dir, e->name, (unsigned long long)e->size_bytes);
+		return -ENOTEMPTY;
+	}
+	return 0;
+}
+
+int smd_plan(const char *dir, const struct smd_bundle *want,
+	     const struct smd_bundle *have, const struct smd_dir_extra *extra,
+	     mode_t mode, const struct smd_owner *owner,
+	     struct smd_step **steps, size_t *nsteps, char *why, size_t len)
 {
 	int ret = 0;
 
 	*steps = NULL;
 	*nsteps = 0;
 	for (size_t i = 0; i < extra->n; i++)
-		if (extra->v[i].kind == SMD_SKIP_NOT_FILE) {
-			snprintf(why, len, "'%s' is not a regular file: remove it "
-				 "by hand", extra->v[i].name);
-			return -ENOTEMPTY;
-		}
+		if ((ret = unremovable(dir, &extra->v[i], why, len)) < 0)
+			return ret;
 	for (size_t i = 0; i < want->nfiles && !ret; i++)
 		ret = add_step(steps, nsteps,
 			       step_for(&want->files[i],
@@ -526,8 +640,7 @@ int smd_plan(const struct smd_bundle *want, const struct smd_bundle *have,
 			continue;
 		ret = add_step(steps, nsteps, (struct smd_step){
 			.name = extra->v[i].name, .action = SMD_REMOVE,
-			.replaces_content = extra->v[i].kind == SMD_SKIP_BAD_NAME
-					    && extra->v[i].size_bytes > 0,
+			.rmdir = extra->v[i].kind == SMD_SKIP_TEMP_DIR,
 			.old_size_bytes = extra->v[i].size_bytes });
 	}
 	if (ret < 0) {

@@ -22,6 +22,24 @@
 /* The temporary name of NAME while it is written: ".NAME" SUFFIX. */
 #define SMD_TMP_SUFFIX ".shadowsync-tmp"
 
+/*
+ * The mark of a restore under way, in smd/ itself: made durable before
+ * the first file is renamed into place, removed once the directory is
+ * fsynced after the last. While it is there smd/ may hold some names'
+ * old files and others' new ones (each whole). asd opens only module
+ * names, so it ignores the mark: `smd check`, `smd show`, `smd save` and
+ * `verify --gate --config` report it, and the next restore finishes the
+ * job and removes it.
+ */
+#define SMD_RESTORE_MARK ".shadowsync-restore-incomplete"
+
+/*
+ * smd_restore_mark_read() - is dir's SMD_RESTORE_MARK there? 1 with its
+ * first line (what restore wrote: the bundle, when) in note (len bytes),
+ * 0 when it is not, or -errno when it cannot tell.
+ */
+int smd_restore_mark_read(const char *dir, char *note, size_t len);
+
 /* Why a name in the directory was not taken (smd_skipped.reason's kind). */
 enum smd_skip_kind {
 	SMD_SKIP_SAVE,		/* NAME.smd.save: asd's half-done commit */
@@ -32,12 +50,16 @@ enum smd_skip_kind {
 	SMD_SKIP_LINK,		/* *.smd, a symbolic link to nothing or to
 				 * no regular file: asd starts the module
 				 * empty; unlinking it touches no target */
+	SMD_SKIP_TEMP_DIR,	/* .NAME.shadowsync-tmp that is a directory
+				 * (size_bytes: how many entries it holds) */
 };
 
 struct smd_dir_entry {
 	char *name;
 	enum smd_skip_kind kind;
 	uint64_t size_bytes;	/* 0 for SMD_SKIP_NOT_FILE */
+	bool link;		/* a symbolic link: removing it loses no
+				 * bytes (its target stays) */
 };
 
 /* What a directory holds besides its module files. */
@@ -96,6 +118,9 @@ int smd_write_atomic(int dirfd, const char *name, const void *data,
  */
 int smd_stage(int dirfd, const char *name, const void *data, size_t len,
 	      mode_t mode, const struct smd_owner *owner);
+
+/* ".NAME" SMD_TMP_SUFFIX into tmp (len bytes). 0 or -ENAMETOOLONG. */
+int smd_tmp_name(const char *name, char *tmp, size_t len);
 int smd_commit(int dirfd, const char *name);
 void smd_unstage(int dirfd, const char *name);
 
@@ -111,7 +136,8 @@ int smd_set_attrs(int dirfd, const char *name, mode_t mode,
 
 enum smd_action {
 	SMD_KEEP,	/* same bytes, mode and owner */
-	SMD_FIX,	/* same bytes; mode or owner set */
+	SMD_FIX,	/* same bytes; mode or owner set (by a copy when
+			 * the file has other hard links) */
 	SMD_INSTALL,	/* missing: written */
 	SMD_REPLACE,	/* different bytes, or a symbolic link: written
 			 * over (a link is replaced, its target untouched) */
@@ -124,8 +150,12 @@ struct smd_step {
 	bool replaces_content;	/* removes or overwrites a non-empty *.smd
 				 * (what --force is for) */
 	uint64_t old_size_bytes;
+	bool copy;		/* FIX of a file with other hard links: by a
+				 * copy renamed over it, never in place */
+	bool rmdir;		/* REMOVE of an empty directory */
 	const struct smd_bundle_file *file;	/* to write (INSTALL,
-						 * REPLACE), else NULL */
+						 * REPLACE, FIX by a copy),
+						 * else NULL */
 };
 
 /*
@@ -133,14 +163,18 @@ struct smd_step {
  * files) and extra (its other names) hold exactly want, each file with
  * mode and owner: bundle files first (in name order), then removals of
  * every *.smd and *.smd.save not in want and of leftover temporary
- * files. A *.smd that is no regular file cannot be removed this way:
- * -ENOTEMPTY with its name in why. Returns 0 or -errno; *steps is freed
- * by the caller.
+ * files (an empty directory of a temporary name is removed, rmdir).
+ * Refused (-ENOTEMPTY, why names the path in dir and says to remove it
+ * by hand): a non-empty directory of a temporary name, a *.smd that is
+ * no regular file, and a non-empty
+ * regular *.smd whose name no bundle can hold (smd_file_name_valid():
+ * removing it would lose bytes the backup of the replaced SMD cannot
+ * keep). Returns 0 or -errno; *steps is freed by the caller.
  */
-int smd_plan(const struct smd_bundle *want, const struct smd_bundle *have,
-	     const struct smd_dir_extra *extra, mode_t mode,
-	     const struct smd_owner *owner, struct smd_step **steps,
-	     size_t *nsteps, char *why, size_t len);
+int smd_plan(const char *dir, const struct smd_bundle *want,
+	     const struct smd_bundle *have, const struct smd_dir_extra *extra,
+	     mode_t mode, const struct smd_owner *owner,
+	     struct smd_step **steps, size_t *nsteps, char *why, size_t len);
 
 const char *smd_action_name(enum smd_action a);
 

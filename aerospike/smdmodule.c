@@ -290,6 +290,37 @@ static int check_sindex(struct smd_file *f, long i, const struct smd_item *it)
 	return 0;
 }
 
+/*
+ * A value that is not asd's own decimal: what the module's strtoul(value,
+ * NULL, 10) makes of it (nsup.c:180-183, truncate.c lut_from_smd), which
+ * is not what the file says. An error: restore would install a number
+ * nobody wrote.
+ */
+static int misread_number(struct smd_file *f, long i, const struct smd_item *it,
+			  bool trunc)
+{
+	unsigned long long v = strtoull(it->value, NULL, 10);
+	size_t n = strspn(it->value, "0123456789");
+
+	if (n && !it->value[n] && !trunc)	/* digits: too wide for uint32_t */
+		return smd_problem_add(f, SMD_ERROR, "evict-value", i, it->key,
+				       "the void-time %s does not fit asd's 32 "
+				       "bits: it keeps %u", it->value,
+				       (unsigned)v);
+	if (!it->value[n] && n)
+		return smd_problem_add(f, SMD_ERROR, "truncate-value", i, it->key,
+				       "the threshold %s has more than %d digits, "
+				       "more than the 40-bit time asd writes",
+				       it->value, TRUNCATE_DIGITS);
+	return smd_problem_add(f, SMD_ERROR, trunc ? "truncate-value"
+						   : "evict-value", i, it->key,
+			       "the %s '%s' is not the decimal asd writes: its "
+			       "strtoul reads %llu%s", trunc ? "threshold"
+			       : "void-time", it->value, v, trunc ? ""
+			       : v > UINT32_MAX ? ", kept as a 32-bit number"
+			       : "");
+}
+
 static int check_number(struct smd_file *f, long i, const struct smd_item *it)
 {
 	bool trunc = f->module->id == SMD_TRUNCATE;
@@ -306,15 +337,7 @@ static int check_number(struct smd_file *f, long i, const struct smd_item *it)
 				       "'|': asd finds no such namespace");
 	if (smd_decimal(it->value, trunc ? TRUNCATE_DIGITS : 10,
 			trunc ? UINT64_MAX : UINT32_MAX, &v) < 0)
-		return smd_problem_add(f, SMD_WARNING, trunc ? "truncate-value"
-							     : "evict-value",
-				       i, it->key, trunc
-				       ? "the threshold is not a decimal of at "
-					 "most 13 digits: asd reads what strtoul "
-					 "makes of it"
-				       : "the void-time is not a decimal 32-bit "
-					 "number: asd reads what strtoul makes "
-					 "of it");
+		return misread_number(f, i, it, trunc);
 	return 0;
 }
 

@@ -51,12 +51,14 @@ static const char save_usage[] =
 	"the host, the work directory and the time. Each file is read with one\n"
 	"open and one read: asd replaces them by rename, so that is a whole file,\n"
 	"even while asd runs; a symbolic link is followed, as asd follows it, and\n"
-	"reported. Each is checked as asd will read it at startup; a\n"
+	"reported. Each is checked as asd will read it at startup (what it\n"
+	"aborts on, starts empty from, or misreads: a negative timestamp, an\n"
+	"evict or truncate value its strtoul reads as another number); a\n"
 	"problem is reported and the bundle written all the same. Leftover\n"
 	"*.smd.save files are named in the report, not taken. BUNDLE (mode 0600:\n"
 	"EE SMD holds credentials) is written to a temporary file, fsynced and\n"
-	"renamed; it may not be '-', a device node, an input or inside the SMD\n"
-	"directory.\n"
+	"renamed; it may not be '-', a device node, an input (a module file, or\n"
+	"the --config file) or inside the SMD directory.\n"
 	"\n"
 	"options:\n"
 	"  --work-dir DIR      the work directory (default: the conf's\n"
@@ -65,7 +67,8 @@ static const char save_usage[] =
 	"  -o, --output FILE   the bundle to write (required)\n"
 	HELP_COMMON
 	HELP_EXIT("saved; asd will load every file as it is",
-		  "saved, but a file asd would not load as it is (see the report)");
+		  "saved, but a file asd would not load as it is, or an smd\n"
+		  "       restore into the directory did not finish (see the report)");
 
 static const struct {
 	const char *name;
@@ -118,12 +121,17 @@ static bool inside_smd_dir(const char *out, const char *smd_dir)
 	return inside;
 }
 
-/* May the bundle be written at out? Prints why not. */
+/*
+ * May the bundle be written at out? Prints why not. Every file read is an
+ * input: the module files (a link's target too: the check follows links)
+ * and the conf, which `-o aerospike.conf` would otherwise overwrite.
+ */
 static int check_output(const char *out, const struct smd_where *w,
 			const struct smd_bundle *b)
 {
-	const char **inputs = calloc(b->nfiles + 1, sizeof(*inputs));
+	const char **inputs = calloc(b->nfiles + 2, sizeof(*inputs));
 	char why[PATH_MAX + 128], **paths = calloc(b->nfiles + 1, sizeof(char *));
+	size_t ninputs = b->nfiles;
 	int ret = 0;
 
 	if (!inputs || !paths) {
@@ -147,7 +155,9 @@ static int check_output(const char *out, const struct smd_where *w,
 		}
 		inputs[i] = paths[i];
 	}
-	if (!ret && output_path_check(out, inputs, b->nfiles, why,
+	if (!ret && w->config)
+		inputs[ninputs++] = w->config;
+	if (!ret && output_path_check(out, inputs, ninputs, why,
 				      sizeof(why)) < 0) {
 		cli_error("cannot create bundle '%s': %s", out, why);
 		ret = -1;
@@ -181,15 +191,20 @@ static json_t *saved_file_json(const struct smd_bundle_file *bf,
 
 static void save_report(const char *out, const struct smd_where *w,
 			const struct smd_bundle *b, const struct smd_file *f,
-			bool json)
+			const char *mark, bool json)
 {
 	size_t errors = smd_errors(f, b->nfiles);
-	char utc[32], reason[1536];
+	char utc[32], reason[1536], words[PATH_MAX + 768] = "";
 
+	if (mark)
+		smd_restore_mark_words(w->smd_directory, mark, words,
+				       sizeof(words));
 	if (errors)
 		cli_exit_reason("saved '%s', but %s", out,
 				smd_errors_reason(f, b->nfiles, reason,
 						  sizeof(reason)));
+	else if (mark)
+		cli_exit_reason("saved '%s', but %s", out, words);
 	if (json) {
 		json_t *files = json_array();
 
@@ -197,9 +212,10 @@ static void save_report(const char *out, const struct smd_where *w,
 			json_array_append_new(files, saved_file_json(&b->files[i],
 								     &f[i]));
 		report_json_emit(json_pack(
-			"{s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:I,s:o,s:o,s:o,s:I,s:I}",
-			"command", "smd save",
-			"result", errors ? "saved-with-problems" : "saved",
+			"{s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:I,s:o,s:o,s:o,s:I,s:I,"
+			"s:o}", "command", "smd save",
+			"result", errors || mark ? "saved-with-problems"
+						 : "saved",
 			"bundle", json_str(out), "config", json_str(w->config),
 			"work_directory", json_str(w->work_directory),
 			"smd_directory", json_str(w->smd_directory),
@@ -208,7 +224,8 @@ static void save_report(const char *out, const struct smd_where *w,
 			"files", files, "skipped", smd_skipped_json(b),
 			"problems", smd_problems_json(f, b->nfiles),
 			"errors", (json_int_t)errors,
-			"warnings", (json_int_t)smd_warnings(f, b->nfiles)));
+			"warnings", (json_int_t)smd_warnings(f, b->nfiles),
+			"restore_incomplete", json_str(mark)));
 		return;
 	}
 	printf("smd save: %s  from %s (%zu file%s)\n", disp(out),
@@ -228,14 +245,17 @@ static void save_report(const char *out, const struct smd_where *w,
 		printf("  not taken: %s (%s)\n", disp(b->skipped[i].name),
 		       b->skipped[i].reason);
 	smd_problems_text(stdout, f, b->nfiles);
+	if (mark)
+		printf("WARNING: the bundle holds smd/ as it is, and %s\n",
+		       disp(words));
 }
 
 static int save(const char *out, const struct smd_where *w, bool json)
 {
 	struct smd_bundle b = { 0 };
 	struct smd_file *f = NULL;
-	char why[PATH_MAX + 256];
-	int ret, status = EXIT_ERROR;
+	char why[PATH_MAX + 256], mark[512];
+	int ret, marked = 0, status = EXIT_ERROR;
 
 	ret = smd_dir_read(w->smd_directory, &b, NULL, why, sizeof(why));
 	if (ret == -ENOENT && !strncmp(why, "cannot open directory", 21))
@@ -245,7 +265,8 @@ static int save(const char *out, const struct smd_where *w, bool json)
 	else if (ret < 0)
 		cli_error("%s", why);
 	if (ret < 0 || smd_bundle_stamp(&b, w) < 0 || smd_parse_all(&b, &f) < 0 ||
-	    check_output(out, w, &b) < 0)
+	    check_output(out, w, &b) < 0 ||
+	    (marked = smd_restore_mark(w->smd_directory, mark, sizeof(mark))) < 0)
 		goto out;
 	if (cli_interrupted)
 		goto out;	/* nothing written: the run ends as interrupted */
@@ -254,8 +275,8 @@ static int save(const char *out, const struct smd_where *w, bool json)
 		cli_error("cannot write bundle '%s': %s", out, why);
 		goto out;
 	}
-	save_report(out, w, &b, f, json);
-	status = smd_errors(f, b.nfiles) ? EXIT_DIFFER : EXIT_MATCH;
+	save_report(out, w, &b, f, marked ? mark : NULL, json);
+	status = smd_errors(f, b.nfiles) || marked ? EXIT_DIFFER : EXIT_MATCH;
 out:
 	smd_files_release(f, b.nfiles);
 	smd_bundle_release(&b);

@@ -26,8 +26,9 @@ static const char check_usage[] =
 	"files missing from DIR, the extra ones (a *.smd or *.smd.save that\n"
 	"BUNDLE has not), and the changed ones with their item differences\n"
 	"(keys missing, extra or changed, the committed version, the order).\n"
-	"Modes and owners are shown, not compared. A damaged bundle is an\n"
-	"error.\n"
+	"A restore into DIR that did not finish (its mark\n"
+	"smd/.shadowsync-restore-incomplete) is a difference too. Modes and\n"
+	"owners are shown, not compared. A damaged bundle is an error.\n"
 	"\n"
 	"options:\n"
 	HELP_COMMON
@@ -194,11 +195,11 @@ int cmd_smd_check(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct smd_bundle want = { 0 }, have = { 0 };
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], mark[512], words[PATH_MAX + 768];
 	struct tally t;
 	json_t *files;
-	bool is_dir;
-	int opt;
+	bool is_dir, differ;
+	int opt, marked;
 
 	optind = 1;
 	opterr = 0;
@@ -235,25 +236,41 @@ int cmd_smd_check(int argc, char **argv)
 		smd_bundle_release(&have);
 		return EXIT_ERROR;
 	}
+	marked = smd_restore_mark(dir, mark, sizeof(mark));
+	if (marked < 0) {
+		smd_bundle_release(&want);
+		smd_bundle_release(&have);
+		return EXIT_ERROR;
+	}
+	/* A restore that did not finish is a difference even when every
+	 * file is right: its directory fsync may not have happened. */
+	if (marked)
+		smd_restore_mark_words(dir, mark, words, sizeof(words));
 	files = compare(&want, &have, &t);
+	differ = t.missing + t.extra + t.changed || marked;
 	if (t.missing + t.extra + t.changed)
 		cli_exit_reason("'%s' differs from the bundle: %zu missing, %zu "
-				"extra, %zu changed", dir, t.missing, t.extra,
-				t.changed);
+				"extra, %zu changed%s%s", dir, t.missing, t.extra,
+				t.changed, marked ? "; " : "", marked ? words : "");
+	else if (marked)
+		cli_exit_reason("%s", words);
 	if (cli_run.json)
 		report_json_emit(json_pack(
-			"{s:s,s:s,s:o,s:o,s:o,s:I,s:I,s:I,s:I}", "command",
-			"smd check", "result", t.missing + t.extra + t.changed
-			? "differ" : "match", "bundle",
-			smd_bundle_info_json(argv[optind], &want), "directory",
-			json_str(dir), "files", files, "same", (json_int_t)t.same,
+			"{s:s,s:s,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:o}", "command",
+			"smd check", "result", differ ? "differ" : "match",
+			"bundle", smd_bundle_info_json(argv[optind], &want),
+			"directory", json_str(dir), "files", files,
+			"same", (json_int_t)t.same,
 			"missing", (json_int_t)t.missing, "extra",
-			(json_int_t)t.extra, "changed", (json_int_t)t.changed));
+			(json_int_t)t.extra, "changed", (json_int_t)t.changed,
+			"restore_incomplete", json_str(marked ? mark : NULL)));
 	else {
 		check_text(files, argv[optind], dir);
+		if (marked)
+			printf("  incomplete %s\n", disp(words));
 		json_decref(files);
 	}
 	smd_bundle_release(&want);
 	smd_bundle_release(&have);
-	return t.missing + t.extra + t.changed ? EXIT_DIFFER : EXIT_MATCH;
+	return differ ? EXIT_DIFFER : EXIT_MATCH;
 }

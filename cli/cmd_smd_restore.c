@@ -32,77 +32,84 @@ static const char restore_usage[] =
 	"\n"
 	"Make this node's SMD directory (<work-directory>/smd) hold exactly\n"
 	"BUNDLE's files. Refused while asd runs on this node (a process named\n"
-	"asd, or the conf's pidfile naming a live process): asd reads SMD only\n"
+	"asd, or the conf's pidfile naming a process that exists, a zombie\n"
+	"too), and when it cannot tell (a pidfile that cannot be read, is a\n"
+	"directory, holds no pid, or is a relative path): asd reads SMD only\n"
 	"at startup and overwrites it later. Every file of BUNDLE is checked\n"
 	"first: a bundle with a file asd would abort on, start empty from, or\n"
 	"misread is refused, naming the file and item. Creates the work\n"
 	"directory, smd/ and the Lua user-path when missing (asd refuses to\n"
-	"start without them). Existing non-empty SMD that differs is replaced\n"
-	"only with --force, after it is saved beside smd/ as a bundle. Every\n"
+	"start without them; a dangling link in the way is refused, naming\n"
+	"its target). Existing non-empty SMD that differs is replaced\n"
+	"only with --force, after it is saved beside smd/ as a bundle; what a\n"
+	"bundle cannot hold is never removed: a *.smd that is no regular file,\n"
+	"or a non-empty one under a name no bundle takes (a space, non-ASCII, a\n"
+	"leading dot, over 128 bytes), is refused, to be moved by hand. Every\n"
 	"file is first staged unchanged under a temporary name, with mode 0600\n"
 	"(0660 with the conf's os-group-perms true) and the owner asd runs as,\n"
 	"and fsynced; then each is renamed into place, every other *.smd and\n"
 	"*.smd.save removed, symbolic links replaced by regular files (never\n"
-	"written through), and the directory fsynced. A full disk while staging\n"
-	"changes nothing; after a kill every name holds its old or its new file\n"
-	"and a second run finishes. Run twice, the second run changes nothing.\n"
+	"written through), owner and mode fixed on a copy when the file has\n"
+	"other hard links (never through them), and the directory fsynced. A\n"
+	"full disk while staging changes nothing; after a kill every name\n"
+	"holds its old or its new file and a second run finishes. From before\n"
+	"the first rename until after the last fsync, the mark\n"
+	"smd/.shadowsync-restore-incomplete says the restore is under way\n"
+	"(smd check, show and save, and verify --gate --config report it).\n"
+	"Run twice, the second run changes nothing.\n"
 	"\n"
 	"options:\n"
 	"  --work-dir DIR      the work directory (default: the conf's\n"
 	"                      service { work-directory }, else /opt/aerospike);\n"
 	"                      the Lua user-path is then not known, not created\n"
 	"  --config FILE       aerospike.conf: work-directory, mod-lua user-path,\n"
-	"                      pidfile, user, group, os-group-perms\n"
+	"                      pidfile (absolute paths: asd resolves relative\n"
+	"                      ones from its own working directory), user,\n"
+	"                      group, os-group-perms\n"
 	"  --owner USER[:GROUP]  who asd runs as (default: the conf's user and\n"
-	"                      group, else root)\n"
+	"                      group, else root); a name, or decimal digits\n"
+	"                      below 4294967295 (an id with no name here is\n"
+	"                      taken, with a warning; a uid with no user needs\n"
+	"                      its :GROUP)\n"
 	"  --force             replace existing SMD that differs (saved first)\n"
 	HELP_COMMON
 	HELP_EXIT("restored, or nothing to change", "(not used: restore succeeds or fails)");
 
-/* A user or group: a name, or a number. */
-static int lookup_id(const char *s, bool group, uid_t *id, gid_t *primary)
+/*
+ * A numeric id as chown(1) takes one: decimal digits only (no blank, no
+ * sign), below 4294967295, which is (uid_t)-1: "leave unchanged" to
+ * chown(2). An id no user or group has here is taken: asd may run as one
+ * (a container's uid), and chown takes it too. 0 with *id, or -1.
+ */
+static int numeric_id(const char *s, uint32_t *id)
 {
-	char buf[4096], *end;
-	unsigned long n = strtoul(s, &end, 10);
+	unsigned long long n = 0;
 
-	if (group) {
-		struct group g, *gp = NULL;
-
-		if (!getgrnam_r(s, &g, buf, sizeof(buf), &gp) && gp)
-			n = gp->gr_gid;
-		else if (!*s || *end || n > UINT32_MAX - 1)
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
 			return -1;
-		*id = (uid_t)n;
-		return 0;
-	}
-	{
-		struct passwd p, *pp = NULL;
-
-		if (!getpwnam_r(s, &p, buf, sizeof(buf), &pp) && pp) {
-			*id = pp->pw_uid;
-			*primary = pp->pw_gid;
-			return 0;
-		}
-		if (!*s || *end || n > UINT32_MAX - 1)
+		n = n * 10 + (unsigned long long)(*s - '0');
+		if (n >= UINT32_MAX)
 			return -1;
-		*id = (uid_t)n;
-		if (!getpwuid_r((uid_t)n, &p, buf, sizeof(buf), &pp) && pp)
-			*primary = pp->pw_gid;
-		else
-			*primary = (gid_t)n;
-		return 0;
 	}
+	*id = (uint32_t)n;
+	return 0;
 }
 
 /* --owner, else the conf's user/group, else root (2.4). */
 static int resolve_owner(const char *spec, const struct smd_where *w,
-			 struct smd_owner *o)
+			 struct smd_owner *o, char *note, size_t len)
 {
-	char user[256] = "", group[256] = "";
-	const char *colon;
-	uid_t gid;
-	gid_t primary = 0;
+	char user[256] = "", group[256] = "", buf[4096];
+	const char *colon, *from = spec ? " (--owner)" : " (the conf's service "
+						       "{ user })";
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	uint32_t id;
 
+	note[0] = '\0';
 	if (spec) {
 		colon = strchr(spec, ':');
 		snprintf(user, sizeof(user), "%.*s", colon ? (int)(colon - spec)
@@ -114,18 +121,42 @@ static int resolve_owner(const char *spec, const struct smd_where *w,
 		snprintf(group, sizeof(group), "%s", w->group ? w->group : "");
 	}
 	o->set = true;
-	if (lookup_id(user, false, &o->uid, &primary) < 0) {
-		cli_error("smd restore: no user '%s' on this node%s", user,
-			  spec ? " (--owner)" : " (the conf's service { user })");
+	if (!getpwnam_r(user, &pw, buf, sizeof(buf), &pwp) && pwp) {
+		o->uid = pwp->pw_uid;
+		o->gid = pwp->pw_gid;
+	} else if (numeric_id(user, &id) < 0) {
+		cli_error("smd restore: no user '%s' on this node%s, and it is "
+			  "no uid (decimal digits, below 4294967295)", disp(user),
+			  from);
 		return -1;
+	} else {
+		o->uid = id;
+		if (!getpwuid_r(id, &pw, buf, sizeof(buf), &pwp) && pwp) {
+			o->gid = pwp->pw_gid;
+		} else if (!group[0]) {
+			cli_error("smd restore: uid %u has no user on this node, "
+				  "so no primary group: give one (--owner "
+				  "%u:GROUP)", id, id);
+			return -1;
+		} else {
+			snprintf(note, len, "uid %u has no user on this node", id);
+		}
 	}
-	o->gid = primary;
-	if (group[0] && lookup_id(group, true, &gid, NULL) < 0) {
-		cli_error("smd restore: no group '%s' on this node", group);
+	if (!group[0])
+		return 0;
+	if (!getgrnam_r(group, &gr, buf, sizeof(buf), &grp) && grp) {
+		o->gid = grp->gr_gid;
+	} else if (numeric_id(group, &id) < 0) {
+		cli_error("smd restore: no group '%s' on this node, and it is no "
+			  "gid (decimal digits, below 4294967295)", disp(group));
 		return -1;
+	} else {
+		o->gid = id;
+		if (getgrgid_r(id, &gr, buf, sizeof(buf), &grp) || !grp)
+			snprintf(note + strlen(note), len - strlen(note),
+				 "%sgid %u has no group on this node",
+				 note[0] ? ", " : "", id);
 	}
-	if (group[0])
-		o->gid = (gid_t)gid;
 	return 0;
 }
 
@@ -164,7 +195,8 @@ static int refuse_invalid(const char *path, const struct smd_bundle *b,
 }
 
 static int restore(const char *path, const struct smd_where *w,
-		   const struct smd_owner *owner, bool force)
+		   const struct smd_owner *owner, const char *owner_note,
+		   bool force)
 {
 	struct smd_restore r = { .bundle_path = path, .where = w,
 				 .owner = *owner, .force = force,
@@ -176,6 +208,10 @@ static int restore(const char *path, const struct smd_where *w,
 
 	if (smd_refuse_if_asd_runs(w) < 0)
 		return EXIT_ERROR;
+	if (owner_note[0] && smd_restore_warn(&r, owner_note) < 0) {
+		cli_error("out of memory");
+		goto out;
+	}
 	if (smd_source_read(path, &r.want, &is_dir, dir, sizeof(dir), why,
 			    sizeof(why)) < 0) {
 		cli_error("%s", why);
@@ -213,6 +249,7 @@ int cmd_smd_restore(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *work_dir = NULL, *config = NULL, *owner_spec = NULL;
+	char owner_note[160];
 	struct smd_owner owner;
 	struct smd_where w;
 	bool force = false;
@@ -245,8 +282,15 @@ int cmd_smd_restore(int argc, char **argv)
 	}
 	if (smd_where_resolve(&w, work_dir, config) < 0)
 		return EXIT_ERROR;
-	status = resolve_owner(owner_spec, &w, &owner) < 0
-		 ? EXIT_ERROR : restore(argv[optind], &w, &owner, force);
+	if (config && smd_conf_path_absolute(config, "mod-lua { user-path }",
+					     w.lua_user_path) < 0) {
+		smd_where_release(&w);
+		return EXIT_ERROR;
+	}
+	status = resolve_owner(owner_spec, &w, &owner, owner_note,
+			       sizeof(owner_note)) < 0
+		 ? EXIT_ERROR : restore(argv[optind], &w, &owner, owner_note,
+					force);
 	smd_where_release(&w);
 	return status;
 }

@@ -31,7 +31,8 @@ static const char show_usage[] =
 	"options:\n"
 	HELP_COMMON
 	HELP_EXIT("shown; asd will load every file as it is",
-		  "a file asd would not load as it is (see the problems)");
+		  "a file asd would not load as it is (see the problems), or an\n"
+		  "       smd restore into DIR did not finish (its mark is there)");
 
 /* The newest (timestamp) change of f, or -1 when it has no items. */
 static int64_t newest(const struct smd_file *f)
@@ -174,15 +175,18 @@ static json_t *evict_json(const struct smd_file *f)
 }
 
 static json_t *show_json(const char *path, bool is_dir,
-			 const struct smd_bundle *b, const struct smd_file *f)
+			 const struct smd_bundle *b, const struct smd_file *f,
+			 const char *mark)
 {
 	json_t *modules = json_array();
 	size_t errors = smd_errors(f, b->nfiles);
 
 	for (size_t i = 0; i < b->nfiles; i++)
 		json_array_append_new(modules, module_json(&b->files[i], &f[i]));
-	return json_pack("{s:s,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I}",
-			 "command", "smd show", "result", errors ? "problems" : "ok",
+	return json_pack("{s:s,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I,"
+			 "s:o}",
+			 "command", "smd show", "result", errors || mark
+			 ? "problems" : "ok",
 			 "source", json_str(path), "kind", is_dir ? "directory"
 								  : "bundle",
 			 "bundle", is_dir ? json_null()
@@ -197,7 +201,8 @@ static json_t *show_json(const char *path, bool is_dir,
 							 SMD_EVICT)),
 			 "skipped", smd_skipped_json(b),
 			 "errors", (json_int_t)errors,
-			 "warnings", (json_int_t)smd_warnings(f, b->nfiles));
+			 "warnings", (json_int_t)smd_warnings(f, b->nfiles),
+			 "restore_incomplete", json_str(mark));
 }
 
 /* The text form, from the JSON tree (one source of the facts). */
@@ -267,12 +272,12 @@ int cmd_smd_show(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	char dir[PATH_MAX], reason[1536];
+	char dir[PATH_MAX], reason[1536], mark[512], words[PATH_MAX + 768];
 	struct smd_bundle b;
 	struct smd_file *f = NULL;
 	bool is_dir;
 	json_t *r;
-	int opt, status = EXIT_ERROR;
+	int opt, marked, status = EXIT_ERROR;
 	size_t errors;
 
 	optind = 1;
@@ -296,23 +301,33 @@ int cmd_smd_show(int argc, char **argv)
 		return EXIT_ERROR;
 	if (smd_parse_all(&b, &f) < 0)
 		goto out;
+	marked = smd_restore_mark(is_dir ? dir : NULL, mark, sizeof(mark));
+	if (marked < 0)
+		goto out;
 	errors = smd_errors(f, b.nfiles);
-	r = show_json(is_dir ? dir : argv[optind], is_dir, &b, f);
+	r = show_json(is_dir ? dir : argv[optind], is_dir, &b, f,
+		      marked ? mark : NULL);
 	if (!r) {
 		cli_error("out of memory");
 		goto out;
 	}
+	if (marked)
+		smd_restore_mark_words(dir, mark, words, sizeof(words));
 	if (errors)
 		cli_exit_reason("%s", smd_errors_reason(f, b.nfiles, reason,
 							sizeof(reason)));
+	else if (marked)
+		cli_exit_reason("%s", words);
 	if (!cli_run.json) {
 		show_text(r);
 		smd_problems_text(stdout, f, b.nfiles);
+		if (marked)
+			printf("WARNING: %s\n", disp(words));
 		json_decref(r);
 	} else {
 		report_json_emit(r);
 	}
-	status = errors ? EXIT_DIFFER : EXIT_MATCH;
+	status = errors || marked ? EXIT_DIFFER : EXIT_MATCH;
 out:
 	smd_files_release(f, b.nfiles);
 	smd_bundle_release(&b);

@@ -6,9 +6,12 @@
 #include "display.h"
 #include "joblist.h"
 #include "outcome.h"
+#include "../aerospike/smddir.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char verify_usage[] =
@@ -39,7 +42,10 @@ static const char verify_usage[] =
 	"                      with matching data, copy-from-shadow, reinit with\n"
 	"                      the shadow's data), 1 only when asd would serve\n"
 	"                      damaged data, drop data or crash, or the pair looks\n"
-	"                      swapped\n"
+	"                      swapped; with --config it also warns of an smd\n"
+	"                      restore into the conf's work directory that did\n"
+	"                      not finish (a line only: the answer is the\n"
+	"                      devices')\n"
 	PAIR_OPTIONS_HELP HELP_PROM IO_OPTIONS_HELP
 	HELP_EXIT("identical, and asd will start cleanly (--gate: asd's own\n"
 		  "       cold start is safe)",
@@ -263,6 +269,27 @@ static int gate_status(struct job_list *l)
 	return status;
 }
 
+/*
+ * verify --gate --config runs before asd starts: an smd restore on this
+ * node that did not finish (smd/ may hold a mix of two states) is worth
+ * a line there, though the gate answers for the devices only.
+ */
+static void smd_restore_warning(const struct job_list *l)
+{
+	const char *wd = l->conf.service.work_directory
+			 ? l->conf.service.work_directory : "/opt/aerospike";
+	char dir[PATH_MAX], note[512];
+
+	if (wd[0] != '/' ||
+	    snprintf(dir, sizeof(dir), "%s/smd", wd) >= (int)sizeof(dir) ||
+	    smd_restore_mark_read(dir, note, sizeof(note)) <= 0)
+		return;
+	fprintf(cli_run.json || cli_run.quiet ? stderr : stdout,
+		"WARNING: an smd restore into '%s' did not finish (the restore of "
+		"%s): SMD may be a mix of two states; next: run that restore "
+		"again before starting asd\n", disp(dir), disp(note));
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	struct verify_args a = { .io = IO_OPTS_DEFAULT };
@@ -286,6 +313,8 @@ int cmd_verify(int argc, char **argv)
 		print_json(&l, a.gate, status);
 	if (!a.io.json && (status != EXIT_ERROR || l.n > 1))
 		print_text(&l, a.gate);
+	if (a.gate && a.pair.config)
+		smd_restore_warning(&l);
 	job_list_release(&l);
 	return status;
 }

@@ -30,6 +30,19 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+int smd_conf_path_absolute(const char *config, const char *what,
+			   const char *path)
+{
+	if (!path || !path[0] || path[0] == '/')
+		return 0;
+	cli_error("smd: '%s': %s '%s' is a relative path: asd resolves it "
+		  "against its own working directory (/ under systemd), which "
+		  "shadowsync cannot know; make it absolute in the conf%s",
+		  config, what, path, strcmp(what, "service { work-directory }")
+		  ? "" : ", or give --work-dir instead of --config");
+	return -1;
+}
+
 int smd_where_resolve(struct smd_where *w, const char *work_dir,
 		      const char *config)
 {
@@ -45,6 +58,11 @@ int smd_where_resolve(struct smd_where *w, const char *work_dir,
 	if (config) {
 		if (aero_conf_load(config, &conf, err, sizeof(err)) < 0) {
 			cli_error("%s", err);
+			return -1;
+		}
+		if (smd_conf_path_absolute(config, "service { work-directory }",
+					   conf.service.work_directory) < 0) {
+			aero_conf_release(&conf);
 			return -1;
 		}
 		w->work_directory = strdup(conf.service.work_directory
@@ -265,6 +283,32 @@ int smd_open_source(const char *path, struct smd_bundle *b, bool *is_dir,
 	if (ret < 0)
 		cli_error("%s", why);
 	return ret < 0 ? -1 : 0;
+}
+
+int smd_restore_mark(const char *dir, char *note, size_t len)
+{
+	int ret;
+
+	note[0] = '\0';
+	if (!dir)
+		return 0;
+	ret = smd_restore_mark_read(dir, note, len);
+	if (ret < 0) {
+		cli_error("cannot tell whether a restore into '%s' finished: "
+			  "cannot read '%s/%s': %s", dir, dir, SMD_RESTORE_MARK,
+			  strerror(-ret));
+		return -1;
+	}
+	return ret;
+}
+
+const char *smd_restore_mark_words(const char *dir, const char *note,
+				   char *buf, size_t len)
+{
+	snprintf(buf, len, "an smd restore into '%s' did not finish (the restore "
+		 "of %s): it may hold some files from before it and some from "
+		 "its bundle; run that restore again", dir, note);
+	return buf;
 }
 
 int smd_bundle_stamp(struct smd_bundle *b, const struct smd_where *w)

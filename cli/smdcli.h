@@ -41,6 +41,18 @@ struct smd_where {
  */
 int smd_where_resolve(struct smd_where *w, const char *work_dir,
 		      const char *config);
+
+/*
+ * smd_conf_path_absolute() - is path (the conf's "what"; NULL: not set)
+ * absolute? A relative one is resolved by asd against its own working
+ * directory (/ under systemd; asd never changes it, not even when it
+ * daemonizes), which shadowsync cannot know: it is refused rather than
+ * resolved against this shell's. smd_where_resolve() checks the
+ * work-directory; restore, which makes the Lua user-path, checks that.
+ * Prints the error line; returns 0 or -1.
+ */
+int smd_conf_path_absolute(const char *config, const char *what,
+			   const char *path);
 void smd_where_release(struct smd_where *w);
 
 /*
@@ -93,6 +105,18 @@ const char *smd_unix_utc(int64_t t, char *buf, size_t len);
  */
 int smd_open_source(const char *path, struct smd_bundle *b, bool *is_dir,
 		    char *dir_used, size_t len);
+
+/*
+ * smd_restore_mark() - is an smd restore into the SMD directory dir
+ * unfinished (its SMD_RESTORE_MARK there)? 1 with the mark's line in
+ * note, 0 when not (dir NULL: a bundle, never), -1 with the error line
+ * printed when it cannot tell.
+ */
+int smd_restore_mark(const char *dir, char *note, size_t len);
+
+/* The words for it: "an smd restore into DIR did not finish (NOTE): ...". */
+const char *smd_restore_mark_words(const char *dir, const char *note,
+				   char *buf, size_t len);
 
 /*
  * smd_bundle_stamp() - b's host (this node), work and SMD directories

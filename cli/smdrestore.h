@@ -32,6 +32,11 @@ struct smd_restore {
 	size_t nwarnings;
 	int dirfd;			/* smd/, open while dir_open */
 	bool dir_open;
+	bool had_mark;			/* an earlier restore's SMD_RESTORE_MARK
+					 * was there: it did not finish */
+	char mark_note[512];		/* its first line */
+	bool marked;			/* this run's mark is written */
+	bool mark_cleared;		/* the earlier one removed */
 };
 
 /*
@@ -49,6 +54,9 @@ int smd_refuse_if_asd_runs(const struct smd_where *w);
  * report. Returns the exit status.
  */
 int smd_restore_run(struct smd_restore *r);
+
+/* Add a line to the report's warnings. 0 or -ENOMEM. */
+int smd_restore_warn(struct smd_restore *r, const char *msg);
 
 void smd_restore_release(struct smd_restore *r);
 

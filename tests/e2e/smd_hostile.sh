@@ -151,9 +151,68 @@ mkdir -p "$D/smd/XDR.smd"
 cp "$EX"/*.smd "$D/smd/"
 run_ss "$T/o" "$T/e" smd restore "$T/good.tar" --work-dir "$D" --force
 expect_rc 2
-grep -q "'XDR.smd' is not a regular file: remove it by hand" "$T/e" || fail "$(cat "$T/e")"
+grep -q "'$D/smd/XDR.smd' is not a regular file: remove it by hand" "$T/e" || fail "$(cat "$T/e")"
 [ -d "$D/smd/XDR.smd" ] || fail "the directory was removed"
 ls -A "$D" | qgrep smd-replaced && fail "a backup was written before the refusal"
+# A non-empty *.smd whose name no bundle can hold (a space, non-ASCII, a
+# leading dot, over 128 bytes): the backup could not keep its bytes, so
+# it is never removed, --force or not. Empty, or a link, it goes.
+N=$T/names
+long=$(printf 'x%.0s' $(seq 130)).smd
+for bad in "my copy.smd" "$(printf 'caf\xc3\xa9.smd')" ".hidden.smd" "$long"; do
+	rm -rf "$N"
+	mkdir -p "$N/smd"
+	cp "$EX"/*.smd "$N/smd/"
+	printf 'precious bytes' >"$N/smd/$bad"
+	for force in "" --force; do
+		run_ss "$T/o" "$T/e" smd restore "$T/good.tar" --work-dir "$N" $force
+		expect_rc 2 "'$bad' $force"
+		grep -q "'$N/smd/$bad' holds 14 bytes under a name no bundle can hold.*move it out of smd/ by hand" "$T/e" ||
+			fail "'$bad' $force: $(cat "$T/e")"
+		[ "$(cat "$N/smd/$bad")" = "precious bytes" ] || fail "'$bad' was removed ($force)"
+		ls -A "$N" | qgrep smd-replaced && fail "a backup was written before the refusal"
+	done
+	note "refused to remove '$(printf %.40s "$bad")'"
+done
+rm -rf "$N"
+mkdir -p "$N/smd"
+cp "$EX"/*.smd "$N/smd/"
+: >"$N/smd/empty copy.smd"
+printf 'outside' >"$T/outside-target"
+ln -s "$T/outside-target" "$N/smd/link copy.smd"
+run_ss "$T/n.json" "$T/e" smd restore "$T/good.tar" --work-dir "$N" --json
+expect_rc 0 "$(cat "$T/e")"
+expect_json "$T/n.json" '[.files[] | select(.action == "removed") | .name]' '["empty copy.smd","link copy.smd"]'
+[ "$(cat "$T/outside-target")" = outside ] || fail "a link's target was changed"
+[ "$(ls -A "$N/smd" | wc -l)" = 4 ] || fail "smd/ holds: $(ls -A "$N/smd")"
+# A directory with a restore's temporary name: empty, it is removed (it
+# holds nothing) and the restore finishes; not empty, it is named, with
+# what to do, and nothing changes.
+K=$T/tmpdir
+mkdir -p "$K/smd/.evict.smd.shadowsync-tmp" "$K/smd/.XDR.smd.shadowsync-tmp"
+run_ss "$T/k.json" "$T/e" smd restore "$T/good.tar" --work-dir "$K" --json
+expect_rc 0 "empty temporary directories: $(cat "$T/e")"
+[ "$(ls -A "$K/smd" | tr '\n' ' ')" = "UDF.smd evict.smd sindex.smd truncate.smd " ] ||
+	fail "smd/ holds: $(ls -A "$K/smd")"
+rm -rf "$K"
+mkdir -p "$K/smd/.evict.smd.shadowsync-tmp"
+touch "$K/smd/.evict.smd.shadowsync-tmp/keep"
+for force in "" --force; do
+	run_ss "$T/o" "$T/e" smd restore "$T/good.tar" --work-dir "$K" $force
+	expect_rc 2 "a temporary directory $force"
+	grep -q "^shadowsync: smd restore: '$K/smd/.evict.smd.shadowsync-tmp' is a directory (of 1 entry) with the temporary name restore writes through: remove it by hand" "$T/e" ||
+		fail "temporary directory: $(cat "$T/e")"
+	[ "$(ls -A "$K/smd")" = .evict.smd.shadowsync-tmp ] || fail "smd/ changed: $(ls -A "$K/smd")"
+done
+# A dangling smd link (a volume not mounted yet, say): named, with its
+# target; nothing is made through it.
+mkdir -p "$T/w5"
+ln -s "$T/nonexistent/x" "$T/w5/smd"
+run_ss "$T/o" "$T/e" smd restore "$T/good.tar" --work-dir "$T/w5"
+expect_rc 2
+grep -q "^shadowsync: smd restore: '$T/w5/smd' is a dangling symbolic link to '$T/nonexistent/x': make its target, or remove the link" "$T/e" ||
+	fail "dangling smd: $(cat "$T/e")"
+[ -e "$T/nonexistent" ] && fail "made the link's target"
 B=$T/bigdir
 mkdir -p "$B/smd"
 truncate -s 300M "$B/smd/sindex.smd"
@@ -170,4 +229,17 @@ for out in "$W/smd/b.tar" "$W/smd/evict.smd" - /dev/null "$T"; do
 done
 cmp -s "$EX/evict.smd" "$W/smd/evict.smd" || fail "evict.smd was overwritten"
 [ "$(ls -A "$W/smd" | wc -l)" = 4 ] || fail "smd/ holds: $(ls -A "$W/smd")"
+# The conf is read too: -o may not name it, nor a hard link to it.
+printf 'service {\n\twork-directory %s\n}\n' "$W" >"$T/ac.conf"
+cp "$T/ac.conf" "$T/ac.orig"
+ln "$T/ac.conf" "$T/ac-link.conf"
+for out in "$T/ac.conf" "$T/ac-link.conf"; do
+	run_ss "$T/o" "$T/e" smd save --config "$T/ac.conf" -o "$out"
+	expect_rc 2 "-o $out (the conf): $(cat "$T/e")"
+	grep -q "^shadowsync: cannot create bundle '$out': it is the input '$T/ac.conf'" "$T/e" ||
+		fail "-o $out: $(cat "$T/e")"
+	cmp -s "$T/ac.conf" "$T/ac.orig" || fail "-o $out overwrote the conf"
+done
+run_ss "$T/o" "$T/e" smd save --config "$T/ac.conf" -o "$T/ac.tar"
+expect_rc 0 "$(cat "$T/e")"
 exit 0

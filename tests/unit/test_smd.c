@@ -162,16 +162,21 @@ static void headers(void **state)
 	assert_true(f.cv_key == 0 && f.cv_tid == 4);
 	assert_int_equal(problem(&f, "header")->severity, SMD_ERROR);
 	smd_file_release(&f);
+	/* More than two entries: asd ignores the rest, never writes them. */
 	parse("evict.smd", "[[7, 2, 9]]", &f);
-	assert_int_equal(problem(&f, "header")->severity, SMD_WARNING);
-	assert_int_equal(f.errors, 0);
+	assert_int_equal(problem(&f, "header")->severity, SMD_ERROR);
+	assert_int_equal(f.fate, SMD_LOADS);
 	smd_file_release(&f);
 	parse("evict.smd", "[[281474976710656, 2]]", &f);	/* 2^48 */
 	assert_int_equal(problem(&f, "header")->severity, SMD_WARNING);
 	smd_file_release(&f);
+	/* Negative: asd's uint64_t misreads it. */
 	parse("evict.smd", "[[-1, 2]]", &f);
 	assert_true(f.cv_key == UINT64_MAX);
-	assert_int_equal(problem(&f, "header")->severity, SMD_WARNING);
+	assert_int_equal(problem(&f, "header")->severity, SMD_ERROR);
+	smd_file_release(&f);
+	parse("evict.smd", "[[1, -2]]", &f);
+	assert_int_equal(problem(&f, "header")->severity, SMD_ERROR);
 	smd_file_release(&f);
 }
 
@@ -238,11 +243,40 @@ static void module_rules(void **state)
 	assert_int_equal(problem(&f, "sindex-key")->severity, SMD_WARNING);
 	assert_int_equal(f.errors, 0);
 	smd_file_release(&f);
+	/* Values asd's strtoul misreads, or keeps in fewer bits: errors. */
 	parse("truncate.smd", FILE1(ITEM("\"ns|s\"", "\"12345678901234\"")), &f);
-	assert_non_null(problem(&f, "truncate-value"));
+	assert_int_equal(problem(&f, "truncate-value")->severity, SMD_ERROR);
+	smd_file_release(&f);
+	parse("truncate.smd", FILE1(ITEM("\"ns|s\"", "\"12x\"")), &f);
+	assert_int_equal(problem(&f, "truncate-value")->severity, SMD_ERROR);
+	assert_non_null(strstr(problem(&f, "truncate-value")->message,
+			       "strtoul reads 12"));
 	smd_file_release(&f);
 	parse("evict.smd", FILE1(ITEM("\"ns\"", "\"4294967296\"")), &f);
-	assert_non_null(problem(&f, "evict-value"));
+	assert_int_equal(problem(&f, "evict-value")->severity, SMD_ERROR);
+	assert_non_null(strstr(problem(&f, "evict-value")->message, "keeps 0"));
+	smd_file_release(&f);
+	parse("evict.smd", FILE1(ITEM("\"ns\"", "\"notanumber\"")), &f);
+	assert_int_equal(problem(&f, "evict-value")->severity, SMD_ERROR);
+	assert_non_null(strstr(problem(&f, "evict-value")->message,
+			       "strtoul reads 0"));
+	smd_file_release(&f);
+	parse("evict.smd", FILE1(ITEM("\"ns\"", "\"\"")), &f);
+	assert_int_equal(problem(&f, "evict-value")->severity, SMD_ERROR);
+	smd_file_release(&f);
+	parse("evict.smd", FILE1(ITEM("\"ns\"", "\"4294967295\"")), &f);
+	assert_int_equal(f.nproblems, 0);
+	smd_file_release(&f);
+	/* Item numbers asd keeps in unsigned fields: a negative or too wide
+	 * one is misread, and decides merges. */
+	parse("sindex.smd", "[[1, 1], {\"key\": \"ns|s|b|.|S\", \"value\": "
+	      "\"i\", \"generation\": 1, \"timestamp\": -5}]", &f);
+	assert_int_equal(problem(&f, "timestamp")->severity, SMD_ERROR);
+	assert_int_equal(problem(&f, "timestamp")->item, 0);
+	smd_file_release(&f);
+	parse("sindex.smd", "[[1, 1], {\"key\": \"ns|s|b|.|S\", \"value\": "
+	      "\"i\", \"generation\": 4294967296, \"timestamp\": 5}]", &f);
+	assert_int_equal(problem(&f, "generation")->severity, SMD_ERROR);
 	smd_file_release(&f);
 	/* EE values are not judged. */
 	parse("roster.smd", FILE1(ITEM("\"ns\"", "\"anything\"")), &f);
