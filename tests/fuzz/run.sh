@@ -12,6 +12,9 @@ failed=""
 for t in "$@"; do
 	name=${t##*/fuzz_}
 	corpus=tests/fuzz/corpus/$name
+	# fuzz_smd.c's module-file target keeps its seeds as smdfile/.
+	[ "$name" = smd ] && corpus=tests/fuzz/corpus/smdfile
+	[ -d "$corpus" ] || { echo "fuzz: no corpus $corpus for $t" >&2; failed="$failed $name"; continue; }
 	work=build-fuzz/work-$name
 	mkdir -p "$work"
 	# Longest input per target: enough for what it reads.
