@@ -8,7 +8,7 @@
 # Test:  libcmocka-dev jq xxhash nbdkit libnbd-bin (nbdfuse) fuse3
 #        libfuse3-dev pkg-config (tests/tools/slowdev.c)
 #        python3 python3-jsonschema (JSON reports against docs/schema)
-#        squashfs-tools util-linux (losetup, setpriv) zstd strace
+#        squashfs-tools util-linux (losetup, setpriv, unshare) zstd strace
 #        clang libclang-rt-14-dev (make check-asan: sanitizer runtimes)
 #        libarchive-tools tar (bsdtar and GNU tar read SMD bundles)
 #        strace procps (pgrep) (smd_kill: kills while a restore is slowed)

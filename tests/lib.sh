@@ -3,6 +3,16 @@
 # at exit), at_exit CMD (cleanups run in reverse), fail/skip, and helpers
 # for planting differences, loop devices and FUSE fault devices.
 set -u
+# SS_OWN_PIDNS=1 before sourcing: the test runs again in a PID namespace
+# of its own (as root, with unshare), where /proc shows only its own
+# processes. smd restore refuses while a process named asd runs anywhere
+# on the host, and on a shared machine other runs of the smd tests start
+# fake ones (a copy of sleep named asd), as these do.
+if [ "${SS_OWN_PIDNS:-}" = 1 ] && [ -z "${SS_IN_PIDNS:-}" ] && [ "$(id -u)" = 0 ] &&
+	command -v unshare >/dev/null 2>&1; then
+	exec env SS_IN_PIDNS=1 unshare --pid --fork --mount-proc --kill-child=TERM \
+		bash "$0" "$@"
+fi
 # A failure anywhere in a pipeline is the pipeline's failure: `cmd | jq`
 # must not hide cmd's status.
 set -o pipefail

@@ -5,6 +5,7 @@
 # mode an exit 1 ends stdout with "exit status 1: REASON" and an exit 2
 # says why on stderr. Statuses: 0 fine, 1 differences or an alarming
 # verdict, 2 error or refused.
+SS_OWN_PIDNS=1	# smd restore sees a fake asd of any other run (lib.sh)
 . "$(dirname "$0")/../lib.sh"
 need_cmd zstd
 PY=/usr/bin/python3

@@ -7,6 +7,7 @@
 # outside, dangling, to a directory), a leftover .smd.save, a directory
 # named like a module, a 300 MiB file. Every refusal is exit 2 with one
 # line, and writes nothing anywhere.
+SS_OWN_PIDNS=1	# smd restore sees a fake asd of any other run (lib.sh)
 . "$(dirname "$0")/../lib.sh"
 need_cmd bsdtar xxhsum
 PY=/usr/bin/python3

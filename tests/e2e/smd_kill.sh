@@ -6,6 +6,7 @@
 # spread-out moments land while files are being staged and while they are
 # being renamed into place; the test counts both kinds of landing and
 # fails when either is missing (a test that proves it tested).
+SS_OWN_PIDNS=1	# smd restore sees a fake asd of any other run (lib.sh)
 . "$(dirname "$0")/../lib.sh"
 need_cmd strace pgrep
 MKSMD=$TOP/build/tests/tools/mksmd

@@ -5,6 +5,7 @@
 # differs replaced only with --force, after being saved beside smd/ as a
 # bundle that holds exactly what was there; a full disk changes nothing;
 # a second restore running at once is refused.
+SS_OWN_PIDNS=1	# smd restore sees a fake asd of any other run (lib.sh)
 . "$(dirname "$0")/../lib.sh"
 need_root "chown"
 need_cmd bsdtar flock

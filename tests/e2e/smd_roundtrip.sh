@@ -6,6 +6,7 @@
 # files). The bundle is read back by GNU tar and bsdtar, its manifest's
 # XXH3-128s checked with xxhsum; show's figures are computed here from the
 # files with jq and date, not taken from shadowsync.
+SS_OWN_PIDNS=1	# smd restore sees a fake asd of any other run (lib.sh)
 . "$(dirname "$0")/../lib.sh"
 need_cmd tar bsdtar xxhsum base64
 PY=/usr/bin/python3

@@ -4,6 +4,7 @@
 # and writes the bundle all the same (exit 1); restore refuses the bundle
 # (exit 2), naming the file and the item, and writes nothing. What asd
 # loads with only a warning is restored.
+SS_OWN_PIDNS=1	# smd restore sees a fake asd of any other run (lib.sh)
 . "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3
 [ -x $PY ] && $PY -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not installed"
