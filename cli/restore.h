@@ -16,7 +16,8 @@
  *      fdatasync;
  *   3. the data, window by window: each window written, fdatasync'd and
  *      read back before the next (memory stays bounded on any device);
- *   4. the header region last: fdatasync, write it, fdatasync, read back.
+ *   4. the header region last: fdatasync, write it past its first 4 KiB,
+ *      fdatasync, then those 4 KiB (over the mark), fdatasync, read back.
  * Stopped anywhere before 4 ends, the target holds the mark (or what it
  * held before 2): asd loads nothing from it, and a rerun finishes.
  */

@@ -2,7 +2,9 @@
 # to be zeroed that is not (the zero blocks skipped would keep its data,
 # unchecked); --manifest-out over the file stdin is redirected from (the
 # image itself); --manifest-out with an image smaller than the target,
-# which used to be refused only after the header region was committed.
+# which used to be refused only after the header region was committed;
+# a header commit that put the page at 0 (magic, TRUSTED) on before the
+# rest of the header region was durable.
 . "$(dirname "$0")/../lib.sh"
 need_cmd zstd
 M=1048576
@@ -52,4 +54,52 @@ expect_rc 2
 grep -q "larger than the image" "$T/err" || fail "coverage, stream: $(cat "$T/err")"
 cmp -s "$T/t4" "$T/t4.before" || fail "coverage, stream: the target was written"
 note "stream: $(cat "$T/err")"
+
+# The header commit: the header region past its first page is written
+# and made durable before that page (magic, TRUSTED) goes over the mark.
+# A write error in the rest of the header region (device_id, 69632: a
+# block of its own at --block-size 4K) must leave the mark, not a valid
+# header over a stale header region; a rerun finishes.
+need_root "FUSE"
+need_mkaero
+"$MKAERO" "$T/hdr.img" --size $((64 * M)) --namespace ns1 --flags TRUSTED \
+	--device-id 3 --used 3 || fail mkaero
+truncate -s $((64 * M)) "$T/hdr.tgt"
+export SLOWDEV_WEIO=69632
+slow_device "$T/hw" "$T/hdr.tgt" 0
+unset SLOWDEV_WEIO
+run_ss "$T/out" "$T/err" restore "$T/hdr.img" "$T/hw/dev" --engine psync --block-size 4K
+expect_rc 2 "$(cat "$T/err")"
+grep -q "^shadowsync: cannot write the header region of target '$T/hw/dev' at offset 69632: Input/output error" \
+	"$T/err" || fail "header EIO: $(cat "$T/err")"
+run_ss "$T/out" "$T/err" inspect "$T/hdr.tgt" --json
+expect_rc 0 "$(cat "$T/err")"
+[ "$(jq -r .state "$T/out")" != aerospike ] ||
+	fail "a failed header commit left a valid header over a stale header region"
+head -c 30 "$T/hdr.tgt" | qgrep -a "SHADOWSYNC RESTORE" || fail "the mark is gone"
+_fuse_cleanup "$T/hw"
+run_ss "$T/out" "$T/err" restore "$T/hdr.img" "$T/hdr.tgt" --block-size 4K
+expect_rc 0 "rerun: $(cat "$T/err")"
+cmp -s "$T/hdr.img" "$T/hdr.tgt" || fail "header EIO: the rerun did not finish"
+
+# And in the order the kernel sees (strace, psync): the rest of the header
+# region, fdatasync, then the page at 0, fdatasync.
+truncate -s 0 "$T/hdr.tgt"
+truncate -s $((64 * M)) "$T/hdr.tgt"
+need_cmd strace
+traced -f -e trace=pwrite64,fdatasync,fsync,fallocate -o "$T/trace" \
+	"$SS" restore "$T/hdr.img" "$T/hdr.tgt" --engine psync --block-size 4K >"$T/out" 2>"$T/err"
+RC=$?
+expect_rc 0 "$(cat "$T/err")"
+awk -v hdr=$((8 * M)) '
+	/fdatasync\(|fsync\(/ { if (rest && !page0) restF = NR; if (page0) lastF = NR; next }
+	/pwrite64\(/ { n = split($0, a, ", "); o = a[n]; sub(/\).*/, "", o)
+		if (o >= hdr) { data = NR; next }
+		if (!data) next		# the mark
+		if (o == 0) { page0 = NR; next }
+		rest = NR; if (page0) bad = bad " rest-after-page0" }
+	END { if (!rest) bad = bad " no-rest"; if (!page0) bad = bad " no-page0"
+	      if (page0 && !(restF && restF < page0)) bad = bad " page0-before-rest-flush"
+	      if (!lastF) bad = bad " page0-not-flushed"; print bad }' "$T/trace" >"$T/verdict"
+[ -z "$(tr -d ' \n' <"$T/verdict")" ] || fail "header commit order:$(cat "$T/verdict")"
 exit 0
