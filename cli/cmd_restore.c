@@ -34,7 +34,10 @@ static const char restore_usage[] =
 	"mark, fdatasync. Stopped at any point (kill, power loss, full disk,\n"
 	"I/O error), run the same command again: with --manifest it first reads\n"
 	"TARGET and fetches only the blocks that differ; without one it says so\n"
-	"and writes everything again.\n"
+	"and writes everything again. An image smaller than TARGET: TARGET past\n"
+	"its end is zeroed the cheap way and read back before the header\n"
+	"region (asd would sweep stale write-blocks there), unless\n"
+	"--target-is-zeroed.\n"
 	"\n"
 	"Refuses (exit 2, nothing written) a TARGET that is mounted (or any\n"
 	"partition or holder of it is), the backing file of a loop device, open\n"
@@ -266,6 +269,8 @@ static void report_json(const struct restore_job *j, int ret,
 	json_object_set_new(o, "bytes_read", JINT(n->bytes_read));
 	json_object_set_new(o, "bytes_written", JINT(n->bytes_written));
 	json_object_set_new(o, "bytes_zeroed", JINT(n->bytes_zeroed));
+	json_object_set_new(o, "bytes_zeroed_past_image",
+			    JINT(n->bytes_zeroed_past_image));
 	json_object_set_new(o, "bytes_skipped_zero", JINT(n->bytes_skipped_zero));
 	json_object_set_new(o, "bytes_skipped_matching",
 			    JINT(n->bytes_skipped_matching));
@@ -352,6 +357,17 @@ static void report_text(const struct restore_job *j,
 	       human_bytes(n->bytes_skipped_zero, c, sizeof(c)),
 	       j->a->target_zeroed ? " (--target-is-zeroed)" : "",
 	       human_bytes(n->bytes_skipped_matching, d, sizeof(d)));
+	if (n->bytes_zeroed_past_image)
+		printf("  zeroed the target's last %s, past the image's end (of "
+		       "the %s above; asd would sweep stale write-blocks "
+		       "there)\n", human_bytes(n->bytes_zeroed_past_image, a,
+						sizeof(a)),
+		       human_bytes(n->bytes_zeroed, b, sizeof(b)));
+	else if (j->end < j->tgt.size_bytes && j->a->target_zeroed &&
+		 j->size_known)
+		printf("  the target's last %s, past the image's end, not "
+		       "zeroed (--target-is-zeroed)\n",
+		       human_bytes(j->tgt.size_bytes - j->end, a, sizeof(a)));
 	if (j->header_written)
 		printf("  header region written last, after the data was "
 		       "durable\n");

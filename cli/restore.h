@@ -69,6 +69,7 @@ struct restore_counts {
 	uint64_t bytes_read;		/* arrived from the source */
 	uint64_t bytes_written;		/* written to the target as data */
 	uint64_t bytes_zeroed;		/* zeroed the cheap way */
+	uint64_t bytes_zeroed_past_image; /* of them, TARGET past the image */
 	uint64_t bytes_skipped_zero;	/* zeros not written (zeroed target) */
 	uint64_t bytes_skipped_matching; /* already on the target (resume) */
 	uint64_t bytes_scanned;		/* of the target, to resume */

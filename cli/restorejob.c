@@ -237,8 +237,9 @@ static int plan(struct restore_job *j)
 		return -ENOMEM;
 	j->hold_digest = calloc(held_blocks + 1, sizeof(*j->hold_digest));
 	j->hold_state = calloc(held_blocks + 1, 1);
+	/* The data's windows, and those of TARGET past the image's end. */
 	j->w.cap = (size_t)min64(RESTORE_WINDOW_BLOCKS,
-				 (j->end - j->hold) / j->block + 1);
+				 (j->tgt.size_bytes - j->hold) / j->block + 1);
 	j->w.state = calloc(j->w.cap, 1);
 	j->w.digest = calloc(j->w.cap, sizeof(*j->w.digest));
 	if (!j->hold_digest || !j->hold_state || !j->w.state || !j->w.digest)
@@ -644,6 +645,51 @@ static int check_stream_end(struct restore_job *j)
 	return 0;
 }
 
+#define TAIL_ZERO_BYTES (1ull << 30)	/* a zeroing call between checks */
+
+/*
+ * TARGET past the image's end: asd sweeps a device to its end, so stale
+ * write-blocks there would be read as data. Zeroed the cheap way (not
+ * with --target-is-zeroed), window by window, each flushed and read back
+ * as zeros; all of it before the header commit.
+ */
+static int zero_tail(struct restore_job *j)
+{
+	struct restore_window *w = &j->w;
+	uint64_t size = j->tgt.size_bytes;
+	uint64_t step = (uint64_t)RESTORE_WINDOW_BLOCKS * j->block;
+	int ret;
+
+	if (j->end >= size || j->a->target_zeroed)
+		return 0;
+	ret = restore_mark(j);
+	for (uint64_t at = j->end; !ret && at < size; at += step) {
+		w->start = at;
+		w->end = min64(at + step, size);
+		w->nblocks = (size_t)((w->end - at + j->block - 1) / j->block);
+		for (size_t i = 0; i < w->nblocks; i++) {
+			w->state[i] = RB_ZEROED;
+			w->digest[i] = restore_zero_digest(j, (size_t)min64(
+					j->block, w->end - at - i * j->block));
+		}
+		for (uint64_t z = at; z < w->end && !ret; z += TAIL_ZERO_BYTES) {
+			uint64_t before = j->n.bytes_zeroed;
+
+			if (cli_interrupted)
+				return -ECANCELED;
+			j->zero_at = z;
+			j->zero_len = min64(TAIL_ZERO_BYTES, w->end - z);
+			ret = restore_zero_flush(j);
+			j->n.bytes_zeroed_past_image += j->n.bytes_zeroed - before;
+		}
+		if (!ret)
+			ret = flush_target(j);
+		if (!ret)
+			ret = verify_window(j);
+	}
+	return ret;
+}
+
 static bool held_is_zero(const struct restore_job *j, uint64_t off, size_t len)
 {
 	const unsigned char *p = j->hold_img + off;
@@ -740,6 +786,8 @@ int restore_run(struct restore_job *j)
 			   "(%llu bytes), so it would not cover the target",
 			   j->a->manifest_out, (unsigned long long)j->end,
 			   j->a->target, (unsigned long long)j->tgt.size_bytes);
+	if (!ret && !j->mismatch.total)
+		ret = zero_tail(j);
 	if (!ret && !j->mismatch.total)
 		ret = commit_header(j);
 	if (j->mw_open) {

@@ -4,7 +4,8 @@
 # image itself); --manifest-out with an image smaller than the target,
 # which used to be refused only after the header region was committed;
 # a header commit that put the page at 0 (magic, TRUSTED) on before the
-# rest of the header region was durable.
+# rest of the header region was durable; an image smaller than TARGET
+# that left TARGET's old write-blocks past its end, for asd to sweep.
 . "$(dirname "$0")/../lib.sh"
 need_cmd zstd
 M=1048576
@@ -81,6 +82,32 @@ _fuse_cleanup "$T/hw"
 run_ss "$T/out" "$T/err" restore "$T/hdr.img" "$T/hdr.tgt" --block-size 4K
 expect_rc 0 "rerun: $(cat "$T/err")"
 cmp -s "$T/hdr.img" "$T/hdr.tgt" || fail "header EIO: the rerun did not finish"
+
+# An image smaller than TARGET: TARGET's old write-blocks past the image's
+# end must go (asd sweeps the device to its end and would read them);
+# zeroed, read back, counted. With --target-is-zeroed they are not
+# touched, and the report says so.
+"$MKAERO" "$T/big.img" --size $((256 * M)) --namespace ns1 --used 31 || fail mkaero
+"$MKAERO" "$T/small.aero" --size $((128 * M)) --namespace ns1 --used 5 || fail mkaero
+cp "$T/big.img" "$T/t5"
+run_ss "$T/out" "$T/err" restore "$T/small.aero" "$T/t5" --json
+expect_rc 0 "$(cat "$T/err")"
+expect_json "$T/out" .bytes_zeroed_past_image $((128 * M))
+expect_json "$T/out" .bytes_verified $((256 * M))
+cmp -s -n $((128 * M)) "$T/small.aero" "$T/t5" || fail "tail: the image is not on the target"
+cmp -s -i $((128 * M)):0 -n $((128 * M)) "$T/t5" /dev/zero || fail "tail: TARGET past the image still holds data"
+run_ss "$T/out" "$T/err" inspect "$T/t5" --records --json
+expect_rc 0 "inspect --records: $(cat "$T/err")"
+expect_json "$T/out" .devices[0].records.beyond_stop.used_wblocks 0
+cp "$T/big.img" "$T/t5"
+run_ss "$T/out" "$T/err" restore "$T/small.aero" "$T/t5"
+expect_rc 0 "$(cat "$T/err")"
+grep -q "zeroed the target's last 128.0 MiB, past the image's end" "$T/out" || fail "tail, text: $(cat "$T/out")"
+truncate -s $((256 * M)) "$T/t6"
+run_ss "$T/out" "$T/err" restore "$T/small.aero" "$T/t6" --target-is-zeroed
+expect_rc 0 "$(cat "$T/err")"
+grep -q "the target's last 128.0 MiB, past the image's end, not zeroed (--target-is-zeroed)" \
+	"$T/out" || fail "tail, zeroed target: $(cat "$T/out")"
 
 # And in the order the kernel sees (strace, psync): the rest of the header
 # region, fdatasync, then the page at 0, fdatasync.
