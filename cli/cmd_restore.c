@@ -33,8 +33,10 @@ static const char restore_usage[] =
 	"region past its first 4 KiB, fdatasync, and last those 4 KiB over the\n"
 	"mark, fdatasync. Stopped at any point (kill, power loss, full disk,\n"
 	"I/O error), run the same command again: with --manifest it first reads\n"
-	"TARGET and fetches only the blocks that differ; without one it says so\n"
-	"and writes everything again. An image smaller than TARGET: TARGET past\n"
+	"TARGET and writes only the blocks that differ (the source is still\n"
+	"checked against the manifest there: a file or stream read whole, a\n"
+	"remote source sampled; a manifest of another image is refused naming\n"
+	"the block); without one it says so and writes everything again. An image smaller than TARGET: TARGET past\n"
 	"its end is zeroed the cheap way and read back before the header\n"
 	"region (asd would sweep stale write-blocks there), unless\n"
 	"--target-is-zeroed.\n"
@@ -274,6 +276,8 @@ static void report_json(const struct restore_job *j, int ret,
 	json_object_set_new(o, "bytes_skipped_zero", JINT(n->bytes_skipped_zero));
 	json_object_set_new(o, "bytes_skipped_matching",
 			    JINT(n->bytes_skipped_matching));
+	json_object_set_new(o, "bytes_matching_checked",
+			    JINT(n->bytes_matching_checked));
 	json_object_set_new(o, "bytes_scanned", JINT(n->bytes_scanned));
 	json_object_set_new(o, "bytes_verified", JINT(n->bytes_verified));
 	json_object_set_new(o, "requests", JINT(n->requests));
@@ -340,11 +344,15 @@ static void report_text(const struct restore_job *j,
 		       "--manifest every block was fetched and written again\n");
 	if (j->resume)
 		printf("  resumed: read %s of the target first; %s already "
-		       "matched manifest '%s' and was %s\n",
+		       "matched manifest '%s' and was not written; %s of it "
+		       "%s from the source and checked against the manifest%s\n",
 		       human_bytes(n->bytes_scanned, a, sizeof(a)),
 		       human_bytes(n->bytes_skipped_matching, b, sizeof(b)),
-		       disp(j->a->manifest), stream ? "read through, not written"
-		       : "neither fetched nor written");
+		       disp(j->a->manifest),
+		       human_bytes(n->bytes_matching_checked, c, sizeof(c)),
+		       j->src_is_path || stream ? "read" : "fetched (a sample)",
+		       n->bytes_matching_checked < n->bytes_skipped_matching
+		       ? ", the rest not fetched" : "");
 	printf("  read %s from the source in %llu requests (%llu retries), "
 	       "%llu block%s fetched again\n",
 	       human_bytes(n->bytes_read, a, sizeof(a)),

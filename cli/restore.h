@@ -55,6 +55,9 @@ enum rblock {
 	RB_WRITTEN,	/* written from what arrived */
 	RB_ZEROED,	/* zeros, written the cheap way */
 	RB_SKIPPED,	/* zeros, not written: --target-is-zeroed */
+	RB_CHECK,	/* the target holds it (resume): fetched only to check
+			 * the source against the manifest, not written; then
+			 * RB_MATCH */
 };
 
 /* The blocks being worked on: bounded, whatever the device size. */
@@ -72,6 +75,8 @@ struct restore_counts {
 	uint64_t bytes_zeroed_past_image; /* of them, TARGET past the image */
 	uint64_t bytes_skipped_zero;	/* zeros not written (zeroed target) */
 	uint64_t bytes_skipped_matching; /* already on the target (resume) */
+	uint64_t bytes_matching_checked; /* of them, fetched and checked
+					  * against the manifest */
 	uint64_t bytes_scanned;		/* of the target, to resume */
 	uint64_t bytes_verified;	/* read back and checked */
 	uint64_t requests, retries;

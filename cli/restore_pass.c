@@ -262,10 +262,17 @@ static int block_arrived(struct restore_job *j, struct pipe *p,
 
 	if (j->have_man &&
 	    !block_hash_equal(h, manifest_digest(&j->man, off / bs))) {
+		if (*state == RB_CHECK)	/* fetched again, then written */
+			j->n.bytes_skipped_matching -= len;
 		ret = flush_run(j, p, c, run);
 		return ret < 0 ? ret : bad_block(j, off, state);
 	}
 	*digest = h;
+	if (*state == RB_CHECK) {	/* the source agrees: not written */
+		*state = RB_MATCH;
+		j->n.bytes_matching_checked += len;
+		return 0;
+	}
 	if (held) {	/* kept for the end (its state says if it differs) */
 		memcpy(j->hold_img + off, b, len);
 		if (*state == RB_BAD)

@@ -352,6 +352,36 @@ static int prescan(struct restore_job *j, bool count)
 	return ret;
 }
 
+#define RESUME_SAMPLE_BLOCKS 16u	/* a remote source's, a window */
+
+/*
+ * Resume skips the blocks the target already holds as the manifest says;
+ * that proves the target is the manifest's image, not that the source
+ * is (restore img1 onto a target holding img2 with img2's manifest wrote
+ * nothing). So the source is checked against the manifest there too:
+ * every such block of a path or a stream (cheap to read, or read
+ * anyway), a spread sample of a remote source's (the first, the last and
+ * every stride-th between). They are fetched and hashed, not written.
+ */
+static void choose_checks(struct restore_job *j)
+{
+	struct restore_window *w = &j->w;
+	bool all = j->src_is_path || j->info.in_order;
+	size_t matching = 0, k = 0, stride;
+
+	for (size_t i = 0; i < w->nblocks; i++)
+		matching += w->state[i] == RB_MATCH;
+	stride = matching / RESUME_SAMPLE_BLOCKS;
+	stride = all || !stride ? 1 : stride;
+	for (size_t i = 0; i < w->nblocks; i++) {
+		if (w->state[i] != RB_MATCH)
+			continue;
+		if (k % stride == 0 || k == matching - 1)
+			w->state[i] = RB_CHECK;
+		k++;
+	}
+}
+
 /* A path source's holes: its blocks wholly inside one are not read. */
 static int mark_holes(struct restore_job *j)
 {
@@ -561,10 +591,12 @@ static int restore_window(struct restore_job *j, uint64_t start, uint64_t end)
 	memset(w->state, RB_FETCH, w->nblocks);
 	if (j->resume)
 		ret = prescan(j, true);
+	if (!ret && j->resume)
+		choose_checks(j);
 	if (!ret && j->src_is_path)
 		ret = mark_holes(j);
 	if (!ret)
-		ret = fetch_state(j, 1u << RB_FETCH, false);
+		ret = fetch_state(j, (1u << RB_FETCH) | (1u << RB_CHECK), false);
 	if (!ret)
 		ret = handle_source_end(j);
 	if (!ret && j->source_ended) {	/* a stream's last window */

@@ -5,7 +5,8 @@
 # which used to be refused only after the header region was committed;
 # a header commit that put the page at 0 (magic, TRUSTED) on before the
 # rest of the header region was durable; an image smaller than TARGET
-# that left TARGET's old write-blocks past its end, for asd to sweep.
+# that left TARGET's old write-blocks past its end, for asd to sweep; a
+# resume that trusted a manifest of another image than the source.
 . "$(dirname "$0")/../lib.sh"
 need_cmd zstd
 M=1048576
@@ -108,6 +109,34 @@ run_ss "$T/out" "$T/err" restore "$T/small.aero" "$T/t6" --target-is-zeroed
 expect_rc 0 "$(cat "$T/err")"
 grep -q "the target's last 128.0 MiB, past the image's end, not zeroed (--target-is-zeroed)" \
 	"$T/out" || fail "tail, zeroed target: $(cat "$T/out")"
+
+# Resume with a manifest that is not the source's: the target holds image
+# 2, its manifest is given, the source is image 1 (the same header
+# region). The target's blocks match the manifest, but the source's must
+# too: refused naming the first block that does not, from a file and from
+# a stream (whose read-through is hashed), the target untouched.
+"$MKAERO" "$T/i1" --size $((64 * M)) --namespace ns1 --used 5 --seed 1 || fail mkaero
+"$MKAERO" "$T/i2" --size $((64 * M)) --namespace ns1 --used 5 --seed 2 || fail mkaero
+cmp -s -n $((8 * M)) "$T/i1" "$T/i2" || fail "the images' header regions differ"
+"$SS" hash "$T/i2" -o "$T/i2.man" >/dev/null 2>"$T/err" || fail "hash: $(cat "$T/err")"
+cp "$T/i2" "$T/t7"
+run_ss "$T/out" "$T/err" restore "$T/i1" "$T/t7" --manifest "$T/i2.man"
+expect_rc 2 "wrong manifest, file: $(cat "$T/err")"
+grep -qx "shadowsync: block at offset $((8 * M)) of '$T/i1' does not match manifest '$T/i2.man', fetched twice" \
+	"$T/err" || fail "wrong manifest, file: $(cat "$T/err")"
+cmp -s "$T/i2" "$T/t7" || fail "wrong manifest, file: the target was written"
+"$SS" restore - "$T/t7" --manifest "$T/i2.man" <"$T/i1" >"$T/out" 2>"$T/err"
+RC=$?
+expect_rc 2 "wrong manifest, stream: $(cat "$T/err")"
+grep -qx "shadowsync: block at offset $((8 * M)) of 'stdin' does not match manifest '$T/i2.man'; a stream cannot be fetched again" \
+	"$T/err" || fail "wrong manifest, stream: $(cat "$T/err")"
+cmp -s "$T/i2" "$T/t7" || fail "wrong manifest, stream: the target was written"
+# The right source: resumed, nothing written, all of it checked.
+run_ss "$T/out" "$T/err" restore "$T/i2" "$T/t7" --manifest "$T/i2.man" --json
+expect_rc 0 "$(cat "$T/err")"
+expect_json "$T/out" .resumed true
+expect_json "$T/out" .bytes_written 0
+expect_json "$T/out" .bytes_matching_checked $((56 * M))
 
 # And in the order the kernel sees (strace, psync): the rest of the header
 # region, fdatasync, then the page at 0, fdatasync.
