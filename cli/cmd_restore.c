@@ -78,6 +78,9 @@ static const char restore_usage[] =
 	"  --endpoint-url URL  an S3-compatible store (path-style requests)\n"
 	"  --cacert FILE       an extra CA bundle (SSL_CERT_FILE works too)\n"
 	"  Their --memory defaults to connections x part size, 64M to 128M.\n"
+	"  Every part must carry the first answer's ETag (else Last-Modified):\n"
+	"  a change mid-restore is an error; an object with neither is a\n"
+	"  WARNING without --manifest (a change cannot be detected).\n"
 	HELP_SIZES
 	HELP_EXIT("TARGET holds the image (read back and checked, unless\n"
 		  "       --no-verify)",
@@ -226,12 +229,33 @@ static const char *result_of(const struct restore_job *j, int ret)
 
 static json_t *source_json(const struct restore_job *j)
 {
-	return json_pack("{s:s,s:o,s:o,s:o}", "kind", j->kind,
+	return json_pack("{s:s,s:o,s:o,s:o,s:o}", "kind", j->kind,
 			 "name", json_str(j->display),
 			 "size_bytes", j->size_known
 			 ? json_integer((json_int_t)j->end) : json_null(),
 			 "etag", j->rs && j->info.etag[0]
-			 ? json_str(j->info.etag) : json_null());
+			 ? json_str(j->info.etag) : json_null(),
+			 "validator", j->rs && j->info.validator
+			 ? json_string(j->info.validator) : json_null());
+}
+
+/*
+ * A remote object without ETag or Last-Modified: a change during the
+ * restore cannot be seen, parts of two versions could be mixed. Only a
+ * manifest (every block checked) covers that.
+ */
+static bool unversioned(const struct restore_job *j)
+{
+	return j->rs && j->info.validator &&
+	       !strcmp(j->info.validator, "none") && !j->a->manifest;
+}
+
+static void warn_unversioned(const struct restore_job *j, FILE *f)
+{
+	fprintf(f, "WARNING: '%s' has neither an ETag nor a Last-Modified: "
+		"a change of it during the restore cannot be detected; give "
+		"--manifest (the image's, from 'shadowsync hash') to check "
+		"every block\n", disp(j->display));
 }
 
 static json_t *target_json(const struct restore_job *j)
@@ -322,6 +346,8 @@ static void report_text(const struct restore_job *j,
 				   j->elapsed_s) : 0, b, sizeof(b)),
 		       j->a->no_verify ? "NOT read back (--no-verify)"
 				       : "read back and checked");
+	if (unversioned(j))
+		warn_unversioned(j, stdout);
 	if (cli_run.quiet)
 		return;
 	if (j->mismatch.total)
@@ -406,6 +432,8 @@ int cmd_restore(int argc, char **argv)
 		restore_release(&j);
 		return EXIT_ERROR;
 	}
+	if (unversioned(&j) && a.io.json)	/* text: in the report */
+		warn_unversioned(&j, stderr);
 	ret = restore_run(&j);
 	if (j.manifest_written) {
 		mi = j.mw.info;

@@ -140,16 +140,32 @@ static int obj_accept(void *ctx, struct fetch_job *j,
 			 r->range_total);
 		return -ESTALE;
 	}
-	if (o->etag[0] && r->etag[0] && strcmp(o->etag, r->etag)) {
-		snprintf(why, whylen, "it changed during the restore (ETag %s, "
-			 "now %s)", o->etag, r->etag);
+	/*
+	 * A part must carry the probe's validator: one without it (a server
+	 * that drops the ETag and ignores If-Match) may be another version,
+	 * and parts of two versions must never be mixed.
+	 */
+	if (o->etag[0] && strcmp(o->etag, r->etag)) {
+		if (!r->etag[0])
+			snprintf(why, whylen, "cannot tell whether it changed "
+				 "during the restore: the first answer had ETag "
+				 "%s, a part came without one", o->etag);
+		else
+			snprintf(why, whylen, "it changed during the restore "
+				 "(ETag %s, now %s)", o->etag, r->etag);
 		return -ESTALE;
 	}
-	if (!o->etag[0] && o->last_modified[0] && r->last_modified[0] &&
+	if (!o->etag[0] && o->last_modified[0] &&
 	    strcmp(o->last_modified, r->last_modified)) {
-		snprintf(why, whylen, "it changed during the restore "
-			 "(Last-Modified %s, now %s)", o->last_modified,
-			 r->last_modified);
+		if (!r->last_modified[0])
+			snprintf(why, whylen, "cannot tell whether it changed "
+				 "during the restore: the first answer had "
+				 "Last-Modified %s, a part came without one",
+				 o->last_modified);
+		else
+			snprintf(why, whylen, "it changed during the restore "
+				 "(Last-Modified %s, now %s)", o->last_modified,
+				 r->last_modified);
 		return -ESTALE;
 	}
 	return 0;
@@ -344,6 +360,8 @@ int object_open(struct source *s, const struct object_setup *setup,
 	info->size_bytes = o->size;
 	info->in_order = false;
 	snprintf(info->etag, sizeof(info->etag), "%s", o->etag);
+	info->validator = o->etag[0] ? "etag" : o->last_modified[0]
+			  ? "last-modified" : "none";
 	return 0;
 out_close:
 	object_close(s);

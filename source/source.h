@@ -15,7 +15,9 @@
  * Remote sources (http.c, s3.c on fetch.c's curl-multi scheduler): open
  * sends one GET for byte 0 and learns size and ETag; every part then is
  * a ranged GET carrying If-Match (If-Unmodified-Since without an ETag),
- * written by the scheduler straight into the caller's buf. A part broken
+ * written by the scheduler straight into the caller's buf; its answer
+ * must carry the same ETag (Last-Modified) as the probe's, a part
+ * without it is an error as one with another is. A part broken
  * off (reset, stall, 5xx, 429) is retried with jittered exponential
  * backoff from the byte it reached. They hold up to 2 x connections parts
  * (connections in flight, one waiting behind each); a part past the end
@@ -70,6 +72,10 @@ struct source_info {
 	bool in_order;			/* parts must be asked in ascending order
 					 * and complete so (a stream) */
 	char etag[160];			/* as the server gave it, or "" */
+	const char *validator;		/* remote: what every part is checked
+					 * against, "etag", "last-modified",
+					 * or "none" (a change mid-restore
+					 * cannot be seen); NULL: a stream */
 };
 
 struct source_stats {

@@ -4,7 +4,8 @@
 # resumed from the byte it reached), the image arrives whole, and the
 # report counts every retry. 403, 404, a server that ignores Range, a
 # target smaller than the object, and an object replaced mid-restore
-# (412 to If-Match; a new ETag from a server ignoring If-Match) each end
+# (412 to If-Match; a new ETag from a server ignoring If-Match; parts that
+# drop the probe's ETag and ignore If-Match) each end
 # in exit 2 with one line naming the URL without its query string, and
 # nothing is reported restored: the target is untouched (refused before
 # writing) or holds the mark of an unfinished restore.
@@ -98,6 +99,33 @@ replaced() {
 }
 replaced replaced "^shadowsync: cannot read '$URL/replaced': it changed during the restore \(412 Precondition Failed to If-Match \"v1-[0-9a-f]+\"\)$"
 replaced replaced-noif "^shadowsync: cannot read '$URL/replaced-noif': it changed during the restore \(ETag \"v1-[0-9a-f]+\", now \"v2-[0-9a-f]+\"\)$"
+replaced etag-dropped "^shadowsync: cannot read '$URL/etag-dropped': cannot tell whether it changed during the restore: the first answer had ETag \"v1-[0-9a-f]+\", a part came without one$"
+
+# No ETag, no Last-Modified at all: a change cannot be detected (this one
+# is replaced mid-restore, and the target ends a mix of two versions); the
+# report says so: a WARNING, on stderr with --json, and source.validator.
+mkrand "$T/tgt" $SIZE
+run_ss "$T/noval.json" "$T/noval.err" restore "$URL/noval-replaced?$SIG" "$T/tgt" \
+	--connections 2 --part-size 1M --json
+expect_rc 0 "noval: $(cat "$T/noval.err")"
+expect_json "$T/noval.json" .source.validator '"none"'
+expect_json "$T/noval.json" .source.etag null
+grep -qx "WARNING: '$URL/noval-replaced' has neither an ETag nor a Last-Modified: a change of it during the restore cannot be detected; give --manifest (the image's, from 'shadowsync hash') to check every block" \
+	"$T/noval.err" || fail "noval: no WARNING on stderr: $(cat "$T/noval.err")"
+run_ss "$T/noval.out" "$T/noval.err" restore "$URL/noval-replaced?$SIG" "$T/tgt" \
+	--connections 2 --part-size 1M
+expect_rc 0 "noval, text: $(cat "$T/noval.err")"
+grep -q "^WARNING: '$URL/noval-replaced' has neither an ETag nor a Last-Modified" "$T/noval.out" ||
+	fail "noval, text: no WARNING: $(cat "$T/noval.out")"
+# With the image's manifest every block is checked: the mix is refused.
+"$SS" hash "$T/img" -o "$T/img.man" >/dev/null || fail hash
+run_ss "$T/noval.out" "$T/noval.err" restore "$URL/noval-replaced?$SIG" "$T/tgt" \
+	--connections 2 --part-size 1M --manifest "$T/img.man"
+expect_rc 2 "noval, manifest: $(cat "$T/noval.err")"
+grep -q "does not match manifest" "$T/noval.err" || fail "noval, manifest: $(cat "$T/noval.err")"
+qgrep WARNING "$T/noval.err" "$T/noval.out" && fail "noval, manifest: a WARNING though every block is checked"
+# The others name their validator.
+expect_json "$T/faults.json" .source.validator '"etag"'
 
 no_secrets 5ec7e7deadbeef AKIAFAKE X-Amz
 exit 0

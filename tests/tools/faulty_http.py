@@ -24,6 +24,11 @@ Paths (any query string is accepted and logged, as a presigned URL's):
                    version with its new ETag
   /noetag-replaced no ETag at all, Last-Modified only; If-Unmodified-Since
                    is honoured (412)
+  /etag-dropped    replaced as /replaced, but the new version's answers
+                   carry no ETag (Last-Modified only) and If-Match is
+                   ignored
+  /noval-replaced  replaced as /replaced, and no answer carries an ETag
+                   or a Last-Modified: a change cannot be seen
   /slow            the body trickles (16 KiB every 100 ms)
 Every request is logged as one JSON line to --log.
 """
@@ -66,7 +71,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """(etag or None, last_modified, bytes) of the object now."""
         data = DATA
         base = BASE_MTIME
-        replaced = path in ("/replaced", "/replaced-noif", "/noetag-replaced")
+        replaced = path in ("/replaced", "/replaced-noif", "/noetag-replaced",
+                            "/etag-dropped", "/noval-replaced")
         with lock:
             parts = state["parts"].get(path, 0)
         v = 1
@@ -74,8 +80,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             v = 2
             data = DATA2
             base += 3600
-        etag = None if path == "/noetag-replaced" else '"v%d-%x"' % (v, len(data))
-        return etag, email.utils.formatdate(base, usegmt=True), data
+        etag = None if path in ("/noetag-replaced", "/noval-replaced") \
+            else '"v%d-%x"' % (v, len(data))
+        lastmod = None if path == "/noval-replaced" \
+            else email.utils.formatdate(base, usegmt=True)
+        return etag, lastmod, data
 
     def do_GET(self):
         path, _, query = self.path.partition("?")
@@ -97,7 +106,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/forbidden":
             return self.send_simple(403, b"<Error><Code>AccessDenied</Code></Error>")
         if path not in ("/img", "/norange", "/replaced", "/replaced-noif",
-                        "/noetag-replaced", "/slow"):
+                        "/noetag-replaced", "/slow", "/etag-dropped",
+                        "/noval-replaced"):
             return self.send_simple(404, b"not here")
         etag, lastmod, data = self.version(path)
         if fault == "503":
@@ -109,10 +119,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         im = self.headers.get("If-Match")
-        if im and path != "/replaced-noif" and etag and im != etag:
+        if im and path not in ("/replaced-noif", "/etag-dropped") and etag \
+                and im != etag:
             return self.send_simple(412, b"precondition failed")
+        if path == "/etag-dropped" and etag and etag.startswith('"v2'):
+            etag = None
         ius = self.headers.get("If-Unmodified-Since")
-        if ius and email.utils.parsedate_to_datetime(ius) < \
+        if ius and lastmod and email.utils.parsedate_to_datetime(ius) < \
                 email.utils.parsedate_to_datetime(lastmod):
             return self.send_simple(412, b"precondition failed")
         first, last, status = 0, len(data) - 1, 200
@@ -125,7 +138,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         if etag:
             self.send_header("ETag", etag)
-        self.send_header("Last-Modified", lastmod)
+        if lastmod:
+            self.send_header("Last-Modified", lastmod)
         self.send_header("Accept-Ranges", "bytes")
         if status == 206:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (first, last, len(data)))
