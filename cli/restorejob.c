@@ -480,8 +480,8 @@ static int fetch_header_region(struct restore_job *j)
 
 /*
  * The image's header against the target's: another namespace (or no
- * Aerospike header over one) is refused unless --force. Nothing has been
- * written yet.
+ * Aerospike header over one), or another device of the namespace, is
+ * refused unless --force. Nothing has been written yet.
  */
 static int check_headers(struct restore_job *j)
 {
@@ -506,6 +506,21 @@ static int check_headers(struct restore_job *j)
 			    "refusing to overwrite it (--force if you are sure)",
 			    j->a->target, t->namespace, j->display,
 			    report_state_name(i->state));
+	/*
+	 * device_id is the device's place in the namespace's device list
+	 * (asd writes it to a device and its shadow at every start; random
+	 * is the namespace's, rewritten at every start, so an older image
+	 * of the right device has another one). Another device_id is
+	 * another device of the namespace: its image would swap devices.
+	 */
+	if (t->has_unique && i->has_unique && t->device_id != i->device_id)
+		return fail(j, -EINVAL, "target '%s' is device %u of namespace "
+			    "'%s' but the image '%s' is device %u: restoring "
+			    "it there would put one device's data on another; "
+			    "refusing (check which image goes to which device; "
+			    "--force if you are sure)", j->a->target,
+			    t->device_id, t->namespace, j->display,
+			    i->device_id);
 	return 0;
 }
 
