@@ -14,6 +14,7 @@
 #include "single.h"
 #include "target.h"
 #include "../engine/storage.h"
+#include "../source/url.h"
 #include "../verify/scan.h"
 
 #include <errno.h>
@@ -40,19 +41,6 @@ static int fail(struct restore_job *j, int err, const char *fmt, ...)
 	return err;
 }
 
-/* A URL for messages before a backend has one: no query, no userinfo. */
-static void spec_display(const char *spec, char *out, size_t len)
-{
-	const char *scheme = strstr(spec, "://");
-	const char *host = scheme ? scheme + 3 : spec;
-	const char *at = strchr(host, '@'), *slash = strchr(host, '/');
-
-	if (at && (!slash || at < slash))
-		snprintf(out, len, "%.*s%s", (int)(host - spec), spec, at + 1);
-	else
-		snprintf(out, len, "%s", spec);
-	out[strcspn(out, "?#")] = '\0';
-}
 
 static int open_source(struct restore_job *j)
 {
@@ -60,6 +48,12 @@ static int open_source(struct restore_job *j)
 	char why[1024];
 	int ret;
 
+	if (!source_claims(a->source) && url_has_scheme(a->source)) {
+		url_display(a->source, j->display, sizeof(j->display));
+		return fail(j, -EINVAL, "cannot restore from '%s': not a source "
+			    "shadowsync can read (a path, '-', http://, "
+			    "https:// or s3://)", j->display);
+	}
 	if (!source_claims(a->source)) {
 		ret = device_open(&j->src, a->source, 0);
 		if (ret < 0)
@@ -74,7 +68,7 @@ static int open_source(struct restore_job *j)
 		j->image_size = j->src.size_bytes;
 		return 0;
 	}
-	spec_display(a->source, j->display, sizeof(j->display));
+	url_display(a->source, j->display, sizeof(j->display));
 	ret = source_open(&j->rs, a->source, &a->src, &j->info, why,
 			  sizeof(why));
 	/* A remote backend's line names the URL already ("cannot read ..."). */

@@ -8,7 +8,9 @@
 # drop the probe's ETag and ignore If-Match) each end
 # in exit 2 with one line naming the URL without its query string, and
 # nothing is reported restored: the target is untouched (refused before
-# writing) or holds the mark of an unfinished restore.
+# writing) or holds the mark of an unfinished restore. No credential of
+# an odd URL (a password with '/', '?' or '#', an upper-case scheme) is
+# ever shown.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_remote.sh"
 
@@ -126,6 +128,36 @@ grep -q "does not match manifest" "$T/noval.err" || fail "noval, manifest: $(cat
 qgrep WARNING "$T/noval.err" "$T/noval.out" && fail "noval, manifest: a WARNING though every block is checked"
 # The others name their validator.
 expect_json "$T/faults.json" .source.validator '"etag"'
+
+# Credentials in odd URLs never shown: a password holding an unencoded
+# '/', '?' or '#' (the authority ends early: refused, and shown as
+# http://***@host), an upper-case scheme (a URL all the same, not a path,
+# its userinfo and query cut), an unknown scheme (refused, not taken for a
+# path), in stderr, the JSON error and the text report.
+for pw in 'se/cretLEAK' 'se?cretLEAK' 'se#cretLEAK'; do
+	run_ss "$T/odd.json" "$T/odd.err" restore "http://user:$pw@127.0.0.1:$P/img" "$T/tgt" --json
+	expect_rc 2 "password $pw: $(cat "$T/odd.err")"
+	grep -qx "shadowsync: 'http://\*\*\*@127.0.0.1:$P/img' is not a URL shadowsync can read (a user name or password holding '/', '?', '#' or '@' must be percent-encoded: %2F, %3F, %23, %40)" \
+		"$T/odd.err" || fail "password $pw: $(cat "$T/odd.err")"
+	no_secrets LEAK se/cret 'user:se'
+done
+mkrand "$T/tgt" $SIZE
+run_ss "$T/upper.json" "$T/upper.err" restore "HTTP://user:pwLEAK@127.0.0.1:$P/img?x=LEAK2" "$T/tgt" --json
+expect_rc 0 "HTTP://: $(cat "$T/upper.err")"
+cmp "$T/img" "$T/tgt" || fail "HTTP://: not restored"
+expect_json "$T/upper.json" .source.kind '"http"'
+expect_json "$T/upper.json" .source.name "\"HTTP://127.0.0.1:$P/img\""
+run_ss "$T/upper.report" "$T/upper.err" restore "HTTP://user:pwLEAK@127.0.0.1:$P/img?x=LEAK2" "$T/tgt"
+expect_rc 0 "HTTP://, text: $(cat "$T/upper.err")"
+run_ss "$T/upper.json" "$T/upper.err" restore "HTTP://user:pwLEAK@127.0.0.1:$P/gone?x=LEAK2" "$T/tgt" --json
+expect_rc 2 "HTTP:// 404"
+grep -qx "shadowsync: cannot read 'HTTP://127.0.0.1:$P/gone': 404 Not Found" "$T/upper.err" ||
+	fail "HTTP:// 404: $(cat "$T/upper.err")"
+run_ss "$T/ftp.json" "$T/ftp.err" restore "ftp://user:pwLEAK@127.0.0.1:$P/img?x=LEAK2" "$T/tgt" --json
+expect_rc 2 "ftp://"
+grep -qx "shadowsync: cannot restore from 'ftp://127.0.0.1:$P/img': not a source shadowsync can read (a path, '-', http://, https:// or s3://)" \
+	"$T/ftp.err" || fail "ftp://: $(cat "$T/ftp.err")"
+no_secrets LEAK pwLEAK
 
 no_secrets 5ec7e7deadbeef AKIAFAKE X-Amz
 exit 0
