@@ -59,6 +59,7 @@ static int fill_wait(void *ctx, unsigned wait_ms, struct pipe_fill_req **done,
 	struct source_req *d[64];
 	int n = source_poll(f->s, wait_ms, d, max < 64 ? max : 64);
 
+	progress_tick();	/* a source that delivers little still shows */
 	for (int i = 0; i < n; i++) {
 		struct fill_slot *sl = d[i]->owner;
 

@@ -42,7 +42,7 @@ enum source_kind { SOURCE_STDIN, SOURCE_HTTP, SOURCE_S3, SOURCE_EBS };
 struct source_opts {
 	unsigned connections;		/* parts in flight at once (default 16) */
 	size_t part_bytes;		/* bytes a request (default 8 MiB) */
-	unsigned stall_timeout_s;	/* a part delivering nothing this long
+	unsigned stall_timeout_s;	/* a part delivering under 1 KiB/s this long
 					 * is retried (default 30) */
 	unsigned max_retries;		/* per part: failures in a row without
 					 * a byte of progress (default 8; 0:

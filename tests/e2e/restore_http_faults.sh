@@ -129,6 +129,36 @@ qgrep WARNING "$T/noval.err" "$T/noval.out" && fail "noval, manifest: a WARNING 
 # The others name their validator.
 expect_json "$T/faults.json" .source.validator '"etag"'
 
+# A trickle (a byte every 1.5 s: never 2 s of silence) is a stall all
+# the same: under 1 KiB/s over --stall-timeout 2, the part is retried and
+# the restore finishes (it used to wait for ever).
+mkrand "$T/tgt" $SIZE
+SS_TIMEOUT=60 run_ss "$T/trickle.json" "$T/trickle.err" restore "$URL/trickle" "$T/tgt" \
+	--connections 2 --part-size 1M --stall-timeout 2 --json
+expect_rc 0 "trickle: $(cat "$T/trickle.err")"
+cmp "$T/img" "$T/tgt" || fail "trickle: the target differs from the image"
+note "trickle: $(jq -c "{retries, requests, elapsed_s}" "$T/trickle.json")"
+expect_json "$T/trickle.json" '.retries >= 1' true
+expect_json "$T/trickle.json" '.elapsed_s < 30' true
+# Every part trickling (the retries run out: source_http_faults): while
+# nothing arrives, --progress=plain still says where the restore is.
+"$SS" restore "$URL/trickle-all" "$T/tgt" --connections 1 --part-size 1M \
+	--stall-timeout 2 --progress=plain --progress-interval 1 --json \
+	>"$T/trickle-all.json" 2>"$T/trickle-all.err" &
+pid=$!
+sleep 6
+# and it waits for the part without burning a CPU (it used to poll its
+# busy connection with a 0 ms timeout in a loop)
+cpu=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
+kill -INT $pid
+wait $pid
+RC=$?
+expect_rc 130 "trickle-all: $(cat "$T/trickle-all.err")"
+lines=$(grep -c '^restore: ' "$T/trickle-all.err")
+note "trickle-all: $lines progress lines in 6 s, $cpu CPU ticks"
+[ "$lines" -ge 4 ] || fail "trickle-all: $lines progress lines in 6 s with --progress-interval 1"
+[ "$cpu" -lt $(($(getconf CLK_TCK) * 2)) ] || fail "trickle-all: $cpu CPU ticks in 6 s of waiting"
+
 # Credentials in odd URLs never shown: a password holding an unencoded
 # '/', '?' or '#' (the authority ends early: refused, and shown as
 # http://***@host), an upper-case scheme (a URL all the same, not a path,

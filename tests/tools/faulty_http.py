@@ -30,6 +30,10 @@ Paths (any query string is accepted and logged, as a presigned URL's):
   /noval-replaced  replaced as /replaced, and no answer carries an ETag
                    or a Last-Modified: a change cannot be seen
   /slow            the body trickles (16 KiB every 100 ms)
+  /trickle         the first part request's body comes a byte every 1.5 s
+                   (never a silence as long as a stall timeout of 2 s, but
+                   no progress either); the others are served at once
+  /trickle-all     every part request's body comes a byte every 1.5 s
 Every request is logged as one JSON line to --log.
 """
 import argparse
@@ -94,9 +98,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                  "if_unmodified_since": self.headers.get("If-Unmodified-Since")}
         probe = rng == "bytes=0-0"
         fault = None
+        nth = 0		# this part request's number, for its path
         if rng and not probe:
             with lock:
                 state["parts"][path] = state["parts"].get(path, 0) + 1
+                nth = state["parts"][path]
                 if path == "/img" and state["faults"]:
                     fault = state["faults"].pop(0)
         entry["fault"] = fault
@@ -107,7 +113,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_simple(403, b"<Error><Code>AccessDenied</Code></Error>")
         if path not in ("/img", "/norange", "/replaced", "/replaced-noif",
                         "/noetag-replaced", "/slow", "/etag-dropped",
-                        "/noval-replaced"):
+                        "/noval-replaced", "/trickle", "/trickle-all"):
             return self.send_simple(404, b"not here")
         etag, lastmod, data = self.version(path)
         if fault == "503":
@@ -157,6 +163,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 else:
                     self.connection.shutdown(socket.SHUT_RDWR)
                 self.close_connection = True
+                return
+            if not probe and (path == "/trickle-all" or
+                              (path == "/trickle" and nth == 1)):
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(1.5)
                 return
             if path == "/slow":
                 for i in range(0, len(body), 16384):
