@@ -79,6 +79,16 @@ expect_rc 0 "$(cat "$T/err")"
 [ "$(jq -r .state "$T/out")" != aerospike ] ||
 	fail "a failed header commit left a valid header over a stale header region"
 head -c 30 "$T/hdr.tgt" | qgrep -a "SHADOWSYNC RESTORE" || fail "the mark is gone"
+# inspect names the unfinished restore (it said only not-aerospike)
+expect_json "$T/out" .state '"unfinished-restore"'
+run_ss "$T/out" "$T/err" inspect "$T/hdr.tgt"
+expect_rc 0 "$(cat "$T/err")"
+grep -qx "  state             unfinished-restore" "$T/out" || fail "inspect, text: $(cat "$T/out")"
+run_ss "$T/out" "$T/err" inspect "$T/hdr.tgt" --records --json
+expect_rc 2 "inspect --records of a marked device"
+grep -q "(unfinished-restore: a restore of it did not finish; run it again)" "$T/err" ||
+	fail "inspect --records: $(cat "$T/err")"
+expect_json "$T/out" .devices[0].state '"unfinished-restore"'
 _fuse_cleanup "$T/hw"
 run_ss "$T/out" "$T/err" restore "$T/hdr.img" "$T/hdr.tgt" --block-size 4K
 expect_rc 0 "rerun: $(cat "$T/err")"
