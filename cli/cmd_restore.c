@@ -286,6 +286,10 @@ static void report_json(const struct restore_job *j, int ret,
 
 	json_object_set_new(o, "image_aerospike", j->img_hdr_known
 			    ? report_header_json(&j->img_hdr) : json_null());
+	/* the namespace label of --prom's series (prom.c looks here) */
+	json_object_set_new(o, "namespace", j->img_hdr_known &&
+			    j->img_hdr.state == AS_STATE_AEROSPIKE
+			    ? json_str(j->img_hdr.namespace) : json_null());
 	json_object_set_new(o, "manifest", json_str(j->a->manifest));
 	json_object_set_new(o, "manifest_out", mi
 			    ? single_manifest_json(j->a->manifest_out, mi)
