@@ -50,6 +50,8 @@ struct fetch_resp {
 	uint64_t range_first, range_last;
 	bool total_known;
 	uint64_t range_total;
+	bool range_overflow;		/* a number of it past 2^64 - 1 */
+	char content_range[96];		/* as sent, for messages */
 	int64_t content_length;		/* -1 when absent */
 	char etag[160];
 	char last_modified[64];

@@ -120,6 +120,12 @@ static int obj_accept(void *ctx, struct fetch_job *j,
 			 "(it answered 200 to a ranged GET)");
 		return -EPROTO;
 	}
+	if (r->has_content_range && r->range_overflow) {
+		snprintf(why, whylen, "the server sent an impossible "
+			 "Content-Range ('%s': past 2^64 bytes)",
+			 r->content_range);
+		return -EPROTO;
+	}
 	if (r->status != 206 || !r->has_content_range || r->range_unsatisfied) {
 		snprintf(why, whylen, "%ld to a ranged GET, without the Content-Range "
 			 "of a 206", r->status);

@@ -3,6 +3,7 @@
 # and a part that stalls mid-body are survived by retries (a broken part
 # resumed from the byte it reached), the image arrives whole, and the
 # report counts every retry. 403, 404, a server that ignores Range, a
+# Content-Range past 2^64 bytes (refused, not taken as the largest size), a
 # target smaller than the object, and an object replaced mid-restore
 # (412 to If-Match; a new ETag from a server ignoring If-Match; parts that
 # drop the probe's ETag and ignore If-Match) each end
@@ -71,6 +72,7 @@ refused() {
 }
 refused "$URL/forbidden?$SIG" "^shadowsync: cannot read '$URL/forbidden': 403 Forbidden$" forbidden
 refused "$URL/gone?$SIG" "^shadowsync: cannot read '$URL/gone': 404 Not Found$" missing
+refused "$URL/hugetotal?$SIG" "^shadowsync: cannot read '$URL/hugetotal': the server sent an impossible Content-Range \('bytes 0-0/99999999999999999999999': past 2\^64 bytes\)$" hugetotal
 refused "$URL/norange?$SIG" "^shadowsync: cannot read '$URL/norange': the server ignores Range requests \(it answered 200 to a ranged GET\)$" norange
 
 # A target smaller than the object: refused before writing.

@@ -34,6 +34,7 @@ Paths (any query string is accepted and logged, as a presigned URL's):
                    (never a silence as long as a stall timeout of 2 s, but
                    no progress either); the others are served at once
   /trickle-all     every part request's body comes a byte every 1.5 s
+  /hugetotal       a 206 whose Content-Range total is past 2^64 - 1
 Every request is logged as one JSON line to --log.
 """
 import argparse
@@ -109,6 +110,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         log(entry)
         if path == "/always503":
             return self.send_simple(503, b"busy")
+        if path == "/hugetotal":
+            return self.send_simple(206, b"x", [
+                ("Content-Range", "bytes 0-0/99999999999999999999999")])
         if path == "/forbidden":
             return self.send_simple(403, b"<Error><Code>AccessDenied</Code></Error>")
         if path not in ("/img", "/norange", "/replaced", "/replaced-noif",
