@@ -431,6 +431,8 @@ int cmd_restore(int argc, char **argv)
 	ret = parse_args(&a, argc, argv);
 	if (ret)
 		return ret > 0 ? EXIT_MATCH : EXIT_ERROR;
+	cli_watch_flag("header_region_written", &restore_header_written,
+		       "the header region was written");
 	ret = restore_open(&j, &a);
 	if (ret < 0) {
 		cli_error("%s", j.error);

@@ -192,6 +192,10 @@ int header_commit_finish(struct header_commit *c,
 		if (ret < 0)
 			return failed(c, "header", ret, 0);
 	}
+	/* Said as it is, even by a watchdog ending the run in the flush. */
+	c->written = true;
+	if (c->written_flag)
+		*c->written_flag = 1;
 	ret = device_flush(c->dev);
 	if (ret < 0)
 		return failed(c, "flush", ret, 0);

@@ -26,6 +26,7 @@
 #ifndef SHADOWSYNC_COMMIT_H
 #define SHADOWSYNC_COMMIT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,11 @@ struct header_commit {
 	struct extent_list header_extents; /* differing header blocks: the
 					    * pass collects them, finish
 					    * writes them */
+	bool written;		/* finish wrote the header region, its
+				 * last write included (not yet flushed,
+				 * maybe: err says) */
+	volatile sig_atomic_t *written_flag; /* optional: set with written,
+					      * for the watchdog */
 	int err;		/* -errno of the failed step, 0 */
 	const char *step;	/* "guard", "flush", "header", "zero" */
 	uint64_t err_offset;

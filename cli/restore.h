@@ -144,6 +144,10 @@ struct restore_job {
 
 #define RESTORE_WINDOW_BLOCKS (64u << 10)	/* 1 MiB of digests */
 
+/* Set once the header commit has written the header region (read by the
+ * watchdog's report: cli_watch_flag). */
+extern volatile sig_atomic_t restore_header_written;
+
 /* restorejob.c */
 
 /*

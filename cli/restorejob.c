@@ -24,6 +24,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* header_region_written, for the watchdog should it end the run. */
+volatile sig_atomic_t restore_header_written;
+
 static uint64_t min64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
@@ -239,6 +242,7 @@ static int plan(struct restore_job *j)
 	if (!j->hold_digest || !j->hold_state || !j->w.state || !j->w.digest)
 		return -ENOMEM;
 	header_commit_init_restore(&j->hc, &j->tgt, j->hold_img, j->hold);
+	j->hc.written_flag = &restore_header_written;
 	return 0;
 }
 
@@ -766,6 +770,8 @@ static int commit_header(struct restore_job *j)
 	}
 	if (!ret)
 		ret = header_commit_finish(&j->hc, &written, &zeroed);
+	/* what happened, the last flush failing or not */
+	j->header_written = j->hc.written && (written.n || zeroed.n);
 	if (ret < 0 && j->hc.err)
 		fail(j, ret, "cannot %s target '%s' at offset %llu: %s (%s)",
 		     !strcmp(j->hc.step, "flush") ? "flush"
@@ -773,8 +779,7 @@ static int commit_header(struct restore_job *j)
 		     : "write the header region of", j->a->target,
 		     (unsigned long long)j->hc.err_offset,
 		     device_strerror(ret), errno_name(ret));
-	if (!ret && (written.n || zeroed.n)) {
-		j->header_written = true;
+	if (j->header_written) {
 		j->n.bytes_written += extent_list_bytes(&written);
 		j->n.bytes_zeroed += extent_list_bytes(&zeroed);
 	}
