@@ -4,7 +4,8 @@
  * (cmd_restore.c: options, report), the job (restorejob.c: opening,
  * refusals, the plan, windows, the header commit) and its passes
  * (restore_pass.c: the consumer that hashes, checks and writes, zero
- * ranges, refetches, the read-back, the adapter from a source to the
+ * ranges, refetches, the resume scan and its checks of the source, a
+ * path's holes, the read-back, the adapter from a source to the
  * pipeline's filler).
  *
  * The order of writes, and what is durable when:
@@ -185,6 +186,24 @@ int restore_fetch(struct restore_job *j, const struct pipe_range *r,
  * digest of zeros checked against the manifest, then zeroed or skipped.
  */
 int restore_holes(struct restore_job *j);
+
+/*
+ * restore_prescan() - resume: read the window (j->w) on the target; the
+ * blocks that match the manifest become RB_MATCH (count: add them to
+ * bytes_skipped_matching). Returns 0 or -errno with j->error.
+ */
+int restore_prescan(struct restore_job *j, bool count);
+
+/*
+ * restore_choose_checks() - of the window's RB_MATCH blocks, those to be
+ * fetched to check the source against the manifest become RB_CHECK: all
+ * of a path's or a stream's, a spread sample of a remote source's.
+ */
+void restore_choose_checks(struct restore_job *j);
+
+/* restore_mark_holes() - a path source's blocks wholly inside a hole
+ * become RB_HOLE (not read). Returns 0 or -errno with j->error. */
+int restore_mark_holes(struct restore_job *j);
 
 /* Zero the run of zeros pending, if any. Returns 0 or -errno. */
 int restore_zero_flush(struct restore_job *j);

@@ -309,106 +309,6 @@ static int fetch_state(struct restore_job *j, unsigned mask, bool refetch)
 	return ret;
 }
 
-struct prescan {
-	struct restore_job *j;
-	bool count;		/* data blocks: count what matches */
-};
-
-static int prescan_block(void *ctx, uint64_t offset, size_t len, block_hash h)
-{
-	struct prescan *ps = ctx;
-	struct restore_job *j = ps->j;
-
-	j->n.bytes_scanned += len;
-	if (!block_hash_equal(h, manifest_digest(&j->man, offset / j->block)))
-		return 0;
-	j->w.state[(offset - j->w.start) / j->block] = RB_MATCH;
-	if (ps->count)
-		j->n.bytes_skipped_matching += len;
-	return 0;
-}
-
-/* Resume: read the window on the target; blocks it holds already match. */
-static int prescan(struct restore_job *j, bool count)
-{
-	struct pipe_range r = { j->w.start, j->w.end - j->w.start };
-	struct prescan ps = { j, count };
-	struct scan_result res;
-	int ret;
-
-	ret = scan_run(&j->tgt, &(struct scan_opts){
-			       .engine = j->a->io.engine,
-			       .block_size = j->block,
-			       .io_size = j->a->io.io_size,
-			       .queue_depth = j->a->io.queue_depth,
-			       .memory_bytes = j->a->io.memory_bytes,
-			       .ranges = &r, .nranges = 1,
-			       .on_block = prescan_block, .ctx = &ps,
-			       .cancel = &cli_interrupted }, &res);
-	if (ret < 0)
-		restore_pipe_error(j, &res.error, "scan");
-	return ret;
-}
-
-#define RESUME_SAMPLE_BLOCKS 16u	/* a remote source's, a window */
-
-/*
- * Resume skips the blocks the target already holds as the manifest says;
- * that proves the target is the manifest's image, not that the source
- * is (restore img1 onto a target holding img2 with img2's manifest wrote
- * nothing). So the source is checked against the manifest there too:
- * every such block of a path or a stream (cheap to read, or read
- * anyway), a spread sample of a remote source's (the first, the last and
- * every stride-th between). They are fetched and hashed, not written.
- */
-static void choose_checks(struct restore_job *j)
-{
-	struct restore_window *w = &j->w;
-	bool all = j->src_is_path || j->info.in_order;
-	size_t matching = 0, k = 0, stride;
-
-	for (size_t i = 0; i < w->nblocks; i++)
-		matching += w->state[i] == RB_MATCH;
-	stride = matching / RESUME_SAMPLE_BLOCKS;
-	stride = all || !stride ? 1 : stride;
-	for (size_t i = 0; i < w->nblocks; i++) {
-		if (w->state[i] != RB_MATCH)
-			continue;
-		if (k % stride == 0 || k == matching - 1)
-			w->state[i] = RB_CHECK;
-		k++;
-	}
-}
-
-/* A path source's holes: its blocks wholly inside one are not read. */
-static int mark_holes(struct restore_job *j)
-{
-	struct restore_window *w = &j->w;
-	uint64_t at = w->start, bs = j->block;
-
-	while (at < w->end) {
-		uint64_t ds = 0, de = 0, hole_end;
-		int ret = device_next_data(&j->src, at, &ds, &de);
-
-		if (ret < 0)
-			return fail(j, ret, "cannot find the holes of source "
-				    "'%s' at offset %llu: %s", j->display,
-				    (unsigned long long)at, strerror(-ret));
-		hole_end = ret ? min64(ds, w->end) : w->end;
-		for (uint64_t i = (at - w->start + bs - 1) / bs;
-		     i < w->nblocks && w->start + i * bs < hole_end; i++) {
-			uint64_t b_end = min64(w->start + (i + 1) * bs, w->end);
-
-			if (b_end <= hole_end && w->state[i] == RB_FETCH)
-				w->state[i] = RB_HOLE;
-		}
-		if (!ret)
-			break;
-		at = de;
-	}
-	return 0;
-}
-
 /* The source said it ends: short of its size, an error; else the end. */
 static int handle_source_end(struct restore_job *j)
 {
@@ -455,7 +355,7 @@ static int fetch_header_region(struct restore_job *j)
 
 	view_held(j, &j->w);
 	if (j->resume)
-		ret = prescan(j, false);
+		ret = restore_prescan(j, false);
 	if (!ret) {
 		/* Every held block, matching or not: the header is checked. */
 		for (size_t i = 0; i < j->w.nblocks; i++)
@@ -603,11 +503,11 @@ static int restore_window(struct restore_job *j, uint64_t start, uint64_t end)
 	w->nblocks = (size_t)((end - start + j->block - 1) / j->block);
 	memset(w->state, RB_FETCH, w->nblocks);
 	if (j->resume)
-		ret = prescan(j, true);
+		ret = restore_prescan(j, true);
 	if (!ret && j->resume)
-		choose_checks(j);
+		restore_choose_checks(j);
 	if (!ret && j->src_is_path)
-		ret = mark_holes(j);
+		ret = restore_mark_holes(j);
 	if (!ret)
 		ret = fetch_state(j, (1u << RB_FETCH) | (1u << RB_CHECK), false);
 	if (!ret)

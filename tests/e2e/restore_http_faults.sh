@@ -149,8 +149,8 @@ expect_json "$T/trickle.json" '.elapsed_s < 30' true
 	>"$T/trickle-all.json" 2>"$T/trickle-all.err" &
 pid=$!
 sleep 6
-# and it waits for the part without burning a CPU (it used to poll its
-# busy connection with a 0 ms timeout in a loop)
+# and it waits for the part without burning a CPU (the fetch driver,
+# which queues more parts than connections, did: source_http_faults)
 cpu=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
 kill -INT $pid
 wait $pid

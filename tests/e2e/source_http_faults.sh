@@ -69,8 +69,18 @@ fetch_err refused "^fetch: cannot read 'http://127.0.0.1:9/x': giving up after 2
 	"http://127.0.0.1:9/x?$SIG" --max-retries 1
 # A trickle (a byte every 1.5 s, never 2 s of silence) is a stall: under
 # 1 KiB/s over the stall timeout; no progress either, so the retries run out.
-fetch_err trickle "^fetch: cannot read '$URL/trickle-all' at offset 0: giving up after 2 failed attempts in a row: [0-9]+ bytes in 2.0 s \(a stall: under 1024 bytes/s\)$" \
-	"$URL/trickle-all" --connections 1 --part-size $PART --stall-timeout 2 --max-retries 1
+# Meanwhile the driver's second part waits for the one connection without
+# burning a CPU (it polled with a 0 ms timeout in a loop).
+[ -x /usr/bin/time ] || skip "GNU time is not installed (make deps)"
+/usr/bin/time -f '%U %S' -o "$T/trickle.cpu" "$FETCH" "$URL/trickle-all" "$T/trickle.out" \
+	--connections 1 --part-size $PART --stall-timeout 2 --max-retries 1 >"$T/trickle.json" 2>"$T/trickle.err"
+RC=$?
+[ "$RC" = 2 ] || fail "trickle: expected exit 2, got $RC: $(cat "$T/trickle.err")"
+grep -Eqx "fetch: cannot read '$URL/trickle-all' at offset 0: giving up after 2 failed attempts in a row: [0-9]+ bytes in 2.0 s \(a stall: under 1024 bytes/s\)" \
+	"$T/trickle.err" || fail "trickle: $(cat "$T/trickle.err")"
+cpu=$(tail -n 1 "$T/trickle.cpu" | awk '{ print $1 + $2 }')
+note "trickle: $(cat "$T/trickle.err"); $cpu CPU seconds"
+awk -v c="$cpu" 'BEGIN { exit !(c < 1.5) }' || fail "trickle: $cpu CPU seconds while waiting on one connection"
 no_secrets 5ec7e7deadbeef AKIAFAKE
 
 # Cancel: the flag set mid-transfer stops the wait within 200 ms.
