@@ -44,7 +44,6 @@ static int fail(struct restore_job *j, int err, const char *fmt, ...)
 	return err;
 }
 
-
 static int open_source(struct restore_job *j)
 {
 	const struct restore_args *a = j->a;
