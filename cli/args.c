@@ -57,7 +57,10 @@ static struct {
 	bool json;
 	uint64_t (*bytes_done)(void);
 	bool finished;		/* the command returned */
-} watch = { PTHREAD_MUTEX_INITIALIZER, NULL, false, NULL, false };
+	const char *flag_key, *flag_said;
+	const volatile sig_atomic_t *flag;
+} watch = { PTHREAD_MUTEX_INITIALIZER, NULL, false, NULL, false, NULL, NULL,
+	    NULL };
 
 /* Who has said on stderr that the run was interrupted. */
 enum { LINE_OPEN, LINE_COMMAND, LINE_WATCHDOG };
@@ -69,6 +72,16 @@ void cli_watch(const char *command, bool json, uint64_t (*bytes_done)(void))
 	watch.command = command;
 	watch.json = json;
 	watch.bytes_done = bytes_done;
+	pthread_mutex_unlock(&watch.lock);
+}
+
+void cli_watch_flag(const char *key, const volatile sig_atomic_t *flag,
+		    const char *said_when_set)
+{
+	pthread_mutex_lock(&watch.lock);
+	watch.flag_key = key;
+	watch.flag = flag;
+	watch.flag_said = said_when_set;
 	pthread_mutex_unlock(&watch.lock);
 }
 
@@ -124,14 +137,21 @@ static void watchdog_report(bool line)
 {
 	const char *sig = signal_name(first_signal);
 	const char *cmd = watch.command ? watch.command : "the command";
-	char done[40] = "", msg[256], out[768];
+	bool flag = watch.flag && *watch.flag;
+	char done[40] = "", said[96] = "", fact[96] = "", msg[256], out[1024];
 	int n;
 
 	if (watch.bytes_done)
 		snprintf(done, sizeof(done), "%llu bytes done; ",
 			 (unsigned long long)watch.bytes_done());
+	if (flag && watch.flag_said)
+		snprintf(said, sizeof(said), "%s; ", watch.flag_said);
+	if (watch.flag_key)
+		snprintf(fact, sizeof(fact), "  \"%s\": %s,\n", watch.flag_key,
+			 flag ? "true" : "false");
 	snprintf(msg, sizeof(msg), "interrupted (%s) while waiting for I/O "
-		 "that does not complete; %srun %s again", sig, done, cmd);
+		 "that does not complete; %s%srun %s again", sig, done, said,
+		 cmd);
 	if (line) {
 		n = snprintf(out, sizeof(out), "%sshadowsync: %s\n",
 			     isatty(STDERR_FILENO) ? "\r\033[K" : "", msg);
@@ -143,9 +163,9 @@ static void watchdog_report(bool line)
 		     "{\n  \"command\": \"%s\",\n  \"version\": \"%s\",\n"
 		     "  \"result\": \"interrupted\",\n  \"exit_status\": %d,\n"
 		     "  \"exit_reason\": \"interrupted by %s\",\n"
-		     "  \"alarms\": [],\n  \"error\": \"%s\",\n"
+		     "  \"alarms\": [],\n  \"error\": \"%s\",\n%s"
 		     "  \"signal\": \"%s\"\n}\n", cmd, SHADOWSYNC_VERSION,
-		     cli_interrupt_status(), sig, msg, sig);
+		     cli_interrupt_status(), sig, msg, fact, sig);
 	write_all(STDOUT_FILENO, out, (size_t)n);
 }
 

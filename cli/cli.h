@@ -63,6 +63,17 @@ void cli_catch_signals(void);
 void cli_watch(const char *command, bool json, uint64_t (*bytes_done)(void));
 
 /*
+ * cli_watch_flag() - a fact of the run that the watchdog's report adds,
+ * should it end the run: "key": true/false in the JSON, and when *flag
+ * is set, said_when_set in the line ("the header region was written").
+ * *flag is set by the command's thread and read by the watchdog's; key
+ * and said_when_set live on. restore: header_region_written, which a
+ * SIGINT landing during the header commit must report as it is.
+ */
+void cli_watch_flag(const char *key, const volatile sig_atomic_t *flag,
+		    const char *said_when_set);
+
+/*
  * cli_report_claim() - the command is about to print the error line of
  * an interrupted run. false when the watchdog has printed its own: print
  * nothing, the process is ending. cli_error calls it; commands need not.

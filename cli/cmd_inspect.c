@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "inspect_records.h"
 #include "display.h"
+#include "commit.h"
 #include "report.h"
 #include "../engine/device.h"
 #include "../engine/pipeline.h"
@@ -25,8 +26,10 @@ static const char inspect_usage[] =
 	"Decode the Aerospike device header (first 8 MiB): format version,\n"
 	"namespace, n_devices, device_id, random, flags, write-block size,\n"
 	"pristine_offset, and how many partitions have metadata. A device\n"
-	"without the header magic is reported as zeroed (first 8 MiB all zero)\n"
-	"or not-aerospike. Reads only; a device shorter than 8 MiB is an error.\n"
+	"without the header magic is reported as zeroed (first 8 MiB all zero),\n"
+	"unfinished-restore (the mark 'shadowsync restore' puts on a device it\n"
+	"writes: run that restore again to finish) or not-aerospike. Reads\n"
+	"only; a device shorter than 8 MiB is an error.\n"
 	"\n"
 	"--records reads every byte once and replays asd 8.1's cold start on\n"
 	"it: the write-blocks its sweep reads and where it stops (used ones\n"
@@ -55,14 +58,20 @@ static const char inspect_usage[] =
 enum { OPT_RECORDS = OPT_FIRST_PRIVATE, OPT_CONFIG, OPT_MAX_SKEW,
        OPT_MEMORY_INDEX };
 
-static void print_text(const struct device *d, const struct as_header *h)
+static void print_text(const struct device *d, const struct as_header *h,
+		       bool marked)
 {
 	char b[32], flags[96];
 
 	printf("inspect: %s  %s (%llu bytes)\n", disp(d->path),
 	       human_bytes(d->size_bytes, b, sizeof(b)),
 	       (unsigned long long)d->size_bytes);
-	printf("  state             %s\n", report_state_name(h->state));
+	printf("  state             %s\n", marked ? "unfinished-restore"
+	       : report_state_name(h->state));
+	if (marked)
+		printf("  a restore of this device did not finish: asd loads "
+		       "nothing from it; run the same 'shadowsync restore' "
+		       "again\n");
 	if (h->state != AS_STATE_AEROSPIKE)
 		return;
 	printf("  format            %u\n", h->format);
@@ -91,6 +100,7 @@ static int inspect(const char *path, const char *engine, bool json)
 	struct as_header h;
 	struct device d;
 	unsigned char *region;
+	bool marked;
 	int ret;
 
 	ret = device_open(&d, path, 0);
@@ -127,18 +137,20 @@ static int inspect(const char *path, const char *engine, bool json)
 		return EXIT_ERROR;
 	}
 	as_header_decode(region, AS_HEADER_REGION_BYTES, &h);
+	marked = header_is_restore_mark(region, AS_HEADER_REGION_BYTES);
 	free(region);
 	if (json) {
 		json_t *root = json_pack(
 			"{s:s,s:s,s:o,s:s,s:o}", "command", "inspect",
 			"result", "ok", "device",
 			report_device_json(path, d.size_bytes, d.direct),
-			"state", report_state_name(h.state), "aerospike",
+			"state", marked ? "unfinished-restore"
+			: report_state_name(h.state), "aerospike",
 			report_header_json(&h));
 
 		report_json_emit(root);
 	} else {
-		print_text(&d, &h);
+		print_text(&d, &h, marked);
 	}
 	device_close(&d);
 	return EXIT_MATCH;

@@ -33,16 +33,23 @@ static const char restore_usage[] =
 	"write TARGET's first 4 KiB become the mark of an unfinished restore\n"
 	"(durably), so asd loads nothing from a half-restored device; then the\n"
 	"data, window by window, each flushed and read back; then the header\n"
-	"region, fdatasync. Stopped at any point (kill, power loss, full disk,\n"
+	"region past its first 4 KiB, fdatasync, and last those 4 KiB over the\n"
+	"mark, fdatasync. Stopped at any point (kill, power loss, full disk,\n"
 	"I/O error), run the same command again: with --manifest it first reads\n"
-	"TARGET and fetches only the blocks that differ; without one it says so\n"
-	"and writes everything again.\n"
+	"TARGET and writes only the blocks that differ (the source is still\n"
+	"checked against the manifest there: a file or stream read whole, a\n"
+	"remote source sampled; a manifest of another image is refused naming\n"
+	"the block); without one it says so and writes everything again. An image smaller than TARGET: TARGET past\n"
+	"its end is zeroed the cheap way and read back before the header\n"
+	"region (asd would sweep stale write-blocks there), unless\n"
+	"--target-is-zeroed.\n"
 	"\n"
 	"Refuses (exit 2, nothing written) a TARGET that is mounted (or any\n"
 	"partition or holder of it is), the backing file of a loop device, open\n"
 	"by another process, locked by another restore, read-only, the same\n"
 	"storage as SOURCE, smaller than the image, or holding an Aerospike\n"
-	"header of another namespace than the image's (or the image has none).\n"
+	"header of another namespace than the image's (or the image has none)\n"
+	"or of another device of it (device_id).\n"
 	"\n"
 	"options:\n"
 	"  --manifest FILE     the image's manifest (from 'shadowsync hash'): each\n"
@@ -60,8 +67,8 @@ static const char restore_usage[] =
 	"                      so)\n"
 	"  --force             write even though another process has TARGET open\n"
 	"                      (or it cannot tell), or TARGET holds another\n"
-	"                      namespace; never past a mount, an alias, a lock or\n"
-	"                      a read-only device\n"
+	"                      namespace or another device of it; never past a\n"
+	"                      mount, an alias, a lock or a read-only device\n"
 	"  --block-size SIZE   hash, check and write unit: a multiple of 512 up to\n"
 	"                      64M (default: the manifest's, else 1M)\n"
 	HELP_ENGINE HELP_QUEUE_DEPTH("32") HELP_IO_SIZE HELP_MEMORY HELP_PROM
@@ -70,8 +77,8 @@ static const char restore_usage[] =
 	"  --connections N     parts fetched at once (default 16; ebs:// 64)\n"
 	"  --part-size SIZE    bytes a request (default 8M; ebs:// 512K, one\n"
 	"                      block a request, a part a multiple of it)\n"
-	"  --stall-timeout S   a part that delivers nothing for S seconds is\n"
-	"                      retried (default 30)\n"
+	"  --stall-timeout S   a part that delivers under 1 KiB/s over S seconds\n"
+	"                      (nothing, or a trickle) is retried (default 30)\n"
 	"  --region R          S3 or EBS region (default: AWS_REGION,\n"
 	"                      AWS_DEFAULT_REGION)\n"
 	"  --endpoint-url URL  an S3-compatible store (path-style requests), or\n"
@@ -79,6 +86,9 @@ static const char restore_usage[] =
 	"                      https://ebs.REGION.amazonaws.com)\n"
 	"  --cacert FILE       an extra CA bundle (SSL_CERT_FILE works too)\n"
 	"  Their --memory defaults to connections x part size, 64M to 128M.\n"
+	"  http(s), s3: every part must carry the first answer's ETag (else\n"
+	"  Last-Modified): a change mid-restore is an error; an object with\n"
+	"  neither is a WARNING without --manifest (a change cannot be seen).\n"
 	"ebs:// sources:\n"
 	"  --max-rps N         GetSnapshotBlock and list requests a second at\n"
 	"                      most (default 900; AWS allows about 1000 per\n"
@@ -305,12 +315,33 @@ static const char *result_of(const struct restore_job *j, int ret)
 
 static json_t *source_json(const struct restore_job *j)
 {
-	return json_pack("{s:s,s:o,s:o,s:o}", "kind", j->kind,
+	return json_pack("{s:s,s:o,s:o,s:o,s:o}", "kind", j->kind,
 			 "name", json_str(j->display),
 			 "size_bytes", j->size_known
 			 ? json_integer((json_int_t)j->end) : json_null(),
 			 "etag", j->rs && j->info.etag[0]
-			 ? json_str(j->info.etag) : json_null());
+			 ? json_str(j->info.etag) : json_null(),
+			 "validator", j->rs && j->info.validator
+			 ? json_string(j->info.validator) : json_null());
+}
+
+/*
+ * A remote object without ETag or Last-Modified: a change during the
+ * restore cannot be seen, parts of two versions could be mixed. Only a
+ * manifest (every block checked) covers that.
+ */
+static bool unversioned(const struct restore_job *j)
+{
+	return j->rs && j->info.validator &&
+	       !strcmp(j->info.validator, "none") && !j->a->manifest;
+}
+
+static void warn_unversioned(const struct restore_job *j, FILE *f)
+{
+	fprintf(f, "WARNING: '%s' has neither an ETag nor a Last-Modified: "
+		"a change of it during the restore cannot be detected; give "
+		"--manifest (the image's, from 'shadowsync hash') to check "
+		"every block\n", disp(j->display));
 }
 
 static json_t *target_json(const struct restore_job *j)
@@ -388,6 +419,10 @@ static void report_json(const struct restore_job *j, int ret,
 	json_object_set_new(o, "ebs", ebs_json(j));
 	json_object_set_new(o, "image_aerospike", j->img_hdr_known
 			    ? report_header_json(&j->img_hdr) : json_null());
+	/* the namespace label of --prom's series (prom.c looks here) */
+	json_object_set_new(o, "namespace", j->img_hdr_known &&
+			    j->img_hdr.state == AS_STATE_AEROSPIKE
+			    ? json_str(j->img_hdr.namespace) : json_null());
 	json_object_set_new(o, "manifest", json_str(j->a->manifest));
 	json_object_set_new(o, "manifest_out", mi
 			    ? single_manifest_json(j->a->manifest_out, mi)
@@ -398,9 +433,13 @@ static void report_json(const struct restore_job *j, int ret,
 	json_object_set_new(o, "bytes_read", JINT(n->bytes_read));
 	json_object_set_new(o, "bytes_written", JINT(n->bytes_written));
 	json_object_set_new(o, "bytes_zeroed", JINT(n->bytes_zeroed));
+	json_object_set_new(o, "bytes_zeroed_past_image",
+			    JINT(n->bytes_zeroed_past_image));
 	json_object_set_new(o, "bytes_skipped_zero", JINT(n->bytes_skipped_zero));
 	json_object_set_new(o, "bytes_skipped_matching",
 			    JINT(n->bytes_skipped_matching));
+	json_object_set_new(o, "bytes_matching_checked",
+			    JINT(n->bytes_matching_checked));
 	json_object_set_new(o, "bytes_scanned", JINT(n->bytes_scanned));
 	json_object_set_new(o, "bytes_verified", JINT(n->bytes_verified));
 	json_object_set_new(o, "requests", JINT(n->requests));
@@ -478,6 +517,8 @@ static void report_text(const struct restore_job *j,
 				   j->elapsed_s) : 0, b, sizeof(b)),
 		       j->a->no_verify ? "NOT read back (--no-verify)"
 				       : "read back and checked");
+	if (unversioned(j))
+		warn_unversioned(j, stdout);
 	if (cli_run.quiet)
 		return;
 	if (j->mismatch.total)
@@ -500,11 +541,15 @@ static void report_text(const struct restore_job *j,
 		       "--manifest every block was fetched and written again\n");
 	if (j->resume)
 		printf("  resumed: read %s of the target first; %s already "
-		       "matched manifest '%s' and was %s\n",
+		       "matched manifest '%s' and was not written; %s of it "
+		       "%s from the source and checked against the manifest%s\n",
 		       human_bytes(n->bytes_scanned, a, sizeof(a)),
 		       human_bytes(n->bytes_skipped_matching, b, sizeof(b)),
-		       disp(j->a->manifest), stream ? "read through, not written"
-		       : "neither fetched nor written");
+		       disp(j->a->manifest),
+		       human_bytes(n->bytes_matching_checked, c, sizeof(c)),
+		       j->src_is_path || stream ? "read" : "fetched (a sample)",
+		       n->bytes_matching_checked < n->bytes_skipped_matching
+		       ? ", the rest not fetched" : "");
 	if (j->rs && j->info.kind == SOURCE_EBS)
 		ebs_text(j);
 	printf("  read %s from the source in %llu requests (%llu retries), "
@@ -519,6 +564,17 @@ static void report_text(const struct restore_job *j,
 	       human_bytes(n->bytes_skipped_zero, c, sizeof(c)),
 	       j->a->target_zeroed ? " (--target-is-zeroed)" : "",
 	       human_bytes(n->bytes_skipped_matching, d, sizeof(d)));
+	if (n->bytes_zeroed_past_image)
+		printf("  zeroed the target's last %s, past the image's end (of "
+		       "the %s above; asd would sweep stale write-blocks "
+		       "there)\n", human_bytes(n->bytes_zeroed_past_image, a,
+						sizeof(a)),
+		       human_bytes(n->bytes_zeroed, b, sizeof(b)));
+	else if (j->end < j->tgt.size_bytes && j->a->target_zeroed &&
+		 j->size_known)
+		printf("  the target's last %s, past the image's end, not "
+		       "zeroed (--target-is-zeroed)\n",
+		       human_bytes(j->tgt.size_bytes - j->end, a, sizeof(a)));
 	if (j->header_written)
 		printf("  header region written last, after the data was "
 		       "durable\n");
@@ -543,12 +599,16 @@ int cmd_restore(int argc, char **argv)
 	ret = parse_args(&a, argc, argv);
 	if (ret)
 		return ret > 0 ? EXIT_MATCH : EXIT_ERROR;
+	cli_watch_flag("header_region_written", &restore_header_written,
+		       "the header region was written");
 	ret = restore_open(&j, &a);
 	if (ret < 0) {
 		cli_error("%s", j.error);
 		restore_release(&j);
 		return EXIT_ERROR;
 	}
+	if (unversioned(&j) && a.io.json)	/* text: in the report */
+		warn_unversioned(&j, stderr);
 	ret = restore_run(&j);
 	if (j.manifest_written) {
 		mi = j.mw.info;

@@ -116,12 +116,43 @@ static bool guard_page_written(const struct extent_list *written)
 	       written->v[0].length >= GUARD_BYTES;
 }
 
+/*
+ * The part at or past the page at 0 of a header extent: written (or
+ * zeroed) before that page, which is written last on its own.
+ */
+static int write_past_page0(struct header_commit *c, const struct extent *e,
+			    bool zero, uint64_t page, bool *page0)
+{
+	uint64_t off = e->offset, end = e->offset + e->length;
+	int ret;
+
+	if (off < page) {
+		*page0 = true;
+		off = page;
+	}
+	if (off >= end)
+		return 0;
+	ret = zero ? device_zero_range(c->dev, off, end - off, NULL)
+		   : device_write_at(c->dev, c->image + off, off,
+				     (size_t)(end - off));
+	return ret < 0 ? failed(c, zero ? "zero" : "header", ret, off) : 1;
+}
+
+/*
+ * Three flushes, so that at no point the page at 0 (magic, flags: what
+ * makes the device loadable) is durable over a stale rest of the header
+ * region: the data, then the header region past that page, then the
+ * page. Killed, failing or losing power anywhere before the last write,
+ * the page is still the guard (or what it was).
+ */
 int header_commit_finish(struct header_commit *c,
 			 const struct extent_list *written,
 			 const struct extent_list *zeroed)
 {
 	const struct pair_aero *a = c->aero;
-	bool header = zeroed && zeroed->n;
+	uint64_t page = c->image_bytes < GUARD_BYTES ? c->image_bytes
+						     : GUARD_BYTES;
+	bool header = zeroed && zeroed->n, page0 = c->guarded, rest = false;
 	int ret;
 
 	for (size_t i = 0; i < written->n; i++)
@@ -137,28 +168,34 @@ int header_commit_finish(struct header_commit *c,
 		memcpy(c->image + AS_OFF_PRISTINE, a->shadow_raw + AS_OFF_PRISTINE,
 		       AS_PRISTINE_BYTES);
 	for (size_t i = 0; zeroed && i < zeroed->n; i++) {
-		ret = device_zero_range(c->dev, zeroed->v[i].offset,
-					zeroed->v[i].length, NULL);
+		ret = write_past_page0(c, &zeroed->v[i], true, page, &page0);
 		if (ret < 0)
-			return failed(c, "zero", ret, zeroed->v[i].offset);
+			return ret;
+		rest |= ret > 0;
 	}
 	for (size_t i = 0; i < written->n; i++) {
-		const struct extent *e = &written->v[i];
-
-		if (e->region != REGION_HEADER)
+		if (written->v[i].region != REGION_HEADER)
 			continue;
-		ret = device_write_at(c->dev, c->image + e->offset, e->offset,
-				      (size_t)e->length);
+		ret = write_past_page0(c, &written->v[i], false, page, &page0);
 		if (ret < 0)
-			return failed(c, "header", ret, e->offset);
+			return ret;
+		rest |= ret > 0;
 	}
-	if (c->guarded && !guard_page_written(written)) {
-		ret = device_write_at(c->dev, c->image, 0,
-				      c->image_bytes < GUARD_BYTES
-				      ? c->image_bytes : GUARD_BYTES);
+	if (rest && page0) {
+		ret = device_flush(c->dev);
+		if (ret < 0)
+			return failed(c, "flush", ret, page);
+	}
+	/* The page at 0 as the image has it, whole (zeros included). */
+	if (page0 && page) {
+		ret = device_write_at(c->dev, c->image, 0, (size_t)page);
 		if (ret < 0)
 			return failed(c, "header", ret, 0);
 	}
+	/* Said as it is, even by a watchdog ending the run in the flush. */
+	c->written = true;
+	if (c->written_flag)
+		*c->written_flag = 1;
 	ret = device_flush(c->dev);
 	if (ret < 0)
 		return failed(c, "flush", ret, 0);

@@ -8,9 +8,11 @@
  *      not load as it is, and make that durable (the guard);
  *   2. write the data (the pass never writes the header region);
  *   3. fdatasync;
- *   4. write the header region as it must end and fdatasync again.
- * Killed, out of space or failing anywhere before 4 completes, the
- * device's header still says "not this data".
+ *   4. write the header region as it must end past its first page
+ *      (4 KiB), fdatasync; then that page (magic, flags), fdatasync.
+ * Killed, out of space, failing or losing power anywhere before 4
+ * completes, the device's header still says "not this data": its first
+ * page is never durable over a stale rest of the header region.
  *
  * sync's guard is needed only when asd would load local as it is (the
  * shadow TRUSTED, local's header struct equal to it): it clears TRUSTED
@@ -24,6 +26,7 @@
 #ifndef SHADOWSYNC_COMMIT_H
 #define SHADOWSYNC_COMMIT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +51,11 @@ struct header_commit {
 	struct extent_list header_extents; /* differing header blocks: the
 					    * pass collects them, finish
 					    * writes them */
+	bool written;		/* finish wrote the header region, its
+				 * last write included (not yet flushed,
+				 * maybe: err says) */
+	volatile sig_atomic_t *written_flag; /* optional: set with written,
+					      * for the watchdog */
 	int err;		/* -errno of the failed step, 0 */
 	const char *step;	/* "guard", "flush", "header", "zero" */
 	uint64_t err_offset;
@@ -76,9 +84,10 @@ int header_commit_guard(void *ctx);
 
 /*
  * header_commit_finish() - steps 3 and 4 after the pass wrote the data:
- * flush; make zeroed's extents zeros the cheap way (may be NULL); write
- * written's header extents from the image (and the guarded page, when
- * they do not cover it); flush. Returns 0 or -errno with
+ * flush; make zeroed's extents zeros the cheap way (may be NULL) and
+ * write written's header extents from the image, both past the first
+ * page; flush; then the first page from the image (when the extents
+ * touch it or the guard is on); flush. Returns 0 or -errno with
  * c->err/step/err_offset set.
  */
 int header_commit_finish(struct header_commit *c,

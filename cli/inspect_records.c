@@ -9,6 +9,7 @@
 #include "inspect_records.h"
 #include "display.h"
 #include "outcome.h"
+#include "commit.h"
 #include "report.h"
 #include "../engine/device.h"
 #include "../engine/pipeline.h"
@@ -102,7 +103,13 @@ int rrun_read_header(struct rtarget *t, const char *path, const char *engine,
 /* Can the records of a device with header h be read here? */
 bool rrun_records_readable(struct rtarget *t, const struct as_header *h)
 {
-	if (h->state != AS_STATE_AEROSPIKE)
+	if (h->state != AS_STATE_AEROSPIKE && t->region &&
+	    header_is_restore_mark(t->region, AS_HEADER_STRUCT_BYTES))
+		snprintf(t->error, sizeof(t->error), "'%s' carries no "
+			 "Aerospike header (unfinished-restore: a restore of it "
+			 "did not finish; run it again): it has no records to "
+			 "read", t->read_path);
+	else if (h->state != AS_STATE_AEROSPIKE)
 		snprintf(t->error, sizeof(t->error), "'%s' carries no "
 			 "Aerospike header (%s): it has no records to read",
 			 t->read_path, report_state_name(h->state));

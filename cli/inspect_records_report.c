@@ -8,6 +8,7 @@
 #include "inspect_records.h"
 #include "display.h"
 #include "outcome.h"
+#include "commit.h"
 #include "report.h"
 
 #include <inttypes.h>
@@ -222,8 +223,10 @@ static json_t *target_json(const struct rtarget *t, char (*names)[64])
 	json_object_set_new(o, "device", t->open || t->swept ?
 		report_device_json(t->read_path, t->d.size_bytes, t->d.direct)
 		: json_null());
-	json_object_set_new(o, "state", t->region ?
-		json_string(report_state_name(t->h.state)) : json_null());
+	json_object_set_new(o, "state", !t->region ? json_null()
+		: header_is_restore_mark(t->region, AS_HEADER_STRUCT_BYTES)
+		? json_string("unfinished-restore")
+		: json_string(report_state_name(t->h.state)));
 	json_object_set_new(o, "cold_start", t->has_verdict ? json_pack(
 		"{s:s,s:o}", "verdict", cs_verdict_name(t->verdict.verdict),
 		"reason", json_str(t->verdict.reason)) : json_null());

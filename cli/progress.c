@@ -86,6 +86,11 @@ void progress_pass(void *ctx, uint64_t done, uint64_t total)
 	}
 }
 
+void progress_tick(void)
+{
+	draw(false);
+}
+
 uint64_t progress_done(void)
 {
 	return atomic_load(&pr.done);

@@ -25,6 +25,12 @@ void progress_pass(void *ctx, uint64_t done, uint64_t total);
 /* Add bytes done outside a pass (thread-safe). */
 void progress_add(uint64_t bytes);
 
+/*
+ * Redraw if it is time, though nothing was done: a pass waiting on a
+ * slow source (a trickling server) still says where it is.
+ */
+void progress_tick(void);
+
 /* Bytes done so far in the run (any thread; for cli_watch). */
 uint64_t progress_done(void);
 

@@ -4,7 +4,8 @@
  * (cmd_restore.c: options, report), the job (restorejob.c: opening,
  * refusals, the plan, windows, the header commit) and its passes
  * (restore_pass.c: the consumer that hashes, checks and writes, zero
- * ranges, refetches, the read-back, the adapter from a source to the
+ * ranges, refetches, the resume scan and its checks of the source, a
+ * path's holes, the read-back, the adapter from a source to the
  * pipeline's filler).
  *
  * The order of writes, and what is durable when:
@@ -16,7 +17,8 @@
  *      fdatasync;
  *   3. the data, window by window: each window written, fdatasync'd and
  *      read back before the next (memory stays bounded on any device);
- *   4. the header region last: fdatasync, write it, fdatasync, read back.
+ *   4. the header region last: fdatasync, write it past its first 4 KiB,
+ *      fdatasync, then those 4 KiB (over the mark), fdatasync, read back.
  * Stopped anywhere before 4 ends, the target holds the mark (or what it
  * held before 2): asd loads nothing from it, and a rerun finishes.
  */
@@ -56,6 +58,9 @@ enum rblock {
 	RB_ZEROED,	/* zeros, written the cheap way */
 	RB_SKIPPED,	/* zeros, not written: --target-is-zeroed */
 	RB_KEPT,	/* not in the changes since --base: left as it is */
+	RB_CHECK,	/* the target holds it (resume): fetched only to check
+			 * the source against the manifest, not written; then
+			 * RB_MATCH */
 };
 
 /* The blocks being worked on: bounded, whatever the device size. */
@@ -70,9 +75,12 @@ struct restore_counts {
 	uint64_t bytes_read;		/* arrived from the source */
 	uint64_t bytes_written;		/* written to the target as data */
 	uint64_t bytes_zeroed;		/* zeroed the cheap way */
+	uint64_t bytes_zeroed_past_image; /* of them, TARGET past the image */
 	uint64_t bytes_skipped_zero;	/* zeros not written (zeroed target) */
 	uint64_t bytes_skipped_matching; /* already on the target (resume) */
 	uint64_t bytes_unchanged;	/* not in the changes since --base */
+	uint64_t bytes_matching_checked; /* of them, fetched and checked
+					  * against the manifest */
 	uint64_t bytes_scanned;		/* of the target, to resume */
 	uint64_t bytes_verified;	/* read back and checked */
 	uint64_t requests, retries;
@@ -141,6 +149,10 @@ struct restore_job {
 
 #define RESTORE_WINDOW_BLOCKS (64u << 10)	/* 1 MiB of digests */
 
+/* Set once the header commit has written the header region (read by the
+ * watchdog's report: cli_watch_flag). */
+extern volatile sig_atomic_t restore_header_written;
+
 /* restorejob.c */
 
 /*
@@ -188,6 +200,24 @@ int restore_fetch(struct restore_job *j, const struct pipe_range *r,
  * digest of zeros checked against the manifest, then zeroed or skipped.
  */
 int restore_holes(struct restore_job *j);
+
+/*
+ * restore_prescan() - resume: read the window (j->w) on the target; the
+ * blocks that match the manifest become RB_MATCH (count: add them to
+ * bytes_skipped_matching). Returns 0 or -errno with j->error.
+ */
+int restore_prescan(struct restore_job *j, bool count);
+
+/*
+ * restore_choose_checks() - of the window's RB_MATCH blocks, those to be
+ * fetched to check the source against the manifest become RB_CHECK: all
+ * of a path's or a stream's, a spread sample of a remote source's.
+ */
+void restore_choose_checks(struct restore_job *j);
+
+/* restore_mark_holes() - a path source's blocks wholly inside a hole
+ * become RB_HOLE (not read). Returns 0 or -errno with j->error. */
+int restore_mark_holes(struct restore_job *j);
 
 /* Zero the run of zeros pending, if any. Returns 0 or -errno. */
 int restore_zero_flush(struct restore_job *j);

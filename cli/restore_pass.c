@@ -1,7 +1,8 @@
 /*
  * restore_pass.c - the passes of a restore (restore.h): what happens to
- * each block of the image as it arrives, zero runs, the read-back, and a
- * struct source as the pipeline's filler.
+ * each block of the image as it arrives, zero runs, what a resume finds
+ * on the target (and checks on the source), a path's holes, the
+ * read-back, and a struct source as the pipeline's filler.
  *
  * Each block is looked at once, in the buffer it arrived in: all zero or
  * not, its XXH3-128 (zeros: one digest, computed once), checked against
@@ -59,6 +60,7 @@ static int fill_wait(void *ctx, unsigned wait_ms, struct pipe_fill_req **done,
 	struct source_req *d[64];
 	int n = source_poll(f->s, wait_ms, d, max < 64 ? max : 64);
 
+	progress_tick();	/* a source that delivers little still shows */
 	for (int i = 0; i < n; i++) {
 		struct fill_slot *sl = d[i]->owner;
 
@@ -109,6 +111,136 @@ void restore_fill_release(struct restore_job *j)
 	free(f->slots);
 	free(f);
 	j->fill = NULL;
+}
+
+/* ---- resume: what the target holds already; a path's holes ---- */
+
+static uint64_t rmin64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+struct prescan {
+	struct restore_job *j;
+	bool count;		/* data blocks: count what matches */
+};
+
+static int prescan_block(void *ctx, uint64_t offset, size_t len, block_hash h)
+{
+	struct prescan *ps = ctx;
+	struct restore_job *j = ps->j;
+
+	j->n.bytes_scanned += len;
+	if (!block_hash_equal(h, manifest_digest(&j->man, offset / j->block)))
+		return 0;
+	j->w.state[(offset - j->w.start) / j->block] = RB_MATCH;
+	if (ps->count)
+		j->n.bytes_skipped_matching += len;
+	return 0;
+}
+
+/* Resume: read the window on the target; blocks it holds already match. */
+int restore_prescan(struct restore_job *j, bool count)
+{
+	struct pipe_range r = { j->w.start, j->w.end - j->w.start };
+	struct prescan ps = { j, count };
+	struct scan_result res;
+	int ret;
+
+	ret = scan_run(&j->tgt, &(struct scan_opts){
+			       .engine = j->a->io.engine,
+			       .block_size = j->block,
+			       .io_size = j->a->io.io_size,
+			       .queue_depth = j->a->io.queue_depth,
+			       .memory_bytes = j->a->io.memory_bytes,
+			       .ranges = &r, .nranges = 1,
+			       .on_block = prescan_block, .ctx = &ps,
+			       .cancel = &cli_interrupted }, &res);
+	if (ret < 0)
+		restore_pipe_error(j, &res.error, "scan");
+	return ret;
+}
+
+#define RESUME_SAMPLE_BLOCKS 16u	/* a remote source's, a window */
+
+/*
+ * Resume skips the blocks the target already holds as the manifest says;
+ * that proves the target is the manifest's image, not that the source
+ * is (restore img1 onto a target holding img2 with img2's manifest wrote
+ * nothing). So the source is checked against the manifest there too:
+ * every such block of a path or a stream (cheap to read, or read
+ * anyway), a spread sample of a remote source's (the first, the last and
+ * every stride-th between). They are fetched and hashed, not written.
+ */
+void restore_choose_checks(struct restore_job *j)
+{
+	struct restore_window *w = &j->w;
+	bool all = j->src_is_path || j->info.in_order;
+	size_t matching = 0, k = 0, stride;
+
+	for (size_t i = 0; i < w->nblocks; i++)
+		matching += w->state[i] == RB_MATCH;
+	stride = matching / RESUME_SAMPLE_BLOCKS;
+	stride = all || !stride ? 1 : stride;
+	for (size_t i = 0; i < w->nblocks; i++) {
+		if (w->state[i] != RB_MATCH)
+			continue;
+		if (k % stride == 0 || k == matching - 1)
+			w->state[i] = RB_CHECK;
+		k++;
+	}
+}
+
+/*
+ * A source's holes (a path's, or what a snapshot does not list): its
+ * blocks wholly inside one are not read.
+ */
+int restore_mark_holes(struct restore_job *j)
+{
+	struct restore_window *w = &j->w;
+	uint64_t at = w->start, bs = j->block;
+
+	while (at < w->end) {
+		uint64_t ds = 0, de = 0, hole_end;
+		int ret = j->src_is_path ? device_next_data(&j->src, at, &ds, &de)
+			  : source_next_data(j->rs, at, w->end, &ds, &de);
+
+		if (ret < 0 && !j->src_is_path) {
+			snprintf(j->error, sizeof(j->error), "%s",
+				 source_error(j->rs)[0] ? source_error(j->rs)
+				 : strerror(-ret));
+			return ret;
+		}
+		if (ret < 0) {
+			snprintf(j->error, sizeof(j->error), "cannot find the "
+				 "holes of source '%s' at offset %llu: %s",
+				 j->display, (unsigned long long)at,
+				 strerror(-ret));
+			return ret;
+		}
+		hole_end = ret ? rmin64(ds, w->end) : w->end;
+		for (uint64_t i = (at - w->start + bs - 1) / bs;
+		     i < w->nblocks && w->start + i * bs < hole_end; i++) {
+			uint64_t b_end = rmin64(w->start + (i + 1) * bs, w->end);
+
+			if (b_end > hole_end)
+				continue;
+			/* --base: not in the changes, so the source cannot
+			 * show it; the target holds what the manifest says */
+			if (w->state[i] == RB_CHECK && j->info.holes_unchanged)
+				w->state[i] = RB_MATCH;
+			if (w->state[i] != RB_FETCH)
+				continue;
+			w->state[i] = j->info.holes_unchanged ? RB_KEPT
+							      : RB_HOLE;
+			if (w->state[i] == RB_KEPT)
+				j->n.bytes_unchanged += b_end - (w->start + i * bs);
+		}
+		if (!ret)
+			break;
+		at = de;
+	}
+	return 0;
 }
 
 /* ---- blocks ---- */
@@ -264,10 +396,17 @@ static int block_arrived(struct restore_job *j, struct pipe *p,
 
 	if (j->have_man &&
 	    !block_hash_equal(h, manifest_digest(&j->man, off / bs))) {
+		if (*state == RB_CHECK)	/* fetched again, then written */
+			j->n.bytes_skipped_matching -= len;
 		ret = flush_run(j, p, c, run);
 		return ret < 0 ? ret : bad_block(j, off, state);
 	}
 	*digest = h;
+	if (*state == RB_CHECK) {	/* the source agrees: not written */
+		*state = RB_MATCH;
+		j->n.bytes_matching_checked += len;
+		return 0;
+	}
 	if (held) {	/* kept for the end (its state says if it differs) */
 		memcpy(j->hold_img + off, b, len);
 		if (*state == RB_BAD)

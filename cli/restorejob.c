@@ -14,6 +14,7 @@
 #include "single.h"
 #include "target.h"
 #include "../engine/storage.h"
+#include "../source/url.h"
 #include "../verify/scan.h"
 
 #include <errno.h>
@@ -22,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* header_region_written, for the watchdog should it end the run. */
+volatile sig_atomic_t restore_header_written;
 
 static uint64_t min64(uint64_t a, uint64_t b)
 {
@@ -40,26 +44,18 @@ static int fail(struct restore_job *j, int err, const char *fmt, ...)
 	return err;
 }
 
-/* A URL for messages before a backend has one: no query, no userinfo. */
-static void spec_display(const char *spec, char *out, size_t len)
-{
-	const char *scheme = strstr(spec, "://");
-	const char *host = scheme ? scheme + 3 : spec;
-	const char *at = strchr(host, '@'), *slash = strchr(host, '/');
-
-	if (at && (!slash || at < slash))
-		snprintf(out, len, "%.*s%s", (int)(host - spec), spec, at + 1);
-	else
-		snprintf(out, len, "%s", spec);
-	out[strcspn(out, "?#")] = '\0';
-}
-
 static int open_source(struct restore_job *j)
 {
 	const struct restore_args *a = j->a;
 	char why[1024];
 	int ret;
 
+	if (!source_claims(a->source) && url_has_scheme(a->source)) {
+		url_display(a->source, j->display, sizeof(j->display));
+		return fail(j, -EINVAL, "cannot restore from '%s': not a source "
+			    "shadowsync can read (a path, '-', http://, "
+			    "https:// or s3://)", j->display);
+	}
 	if (!source_claims(a->source)) {
 		ret = device_open(&j->src, a->source, 0);
 		if (ret < 0)
@@ -74,7 +70,7 @@ static int open_source(struct restore_job *j)
 		j->image_size = j->src.size_bytes;
 		return 0;
 	}
-	spec_display(a->source, j->display, sizeof(j->display));
+	url_display(a->source, j->display, sizeof(j->display));
 	ret = source_open(&j->rs, a->source, &a->src, &j->info, why,
 			  sizeof(why));
 	/* A remote backend's line names the URL already ("cannot read ..."). */
@@ -245,13 +241,15 @@ static int plan(struct restore_job *j)
 		return -ENOMEM;
 	j->hold_digest = calloc(held_blocks + 1, sizeof(*j->hold_digest));
 	j->hold_state = calloc(held_blocks + 1, 1);
+	/* The data's windows, and those of TARGET past the image's end. */
 	j->w.cap = (size_t)min64(RESTORE_WINDOW_BLOCKS,
-				 (j->end - j->hold) / j->block + 1);
+				 (j->tgt.size_bytes - j->hold) / j->block + 1);
 	j->w.state = calloc(j->w.cap, 1);
 	j->w.digest = calloc(j->w.cap, sizeof(*j->w.digest));
 	if (!j->hold_digest || !j->hold_state || !j->w.state || !j->w.digest)
 		return -ENOMEM;
 	header_commit_init_restore(&j->hc, &j->tgt, j->hold_img, j->hold);
+	j->hc.written_flag = &restore_header_written;
 	return 0;
 }
 
@@ -320,87 +318,6 @@ static int fetch_state(struct restore_job *j, unsigned mask, bool refetch)
 	return ret;
 }
 
-struct prescan {
-	struct restore_job *j;
-	bool count;		/* data blocks: count what matches */
-};
-
-static int prescan_block(void *ctx, uint64_t offset, size_t len, block_hash h)
-{
-	struct prescan *ps = ctx;
-	struct restore_job *j = ps->j;
-
-	j->n.bytes_scanned += len;
-	if (!block_hash_equal(h, manifest_digest(&j->man, offset / j->block)))
-		return 0;
-	j->w.state[(offset - j->w.start) / j->block] = RB_MATCH;
-	if (ps->count)
-		j->n.bytes_skipped_matching += len;
-	return 0;
-}
-
-/* Resume: read the window on the target; blocks it holds already match. */
-static int prescan(struct restore_job *j, bool count)
-{
-	struct pipe_range r = { j->w.start, j->w.end - j->w.start };
-	struct prescan ps = { j, count };
-	struct scan_result res;
-	int ret;
-
-	ret = scan_run(&j->tgt, &(struct scan_opts){
-			       .engine = j->a->io.engine,
-			       .block_size = j->block,
-			       .io_size = j->a->io.io_size,
-			       .queue_depth = j->a->io.queue_depth,
-			       .memory_bytes = j->a->io.memory_bytes,
-			       .ranges = &r, .nranges = 1,
-			       .on_block = prescan_block, .ctx = &ps,
-			       .cancel = &cli_interrupted }, &res);
-	if (ret < 0)
-		restore_pipe_error(j, &res.error, "scan");
-	return ret;
-}
-
-/*
- * A source's holes (a path's, or what a snapshot does not list): its
- * blocks wholly inside one are not read.
- */
-static int mark_holes(struct restore_job *j)
-{
-	struct restore_window *w = &j->w;
-	uint64_t at = w->start, bs = j->block;
-
-	while (at < w->end) {
-		uint64_t ds = 0, de = 0, hole_end;
-		int ret = j->src_is_path ? device_next_data(&j->src, at, &ds, &de)
-			  : source_next_data(j->rs, at, w->end, &ds, &de);
-
-		if (ret < 0 && !j->src_is_path)
-			return fail(j, ret, "%s", source_error(j->rs)[0]
-				    ? source_error(j->rs) : strerror(-ret));
-		if (ret < 0)
-			return fail(j, ret, "cannot find the holes of source "
-				    "'%s' at offset %llu: %s", j->display,
-				    (unsigned long long)at, strerror(-ret));
-		hole_end = ret ? min64(ds, w->end) : w->end;
-		for (uint64_t i = (at - w->start + bs - 1) / bs;
-		     i < w->nblocks && w->start + i * bs < hole_end; i++) {
-			uint64_t b_end = min64(w->start + (i + 1) * bs, w->end);
-
-			if (b_end > hole_end || w->state[i] != RB_FETCH)
-				continue;
-			w->state[i] = j->info.holes_unchanged ? RB_KEPT
-							      : RB_HOLE;
-			if (w->state[i] == RB_KEPT)
-				j->n.bytes_unchanged += b_end - (w->start + i * bs);
-		}
-		if (!ret)
-			break;
-		at = de;
-	}
-	return 0;
-}
-
 /* The source said it ends: short of its size, an error; else the end. */
 static int handle_source_end(struct restore_job *j)
 {
@@ -447,7 +364,7 @@ static int fetch_header_region(struct restore_job *j)
 
 	view_held(j, &j->w);
 	if (j->resume)
-		ret = prescan(j, false);
+		ret = restore_prescan(j, false);
 	if (!ret) {
 		/* Every held block, matching or not: the header is checked. */
 		for (size_t i = 0; i < j->w.nblocks; i++)
@@ -470,8 +387,8 @@ static int fetch_header_region(struct restore_job *j)
 
 /*
  * The image's header against the target's: another namespace (or no
- * Aerospike header over one) is refused unless --force. Nothing has been
- * written yet.
+ * Aerospike header over one), or another device of the namespace, is
+ * refused unless --force. Nothing has been written yet.
  */
 static int check_headers(struct restore_job *j)
 {
@@ -496,6 +413,21 @@ static int check_headers(struct restore_job *j)
 			    "refusing to overwrite it (--force if you are sure)",
 			    j->a->target, t->namespace, j->display,
 			    report_state_name(i->state));
+	/*
+	 * device_id is the device's place in the namespace's device list
+	 * (asd writes it to a device and its shadow at every start; random
+	 * is the namespace's, rewritten at every start, so an older image
+	 * of the right device has another one). Another device_id is
+	 * another device of the namespace: its image would swap devices.
+	 */
+	if (t->has_unique && i->has_unique && t->device_id != i->device_id)
+		return fail(j, -EINVAL, "target '%s' is device %u of namespace "
+			    "'%s' but the image '%s' is device %u: restoring "
+			    "it there would put one device's data on another; "
+			    "refusing (check which image goes to which device; "
+			    "--force if you are sure)", j->a->target,
+			    t->device_id, t->namespace, j->display,
+			    i->device_id);
 	return 0;
 }
 
@@ -580,11 +512,13 @@ static int restore_window(struct restore_job *j, uint64_t start, uint64_t end)
 	w->nblocks = (size_t)((end - start + j->block - 1) / j->block);
 	memset(w->state, RB_FETCH, w->nblocks);
 	if (j->resume)
-		ret = prescan(j, true);
+		ret = restore_prescan(j, true);
+	if (!ret && j->resume)
+		restore_choose_checks(j);
 	if (!ret && (j->src_is_path || (j->rs && j->info.has_extents)))
-		ret = mark_holes(j);
+		ret = restore_mark_holes(j);
 	if (!ret)
-		ret = fetch_state(j, 1u << RB_FETCH, false);
+		ret = fetch_state(j, (1u << RB_FETCH) | (1u << RB_CHECK), false);
 	if (!ret)
 		ret = handle_source_end(j);
 	if (!ret && j->source_ended) {	/* a stream's last window */
@@ -665,6 +599,51 @@ static int check_stream_end(struct restore_job *j)
 	return 0;
 }
 
+#define TAIL_ZERO_BYTES (1ull << 30)	/* a zeroing call between checks */
+
+/*
+ * TARGET past the image's end: asd sweeps a device to its end, so stale
+ * write-blocks there would be read as data. Zeroed the cheap way (not
+ * with --target-is-zeroed), window by window, each flushed and read back
+ * as zeros; all of it before the header commit.
+ */
+static int zero_tail(struct restore_job *j)
+{
+	struct restore_window *w = &j->w;
+	uint64_t size = j->tgt.size_bytes;
+	uint64_t step = (uint64_t)RESTORE_WINDOW_BLOCKS * j->block;
+	int ret;
+
+	if (j->end >= size || j->a->target_zeroed)
+		return 0;
+	ret = restore_mark(j);
+	for (uint64_t at = j->end; !ret && at < size; at += step) {
+		w->start = at;
+		w->end = min64(at + step, size);
+		w->nblocks = (size_t)((w->end - at + j->block - 1) / j->block);
+		for (size_t i = 0; i < w->nblocks; i++) {
+			w->state[i] = RB_ZEROED;
+			w->digest[i] = restore_zero_digest(j, (size_t)min64(
+					j->block, w->end - at - i * j->block));
+		}
+		for (uint64_t z = at; z < w->end && !ret; z += TAIL_ZERO_BYTES) {
+			uint64_t before = j->n.bytes_zeroed;
+
+			if (cli_interrupted)
+				return -ECANCELED;
+			j->zero_at = z;
+			j->zero_len = min64(TAIL_ZERO_BYTES, w->end - z);
+			ret = restore_zero_flush(j);
+			j->n.bytes_zeroed_past_image += j->n.bytes_zeroed - before;
+		}
+		if (!ret)
+			ret = flush_target(j);
+		if (!ret)
+			ret = verify_window(j);
+	}
+	return ret;
+}
+
 static bool held_is_zero(const struct restore_job *j, uint64_t off, size_t len)
 {
 	const unsigned char *p = j->hold_img + off;
@@ -700,6 +679,8 @@ static int commit_header(struct restore_job *j)
 	}
 	if (!ret)
 		ret = header_commit_finish(&j->hc, &written, &zeroed);
+	/* what happened, the last flush failing or not */
+	j->header_written = j->hc.written && (written.n || zeroed.n);
 	if (ret < 0 && j->hc.err)
 		fail(j, ret, "cannot %s target '%s' at offset %llu: %s (%s)",
 		     !strcmp(j->hc.step, "flush") ? "flush"
@@ -707,8 +688,7 @@ static int commit_header(struct restore_job *j)
 		     : "write the header region of", j->a->target,
 		     (unsigned long long)j->hc.err_offset,
 		     device_strerror(ret), errno_name(ret));
-	if (!ret && (written.n || zeroed.n)) {
-		j->header_written = true;
+	if (j->header_written) {
 		j->n.bytes_written += extent_list_bytes(&written);
 		j->n.bytes_zeroed += extent_list_bytes(&zeroed);
 	}
@@ -761,6 +741,8 @@ int restore_run(struct restore_job *j)
 			   "(%llu bytes), so it would not cover the target",
 			   j->a->manifest_out, (unsigned long long)j->end,
 			   j->a->target, (unsigned long long)j->tgt.size_bytes);
+	if (!ret && !j->mismatch.total)
+		ret = zero_tail(j);
 	if (!ret && !j->mismatch.total)
 		ret = commit_header(j);
 	if (j->mw_open) {

@@ -751,6 +751,7 @@ static int ebs_open(struct source *s, const char *spec,
 	}
 	memset(info, 0, sizeof(*info));
 	info->kind = SOURCE_EBS;
+	info->validator = "block-checksums";	/* a snapshot is immutable */
 	info->kind_name = "ebs";
 	snprintf(info->display, sizeof(info->display), "%s", e->spec_display);
 	info->size_known = true;

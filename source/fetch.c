@@ -38,7 +38,8 @@ struct slot {
 	enum phase phase;
 	struct fetch_resp resp;
 	size_t got_at_start;
-	uint64_t last_progress_ms;
+	uint64_t window_ms;	/* the stall window's start */
+	uint64_t window_bytes;	/* bytes (headers, body) since then */
 	int fail;		/* a verdict taken in a callback: -errno */
 	bool headers_enough;	/* accept() wanted no body: done, not failed */
 	char errbuf[CURL_ERROR_SIZE];
@@ -285,7 +286,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	struct slot *sl = arg;
 	size_t n = size * nmemb, len = n;
 
-	sl->last_progress_ms = now_ms();
+	sl->window_bytes += n;
 	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
 	if (n >= 5 && !strncmp(data, "HTTP/", 5)) {
@@ -306,7 +307,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	struct fetch_job *j = sl->job;
 	size_t n = size * nmemb;
 
-	sl->last_progress_ms = now_ms();
+	sl->window_bytes += n;
 	if (sl->phase == PH_BODY) {
 		if (n > j->len - j->got) {
 			snprintf(j->why, sizeof(j->why),
@@ -494,7 +495,8 @@ static void start_ready(struct fetch *f)
 		sl->fail = 0;
 		sl->headers_enough = false;
 		sl->got_at_start = j->got;
-		sl->last_progress_ms = now;
+		sl->window_ms = now;
+		sl->window_bytes = 0;
 		f->stats.requests++;
 	}
 }
@@ -568,31 +570,66 @@ static void finish(struct fetch *f, struct slot *sl, CURLcode rc)
 	}
 }
 
+/*
+ * A transfer stalls when it delivers less than FETCH_STALL_MIN_RATE
+ * bytes a second over a whole stall_timeout window: nothing at all, or a
+ * trickle (a byte every second never looks like "no data", and would
+ * hold a part, and the restore, for ever). Windows follow each other;
+ * one that saw enough starts the next.
+ */
 static void check_stalls(struct fetch *f)
 {
 	uint64_t now = now_ms();
+	uint64_t need = (uint64_t)FETCH_STALL_MIN_RATE * f->o.stall_timeout_ms /
+			1000;
 
 	for (unsigned i = 0; i < f->o.connections; i++) {
 		struct slot *sl = &f->slots[i];
 		struct fetch_job *j;
 		char why[FETCH_WHY];
+		uint64_t got;
 
 		if (sl->phase == PH_IDLE ||
-		    now - sl->last_progress_ms < f->o.stall_timeout_ms)
+		    now - sl->window_ms < f->o.stall_timeout_ms)
 			continue;
+		got = sl->window_bytes;
+		if (got >= need) {
+			sl->window_ms = now;
+			sl->window_bytes = 0;
+			continue;
+		}
 		f->stats.stalls++;
 		j = slot_release(f, sl);	/* closes that connection */
-		snprintf(why, sizeof(why), "no data for %.1f s",
-			 f->o.stall_timeout_ms / 1000.0);
-		job_retry(f, j, !j->whole && j->got > sl->got_at_start,
-			  -ETIMEDOUT, 0, why);
+		if (got)
+			snprintf(why, sizeof(why), "%llu bytes in %.1f s (a stall: "
+				 "under %u bytes/s)", (unsigned long long)got,
+				 f->o.stall_timeout_ms / 1000.0,
+				 FETCH_STALL_MIN_RATE);
+		else
+			snprintf(why, sizeof(why), "no data for %.1f s",
+				 f->o.stall_timeout_ms / 1000.0);
+		/* a trickle is no progress: its retries run out */
+		job_retry(f, j, !j->whole &&
+			  j->got - sl->got_at_start >= need, -ETIMEDOUT,
+			  0, why);
 	}
 }
 
-/* How long until a queued job may start (backoff, rate), at most cap. */
+/*
+ * How long until a queued job may start (backoff, rate), at most cap.
+ * With every connection busy none can: wait for one to finish (curl's
+ * poll wakes on its sockets), not 0 ms in a loop that burns a CPU for as
+ * long as a slow part holds its connection.
+ */
 static uint64_t start_wait(const struct fetch *f, uint64_t now, uint64_t cap)
 {
 	uint64_t first = UINT64_MAX;
+	bool idle = false;
+
+	for (unsigned i = 0; i < f->o.connections && !idle; i++)
+		idle = f->slots[i].phase == PH_IDLE;
+	if (!idle)
+		return cap;
 
 	for (const struct fetch_job *j = f->queue; j; j = j->next) {
 		uint64_t d = j->not_before_ms > now ? j->not_before_ms - now : 0;

@@ -29,7 +29,9 @@ struct fetch_opts {
 	unsigned connections;		/* transfers at once (>= 1) */
 	unsigned queue;			/* jobs held at once, running or not
 					 * (>= connections) */
-	unsigned stall_timeout_ms;	/* no byte for this long: retried */
+	unsigned stall_timeout_ms;	/* fewer than FETCH_STALL_MIN_RATE
+					 * bytes a second over this long (no
+					 * byte, or a trickle): retried */
 	unsigned max_retries;		/* failures in a row, without a byte
 					 * of progress, before a job fails */
 	unsigned max_rps;		/* requests started a second, 0 = no
@@ -48,6 +50,8 @@ struct fetch_resp {
 	uint64_t range_first, range_last;
 	bool total_known;
 	uint64_t range_total;
+	bool range_overflow;		/* a number of it past 2^64 - 1 */
+	char content_range[96];		/* as sent, for messages */
 	int64_t content_length;		/* -1 when absent */
 	char etag[160];
 	char last_modified[64];
@@ -62,6 +66,7 @@ struct fetch_resp {
 };
 
 #define FETCH_WHY 320
+#define FETCH_STALL_MIN_RATE 1024u	/* bytes a second, over a stall window */
 
 struct fetch_job {
 	void *buf;

@@ -6,6 +6,7 @@
 #include "fetch.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +38,35 @@ static void copy_value(char *dst, size_t dstlen, const char *v, size_t n)
 	dst[n] = '\0';
 }
 
+/*
+ * Decimal digits at *p into *v, *p moved past them: false when there are
+ * none. A number past 2^64 - 1 sets r->range_overflow (strtoull would
+ * saturate it, and an impossible size would pass for the largest one).
+ */
+static bool parse_u64(struct fetch_resp *r, char **p, uint64_t *v)
+{
+	char *s = *p;
+
+	*v = 0;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	for (; isdigit((unsigned char)*s); s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (*v > (UINT64_MAX - d) / 10)
+			r->range_overflow = true;
+		*v = *v * 10 + d;
+	}
+	*p = s;
+	return true;
+}
+
 static void parse_content_range(struct fetch_resp *r, const char *v, size_t n)
 {
-	char buf[128], *p, *end;
+	char buf[128], *p;
 
 	copy_value(buf, sizeof(buf), v, n);
+	copy_value(r->content_range, sizeof(r->content_range), v, n);
 	if (strncasecmp(buf, "bytes ", 6))
 		return;
 	p = buf + 6;
@@ -49,21 +74,17 @@ static void parse_content_range(struct fetch_resp *r, const char *v, size_t n)
 		r->range_unsatisfied = true;
 		p++;
 	} else {
-		r->range_first = strtoull(p, &end, 10);
-		if (end == p || *end != '-')
+		if (!parse_u64(r, &p, &r->range_first) || *p != '-')
 			return;
-		p = end + 1;
-		r->range_last = strtoull(p, &end, 10);
-		if (end == p)
+		p++;
+		if (!parse_u64(r, &p, &r->range_last))
 			return;
-		p = end;
 	}
 	if (*p != '/')
 		return;
 	p++;
 	if (*p != '*') {
-		r->range_total = strtoull(p, &end, 10);
-		if (end == p)
+		if (!parse_u64(r, &p, &r->range_total))
 			return;
 		r->total_known = true;
 	}

@@ -66,9 +66,12 @@ static int http_open(struct source *s, const char *spec,
 	struct http *hp;
 
 	url_display(spec, display, sizeof(display));
-	if (url_split(spec, &parts)) {
-		source_seterror(s, "'%s' is not a URL shadowsync "
-			 "can read", display);
+	if (url_check(spec) || url_split(spec, &parts)) {
+		source_seterror(s, "'%s' is not a URL shadowsync can read%s",
+				display, strchr(spec, '@')
+				? " (a user name or password holding '/', '?', "
+				  "'#' or '@' must be percent-encoded: %2F, "
+				  "%3F, %23, %40)" : "");
 		return -EINVAL;
 	}
 	hp = calloc(1, sizeof(*hp));

@@ -120,6 +120,12 @@ static int obj_accept(void *ctx, struct fetch_job *j,
 			 "(it answered 200 to a ranged GET)");
 		return -EPROTO;
 	}
+	if (r->has_content_range && r->range_overflow) {
+		snprintf(why, whylen, "the server sent an impossible "
+			 "Content-Range ('%s': past 2^64 bytes)",
+			 r->content_range);
+		return -EPROTO;
+	}
 	if (r->status != 206 || !r->has_content_range || r->range_unsatisfied) {
 		snprintf(why, whylen, "%ld to a ranged GET, without the Content-Range "
 			 "of a 206", r->status);
@@ -140,16 +146,32 @@ static int obj_accept(void *ctx, struct fetch_job *j,
 			 r->range_total);
 		return -ESTALE;
 	}
-	if (o->etag[0] && r->etag[0] && strcmp(o->etag, r->etag)) {
-		snprintf(why, whylen, "it changed during the restore (ETag %s, "
-			 "now %s)", o->etag, r->etag);
+	/*
+	 * A part must carry the probe's validator: one without it (a server
+	 * that drops the ETag and ignores If-Match) may be another version,
+	 * and parts of two versions must never be mixed.
+	 */
+	if (o->etag[0] && strcmp(o->etag, r->etag)) {
+		if (!r->etag[0])
+			snprintf(why, whylen, "cannot tell whether it changed "
+				 "during the restore: the first answer had ETag "
+				 "%s, a part came without one", o->etag);
+		else
+			snprintf(why, whylen, "it changed during the restore "
+				 "(ETag %s, now %s)", o->etag, r->etag);
 		return -ESTALE;
 	}
-	if (!o->etag[0] && o->last_modified[0] && r->last_modified[0] &&
+	if (!o->etag[0] && o->last_modified[0] &&
 	    strcmp(o->last_modified, r->last_modified)) {
-		snprintf(why, whylen, "it changed during the restore "
-			 "(Last-Modified %s, now %s)", o->last_modified,
-			 r->last_modified);
+		if (!r->last_modified[0])
+			snprintf(why, whylen, "cannot tell whether it changed "
+				 "during the restore: the first answer had "
+				 "Last-Modified %s, a part came without one",
+				 o->last_modified);
+		else
+			snprintf(why, whylen, "it changed during the restore "
+				 "(Last-Modified %s, now %s)", o->last_modified,
+				 r->last_modified);
 		return -ESTALE;
 	}
 	return 0;
@@ -344,6 +366,8 @@ int object_open(struct source *s, const struct object_setup *setup,
 	info->size_bytes = o->size;
 	info->in_order = false;
 	snprintf(info->etag, sizeof(info->etag), "%s", o->etag);
+	info->validator = o->etag[0] ? "etag" : o->last_modified[0]
+			  ? "last-modified" : "none";
 	return 0;
 out_close:
 	object_close(s);

@@ -31,7 +31,7 @@ struct s3 {
 
 static bool s3_claims(const char *spec)
 {
-	return !strncmp(spec, "s3://", 5);
+	return !strncasecmp(spec, "s3://", 5);
 }
 
 static int add_header(struct curl_slist **hdrs, const char *name,
@@ -254,8 +254,10 @@ static int s3_address(struct source *s, struct s3 *s3, const char *bucket,
 		snprintf(s3->host, sizeof(s3->host), "s3.%s.amazonaws.com", s3->region);
 		n = snprintf(s3->path, sizeof(s3->path), "/%s/%s", bucket, enc);
 	} else {
-		snprintf(s3->host, sizeof(s3->host), "%s.s3.%s.amazonaws.com", bucket,
-			 s3->region);
+		n = snprintf(s3->host, sizeof(s3->host), "%s.s3.%s.amazonaws.com",
+			     bucket, s3->region);
+		if (n < 0 || (size_t)n >= sizeof(s3->host))
+			return -ENAMETOOLONG;	/* a bucket name is 63 at most */
 		n = snprintf(s3->path, sizeof(s3->path), "/%s", enc);
 	}
 	if (n < 0 || (size_t)n >= sizeof(s3->path))
@@ -270,14 +272,15 @@ static int s3_open(struct source *s, const char *spec,
 {
 	struct object_setup setup = { 0 };
 	const char *endpoint = endpoint_of(o), *slash;
-	char bucket[256], why[768];
+	char bucket[256], why[768], shown[1024];
 	struct s3 *s3;
 	int ret;
 
+	url_display(spec, shown, sizeof(shown));
 	slash = strchr(spec + 5, '/');
 	if (!slash || slash == spec + 5 || !slash[1] ||
 	    (size_t)(slash - spec - 5) >= sizeof(bucket)) {
-		source_seterror(s, "'%s' is not s3://BUCKET/KEY", spec);
+		source_seterror(s, "'%s' is not s3://BUCKET/KEY", shown);
 		return -EINVAL;
 	}
 	snprintf(bucket, sizeof(bucket), "%.*s", (int)(slash - spec - 5), spec + 5);
@@ -292,25 +295,25 @@ static int s3_open(struct source *s, const char *spec,
 		ret = 0;
 	}
 	if (ret) {
-		source_seterror(s, "cannot read '%s': %s", spec, why);
+		source_seterror(s, "cannot read '%s': %s", shown, why);
 		goto out_free;
 	}
 	ret = s3_address(s, s3, bucket, slash + 1, endpoint);
 	if (ret) {
 		if (!s->error[0])
-			source_seterror(s, "cannot read '%s': %s", spec, strerror(-ret));
+			source_seterror(s, "cannot read '%s': %s", shown, strerror(-ret));
 		goto out_free;
 	}
 	ret = awscred_open(&s3->cred, why, sizeof(why));
 	if (ret) {
-		source_seterror(s, "cannot read '%s': %s", spec, why);
+		source_seterror(s, "cannot read '%s': %s", shown, why);
 		goto out_free;
 	}
 	setup.kind = SOURCE_S3;
 	setup.kind_name = "s3";
 	setup.ops = &s3_backend;
 	setup.backend = s3;
-	setup.display = spec;
+	setup.display = shown;
 	setup.cacert = o->cacert ? o->cacert
 		     : getenv("AWS_CA_BUNDLE") ? getenv("AWS_CA_BUNDLE")
 		     : getenv("SSL_CERT_FILE");

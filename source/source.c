@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const struct source_ops *backends(unsigned i)
 {
@@ -16,9 +17,10 @@ static const struct source_ops *backends(unsigned i)
 	return i < sizeof(all) / sizeof(all[0]) ? all[i] : NULL;
 }
 
+/* Schemes are case-insensitive (RFC 3986): HTTP:// is http://. */
 static bool scheme_is(const char *spec, const char *scheme)
 {
-	return !strncmp(spec, scheme, strlen(scheme));
+	return !strncasecmp(spec, scheme, strlen(scheme));
 }
 
 bool source_claims(const char *spec)

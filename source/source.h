@@ -15,7 +15,9 @@
  * Remote sources (http.c, s3.c on fetch.c's curl-multi scheduler): open
  * sends one GET for byte 0 and learns size and ETag; every part then is
  * a ranged GET carrying If-Match (If-Unmodified-Since without an ETag),
- * written by the scheduler straight into the caller's buf. A part broken
+ * written by the scheduler straight into the caller's buf; its answer
+ * must carry the same ETag (Last-Modified) as the probe's, a part
+ * without it is an error as one with another is. A part broken
  * off (reset, stall, 5xx, 429) is retried with jittered exponential
  * backoff from the byte it reached. They hold up to 2 x connections parts
  * (connections in flight, one waiting behind each); a part past the end
@@ -40,7 +42,7 @@ enum source_kind { SOURCE_STDIN, SOURCE_HTTP, SOURCE_S3, SOURCE_EBS };
 struct source_opts {
 	unsigned connections;		/* parts in flight at once (default 16) */
 	size_t part_bytes;		/* bytes a request (default 8 MiB) */
-	unsigned stall_timeout_s;	/* a part delivering nothing this long
+	unsigned stall_timeout_s;	/* a part delivering under 1 KiB/s this long
 					 * is retried (default 30) */
 	unsigned max_retries;		/* per part: failures in a row without
 					 * a byte of progress (default 8; 0:
@@ -84,6 +86,10 @@ struct source_info {
 	bool holes_unchanged;		/* what next_data() does not give is
 					 * the same as in the base: the target
 					 * holds it already (EBS --base) */
+	const char *validator;		/* remote: what every part is checked
+					 * against, "etag", "last-modified",
+					 * or "none" (a change mid-restore
+					 * cannot be seen); NULL: a stream */
 };
 
 struct source_stats {

@@ -92,10 +92,63 @@ int url_split(const char *url, struct url_parts *p)
 	return 0;
 }
 
+/* Is [p, end) empty or all digits (a port, or no port)? */
+static bool port_ok(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	return true;
+}
+
+/* The ':' that starts the authority's port, or NULL ([v6] aside). */
+static const char *port_colon(const char *auth, const char *end)
+{
+	const char *colon = NULL;
+
+	for (const char *c = auth; c < end; c++)
+		if (*c == ':')
+			colon = c;
+		else if (*c == ']')
+			colon = NULL;
+	return colon;
+}
+
+bool url_has_scheme(const char *s)
+{
+	return scheme_len(s) && isalpha((unsigned char)s[0]);
+}
+
+int url_check(const char *url)
+{
+	size_t sl = scheme_len(url);
+	const char *auth, *end, *colon;
+
+	if (!sl)
+		return -EINVAL;
+	auth = url + sl + 3;
+	end = auth + strcspn(auth, "/?#");
+	for (const char *c = auth; c < end; c++)
+		if (*c == '@')
+			auth = c + 1;
+	colon = port_colon(auth, end);
+	return auth == end || (colon && !port_ok(colon + 1, end)) ? -EINVAL : 0;
+}
+
+/*
+ * A password holding '/', '?' or '#' that is not percent-encoded ends the
+ * authority early ("http://user:se/cret@host/img", "user:se?cret@host"):
+ * the text from "://" to the URL's last '@' may hold a credential then.
+ * It may when the authority has a ':' (user:password, or what looks like
+ * host:port) and an '@' comes after it; those URLs are shown as the
+ * scheme, "://", three stars, "@" and what follows that '@'. (A host:port
+ * URL with an '@' in its path or query is shown so too: safe, if less
+ * helpful.)
+ */
 void url_display(const char *url, char *out, size_t outlen)
 {
 	size_t sl = scheme_len(url), keep;
-	const char *auth, *end, *at = NULL;
+	const char *auth, *end, *at = NULL, *last, *colon;
 
 	if (!outlen)
 		return;
@@ -110,6 +163,23 @@ void url_display(const char *url, char *out, size_t outlen)
 	for (const char *c = auth; c < end; c++)
 		if (*c == '@')
 			at = c;
+	last = strrchr(end, '@');
+	colon = port_colon(auth, end);
+	if (!at && colon && last) {
+		const char *host = last + 1;
+		const char *hend = host + strcspn(host, "/?#");
+
+		keep = strcspn(hend, "?#");
+		snprintf(out, outlen, "%.*s***@%.*s%.*s", (int)(sl + 3), url,
+			 (int)(hend - host), host, (int)keep, hend);
+		return;
+	}
+	if (!at && colon && !port_ok(colon + 1, end)) {
+		/* "user:secret" with no host at all: not a port, not shown */
+		snprintf(out, outlen, "%.*s%.*s:***", (int)(sl + 3), url,
+			 (int)(colon - auth), auth);
+		return;
+	}
 	keep = strcspn(end, "?#");
 	snprintf(out, outlen, "%.*s%.*s%.*s", (int)(sl + 3), url,
 		 (int)(end - (at ? at + 1 : auth)), at ? at + 1 : auth,

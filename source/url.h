@@ -30,9 +30,23 @@ int url_split(const char *url, struct url_parts *p);
 
 /*
  * url_display() - url without userinfo, query string or fragment, for
- * messages and reports. Always NUL-terminates out (truncating).
+ * messages and reports; a URL whose userinfo may have been cut short by
+ * an unencoded '/', '?' or '#' in a password shows the scheme, "://",
+ * three stars, "@" and what follows its last '@'. Always NUL-terminates
+ * out (truncating).
  */
 void url_display(const char *url, char *out, size_t outlen);
+
+/*
+ * url_check() - is url "scheme://[userinfo@]host[:port]..." with a host
+ * and a port of digits (or none)? 0 or -EINVAL (a password holding an
+ * unencoded '/', '?' or '#' ends the authority early and leaves such a
+ * "port").
+ */
+int url_check(const char *url);
+
+/* Does s start "scheme://" (any scheme, any case)? */
+bool url_has_scheme(const char *s);
 
 /*
  * url_scrub() - cut, in place, the query string and userinfo of every

@@ -86,6 +86,15 @@ promcheck "$T/r.prom"
 [ "$(metric "$T/r.prom" shadowsync_bytes_written "local=\"$T/rt\",shadow=\"$T/shadow\"")" = \
 	"$(jget "$T/out" .bytes_written)" ] || fail "restore bytes_written"
 metric "$T/r.prom" shadowsync_result 'result="restored"' >/dev/null
+# An Aerospike image: its namespace is the series' namespace label.
+need_mkaero
+"$MKAERO" "$T/aimg" --size $((16 * M)) --namespace nsprom --used 1 || fail mkaero
+truncate -s $((16 * M)) "$T/rt2"
+run_ss "$T/out" "$T/err" restore "$T/aimg" "$T/rt2" --json --prom "$T/r2.prom"
+expect_rc 0 "$(cat "$T/err")"
+promcheck "$T/r2.prom"
+expect_json "$T/out" .namespace '"nsprom"'
+metric "$T/r2.prom" shadowsync_bytes_written "namespace=\"nsprom\"" >/dev/null
 
 # A label value with a quote, a backslash and a newline stays one sample.
 odd="$T/a\"b\\c

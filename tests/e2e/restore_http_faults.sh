@@ -3,11 +3,15 @@
 # and a part that stalls mid-body are survived by retries (a broken part
 # resumed from the byte it reached), the image arrives whole, and the
 # report counts every retry. 403, 404, a server that ignores Range, a
+# Content-Range past 2^64 bytes (refused, not taken as the largest size), a
 # target smaller than the object, and an object replaced mid-restore
-# (412 to If-Match; a new ETag from a server ignoring If-Match) each end
+# (412 to If-Match; a new ETag from a server ignoring If-Match; parts that
+# drop the probe's ETag and ignore If-Match) each end
 # in exit 2 with one line naming the URL without its query string, and
 # nothing is reported restored: the target is untouched (refused before
-# writing) or holds the mark of an unfinished restore.
+# writing) or holds the mark of an unfinished restore. No credential of
+# an odd URL (a password with '/', '?' or '#', an upper-case scheme) is
+# ever shown.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_remote.sh"
 
@@ -68,6 +72,7 @@ refused() {
 }
 refused "$URL/forbidden?$SIG" "^shadowsync: cannot read '$URL/forbidden': 403 Forbidden$" forbidden
 refused "$URL/gone?$SIG" "^shadowsync: cannot read '$URL/gone': 404 Not Found$" missing
+refused "$URL/hugetotal?$SIG" "^shadowsync: cannot read '$URL/hugetotal': the server sent an impossible Content-Range \('bytes 0-0/99999999999999999999999': past 2\^64 bytes\)$" hugetotal
 refused "$URL/norange?$SIG" "^shadowsync: cannot read '$URL/norange': the server ignores Range requests \(it answered 200 to a ranged GET\)$" norange
 
 # A target smaller than the object: refused before writing.
@@ -98,6 +103,93 @@ replaced() {
 }
 replaced replaced "^shadowsync: cannot read '$URL/replaced': it changed during the restore \(412 Precondition Failed to If-Match \"v1-[0-9a-f]+\"\)$"
 replaced replaced-noif "^shadowsync: cannot read '$URL/replaced-noif': it changed during the restore \(ETag \"v1-[0-9a-f]+\", now \"v2-[0-9a-f]+\"\)$"
+replaced etag-dropped "^shadowsync: cannot read '$URL/etag-dropped': cannot tell whether it changed during the restore: the first answer had ETag \"v1-[0-9a-f]+\", a part came without one$"
+
+# No ETag, no Last-Modified at all: a change cannot be detected (this one
+# is replaced mid-restore, and the target ends a mix of two versions); the
+# report says so: a WARNING, on stderr with --json, and source.validator.
+mkrand "$T/tgt" $SIZE
+run_ss "$T/noval.json" "$T/noval.err" restore "$URL/noval-replaced?$SIG" "$T/tgt" \
+	--connections 2 --part-size 1M --json
+expect_rc 0 "noval: $(cat "$T/noval.err")"
+expect_json "$T/noval.json" .source.validator '"none"'
+expect_json "$T/noval.json" .source.etag null
+grep -qx "WARNING: '$URL/noval-replaced' has neither an ETag nor a Last-Modified: a change of it during the restore cannot be detected; give --manifest (the image's, from 'shadowsync hash') to check every block" \
+	"$T/noval.err" || fail "noval: no WARNING on stderr: $(cat "$T/noval.err")"
+run_ss "$T/noval.out" "$T/noval.err" restore "$URL/noval-replaced?$SIG" "$T/tgt" \
+	--connections 2 --part-size 1M
+expect_rc 0 "noval, text: $(cat "$T/noval.err")"
+grep -q "^WARNING: '$URL/noval-replaced' has neither an ETag nor a Last-Modified" "$T/noval.out" ||
+	fail "noval, text: no WARNING: $(cat "$T/noval.out")"
+# With the image's manifest every block is checked: the mix is refused.
+"$SS" hash "$T/img" -o "$T/img.man" >/dev/null || fail hash
+run_ss "$T/noval.out" "$T/noval.err" restore "$URL/noval-replaced?$SIG" "$T/tgt" \
+	--connections 2 --part-size 1M --manifest "$T/img.man"
+expect_rc 2 "noval, manifest: $(cat "$T/noval.err")"
+grep -q "does not match manifest" "$T/noval.err" || fail "noval, manifest: $(cat "$T/noval.err")"
+qgrep WARNING "$T/noval.err" "$T/noval.out" && fail "noval, manifest: a WARNING though every block is checked"
+# The others name their validator.
+expect_json "$T/faults.json" .source.validator '"etag"'
+
+# A trickle (a byte every 1.5 s: never 2 s of silence) is a stall all
+# the same: under 1 KiB/s over --stall-timeout 2, the part is retried and
+# the restore finishes (it used to wait for ever).
+mkrand "$T/tgt" $SIZE
+SS_TIMEOUT=60 run_ss "$T/trickle.json" "$T/trickle.err" restore "$URL/trickle" "$T/tgt" \
+	--connections 2 --part-size 1M --stall-timeout 2 --json
+expect_rc 0 "trickle: $(cat "$T/trickle.err")"
+cmp "$T/img" "$T/tgt" || fail "trickle: the target differs from the image"
+note "trickle: $(jq -c "{retries, requests, elapsed_s}" "$T/trickle.json")"
+expect_json "$T/trickle.json" '.retries >= 1' true
+expect_json "$T/trickle.json" '.elapsed_s < 30' true
+# Every part trickling (the retries run out: source_http_faults): while
+# nothing arrives, --progress=plain still says where the restore is.
+"$SS" restore "$URL/trickle-all" "$T/tgt" --connections 1 --part-size 1M \
+	--stall-timeout 2 --progress=plain --progress-interval 1 --json \
+	>"$T/trickle-all.json" 2>"$T/trickle-all.err" &
+pid=$!
+sleep 6
+# and it waits for the part without burning a CPU (the fetch driver,
+# which queues more parts than connections, did: source_http_faults)
+cpu=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
+kill -INT $pid
+wait $pid
+RC=$?
+expect_rc 130 "trickle-all: $(cat "$T/trickle-all.err")"
+lines=$(grep -c '^restore: ' "$T/trickle-all.err")
+note "trickle-all: $lines progress lines in 6 s, $cpu CPU ticks"
+[ "$lines" -ge 4 ] || fail "trickle-all: $lines progress lines in 6 s with --progress-interval 1"
+[ "$cpu" -lt $(($(getconf CLK_TCK) * 2)) ] || fail "trickle-all: $cpu CPU ticks in 6 s of waiting"
+
+# Credentials in odd URLs never shown: a password holding an unencoded
+# '/', '?' or '#' (the authority ends early: refused, and shown as
+# http://***@host), an upper-case scheme (a URL all the same, not a path,
+# its userinfo and query cut), an unknown scheme (refused, not taken for a
+# path), in stderr, the JSON error and the text report.
+for pw in 'se/cretLEAK' 'se?cretLEAK' 'se#cretLEAK'; do
+	run_ss "$T/odd.json" "$T/odd.err" restore "http://user:$pw@127.0.0.1:$P/img" "$T/tgt" --json
+	expect_rc 2 "password $pw: $(cat "$T/odd.err")"
+	grep -qx "shadowsync: 'http://\*\*\*@127.0.0.1:$P/img' is not a URL shadowsync can read (a user name or password holding '/', '?', '#' or '@' must be percent-encoded: %2F, %3F, %23, %40)" \
+		"$T/odd.err" || fail "password $pw: $(cat "$T/odd.err")"
+	no_secrets LEAK se/cret 'user:se'
+done
+mkrand "$T/tgt" $SIZE
+run_ss "$T/upper.json" "$T/upper.err" restore "HTTP://user:pwLEAK@127.0.0.1:$P/img?x=LEAK2" "$T/tgt" --json
+expect_rc 0 "HTTP://: $(cat "$T/upper.err")"
+cmp "$T/img" "$T/tgt" || fail "HTTP://: not restored"
+expect_json "$T/upper.json" .source.kind '"http"'
+expect_json "$T/upper.json" .source.name "\"HTTP://127.0.0.1:$P/img\""
+run_ss "$T/upper.report" "$T/upper.err" restore "HTTP://user:pwLEAK@127.0.0.1:$P/img?x=LEAK2" "$T/tgt"
+expect_rc 0 "HTTP://, text: $(cat "$T/upper.err")"
+run_ss "$T/upper.json" "$T/upper.err" restore "HTTP://user:pwLEAK@127.0.0.1:$P/gone?x=LEAK2" "$T/tgt" --json
+expect_rc 2 "HTTP:// 404"
+grep -qx "shadowsync: cannot read 'HTTP://127.0.0.1:$P/gone': 404 Not Found" "$T/upper.err" ||
+	fail "HTTP:// 404: $(cat "$T/upper.err")"
+run_ss "$T/ftp.json" "$T/ftp.err" restore "ftp://user:pwLEAK@127.0.0.1:$P/img?x=LEAK2" "$T/tgt" --json
+expect_rc 2 "ftp://"
+grep -qx "shadowsync: cannot restore from 'ftp://127.0.0.1:$P/img': not a source shadowsync can read (a path, '-', http://, https:// or s3://)" \
+	"$T/ftp.err" || fail "ftp://: $(cat "$T/ftp.err")"
+no_secrets LEAK pwLEAK
 
 no_secrets 5ec7e7deadbeef AKIAFAKE X-Amz
 exit 0

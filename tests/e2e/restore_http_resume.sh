@@ -3,9 +3,12 @@
 # target first and fetches only what is missing. nginx (127.0.0.1, rate
 # limited so that the kill lands mid-restore) counts the bytes it sent in
 # its access log: the rerun's are the header region (always fetched and
-# checked) plus what the killed run had not written, and the report's
-# bytes_read and bytes_skipped_matching add up to the image. A third run
-# fetches only the header region.
+# checked), what the killed run had not written, and a sample of what it
+# had (bytes_matching_checked: the source checked against the manifest);
+# the report's bytes_read and bytes_skipped_matching add up to the image
+# and that sample. A third run fetches only the header region and a
+# sample. An image that is not the manifest's, over a target that is
+# (restored before), is refused naming a sampled block, nothing written.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_remote.sh"
 
@@ -50,25 +53,45 @@ expect_json "$T/rerun.json" .bytes_scanned $SIZE
 expect_json "$T/rerun.json" .retries 0
 expect_json "$T/rerun.json" .verified true
 skipped=$(jq .bytes_skipped_matching "$T/rerun.json")
+checked=$(jq .bytes_matching_checked "$T/rerun.json")
 read=$(jq .bytes_read "$T/rerun.json")
 sent=$(sent_since $L)
-note "rerun: read $read bytes ($sent sent by nginx), skipped $skipped already on the target"
+note "rerun: read $read bytes ($sent sent by nginx), skipped $skipped already on the target, $checked of it fetched to check"
 [ "$skipped" -ge $((16 * M)) ] || fail "rerun skipped only $skipped bytes already on the target"
-# read what is missing (the header region included), plus the probe's byte
-[ $((read + skipped)) = $((SIZE + 1)) ] || fail "rerun read $read bytes and skipped $skipped: not the image's $SIZE"
+# a sample: every stride-th block (matching / 16), the first and the last
+[ "$checked" -ge $((2 * M)) ] && [ "$checked" -le "$skipped" ] ||
+	fail "rerun checked $checked of the $skipped bytes it skipped"
+# read what is missing (the header region included), the sample, the probe's byte
+[ $((read + skipped)) = $((SIZE + checked + 1)) ] ||
+	fail "rerun read $read bytes, skipped $skipped, checked $checked: not the image's $SIZE"
 [ "$sent" = "$read" ] || fail "nginx sent $sent bytes, the report says $read"
-expect_json "$T/rerun.json" .requests $((1 + (SIZE - skipped) / M))
+expect_json "$T/rerun.json" .requests $((1 + (SIZE - skipped + checked) / M))
 
-# A third run: only the header region again, nothing written.
+# A third run: only the header region again and the sample, nothing written.
 L=$(logline)
 run_ss "$T/third.json" "$T/third.err" restore "$URL" "$T/tgt" --manifest "$T/img.man" \
 	--connections 4 --part-size 1M --json
 expect_rc 0 "third run: $(cat "$T/third.err")"
-expect_json "$T/third.json" .bytes_read $((8 * M + 1))
+checked=$(jq .bytes_matching_checked "$T/third.json")
+# 56 blocks of 1 MiB match: every 3rd (stride 56 / 16) and the last
+[ "$checked" = $((20 * M)) ] || fail "third run: checked $checked bytes of the source"
+expect_json "$T/third.json" .bytes_read $((8 * M + checked + 1))
 expect_json "$T/third.json" .bytes_written 0
 expect_json "$T/third.json" .restore_mark false
-[ "$(sent_since $L)" = $((8 * M + 1)) ] || fail "third run: nginx sent $(sent_since $L) bytes"
+[ "$(sent_since $L)" = $((8 * M + checked + 1)) ] || fail "third run: nginx sent $(sent_since $L) bytes"
 cmp "$T/www/img" "$T/tgt" || fail "third run: the target differs"
+
+# Another image (the same header region) with this image's manifest, over
+# the target holding this image: resumed, but the sample shows the source
+# is not the manifest's; refused naming the block, the target untouched.
+cp "$T/www/img" "$T/www/other"
+dd if=/dev/urandom of="$T/www/other" bs=1M seek=8 count=56 conv=notrunc status=none
+run_ss "$T/out" "$T/err" restore "http://127.0.0.1:$P/other" "$T/tgt" --manifest "$T/img.man" \
+	--connections 4 --part-size 1M
+expect_rc 2 "another image: $(cat "$T/err")"
+grep -qx "shadowsync: block at offset $((8 * M)) of 'http://127.0.0.1:$P/other' does not match manifest '$T/img.man', fetched twice" \
+	"$T/err" || fail "another image: $(cat "$T/err")"
+cmp "$T/www/img" "$T/tgt" || fail "another image: the target was written"
 
 no_secrets 0123secretsig
 exit 0

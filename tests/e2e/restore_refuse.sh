@@ -5,7 +5,9 @@
 # as a path SOURCE (hard link, loop device over it), a read-only target
 # (loop device, file system), one smaller than the image, one that holds
 # another namespace than the image or an Aerospike header where the image
-# has none (--force overrides), and two restores of one target at once.
+# has none, one that is another device of the image's namespace (its
+# device_id; an older random of the same device is fine) (--force
+# overrides those), and two restores of one target at once.
 . "$(dirname "$0")/../lib.sh"
 need_root "loop devices and mounts"
 need_cmd losetup xxhsum mkfs.ext4
@@ -86,6 +88,20 @@ refused no-header "target '$T/ns1' holds namespace 'ns1' but the image '$T/plain
 run_ss "$T/out" "$T/err" restore "$T/ns2" "$T/ns1" --force
 expect_rc 0 "namespace --force: $(cat "$T/err")"
 cmp -s "$T/ns2" "$T/ns1" || fail "namespace --force did not restore"
+
+# Device 0's image over device 1 of the same namespace: refused; over
+# device 0 written at a later start (another random): restored; --force.
+"$MKAERO" "$T/dev0" --size 64M --namespace ns1 --device-id 0 --n-devices 2 --used 2 --seed 1 || fail mkaero
+"$MKAERO" "$T/dev1" --size 64M --namespace ns1 --device-id 1 --n-devices 2 --used 3 --seed 2 || fail mkaero
+refused device "target '$T/dev1' is device 1 of namespace 'ns1' but the image '$T/dev0' is device 0: restoring it there would put one device's data on another; refusing \(check which image goes to which device; --force if you are sure\)" "$T/dev1" "$T/dev0" "$T/dev1"
+"$MKAERO" "$T/dev0.later" --size 64M --namespace ns1 --device-id 0 --n-devices 2 --used 4 --seed 3 \
+	--random 77aa77aa77aa77aa || fail mkaero
+run_ss "$T/out" "$T/err" restore "$T/dev0" "$T/dev0.later"
+expect_rc 0 "device 0 at a later start: $(cat "$T/err")"
+cmp -s "$T/dev0" "$T/dev0.later" || fail "device 0 at a later start: not restored"
+run_ss "$T/out" "$T/err" restore "$T/dev0" "$T/dev1" --force
+expect_rc 0 "device --force: $(cat "$T/err")"
+cmp -s "$T/dev0" "$T/dev1" || fail "device --force did not restore"
 
 # Another restore (or sync) holds the target's lock: refused, even --force.
 flock -o "$T/tgt" sh -c "echo \$\$ >'$T/sleeper'; exec sleep 300" &

@@ -1,7 +1,9 @@
 # Killed at any point, restore run again with the same arguments finishes
-# the job. With --manifest the rerun reads the target first and fetches
-# only the blocks whose digest differs (bytes_skipped_matching > 0, and
-# what it reads plus what it skips is the image); without one it says it
+# the job. With --manifest the rerun reads the target first and writes
+# only the blocks whose digest differs (bytes_skipped_matching > 0); a
+# file or a stream is still read whole, so that what the target already
+# holds is checked against the manifest on the source's side too
+# (bytes_matching_checked; restore_review); without one it says it
 # writes everything again. From a file and from stdin. SIGINT and SIGTERM
 # stop it cleanly (130, 143) with one line saying to run it again.
 . "$(dirname "$0")/../lib.sh"
@@ -38,7 +40,7 @@ kill_midway() {
 	head -c 30 "$T/tgt.img" | qgrep "SHADOWSYNC RESTORE IN PROGRESS" || fail "killed: the target is not marked"
 }
 
-# A file source, with the manifest: the rerun fetches only what is missing.
+# A file source, with the manifest: the rerun writes only what is missing.
 blank
 kill_midway KILL "$SS" restore "$T/img" "$TGT" --manifest "$T/img.man"
 expect_rc 137
@@ -48,15 +50,18 @@ cmp -s "$T/img" "$T/tgt.img" || fail "rerun: the target differs from the image"
 expect_json "$T/out" .resumed true
 expect_json "$T/out" .target.state_before '"unfinished-restore"'
 expect_json "$T/out" .bytes_scanned $SIZE
+expect_json "$T/out" .bytes_read $SIZE
 skipped=$(jq .bytes_skipped_matching "$T/out")
-read=$(jq .bytes_read "$T/out")
+written=$(jq '.bytes_written + .bytes_zeroed' "$T/out")
 [ "$skipped" -ge $((40 * M)) ] || fail "rerun skipped only $skipped bytes already on the target"
-[ $((read + skipped)) = $SIZE ] || fail "rerun read $read bytes and skipped $skipped: not the image's $SIZE"
-note "file rerun: read $read bytes, skipped $skipped already there"
-# A third run has nothing left to fetch but the header region.
+expect_json "$T/out" .bytes_matching_checked "$skipped"
+[ "$written" -le $((SIZE - skipped)) ] || fail "rerun wrote $written bytes and skipped $skipped"
+note "file rerun: wrote $written bytes, skipped $skipped already there"
+# A third run has nothing left to write; the source is read and checked.
 run_ss "$T/out" "$T/err" restore "$T/img" "$TGT" --manifest "$T/img.man" --json
 expect_rc 0 "third run: $(cat "$T/err")"
-expect_json "$T/out" .bytes_read $((8 * M))
+expect_json "$T/out" .bytes_read $SIZE
+expect_json "$T/out" .bytes_matching_checked $((SIZE - 8 * M))
 expect_json "$T/out" .bytes_written 0
 expect_json "$T/out" .restore_mark false
 
@@ -84,6 +89,7 @@ skipped=$(jq .bytes_skipped_matching "$T/out")
 written=$(jq '.bytes_written + .bytes_zeroed' "$T/out")
 [ "$skipped" -ge $((40 * M)) ] || fail "stdin rerun skipped only $skipped bytes"
 [ "$written" -le $((SIZE - skipped)) ] || fail "stdin rerun wrote $written bytes"
+expect_json "$T/out" .bytes_matching_checked "$skipped"
 note "stdin rerun: wrote $written bytes, skipped $skipped"
 
 # SIGINT, SIGTERM: 130, 143, one line, and a rerun finishes.

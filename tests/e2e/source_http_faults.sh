@@ -1,6 +1,7 @@
 # HTTP source against a misbehaving server (tests/tools/faulty_http.py):
 # connections dropped and reset mid-body, 503 and 429 answers, a part that
-# stalls mid-body and one that never answers are all survived by retries,
+# stalls mid-body and one that never answers are all survived by retries
+# (a trickling one is a stall too, whose retries run out),
 # which are counted, and a broken part resumes from the byte it reached;
 # every part request carries If-Match. 403, 404, a server ignoring Range,
 # an object replaced mid-fetch (412 through If-Match, an ETag change when
@@ -66,6 +67,20 @@ fetch_err busy_once "^fetch: cannot read '$URL/always503': giving up after 1 fai
 	"$URL/always503" --max-retries 0
 fetch_err refused "^fetch: cannot read 'http://127.0.0.1:9/x': giving up after 2 failed attempts in a row: .*[Cc]onnect" \
 	"http://127.0.0.1:9/x?$SIG" --max-retries 1
+# A trickle (a byte every 1.5 s, never 2 s of silence) is a stall: under
+# 1 KiB/s over the stall timeout; no progress either, so the retries run out.
+# Meanwhile the driver's second part waits for the one connection without
+# burning a CPU (it polled with a 0 ms timeout in a loop).
+[ -x /usr/bin/time ] || skip "GNU time is not installed (make deps)"
+/usr/bin/time -f '%U %S' -o "$T/trickle.cpu" "$FETCH" "$URL/trickle-all" "$T/trickle.out" \
+	--connections 1 --part-size $PART --stall-timeout 2 --max-retries 1 >"$T/trickle.json" 2>"$T/trickle.err"
+RC=$?
+[ "$RC" = 2 ] || fail "trickle: expected exit 2, got $RC: $(cat "$T/trickle.err")"
+grep -Eqx "fetch: cannot read '$URL/trickle-all' at offset 0: giving up after 2 failed attempts in a row: [0-9]+ bytes in 2.0 s \(a stall: under 1024 bytes/s\)" \
+	"$T/trickle.err" || fail "trickle: $(cat "$T/trickle.err")"
+cpu=$(tail -n 1 "$T/trickle.cpu" | awk '{ print $1 + $2 }')
+note "trickle: $(cat "$T/trickle.err"); $cpu CPU seconds"
+awk -v c="$cpu" 'BEGIN { exit !(c < 1.5) }' || fail "trickle: $cpu CPU seconds while waiting on one connection"
 no_secrets 5ec7e7deadbeef AKIAFAKE
 
 # Cancel: the flag set mid-transfer stops the wait within 200 ms.

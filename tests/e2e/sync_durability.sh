@@ -2,10 +2,12 @@
 # engine, so every write is a pwrite): on an Aerospike local that asd
 # would load as it is, the guard (local's header page, TRUSTED cleared)
 # is written and fdatasync'd before any data block; the data is
-# fdatasync'd before the header region is written; the header region is
-# fdatasync'd; and the read-back of the data comes after the data's
-# fdatasync. Without these flushes a power cut could leave the header
-# saying "complete" over half-written data.
+# fdatasync'd before the header region is written; the header region past
+# its first 4 KiB is written and fdatasync'd before that first page
+# (magic, TRUSTED) goes back on, and that page is fdatasync'd; and the
+# read-back of the data comes after the data's fdatasync. Without these
+# flushes a power cut could leave the header saying "complete" over
+# half-written data, or over a stale rest of the header region.
 . "$(dirname "$0")/../lib.sh"
 need_cmd strace zstd
 fixtures "$T/fx"
@@ -33,6 +35,7 @@ awk -v local="$T/local" '
 note "events: $(tr '\n' ' ' <"$T/events" | cut -c1-400)"
 awk -v hdr=$((8 * M)) '
 	$1 == "F" { lastF = NR
+		    if (rest && !page0) restF = NR
 		    if (guard && !guardF) guardF = NR
 		    if (lastdata && !dataF) dataF = NR
 		    if (hwrite) hdrF = NR; next }
@@ -41,7 +44,10 @@ awk -v hdr=$((8 * M)) '
 				 if (hwrite) bad = bad " data-after-header"
 				 lastdata = NR; wpos[$2] = NR; next }
 	$1 == "W" && $2 < hdr { hwrite = NR
-				if (!dataF || dataF < lastdata) bad = bad " header-before-data-flush"; next }
+				if (!dataF || dataF < lastdata) bad = bad " header-before-data-flush"
+				if ($2 == 0) { page0 = NR; if (rest && restF <= rest) bad = bad " page0-before-rest-flush" }
+				else { rest = NR; if (page0) bad = bad " header-rest-after-page0" }
+				next }
 	$1 == "R" && ($2 in wpos) && NR > wpos[$2] {
 				rb = 1
 				if (lastF < wpos[$2]) bad = bad " readback-before-flush" }
@@ -49,7 +55,9 @@ awk -v hdr=$((8 * M)) '
 		if (!guard) bad = bad " no-guard"
 		if (!lastdata) bad = bad " no-data"
 		if (!hwrite) bad = bad " no-header-write"
-		if (!hdrF) bad = bad " header-not-flushed"
+		if (!hdrF || hdrF < page0) bad = bad " header-not-flushed"
+		if (!page0) bad = bad " no-page0-write"
+		if (!rest) bad = bad " no-header-rest-write"
 		if (!rb) bad = bad " no-readback"
 		print bad
 	}' "$T/events" >"$T/verdict"

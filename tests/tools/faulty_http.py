@@ -24,7 +24,17 @@ Paths (any query string is accepted and logged, as a presigned URL's):
                    version with its new ETag
   /noetag-replaced no ETag at all, Last-Modified only; If-Unmodified-Since
                    is honoured (412)
+  /etag-dropped    replaced as /replaced, but the new version's answers
+                   carry no ETag (Last-Modified only) and If-Match is
+                   ignored
+  /noval-replaced  replaced as /replaced, and no answer carries an ETag
+                   or a Last-Modified: a change cannot be seen
   /slow            the body trickles (16 KiB every 100 ms)
+  /trickle         the first part request's body comes a byte every 1.5 s
+                   (never a silence as long as a stall timeout of 2 s, but
+                   no progress either); the others are served at once
+  /trickle-all     every part request's body comes a byte every 1.5 s
+  /hugetotal       a 206 whose Content-Range total is past 2^64 - 1
 Every request is logged as one JSON line to --log.
 """
 import argparse
@@ -66,7 +76,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """(etag or None, last_modified, bytes) of the object now."""
         data = DATA
         base = BASE_MTIME
-        replaced = path in ("/replaced", "/replaced-noif", "/noetag-replaced")
+        replaced = path in ("/replaced", "/replaced-noif", "/noetag-replaced",
+                            "/etag-dropped", "/noval-replaced")
         with lock:
             parts = state["parts"].get(path, 0)
         v = 1
@@ -74,8 +85,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             v = 2
             data = DATA2
             base += 3600
-        etag = None if path == "/noetag-replaced" else '"v%d-%x"' % (v, len(data))
-        return etag, email.utils.formatdate(base, usegmt=True), data
+        etag = None if path in ("/noetag-replaced", "/noval-replaced") \
+            else '"v%d-%x"' % (v, len(data))
+        lastmod = None if path == "/noval-replaced" \
+            else email.utils.formatdate(base, usegmt=True)
+        return etag, lastmod, data
 
     def do_GET(self):
         path, _, query = self.path.partition("?")
@@ -85,19 +99,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
                  "if_unmodified_since": self.headers.get("If-Unmodified-Since")}
         probe = rng == "bytes=0-0"
         fault = None
+        nth = 0		# this part request's number, for its path
         if rng and not probe:
             with lock:
                 state["parts"][path] = state["parts"].get(path, 0) + 1
+                nth = state["parts"][path]
                 if path == "/img" and state["faults"]:
                     fault = state["faults"].pop(0)
         entry["fault"] = fault
         log(entry)
         if path == "/always503":
             return self.send_simple(503, b"busy")
+        if path == "/hugetotal":
+            return self.send_simple(206, b"x", [
+                ("Content-Range", "bytes 0-0/99999999999999999999999")])
         if path == "/forbidden":
             return self.send_simple(403, b"<Error><Code>AccessDenied</Code></Error>")
         if path not in ("/img", "/norange", "/replaced", "/replaced-noif",
-                        "/noetag-replaced", "/slow"):
+                        "/noetag-replaced", "/slow", "/etag-dropped",
+                        "/noval-replaced", "/trickle", "/trickle-all"):
             return self.send_simple(404, b"not here")
         etag, lastmod, data = self.version(path)
         if fault == "503":
@@ -109,10 +129,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         im = self.headers.get("If-Match")
-        if im and path != "/replaced-noif" and etag and im != etag:
+        if im and path not in ("/replaced-noif", "/etag-dropped") and etag \
+                and im != etag:
             return self.send_simple(412, b"precondition failed")
+        if path == "/etag-dropped" and etag and etag.startswith('"v2'):
+            etag = None
         ius = self.headers.get("If-Unmodified-Since")
-        if ius and email.utils.parsedate_to_datetime(ius) < \
+        if ius and lastmod and email.utils.parsedate_to_datetime(ius) < \
                 email.utils.parsedate_to_datetime(lastmod):
             return self.send_simple(412, b"precondition failed")
         first, last, status = 0, len(data) - 1, 200
@@ -125,7 +148,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         if etag:
             self.send_header("ETag", etag)
-        self.send_header("Last-Modified", lastmod)
+        if lastmod:
+            self.send_header("Last-Modified", lastmod)
         self.send_header("Accept-Ranges", "bytes")
         if status == 206:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (first, last, len(data)))
@@ -143,6 +167,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 else:
                     self.connection.shutdown(socket.SHUT_RDWR)
                 self.close_connection = True
+                return
+            if not probe and (path == "/trickle-all" or
+                              (path == "/trickle" and nth == 1)):
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(1.5)
                 return
             if path == "/slow":
                 for i in range(0, len(body), 16384):

@@ -70,6 +70,22 @@ static void content_range(void **state)
 	assert_false(r.has_content_range);
 	header(&r, "Content-Range-X: bytes 0-1/2");
 	assert_false(r.has_content_range);
+
+	/* past 2^64 - 1: flagged, never saturated into a size */
+	begin(&r, "HTTP/1.1 206 Partial Content");
+	header(&r, "Content-Range: bytes 0-0/18446744073709551615");
+	assert_true(r.has_content_range && r.total_known && !r.range_overflow);
+	assert_true(r.range_total == UINT64_MAX);
+	begin(&r, "HTTP/1.1 206 Partial Content");
+	header(&r, "Content-Range: bytes 0-0/18446744073709551616");
+	assert_true(r.has_content_range && r.range_overflow);
+	assert_string_equal(r.content_range, "bytes 0-0/18446744073709551616");
+	begin(&r, "HTTP/1.1 206 Partial Content");
+	header(&r, "Content-Range: bytes 99999999999999999999999-0/5");
+	assert_true(r.range_overflow);
+	begin(&r, "HTTP/1.1 206 Partial Content");
+	header(&r, "Content-Range: bytes -1-0/5");
+	assert_false(r.has_content_range);
 }
 
 static void other_headers(void **state)

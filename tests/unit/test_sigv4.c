@@ -245,6 +245,33 @@ static void display(void **state)
 	assert_string_equal(out, "not a url");
 	url_display("http://h/p?q", out, 5);
 	assert_string_equal(out, "http");
+	/* a password holding '/', '?' or '#' ends the authority early */
+	url_display("http://user:se/cretLEAK@127.0.0.1:8080/img", out, sizeof(out));
+	assert_string_equal(out, "http://***@127.0.0.1:8080/img");
+	url_display("http://user:se?cretLEAK@h:1/img?q=LEAK", out, sizeof(out));
+	assert_string_equal(out, "http://***@h:1/img");
+	url_display("http://user:se#cretLEAK@h/img", out, sizeof(out));
+	assert_string_equal(out, "http://***@h/img");
+	url_display("http://user:123/LEAK@h/img", out, sizeof(out));
+	assert_string_equal(out, "http://***@h/img");
+	url_display("http://user:LEAK", out, sizeof(out));
+	assert_string_equal(out, "http://user:***");
+	url_display("HTTP://u:LEAK@H/img?LEAK", out, sizeof(out));
+	assert_string_equal(out, "HTTP://H/img");
+	/* no port, an '@' in the path: an ordinary path */
+	url_display("http://h/a@b.img?x", out, sizeof(out));
+	assert_string_equal(out, "http://h/a@b.img");
+	url_display("http://[::1]:8080/img", out, sizeof(out));
+	assert_string_equal(out, "http://[::1]:8080/img");
+	assert_int_equal(url_check("http://u:p@h:80/x"), 0);
+	assert_int_equal(url_check("http://[::1]/x"), 0);
+	assert_int_equal(url_check("http://user:se/cret@h/x"), -EINVAL);
+	assert_int_equal(url_check("http://user:se?cret@h/x"), -EINVAL);
+	assert_int_equal(url_check("http:///x"), -EINVAL);
+	assert_true(url_has_scheme("HTTP://h"));
+	assert_true(url_has_scheme("ftp://h"));
+	assert_false(url_has_scheme("/dev/sda"));
+	assert_false(url_has_scheme("-"));
 }
 
 static void scrub(void **state)
