@@ -361,3 +361,30 @@ void as_recindex_count_sets(const struct as_recindex *x, uint64_t counts[256])
 			counts[s[S_SET]]++;
 	}
 }
+
+/* Is a record of last-update-time lut gone after a truncation at thr? */
+static bool truncated(uint64_t lut, uint64_t thr)
+{
+	return lut < thr;
+}
+
+void as_recindex_census(const struct as_recindex *x, uint64_t ns_lut,
+			const uint64_t set_lut[256], struct as_census *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (uint64_t i = 0; i < x->nslots; i++) {
+		const unsigned char *s = x->slots + i * AS_RECINDEX_SLOT_BYTES;
+		struct as_recver v;
+		bool by_ns, by_set;
+
+		if (slot_empty(s))
+			continue;
+		slot_get(s, &v);
+		by_ns = truncated(v.lut, ns_lut);
+		by_set = truncated(v.lut, set_lut[v.set_id]);
+		c->objects[v.set_id]++;
+		c->back[v.set_id] += by_ns || by_set;
+		c->back_ns[v.set_id] += by_ns;
+		c->back_set[v.set_id] += by_set;
+	}
+}

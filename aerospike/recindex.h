@@ -124,4 +124,25 @@ bool as_recver_prefer_existing(const struct as_recver *old,
  */
 void as_recindex_count_sets(const struct as_recindex *x, uint64_t counts[256]);
 
+/*
+ * The objects an index ends with, by set id, and of those the ones whose
+ * last-update-time is below a truncation's threshold (ms since 2010; 0:
+ * none): asd's runtime truncation deletes a record when its LUT is below
+ * the namespace's threshold or its set's (truncate.c,
+ * truncate_reduce_cb), and a CE cold start loads it again.
+ */
+struct as_census {
+	uint64_t objects[256];
+	uint64_t back[256];	/* below the namespace's or the set's */
+	uint64_t back_ns[256];	/* below the namespace's threshold */
+	uint64_t back_set[256];	/* below the set's own threshold */
+};
+
+/*
+ * as_recindex_census() - one pass over the table: c filled for the
+ * namespace threshold ns_lut and per set id set_lut[id].
+ */
+void as_recindex_census(const struct as_recindex *x, uint64_t ns_lut,
+			const uint64_t set_lut[256], struct as_census *c);
+
 #endif

@@ -49,6 +49,38 @@ int as_records_init(struct as_records *w, const struct as_ownership *own,
 	return 0;
 }
 
+int as_records_set_rules(struct as_records *w, uint64_t evict_void_time,
+			 uint64_t ns_truncate_lut,
+			 const struct as_set_rule *v, size_t n)
+{
+	w->evict_void_time = evict_void_time;
+	w->ns_truncate_lut = ns_truncate_lut;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(v[i].name);
+		int id;
+
+		if (!len || len > AS_SET_NAME_MAX)
+			continue;	/* no record carries such a set */
+		id = as_recindex_set_id(&w->index,
+					(const unsigned char *)v[i].name,
+					(unsigned)len);
+		if (id < 0)
+			return id;
+		if (id == AS_RECINDEX_SET_OTHER)
+			return -E2BIG;
+		if (v[i].truncate_lut > w->set_truncate_lut[id])
+			w->set_truncate_lut[id] = v[i].truncate_lut;
+		w->no_evict[id] |= v[i].no_evict;
+	}
+	return 0;
+}
+
+void as_records_census(const struct as_records *w, struct as_census *c)
+{
+	as_recindex_census(&w->index, w->ns_truncate_lut, w->set_truncate_lut,
+			   c);
+}
+
 /*
  * Checks 9-12 for a batch, in order. The table is far larger than the
  * caches: the slot of the record PREFETCH_AHEAD on is asked for while
@@ -76,7 +108,8 @@ static int index_batch(struct as_records *w, const struct as_batch *b)
 			as_recindex_prefetch(&w->index,
 					     b->e[i + PREFETCH_AHEAD].digest);
 		ret = as_recindex_add(&w->index, e->digest, &v, w->now_cl,
-				      w->evict_void_time);
+				      w->no_evict[v.set_id] ? 0
+							    : w->evict_void_time);
 		switch (ret) {
 		case AS_OUT_UNIQUE:	d->unique++; break;
 		case AS_OUT_REPLACED:	d->replaced++; break;

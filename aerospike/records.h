@@ -122,6 +122,11 @@ struct as_records {
 	const struct as_ownership *own;
 	int64_t now_cl;			/* s since 2010 (expiry, the cap) */
 	uint64_t evict_void_time;	/* from evict.smd; 0: none */
+	/* By set id (as_records_set_rules): truncation thresholds (ms
+	 * since 2010; 0: none) and sets whose records are never evicted. */
+	uint64_t ns_truncate_lut;
+	uint64_t set_truncate_lut[256];
+	bool no_evict[256];
 	struct as_recindex index;	/* index.cap_bytes: set before
 					 * feeding to bound it */
 	/* The current device. */
@@ -147,6 +152,38 @@ struct as_records {
  */
 int as_records_init(struct as_records *w, const struct as_ownership *own,
 		    int64_t now_unix);
+
+/*
+ * What the node's SMD and conf say of a namespace's sets: a truncation's
+ * threshold (truncate.smd, "ns|set") and `set NAME { disable-eviction
+ * true }` (drv_is_set_evictable: the evict void-time spares its records).
+ */
+struct as_set_rule {
+	const char *name;		/* the set, 1 to 63 bytes */
+	uint64_t truncate_lut;		/* ms since 2010; 0: none */
+	bool no_evict;
+};
+
+/*
+ * as_records_set_rules() - before the first device is fed: the
+ * namespace's evict void-time (s since 2010, evict.smd; 0: none), its
+ * namespace-wide truncation (0: none) and the n rules. Each rule's set
+ * is given its own set id now, so that the rules hold whatever other
+ * sets the devices hold (a set named twice: the larger threshold, and
+ * no eviction if either says so; a name no record can carry, empty or
+ * over 63 bytes, is skipped). Returns 0, -ENOMEM, or -E2BIG when the
+ * rules name more sets than the index has ids for (254).
+ */
+int as_records_set_rules(struct as_records *w, uint64_t evict_void_time,
+			 uint64_t ns_truncate_lut,
+			 const struct as_set_rule *v, size_t n);
+
+/*
+ * as_records_census() - once every device is done: the objects by set
+ * id, and those older than the rules' truncations (they come back: a CE
+ * cold start does not apply a saved truncation).
+ */
+void as_records_census(const struct as_records *w, struct as_census *c);
 
 /*
  * as_records_start_thread() - run the index stage on a thread of its
