@@ -202,6 +202,70 @@ static void clean_namespace(void **state)
 }
 
 /*
+ * Truncations against the real fixture (20,000 objects of set s1, LUTs
+ * 533459692347 to 533459694120): older means strictly below a
+ * threshold, the namespace's applies to every set, a set's to its own;
+ * the rules' sets get their ids before any record is fed; more named
+ * sets than ids is -E2BIG.
+ */
+static void truncation_census(void **state)
+{
+	static struct as_dev_records d[2];
+	static struct as_ownership own;
+	static struct as_set_rule many[300];
+	static char names[300][8];
+	const uint64_t lo = 533459692347ull, hi = 533459694120ull;
+	const struct as_set_rule r[] = {
+		{ .name = "other", .truncate_lut = hi + 1 },
+		{ .name = "s1", .truncate_lut = lo },
+		{ .name = "s1", .truncate_lut = hi },	/* larger wins */
+	};
+	struct as_census c;
+	struct as_records w;
+	struct as_header h;
+
+	(void)state;
+	as_header_decode(fx[0], AS_HEADER_REGION_BYTES, &h);
+	as_ownership_from_region(fx[0], AS_HEADER_REGION_BYTES, &h, &own);
+	for (unsigned ns_wide = 0; ns_wide < 2; ns_wide++) {
+		assert_int_equal(as_records_init(&w, &own, time(NULL)), 0);
+		assert_int_equal(as_records_set_rules(&w, 0, ns_wide ? hi + 1 : 0,
+						      r, 3), 0);
+		assert_int_equal(w.index.nsets, 2);	/* other 1, s1 2 */
+		for (unsigned i = 0; i < 2; i++) {
+			as_records_begin(&w, &d[i], FX_BYTES);
+			assert_int_equal(as_records_feed(&w, 0, fx[2 * i],
+							 FX_BYTES), 0);
+			assert_int_equal(as_records_end(&w), 0);
+		}
+		as_records_census(&w, &c);
+		assert_true(c.objects[2] == 20000 && c.objects[1] == 0);
+		/* s1 at hi: all but the newest, written at hi exactly. */
+		assert_true(c.back_set[2] > 19000 && c.back_set[2] < 20000);
+		assert_true(c.back_ns[2] == (ns_wide ? 20000 : 0));
+		assert_true(c.back[2] == (ns_wide ? 20000 : c.back_set[2]));
+		as_records_release(&w);
+	}
+	/* At lo: nothing is below it. */
+	assert_int_equal(as_records_init(&w, &own, time(NULL)), 0);
+	assert_int_equal(as_records_set_rules(&w, 0, lo, r + 1, 1), 0);
+	as_records_begin(&w, &d[0], FX_BYTES);
+	assert_int_equal(as_records_feed(&w, 0, fx[0], FX_BYTES), 0);
+	assert_int_equal(as_records_end(&w), 0);
+	as_records_census(&w, &c);
+	assert_true(c.back[1] == 0 && c.objects[1] == 10060);
+	as_records_release(&w);
+	/* 300 named sets do not fit in 254 ids. */
+	for (unsigned i = 0; i < 300; i++) {
+		snprintf(names[i], sizeof(names[i]), "s%u", i);
+		many[i] = (struct as_set_rule){ .name = names[i], .no_evict = true };
+	}
+	assert_int_equal(as_records_init(&w, &own, time(NULL)), 0);
+	assert_int_equal(as_records_set_rules(&w, 0, 0, many, 300), -E2BIG);
+	as_records_release(&w);
+}
+
+/*
  * A cap on the index: 10,060 objects need 16,384 slots (393,216 bytes);
  * under a 256 KiB cap the walk fails with -ENOBUFS, on one thread or
  * two, and the records read before are still counted.
@@ -638,6 +702,7 @@ int main(void)
 		cmocka_unit_test(clean_fixtures),
 		cmocka_unit_test(clean_namespace),
 		cmocka_unit_test(index_cap),
+		cmocka_unit_test(truncation_census),
 		cmocka_unit_test(diff_planted),
 		cmocka_unit_test(planted_damage),
 		cmocka_unit_test(record_rules),
