@@ -195,6 +195,7 @@ for src in "$T/b.smdb" "$T/wd2" "$T/wd2/smd"; do
 done
 expect_json "$T/out" '.smd | [.source, .kind]' "[\"$T/wd2/smd\",\"directory\"]"
 run_ss "$T/out" "$T/err" inspect --config "$T/as.conf" --records --smd "$T/b.smdb" --json
+expect_rc 1
 expect_json "$T/out" '.smd | [.source, .kind, .files]' \
 	"[\"$T/b.smdb\",\"bundle\",[{\"name\":\"truncate.smd\",\"fate\":\"loads\",\"errors\":0,\"warnings\":0}]]"
 
@@ -218,6 +219,15 @@ for fate in aborts starts-empty; do
 		grep -q "^asd would not load evict.smd as it is: .*(in '$T/wd/smd'): asd $([ $fate = aborts ] && echo aborts || echo starts).*; the prediction takes no evict void-time from it$" ||
 		fail "$(jq -r '.alarms[0].message' "$T/out")"
 done
+
+# An smd restore into the directory that did not finish: a WARNING.
+echo "the restore of $T/b.smdb at 2025-01-01T00:00:00Z" >"$T/wd/smd/.shadowsync-restore-incomplete"
+run_ss "$T/out" "$T/err" inspect --config "$T/as.conf" --records --json
+expect_rc 1
+schema "$T/out"
+expect_json "$T/out" '.smd.restore_unfinished' true
+expect_json "$T/out" '.alarms[0].code' '"smd-restore-unfinished"'
+rm "$T/wd/smd/.shadowsync-restore-incomplete"
 
 # 7. An SMD that cannot be read: one line, exit 2, no device read.
 cp "$T/b.smdb" "$T/bad.smdb"
