@@ -246,6 +246,24 @@ static void index_cap(void **state)
 	assert_true(w.index.peak_bytes >= 10063 * AS_RECINDEX_SLOT_BYTES);
 	assert_true(w.index.held_bytes < w.index.peak_bytes);
 	as_records_release(&w);
+	/* The direct table's cap: 2,048 slots fit 64 KiB, 4,096 do not. */
+	{
+		struct as_recindex x;
+		struct as_recver v = { .lut = 1, .generation = 1 };
+		unsigned char dig[20] = { 0 };
+		int ret = 0;
+
+		as_recindex_init(&x);
+		x.cap_bytes = 64u << 10;
+		for (unsigned i = 0; i < 2000 && ret == 0; i++) {
+			memcpy(dig + 12, &i, sizeof(i));
+			ret = as_recindex_put(&x, dig, &v);
+		}
+		assert_int_equal(ret, -ENOBUFS);
+		assert_true(x.used == 2048 * 3 / 4);
+		assert_true(x.peak_bytes <= 64u << 10);
+		as_recindex_release(&x);
+	}
 }
 
 /* Record k of a fixture's first write-block, and the offsets of all. */
