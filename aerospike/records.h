@@ -93,14 +93,14 @@ struct as_dev_records {
 };
 
 /*
- * The walk runs in two stages. The sweep and checks 1-8 run on the
- * caller's thread as the bytes are fed; each record that passes them is
- * queued in a batch (32 bytes a record), and the batches go through the
- * digest index (checks 9-12: the conflict rule, expiry, eviction) in
- * order - on a thread of their own when as_records_start_thread() was
- * called, else at once. The index's cache misses are hidden by
- * prefetching each batch's slots a few records ahead, and with the
- * thread they overlap the caller's reading.
+ * The walk runs in stages. The sweep and checks 1-8 run on the caller's
+ * thread as the bytes are fed; each record that passes them is queued
+ * in a batch (32 bytes a record), and the batches are appended to the
+ * digest index's logs in order - on a thread of their own when
+ * as_records_start_thread() was called, else at once. At the device's
+ * end (as_records_end) the logs are settled: checks 9-12 (the conflict
+ * rule, expiry, eviction) bucket by bucket, in the order the records
+ * came (see recindex.h).
  */
 #define AS_RECORDS_BATCH	32768u	/* records a batch holds */
 #define AS_RECORDS_QUEUE	4u	/* batches, filled or being filled */
@@ -112,7 +112,6 @@ struct as_pending {
 };
 
 struct as_batch {
-	struct as_dev_records *dev;
 	size_t n;
 	struct as_pending e[AS_RECORDS_BATCH];
 };
@@ -214,8 +213,9 @@ int as_records_feed(struct as_records *w, uint64_t offset,
 
 /*
  * as_records_end() - the device is done (every byte fed): waits until
- * the index has taken every record, so the device's figures are
- * complete. Returns 0 or the index's error (as as_records_feed).
+ * the index has taken every record and settles it (checks 9-12), so the
+ * device's figures and index.used are complete. Returns 0 or the index's
+ * error (as as_records_feed).
  */
 int as_records_end(struct as_records *w);
 

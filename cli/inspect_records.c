@@ -188,11 +188,13 @@ static int sweep(struct rrun *r, struct rtarget *t, struct as_records *w)
 		if (err.source == PIPE_CONSUMER && err.err == -ENOBUFS)
 			snprintf(t->error, sizeof(t->error), "the digest index "
 				 "would grow past --memory-index %s after %llu "
-				 "objects (%llu records of '%s' read): asd's "
-				 "conflict rule cannot be applied; it needs 32 "
-				 "to 64 bytes an object: raise --memory-index",
+				 "records (%llu objects of the devices before, "
+				 "%llu records of '%s' read): asd's conflict "
+				 "rule cannot be applied; it needs 24 bytes a "
+				 "record and an object: raise --memory-index",
 				 human_bytes(w->index.cap_bytes, cap,
 					     sizeof(cap)),
+				 (unsigned long long)w->index.pending,
 				 (unsigned long long)w->index.used,
 				 (unsigned long long)t->rec.records_seen,
 				 t->read_path);
