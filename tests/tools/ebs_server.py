@@ -114,6 +114,7 @@ plock = multiprocessing.Lock()
 shared_stats = multiprocessing.RawArray("q", len(STATS))
 buckets = {}
 gen = {"block": 0, "page": 0}
+image_sums = {}
 logf = None
 
 
@@ -147,14 +148,16 @@ class Snapshot:
         self.denied = conf.get("denied", False)
         self.fd = os.open(conf["image"], os.O_RDONLY)
         self.size = os.fstat(self.fd).st_size
-        self.sums = {}
+        # snapshots of one image share its blocks' checksums
+        self.sums = image_sums.setdefault(os.path.realpath(conf["image"]), {})
         if conf.get("blocks") is None:
             listed = []
             for i in range((self.size + BLOCK - 1) // BLOCK):
                 data = self.raw(i)
                 if data != ZERO:
                     listed.append(i)
-                    self.sums[i] = base64.b64encode(hashlib.sha256(data).digest()).decode()
+                    if i not in self.sums:
+                        self.sums[i] = base64.b64encode(hashlib.sha256(data).digest()).decode()
         else:
             listed = sorted(set(conf["blocks"]))
         assert all(0 <= i < self.nblocks for i in listed), sid
@@ -178,7 +181,9 @@ class Snapshot:
         return data, s
 
     def digest(self, i):
-        return self.block(i)[1]
+        with lock:
+            s = self.sums.get(i)
+        return s if s is not None else self.block(i)[1]
 
 
 def make_token(kind, *fields):
