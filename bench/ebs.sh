@@ -108,7 +108,7 @@ rounds run_warm_half run_warm_full
 for c in 8 16 32 64 128; do
 	for r in $(seq 1 "$RUNS"); do
 		c0=$(server_cpu)
-		timed "conns_$c" 0 "$SS" restore ebs://snap-000000000000000e1 "$TGT" $R --connections "$c" --target-is-zeroed --no-verify --json
+		timed "conns_$c" 0 "$SS" restore ebs://snap-000000000000000e1 "$TGT" $R --connections "$c" --no-verify --json
 		ebs_rec "conns_$c" "$c0"
 	done
 	m=$(awk -v n="conns_$c" '$1 == n { print $3 }' "$OUT/ebs.rates" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
@@ -146,7 +146,7 @@ want=$(awk -v a="$cap_mibs" -v b="$local_mibs" 'BEGIN { m = a < b ? a : b; print
 	     "warm --snapshot (half) / full warm = $(ratio "$(median warm_snapshot_half)" "$(median warm_full)") (target <= 0.60)." \
 	     "The server counted $(echo "$stats" | jq .get) GetSnapshotBlock, $(echo "$stats" | jq .rejected) refused signatures, $(echo "$stats" | jq .throttled_by_cap) over its cap."
 	echo
-	echo "Against --connections (no read-back, zeroed target; data MiB/s received, requests/s):"
+	echo "Against --connections (no read-back; data MiB/s received, requests/s):"
 	echo
 	echo "| connections | MiB/s | requests/s |"
 	echo "|---|---|---|"
