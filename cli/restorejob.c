@@ -6,7 +6,10 @@
  * Memory stays bounded on any device: a window holds a byte of state and
  * a 16-byte digest per block (RESTORE_WINDOW_BLOCKS of them), its ranges
  * and its read-back; each window is written, flushed and read back before
- * the next. The manifests are read and written as the windows go.
+ * the next (a remote source's, RESTORE_REMOTE_WINDOW_BYTES each, is read
+ * back in a thread while the next is fetched; the last is waited for
+ * before anything else). The manifests are read and written as the
+ * windows go.
  */
 #include "restore.h"
 #include "outpath.h"
