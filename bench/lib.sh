@@ -22,7 +22,17 @@ die() { echo "bench: $*" >&2; exit 2; }
 [ -x "$SS" ] || die "$SS not built"
 mkdir -p "$BENCH_DIR" "$OUT"
 
-drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+# drop_caches: the page cache (and dentries, inodes) dropped; the time it
+# took goes to $OUT/drops.seconds (run.sh sums it per case: on a busy
+# shared disk the global sync is a good part of a QUICK run).
+drop_caches() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >>"$OUT/drops.seconds"
+}
 
 # mkfile PATH BYTES: random content, reused when already the right size.
 mkfile() {

@@ -25,9 +25,11 @@ model=$(lsblk -dno MODEL,SIZE "/dev/$(lsblk -no PKNAME "$disk" 2>/dev/null | hea
 	echo "- kernel: $(uname -r); disk under the benchmark files: $disk (${model:-virtual}, $(findmnt -no FSTYPE -T "${BENCH_DIR:-/var/tmp}" 2>/dev/null))"
 	echo "- generated: $(date -u +%Y-%m-%dT%H:%MZ)$( [ -f "$OUT/.quick" ] && echo ', QUICK=1 (small sizes, 3 runs)')"
 	if [ -s "$OUT/run.times" ]; then
-		# written by run.sh: "load1 load5 load15" at start and end, then "case seconds"
-		awk 'NR == 1 { s = $0; next } NR == 2 { e = $0; next } { t += $2; c = c sprintf("%s%s %ds", c ? ", " : "", $1, $2) }
-			END { printf "- run: %d s in all (%s); load average (1, 5, 15 min) %s at the start, %s at the end\n", t, c, s, e }' "$OUT/run.times"
+		# written by run.sh: "load1 load5 load15" at start and end, then
+		# "case seconds seconds-dropping-the-page-cache"
+		awk 'NR == 1 { s = $0; next } NR == 2 { e = $0; next }
+			{ t += $2; d += $3; c = c sprintf("%s%s %ds", c ? ", " : "", $1, $2) }
+			END { printf "- run: %d s in all, %d s of it dropping the page cache (%s); load average (1, 5, 15 min) %s at the start, %s at the end\n", t, d, c, s, e }' "$OUT/run.times"
 	fi
 	echo
 	echo "Every table compares tools in the same run, interleaved round by round (the"

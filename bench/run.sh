@@ -2,14 +2,15 @@
 # bench/run.sh - `make bench` (QUICK=1: small sizes, 3 runs, a few
 # minutes): every case of bench/cases.sh, tables in bench/out/*.md,
 # curves drawn to bench/*.png, bench/RESULTS.md regenerated from them.
-# Each case's wall time and the load average at the start and the end go
-# to bench/out/run.times (RESULTS.md quotes them); a picture plot.sh
+# Each case's wall time (and how much of it dropping the page cache took)
+# and the load average at the start and the end go to bench/out/run.times
+# (RESULTS.md quotes them); a picture plot.sh
 # declares that this run did not draw fails the run.
 cd "$(dirname "$0")/.." || exit 2
 . bench/cases.sh
 status=0
 mkdir -p bench/out
-rm -f bench/out/*.md bench/out/*.dat bench/out/.quick bench/out/run.times*
+rm -f bench/out/*.md bench/out/*.dat bench/out/.quick bench/out/run.times* bench/out/drops.seconds
 [ "${QUICK:-0}" = 1 ] && : >bench/out/.quick
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 load >bench/out/run.times
@@ -24,7 +25,9 @@ for b in $BENCH_CASES; do
 	1:records) SIZE=$((128 << 20)) bash "bench/$b.sh" ;;
 	*) bash "bench/$b.sh" ;;
 	esac || { echo "bench: $b failed" >&2; status=1; }
-	echo "$b $(($(date +%s) - t0))" >>bench/out/run.times.cases
+	drops=$(awk '{ s += $1 } END { printf "%.0f", s }' bench/out/drops.seconds 2>/dev/null)
+	rm -f bench/out/drops.seconds
+	echo "$b $(($(date +%s) - t0)) ${drops:-0}" >>bench/out/run.times.cases
 done
 load >>bench/out/run.times
 cat bench/out/run.times.cases >>bench/out/run.times
