@@ -6,10 +6,11 @@
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SS=${SS:-$TOP/shadowsync}
-# QUICK=1 (make bench QUICK=1): every case at small sizes, 3 runs, so the
-# whole set takes a few minutes; the full run takes under half an hour.
+# QUICK=1 (make bench QUICK=1): every case at small sizes, so the whole
+# set takes a few minutes; the full run takes under half an hour. Medians
+# of 3 runs in both (RUNS=5: a steadier full run, 5/3 of the time).
 QUICK=${QUICK:-0}
-if [ "$QUICK" = 1 ]; then RUNS=${RUNS:-3}; else RUNS=${RUNS:-5}; fi
+RUNS=${RUNS:-3}
 # pick FULL QUICK: the value for this kind of run.
 pick() { if [ "$QUICK" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 BENCH_DIR=${BENCH_DIR:-/var/tmp/shadowsync-bench}
@@ -23,12 +24,16 @@ die() { echo "bench: $*" >&2; exit 2; }
 mkdir -p "$BENCH_DIR" "$OUT"
 
 # drop_caches: the page cache (and dentries, inodes) dropped; the time it
-# took goes to $OUT/drops.seconds (run.sh sums it per case: on a busy
-# shared disk the global sync is a good part of a QUICK run).
+# took goes to $OUT/drops.seconds (run.sh sums it per case). Dirty pages
+# are not dropped, hence the sync first; QUICK syncs once before the
+# rounds instead (see rounds), not before every run: on a shared machine
+# that sync flushes everyone's writes, and took a third of a QUICK run
+# (the runs themselves leave nothing dirty that a later run reads: the
+# tools write O_DIRECT or flush what they write, or the script does).
 drop_caches() {
 	local t0 t1
 	t0=$(date +%s.%N)
-	sync
+	[ "$QUICK" = 1 ] || sync
 	echo 3 >/proc/sys/vm/drop_caches
 	t1=$(date +%s.%N)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >>"$OUT/drops.seconds"
@@ -80,6 +85,7 @@ rss_mib() { awk -v k="$(max_rss "$1")" 'BEGIN { printf "%.1f", k / 1024 }'; }
 # once, starting one further along each round (interleaved, rotated).
 rounds() {
 	local r i n=$# fns=("$@")
+	sync	# the inputs just written: clean, so that every drop drops them
 	for r in $(seq 1 "$RUNS"); do
 		echo "round $r/$RUNS" >&2
 		for i in $(seq 0 $((n - 1))); do

@@ -24,10 +24,9 @@
 # neither; a single whole-object curl gets that allowance once, and
 # would take about SIZE / RATE.
 #
-# 3 rounds unless RUNS says otherwise: at one connection each tool takes
-# PARTS seconds. Writes out/restore_conns.md and .dat; not in make test.
+# At one connection each tool takes PARTS seconds: 3 rounds take about 7
+# minutes. Writes out/restore_conns.md and .dat; not in make test.
 . "$(dirname "$0")/lib.sh"
-RUNS=${CONNS_RUNS:-3}
 need() { [ -x "$1" ] || command -v "$1" >/dev/null || die "$1 is not installed (make deps)"; }
 need /usr/sbin/nginx
 need curl

@@ -53,6 +53,7 @@ fresh_local() {
 	read -r -a o <<<"$(offsets $s)"
 	put "$f" "${o[0]}" L
 	put "$f" "${o[2]}" e
+	sync "$f" || die "cannot flush $f"
 	rm -f "$f.dirty"
 }
 # extents SIZE BS: the blocks holding the planted offsets, as verify's JSON
