@@ -23,17 +23,13 @@ die() { echo "bench: $*" >&2; exit 2; }
 [ -x "$SS" ] || die "$SS not built"
 mkdir -p "$BENCH_DIR" "$OUT"
 
-# drop_caches: the page cache (and dentries, inodes) dropped; the time it
-# took goes to $OUT/drops.seconds (run.sh sums it per case). Dirty pages
-# are not dropped, hence the sync first; QUICK syncs once before the
-# rounds instead (see rounds), not before every run: on a shared machine
-# that sync flushes everyone's writes, and took a third of a QUICK run
-# (the runs themselves leave nothing dirty that a later run reads: the
-# tools write O_DIRECT or flush what they write, or the script does).
+# drop_caches: the page cache (and dentries, inodes) dropped, dirty pages
+# written first; the time it took goes to $OUT/drops.seconds (run.sh sums
+# it per case: on a busy shared machine it is a good part of a QUICK run).
 drop_caches() {
 	local t0 t1
 	t0=$(date +%s.%N)
-	[ "$QUICK" = 1 ] || sync
+	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	t1=$(date +%s.%N)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >>"$OUT/drops.seconds"
@@ -85,7 +81,6 @@ rss_mib() { awk -v k="$(max_rss "$1")" 'BEGIN { printf "%.1f", k / 1024 }'; }
 # once, starting one further along each round (interleaved, rotated).
 rounds() {
 	local r i n=$# fns=("$@")
-	sync	# the inputs just written: clean, so that every drop drops them
 	for r in $(seq 1 "$RUNS"); do
 		echo "round $r/$RUNS" >&2
 		for i in $(seq 0 $((n - 1))); do
