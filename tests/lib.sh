@@ -406,3 +406,18 @@ power_cut_proven() {
 
 # sleep_ms MS
 sleep_ms() { sleep "$(($1 / 1000)).$(printf %03d $(($1 % 1000)))"; }
+
+# restore_unfinished WHAT TARGET IMAGE: TARGET, left half-written by a
+# restore of IMAGE, shows the mark of an unfinished restore (inspect:
+# unfinished-restore) and is never loadable (verify, IMAGE as the
+# shadow: not load-local).
+restore_unfinished() {
+	local st v
+	st=$("$SS" inspect "$2" --json 2>/dev/null | jq -r .state)
+	[ "$st" = unfinished-restore ] ||
+		fail "$1: half-written, and inspect says '$st' (the mark must be there)"
+	v=$(aero_verdict "$2" "$3")
+	case "$v" in
+	load-local*) fail "$1: half-written, and asd would load it ($v)" ;;
+	esac
+}
