@@ -248,7 +248,7 @@ rec_row() {
 	[ "$(jq -s length "$T/out")" = 1 ] || fail "records $case: not one JSON object"
 	expect_json "$T/out" '[.alarms[].code] | join(",")' "\"$codes\""
 	[ "$(wc -l <"$T/err")" = "$n" ] || fail "records $case: not $n lines on stderr: $(cat "$T/err")"
-	[ -z "$pat" ] || head -n 1 "$T/err" | grep -Eq -- "^WARNING: $pat" ||
+	[ -z "$pat" ] || head -n 1 "$T/err" | qgrep -E -- "^WARNING: $pat" ||
 		fail "records $case: '$(head -n 1 "$T/err")' does not match '$pat'"
 	run_ss "$T/out" "$T/err" inspect "$RL" --records
 	expect_rc "$want" "records $case, text: $(head -3 "$T/err")"
