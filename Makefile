@@ -117,11 +117,14 @@ demo:
 test: all unit
 	@sh tests/run.sh
 
-# The long loops: 20 power cuts per case (sync_powerloss) and 20 SIGKILLs
-# per engine (sync_kill); make test runs short versions of both.
+# The long loops: 20 power cuts per case (sync_powerloss), 21 during
+# restore (restore_powerloss), 20 SIGKILLs per engine (sync_kill,
+# restore_kill); make test runs short versions of each.
 test-long: all unit
 	@LONG=1 TEST_TIMEOUT=1200 T=sync_powerloss sh tests/run.sh
 	@LONG=1 TEST_TIMEOUT=1200 T=sync_kill sh tests/run.sh
+	@LONG=1 TEST_TIMEOUT=1200 T=restore_powerloss sh tests/run.sh
+	@LONG=1 TEST_TIMEOUT=1200 T=restore_kill sh tests/run.sh
 
 bench: all $(TOOL_BINS)
 	@QUICK=$(QUICK) sh bench/run.sh

@@ -399,8 +399,10 @@ static int sweep_wblock(struct as_records *w, uint64_t offset,
 		size = as_flat_size(p + indent);
 		if (size < AS_RECORD_MIN_BYTES ||
 		    size > AS_WBLOCK_BYTES - indent) {
-			if (!d->bad_size_warnings++)
+			if (!d->bad_size_warnings++) {
 				d->first_bad_size = size;
+				d->first_bad_size_offset = offset + indent;
+			}
 			indent += AS_RBLOCK_BYTES;
 			continue;
 		}

@@ -66,6 +66,7 @@ struct as_dev_records {
 					 * skipping N unused" warnings */
 	uint64_t bad_size_warnings;	/* "bad record size N" */
 	uint32_t first_bad_size;	/* the N of the first one */
+	uint64_t first_bad_size_offset;	/* and where it is */
 	/* Records the sweep hands to add_record, by outcome. */
 	uint64_t records_seen;
 	uint64_t unowned, dropped_tree;

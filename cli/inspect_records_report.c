@@ -89,6 +89,17 @@ static void device_alarms(struct rrun *r, const struct rtarget *t)
 			 (unsigned long long)d->first_unparsable_offset, why);
 		rrun_warn(r, "records-unparsable", msg, next, t);
 	}
+	/* asd logs each and skips 16 bytes on: the record there is lost. */
+	if (d->bad_size_warnings) {
+		snprintf(msg, sizeof(msg), "asd will log 'bad record size' %llu "
+			 "times for '%s', each time losing the record that "
+			 "starts there (the first at offset %llu: bad record "
+			 "size %lu)",
+			 (unsigned long long)d->bad_size_warnings, t->read_path,
+			 (unsigned long long)d->first_bad_size_offset,
+			 (unsigned long)d->first_bad_size);
+		rrun_warn(r, "records-bad-size", msg, next, t);
+	}
 	if (d->hidden_by_size || d->hidden_by_magic) {
 		snprintf(msg, sizeof(msg), "%llu well-formed records of '%s' "
 			 "are hidden from asd: %llu behind a damaged record "

@@ -477,13 +477,17 @@ static int manifest_out_window(struct restore_job *j)
 	return 0;
 }
 
-static int flush_target(struct restore_job *j)
+/* Make [from, to) durable; a failure names it: any write there may be lost. */
+static int flush_target(struct restore_job *j, uint64_t from, uint64_t to)
 {
 	int ret = device_flush(&j->tgt);
 
 	if (ret < 0)
-		return fail(j, ret, "cannot flush target '%s': %s (%s)",
-			    j->a->target, device_strerror(ret), errno_name(ret));
+		return fail(j, ret, "cannot flush target '%s' at offset %llu "
+			    "(the writes up to offset %llu may be lost): %s (%s)",
+			    j->a->target, (unsigned long long)from,
+			    (unsigned long long)to, device_strerror(ret),
+			    errno_name(ret));
 	return 0;
 }
 
@@ -540,7 +544,7 @@ static int restore_window(struct restore_job *j, uint64_t start, uint64_t end)
 	if (!ret)
 		ret = restore_zero_flush(j);
 	if (j->n.bytes_written + j->n.bytes_zeroed > changed) {
-		int fl = flush_target(j);	/* what landed, even on error */
+		int fl = flush_target(j, w->start, w->end); /* even on error */
 
 		ret = ret ? ret : fl;
 	}
@@ -644,7 +648,7 @@ static int zero_tail(struct restore_job *j)
 			j->n.bytes_zeroed_past_image += j->n.bytes_zeroed - before;
 		}
 		if (!ret)
-			ret = flush_target(j);
+			ret = flush_target(j, at, w->end);
 		if (!ret)
 			ret = verify_window(j, false);
 	}

@@ -306,3 +306,118 @@ slow_device() {
 	done
 	fail "slowdev did not come up: $(cat "$dir.log")"
 }
+
+# --- Faults shared by the sync_* and restore_* reliability tests ---
+
+# wblock_magic FILE N: the record magic at the start of write-blocks 0 to
+# N-1 (8 MiB each, from 8 MiB): used, as asd sees them.
+wblock_magic() {
+	local k
+	for k in $(seq 0 $(($2 - 1))); do
+		printf '\x01\xf2\x7a\x03' |
+			dd of="$1" bs=1 seek=$((8388608 + k * 8388608)) conv=notrunc status=none ||
+			fail "wblock_magic $1"
+	done
+}
+
+# aero_image FILE SIZE [MKAERO-ARGS...]: a TRUSTED Aerospike device of
+# namespace ns1, its write-blocks random and all used.
+aero_image() {
+	local f=$1 size=$2
+	shift 2
+	need_mkaero
+	"$MKAERO" "$f" --size "$size" --flags TRUSTED --namespace ns1 "$@" || fail "mkaero $f"
+	dd if=/dev/urandom of="$f" bs=1M seek=8 count=$((size / 1048576 - 8)) \
+		conv=notrunc status=none || fail "dd $f"
+	wblock_magic "$f" $(((size - 8388608) / 8388608))
+}
+
+# aero_verdict LOCAL SHADOW: what verify predicts asd does at cold start
+# with that pair, as "VERDICT DATA_MATCHES" (load-local true, load-local
+# false: stale data loaded, copy-from-shadow null, ...).
+aero_verdict() {
+	"$SS" verify "$1" "$2" --json 2>/dev/null |
+		jq -r '.pairs[0].cold_start | "\(.verdict) \(.data_matches)"'
+}
+
+# one_line WHAT PATTERN: $T/err is one line matching PATTERN (ERE).
+one_line() {
+	[ "$(wc -l <"$T/err")" = 1 ] || fail "$1: not one line on stderr: $(cat "$T/err")"
+	grep -Eq -- "$2" "$T/err" || fail "$1: '$(cat "$T/err")' does not match '$2'"
+}
+
+# offset_in WHAT LOW HIGH: the offset $T/err names is in [LOW, HIGH].
+offset_in() {
+	local o
+	o=$(sed -n 's/.* at offset \([0-9]*\).*/\1/p' "$T/err")
+	[ -n "$o" ] && [ "$o" -ge "$2" ] && [ "$o" -le "$3" ] ||
+		fail "$1: offset '${o}' not in [$2, $3]: $(cat "$T/err")"
+}
+
+# io_past PID FIELD BYTES: wait until /proc/PID/io's FIELD (rchar,
+# wchar) passes BYTES, at most 10 s; false if it never does.
+io_past() {
+	local i r
+	for i in $(seq 1000); do
+		r=$(awk -v f="$2:" '$1 == f { print $2 }' /proc/$1/io 2>/dev/null) || return 1
+		[ "${r:-0}" -gt "$3" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+# power_on IMG: $DEV is IMG behind nbdkit's cache filter in write-back
+# mode (writes stay in its cache until a flush: fdatasync) and its delay
+# filter (each write takes 20 ms), through nbdfuse; $NBDFUSE its server.
+# power_cut: SIGKILL that nbdkit: every write since the last flush is
+# lost, as on a disk whose volatile cache loses power (nbdfuse then
+# aborts: its message in the log is expected).
+_power_n=0
+power_on() {
+	_power_n=$((_power_n + 1))
+	fuse_device "$T/power$_power_n" --filter=delay --filter=cache file "$1" \
+		cache=writeback delay-write=20ms
+	NBDFUSE=$!
+	DEV=$T/power$_power_n/dev
+}
+power_cut() {
+	local k
+	k=$(pgrep -P "$NBDFUSE" -x nbdkit) || fail "no nbdkit under nbdfuse $NBDFUSE"
+	kill -KILL $k
+	_fuse_cleanup "$T/power$_power_n"
+	wait "$NBDFUSE" 2>/dev/null
+}
+
+# power_cut_proven FILE: the cut loses writes for real (a write not
+# flushed is not in FILE, a flushed one is); FILE's byte at 20 MiB changes.
+power_cut_proven() {
+	local before
+	power_on "$1"
+	before=$(xxhsum -H2 <"$1")
+	printf 'lost' | dd of="$DEV" bs=1 seek=20971520 conv=notrunc status=none
+	power_cut
+	[ "$(xxhsum -H2 <"$1")" = "$before" ] || fail "an unflushed write survived the power cut"
+	power_on "$1"
+	printf 'kept' | dd of="$DEV" bs=1 seek=20971520 conv=notrunc,fdatasync status=none
+	power_cut
+	[ "$(dd if="$1" bs=1 skip=20971520 count=4 status=none)" = kept ] ||
+		fail "a flushed write was lost"
+}
+
+# sleep_ms MS
+sleep_ms() { sleep "$(($1 / 1000)).$(printf %03d $(($1 % 1000)))"; }
+
+# restore_unfinished WHAT TARGET IMAGE: TARGET, left half-written by a
+# restore of IMAGE, shows the mark of an unfinished restore (inspect:
+# unfinished-restore) and is never loadable (verify, IMAGE as the
+# shadow: not load-local).
+restore_unfinished() {
+	local st v
+	st=$("$SS" inspect "$2" --json 2>/dev/null | jq -r .state)
+	[ "$st" = unfinished-restore ] ||
+		fail "$1: half-written, and inspect says '$st' (the mark must be there)"
+	v=$(aero_verdict "$2" "$3")
+	case "$v" in
+	load-local*) fail "$1: half-written, and asd would load it ($v)" ;;
+	esac
+}

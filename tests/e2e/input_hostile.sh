@@ -4,9 +4,10 @@
 # aerospike.conf files (unbalanced braces, 10,000 nested contexts, a 1 MB
 # line, NUL bytes, `device` with one path, 200 devices in a namespace,
 # FIFOs, /dev/zero, a 10 GiB file), bad --ranges files, truncated,
-# garbage and oversized manifests, and device headers with every field at
-# its extremes. Each row gives the exit status and the one stderr line
-# (a regular expression) it must produce, within SS_TIMEOUT (a hang is a
+# garbage and oversized manifests, device headers with every field at its
+# extremes, and record streams with every length field at its extremes.
+# Each row gives the exit status and the one stderr line (a regular
+# expression) it must produce, within SS_TIMEOUT (a hang is a
 # failure), with nothing else on stderr; --json rows also give exactly one
 # JSON object with that exit_status. make check-asan runs the same table
 # against the ASan/UBSan build: nothing may crash or read out of bounds.
@@ -14,9 +15,9 @@
 # input_forged_manifest and manifest_damaged (manifest fields, one by
 # one), verify_errors (unreadable files, unattached loop devices).
 #
-# Adding a command's rows (restore, the record walker): write them with
-# `row` below; a record-stream table goes in the RECORDS section at the
-# end, with the same columns.
+# Adding a command's rows: write them with `row` below; record streams
+# are the RECORDS section at the end (rec_row: inspect --records and
+# verify of each).
 . "$(dirname "$0")/../lib.sh"
 need_mkaero
 need_cmd python3
@@ -219,8 +220,88 @@ hdr_row 1 "not an Aerospike device but not erased" --format 2 --wbs 4294967295 -
 hdr_row 0 "" --garbage
 hdr_row 0 "" --zero
 
-# -- RECORDS: record streams with every length field at its extremes go
-# here when the record walker lands (same row function).
+# -- RECORDS: record streams with every length field at its extremes
+# (tests/tools/badrecords.py plants each in write-block 1 of the real 8.1
+# image ns1-a.dat, cut to its first 24 MiB: the header region, the
+# write-block of its records and an empty one; its shadow, cut the same,
+# is the pair's). inspect --records gives
+# its documented answer: exit 1 and one WARNING line a warning, in the
+# order of its alarms (JSON: exactly those codes), or exit 0 and nothing
+# on stderr; verify of the pair (the records differ): exit 1, asd would
+# load the damaged local, one WARNING line.
+fixtures "$T/fx"
+RL=$T/rec.dat RS=$T/rec.s RA=$T/rec.a
+head -c $((24 * M)) "$T/fx/ns1-a.dat" >"$RA"
+head -c $((24 * M)) "$T/fx/ns1-a.shadow" >"$RS"
+# rec_row WANT CODES PATTERN CASE: CODES the alarms' codes, comma-separated
+# ("" none), PATTERN (ERE) the first WARNING line.
+rec_row() {
+	local want=$1 codes=$2 pat=$3 case=$4 n
+	rows=$((rows + 1))
+	cp "$RA" "$RL"
+	python3 "$TOP/tests/tools/badrecords.py" "$RL" "$case" || fail "badrecords $case"
+	n=$(awk -F, '{ print NF }' <<<"$codes")
+	run_ss "$T/out" "$T/err" inspect "$RL" --records --json
+	[ $RC = 124 ] && fail "records $case: inspect hangs"
+	[ $RC -ge 128 ] && fail "records $case: inspect killed by signal $((RC - 128)): $(tail -3 "$T/err")"
+	expect_rc "$want" "records $case: $(head -3 "$T/err")"
+	[ "$(jq -s length "$T/out")" = 1 ] || fail "records $case: not one JSON object"
+	expect_json "$T/out" '[.alarms[].code] | join(",")' "\"$codes\""
+	[ "$(wc -l <"$T/err")" = "$n" ] || fail "records $case: not $n lines on stderr: $(cat "$T/err")"
+	[ -z "$pat" ] || head -n 1 "$T/err" | qgrep -E -- "^WARNING: $pat" ||
+		fail "records $case: '$(head -n 1 "$T/err")' does not match '$pat'"
+	run_ss "$T/out" "$T/err" inspect "$RL" --records
+	expect_rc "$want" "records $case, text: $(head -3 "$T/err")"
+	run_ss "$T/out" "$T/err" verify "$RL" "$RS" --json
+	[ $RC -ge 124 ] && fail "records $case: verify exit $RC: $(tail -3 "$T/err")"
+	expect_rc 1 "records $case: verify: $(head -3 "$T/err")"
+	[ "$(wc -l <"$T/err")" = 1 ] && grep -q "^WARNING: asd will load '$RL' as it is" "$T/err" ||
+		fail "records $case: verify: $(cat "$T/err")"
+}
+bad_size() { echo "asd will log 'bad record size' $1 times for '.*', each time losing the record that starts there \(the first at offset $2: bad record size $3\)"; }
+unparsable() { echo "asd will skip 1 records of '.*' as unparsable \\(the first at offset $((8 * M)): $1"; }
+rec_row 1 records-bad-size "$(bad_size 1 $((8 * M)) 16)" nrb-0
+rec_row 1 records-bad-size "$(bad_size 1 $((8 * M)) 32)" nrb-1
+rec_row 1 records-unparsable "$(unparsable "incomplete flat bin")" nrb-2
+rec_row 1 records-unparsable,records-hidden "$(unparsable "extra rblocks follow flat record")" nrb-max
+rec_row 1 records-unparsable "$(unparsable "bad end marker for [0-9a-f]{40}")" nrb-max-at-16
+rec_row 1 records-bad-size "$(bad_size 1 10797840 8388608)" tail-nrb-max
+rec_row 1 records-bad-size "$(bad_size 1 $((16 * M - 16)) 48)" last-slot-past-end
+rec_row 1 records-bad-size "$(bad_size 1 $((16 * M - 16)) 16)" last-slot-small
+rec_row 1 records-bad-size "$(bad_size 524288 $((8 * M)) 16)" all-magic
+rec_row 0 "" "" all-ff
+rec_row 1 records-hidden "10062 well-formed records of '.*' are hidden from asd: 0 behind a damaged record size, 10062 in 1 write-blocks" dirty-magic
+rec_row 1 records-unparsable "$(unparsable "generation 0")" gen-0
+for n in 0 64 255; do
+	rec_row 1 records-unparsable "$(unparsable "bad set name len $n")" set-len-$n
+done
+rec_row 1 records-unparsable "$(unparsable "bad n-bins 0")" bins-0
+rec_row 1 records-unparsable "$(unparsable "bad n-bins 32768")" bins-32768
+rec_row 1 records-unparsable "$(unparsable "bad n-bins 0")" bins-2^32
+rec_row 1 records-unparsable "$(unparsable "bad n-bins 0")" bins-lead-80
+rec_row 1 records-unparsable "$(unparsable "encountered bad particle type 0")" bins-32767
+rec_row 1 records-unparsable "$(unparsable "bad flat bin name")" name-16
+rec_row 1 records-unparsable "$(unparsable "bad flat bin name")" name-255
+rec_row 1 records-unparsable "$(unparsable "encountered bad particle type 0")" particle-0
+for c in particle-255 int-size-255 string-size-max string-size-2^31; do
+	rec_row 1 records-unparsable "$(unparsable "incomplete flat bin")" $c
+done
+rec_row 1 records-unparsable "$(unparsable "bad n-bins 0")" key-size-max
+rec_row 1 records-unparsable "$(unparsable "bad key size")" key-size-0
+rec_row 1 records-unparsable "$(unparsable "bad void-time for [0-9a-f]{40}")" void-time-max
+rec_row 1 records-unparsable "$(unparsable "unsupported extra storage fields")" extra-flags
+rec_row 1 records-unparsable "$(unparsable "community edition skipped compressed record")" compressed
+# A device whose size is not a whole number of write-blocks: asd sweeps
+# only the whole ones (drv_ssd.c check_file_size); records in the part
+# cut off, one with a size past the device's end, are never read: no
+# WARNING from inspect; verify sees the bytes differ.
+cp "$RA" "$RL"
+cp "$RS" "$T/rec.shadow"
+truncate -s $((28 * M)) "$RL" "$T/rec.shadow"
+dd if="$RA" of="$RL" bs=1M skip=8 seek=24 count=4 conv=notrunc status=none
+printf '\x01\xf2\x7a\x03\xff\xff\x47\x00' | dd of="$RL" bs=1 seek=$((28 * M - 16)) conv=notrunc status=none
+row 0 "" inspect "$RL" --records
+row 1 "^WARNING: asd will load '$RL' as it is and serve its 4.0 MiB of data that differ" verify "$RL" "$T/rec.shadow"
 
 [ "$(cat "$T/l" "$T/s" | md5sum)" = "$sum_before" ] || fail "an input changed"
 note "$rows rows"

@@ -22,6 +22,7 @@ for t in "$@"; do
 	aerohdr) max_len=150000 ;;
 	manifest) max_len=8192 ;;
 	size) max_len=80 ;;
+	records) max_len=16384 ;;
 	*) max_len=4096 ;;
 	esac
 	dict=""

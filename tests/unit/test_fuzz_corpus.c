@@ -21,6 +21,7 @@
 #include "../fuzz/fuzz_aerohdr.c"
 #include "../fuzz/fuzz_size.c"
 #include "../fuzz/fuzz_ranges.c"
+#include "../fuzz/fuzz_records.c"
 
 #define CORPUS "tests/fuzz/corpus"	/* tests/run.sh runs from the top */
 
@@ -98,6 +99,12 @@ static void ranges_corpus(void **state)
 	assert_true(replay(CORPUS "/ranges", fuzz_ranges_one) >= 3);
 }
 
+static void records_corpus(void **state)
+{
+	(void)state;
+	assert_true(replay(CORPUS "/records", fuzz_records_one) >= 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +114,7 @@ int main(void)
 		cmocka_unit_test(aerohdr_corpus),
 		cmocka_unit_test(size_corpus),
 		cmocka_unit_test(ranges_corpus),
+		cmocka_unit_test(records_corpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
