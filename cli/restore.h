@@ -241,6 +241,22 @@ long restore_ranges(const struct restore_job *j, unsigned mask,
 int restore_readback(struct restore_job *j, const struct pipe_range *r,
 		     size_t n, uint64_t base, const block_hash *digest);
 
+/*
+ * restore_zeroed_unproven() - --target-is-zeroed, but TARGET holds the
+ * mark of an unfinished restore, which may have written where this image
+ * has zeros: its first 8 MiB could not be checked, and the zeros skipped
+ * must be read (restore_prove_skipped), the header region's written.
+ */
+bool restore_zeroed_unproven(const struct restore_job *j);
+
+/*
+ * restore_prove_skipped() - when restore_zeroed_unproven(): read the
+ * window's RB_SKIPPED blocks on TARGET; those that are not zeros are
+ * zeroed and become RB_ZEROED (*zeroed: their bytes). Returns 0 or
+ * -errno with j->error.
+ */
+int restore_prove_skipped(struct restore_job *j, uint64_t *zeroed);
+
 /* The digest of len zero bytes (the block size's is kept). */
 block_hash restore_zero_digest(struct restore_job *j, size_t len);
 

@@ -532,6 +532,12 @@ static int restore_window(struct restore_job *j, uint64_t start, uint64_t end)
 		ret = fetch_state(j, 1u << RB_BAD, true);
 	if (!ret)
 		ret = restore_zero_flush(j);
+	if (!ret) {
+		uint64_t proven;
+
+		ret = restore_prove_skipped(j, &proven);
+		j->n.bytes_skipped_zero -= proven;
+	}
 	if (j->n.bytes_written + j->n.bytes_zeroed > changed) {
 		int fl = flush_target(j);	/* what landed, even on error */
 
@@ -605,16 +611,19 @@ static int check_stream_end(struct restore_job *j)
  * TARGET past the image's end: asd sweeps a device to its end, so stale
  * write-blocks there would be read as data. Zeroed the cheap way (not
  * with --target-is-zeroed), window by window, each flushed and read back
- * as zeros; all of it before the header commit.
+ * as zeros; all of it before the header commit. With --target-is-zeroed
+ * over the mark of an unfinished restore, read, and zeroed where it is
+ * not zeros.
  */
 static int zero_tail(struct restore_job *j)
 {
 	struct restore_window *w = &j->w;
 	uint64_t size = j->tgt.size_bytes;
 	uint64_t step = (uint64_t)RESTORE_WINDOW_BLOCKS * j->block;
+	bool prove = restore_zeroed_unproven(j);
 	int ret;
 
-	if (j->end >= size || j->a->target_zeroed)
+	if (j->end >= size || (j->a->target_zeroed && !prove))
 		return 0;
 	ret = restore_mark(j);
 	for (uint64_t at = j->end; !ret && at < size; at += step) {
@@ -622,11 +631,18 @@ static int zero_tail(struct restore_job *j)
 		w->end = min64(at + step, size);
 		w->nblocks = (size_t)((w->end - at + j->block - 1) / j->block);
 		for (size_t i = 0; i < w->nblocks; i++) {
-			w->state[i] = RB_ZEROED;
+			w->state[i] = prove ? RB_SKIPPED : RB_ZEROED;
 			w->digest[i] = restore_zero_digest(j, (size_t)min64(
 					j->block, w->end - at - i * j->block));
 		}
-		for (uint64_t z = at; z < w->end && !ret; z += TAIL_ZERO_BYTES) {
+		if (prove) {
+			uint64_t proven;
+
+			ret = restore_prove_skipped(j, &proven);
+			j->n.bytes_zeroed_past_image += proven;
+		}
+		for (uint64_t z = at; !prove && z < w->end && !ret;
+		     z += TAIL_ZERO_BYTES) {
 			uint64_t before = j->n.bytes_zeroed;
 
 			if (cli_interrupted)
@@ -669,7 +685,7 @@ static int commit_header(struct restore_job *j)
 			continue;
 		to = &written;
 		if (held_is_zero(j, off, len) && !mark) {
-			if (j->a->target_zeroed) {
+			if (j->a->target_zeroed && !restore_zeroed_unproven(j)) {
 				j->n.bytes_skipped_zero += len;
 				continue;
 			}

@@ -1,0 +1,69 @@
+# What a second hostile review of restore found, each now handled:
+# --target-is-zeroed over the mark of an unfinished restore (the 8 MiB
+# check cannot be made there, and the old data stayed where the image has
+# zeros, under a TRUSTED header).
+. "$(dirname "$0")/../lib.sh"
+M=1048576
+need_mkaero
+need_cmd strace
+
+# mark_only TARGET IMAGE: a restore that put its mark on TARGET and failed
+# at its first data write (strace: every pwrite64 after the mark's fails),
+# so TARGET holds the mark over its old data.
+mark_only() {
+	traced -f -o /dev/null -e trace=pwrite64 -e inject=pwrite64:error=EIO:when=2+ \
+		"$SS" restore "$2" "$1" --engine psync >"$T/mo.out" 2>"$T/mo.err"
+	RC=$?
+	expect_rc 2 "mark_only: $(cat "$T/mo.err")"
+	run_ss "$T/mo.out" "$T/mo.err" inspect "$1" --json
+	expect_rc 0 "$(cat "$T/mo.err")"
+	expect_json "$T/mo.out" .state '"unfinished-restore"'
+}
+
+# --target-is-zeroed over the mark: an old device of 31 used write-blocks
+# (and data in its header region past the header), an image of 5. The
+# rerun must not leave the old write-blocks where the image has zeros
+# (asd would sweep them: 26 stale write-blocks under a TRUSTED header),
+# in the data, in the header region or past the image's end.
+"$MKAERO" "$T/old" --size $((256 * M)) --namespace ns1 --used 31 --seed 7 --flags TRUSTED ||
+	fail mkaero
+head -c $M /dev/urandom | dd of="$T/old" bs=$M seek=2 conv=notrunc status=none || fail dd
+"$MKAERO" "$T/img" --size $((256 * M)) --namespace ns1 --used 5 --flags TRUSTED || fail mkaero
+cp "$T/old" "$T/t1"
+mark_only "$T/t1" "$T/img"
+run_ss "$T/out" "$T/err" restore "$T/img" "$T/t1" --target-is-zeroed --json
+expect_rc 0 "$(cat "$T/err")"
+cmp -s "$T/img" "$T/t1" || fail "--target-is-zeroed over the mark: not the image ($(cmp "$T/img" "$T/t1"))"
+[ "$(jq .bytes_zeroed "$T/out")" -gt 0 ] || fail "nothing zeroed: $(cat "$T/out")"
+run_ss "$T/out" "$T/err" inspect "$T/t1" --records --json
+expect_rc 0 "$(cat "$T/err")"
+expect_json "$T/out" .devices[0].records.sweep.used_wblocks 5
+run_ss "$T/out" "$T/err" restore "$T/img" "$T/t1" --target-is-zeroed
+expect_rc 2 "a done target is not zeros"
+# text: says what it did
+cp "$T/old" "$T/t1"
+mark_only "$T/t1" "$T/img"
+run_ss "$T/out" "$T/err" restore "$T/img" "$T/t1" --target-is-zeroed
+expect_rc 0 "$(cat "$T/err")"
+grep -q "^  --target-is-zeroed over an unfinished restore: the zeros not written were read" \
+	"$T/out" || fail "text: $(cat "$T/out")"
+# past the image's end (an image of 128 MiB on the 256 MiB target)
+head -c $((128 * M)) "$T/img" >"$T/img128"
+cp "$T/old" "$T/t2"
+mark_only "$T/t2" "$T/img128"
+run_ss "$T/out" "$T/err" restore "$T/img128" "$T/t2" --target-is-zeroed --json
+expect_rc 0 "$(cat "$T/err")"
+cmp -s -n $((128 * M)) "$T/img128" "$T/t2" || fail "tail: the image is not on the target"
+cmp -s -i $((128 * M)):0 -n $((128 * M)) "$T/t2" /dev/zero ||
+	fail "tail: the old data past the image's end is still there"
+[ "$(jq .bytes_zeroed_past_image "$T/out")" -gt 0 ] || fail "tail: $(cat "$T/out")"
+# a fresh sparse target marked by a killed --target-is-zeroed run of the
+# same image: nothing past the header region is zeroed (the skipped
+# blocks read as zeros); the header region's 7 zero blocks are written
+truncate -s $((256 * M)) "$T/t3"
+mark_only "$T/t3" "$T/img"
+run_ss "$T/out" "$T/err" restore "$T/img" "$T/t3" --target-is-zeroed --json
+expect_rc 0 "$(cat "$T/err")"
+cmp -s "$T/img" "$T/t3" || fail "fresh target: not the image"
+expect_json "$T/out" .bytes_zeroed $((7 * M))
+exit 0
