@@ -287,6 +287,10 @@ int restore_open(struct restore_job *j, const struct restore_args *a)
 		ret = restore_check_base(j);
 	if (ret == -ENOMEM && !j->error[0])
 		fail(j, ret, "out of memory");
+	/* a pipeline stopped by SIGINT/SIGTERM leaves no words of its own */
+	if (ret < 0 && (ret == -ECANCELED || cli_interrupted) && !j->error[0])
+		fail(j, -ECANCELED, "interrupted before anything was written "
+		     "to target '%s'", a->target);
 	return ret;
 }
 

@@ -1,7 +1,8 @@
 # What a second hostile review of restore found, each now handled:
 # --target-is-zeroed over the mark of an unfinished restore (the 8 MiB
 # check cannot be made there, and the old data stayed where the image has
-# zeros, under a TRUSTED header).
+# zeros, under a TRUSTED header); a SIGTERM before anything is written
+# (its line said nothing).
 . "$(dirname "$0")/../lib.sh"
 M=1048576
 need_mkaero
@@ -66,4 +67,29 @@ run_ss "$T/out" "$T/err" restore "$T/img" "$T/t3" --target-is-zeroed --json
 expect_rc 0 "$(cat "$T/err")"
 cmp -s "$T/img" "$T/t3" || fail "fresh target: not the image"
 expect_json "$T/out" .bytes_zeroed $((7 * M))
+# SIGTERM before anything is written, while restore claims TARGET (its
+# flock held 0.6 s by strace): one line that says so (it was
+# "shadowsync: " and nothing more, the target read that follows stopped
+# by the signal), the target untouched.
+need_cmd pgrep
+"$MKAERO" "$T/i64" --size $((64 * M)) --namespace ns1 --used 3 || fail mkaero
+mkrand "$T/t4" $((64 * M))
+cp "$T/t4" "$T/t4.before"
+ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0 \
+	strace -f -o "$T/fl.trace" -e trace=flock -e inject=flock:delay_enter=600000 \
+	"$SS" restore "$T/i64" "$T/t4" --json >"$T/out" 2>"$T/err" &
+spid=$!
+for i in $(seq 300); do
+	grep -q "flock(" "$T/fl.trace" 2>/dev/null && break
+	sleep 0.01
+done
+grep -q "flock(" "$T/fl.trace" || fail "no flock under strace"
+kill -TERM "$(pgrep -P $spid)"
+wait $spid
+RC=$?
+expect_rc 143 "$(cat "$T/err")"
+grep -qx "shadowsync: interrupted before anything was written to target '$T/t4'" "$T/err" ||
+	fail "SIGTERM before writing: $(cat "$T/err")"
+expect_json "$T/out" .error "\"interrupted before anything was written to target '$T/t4'\""
+cmp -s "$T/t4" "$T/t4.before" || fail "SIGTERM before writing: the target was written"
 exit 0
