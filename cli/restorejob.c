@@ -761,6 +761,19 @@ int restore_run(struct restore_job *j)
 			   "(%llu bytes), so it would not cover the target",
 			   j->a->manifest_out, (unsigned long long)j->end,
 			   j->a->target, (unsigned long long)j->tgt.size_bytes);
+	/*
+	 * --manifest-out whole and durable before the header region: a full
+	 * or failing file system shows while TARGET keeps the mark (found
+	 * after the commit, the run failed over a restored TARGET).
+	 */
+	if (!ret && j->mw_open && !j->mismatch.total) {
+		int mr = manifest_writer_finish(&j->mw);
+
+		if (mr < 0)
+			ret = fail(j, mr, "cannot write manifest '%s': %s (%s)",
+				   j->a->manifest_out, strerror(-mr),
+				   errno_name(mr));
+	}
 	if (!ret && !j->mismatch.total)
 		ret = zero_tail(j);
 	if (!ret && !j->mismatch.total)

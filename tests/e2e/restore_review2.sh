@@ -2,7 +2,8 @@
 # --target-is-zeroed over the mark of an unfinished restore (the 8 MiB
 # check cannot be made there, and the old data stayed where the image has
 # zeros, under a TRUSTED header); a SIGTERM before anything is written
-# (its line said nothing).
+# (its line said nothing); --manifest-out on a full file system (found
+# after the header commit).
 . "$(dirname "$0")/../lib.sh"
 M=1048576
 need_mkaero
@@ -92,4 +93,32 @@ grep -qx "shadowsync: interrupted before anything was written to target '$T/t4'"
 	fail "SIGTERM before writing: $(cat "$T/err")"
 expect_json "$T/out" .error "\"interrupted before anything was written to target '$T/t4'\""
 cmp -s "$T/t4" "$T/t4.before" || fail "SIGTERM before writing: the target was written"
+
+# --manifest-out on a full file system (a 1 MiB tmpfs, filled): the
+# manifest's bytes are buffered, so its ENOSPC came only at its commit,
+# after the header commit (exit 2 over a TARGET that was restored and
+# TRUSTED). Now it shows before the header region: TARGET keeps the mark,
+# and a rerun with room finishes both.
+need_root "tmpfs"
+mkdir -p "$T/full"
+mount -t tmpfs -o size=1m tmpfs "$T/full" || fail "mount tmpfs"
+at_exit "umount '$T/full'"
+dd if=/dev/zero of="$T/full/fill" bs=4k status=none 2>/dev/null
+"$MKAERO" "$T/i5" --size $((64 * M)) --namespace ns1 --used 5 --flags TRUSTED || fail mkaero
+mkrand "$T/t5" $((64 * M))
+run_ss "$T/out" "$T/err" restore "$T/i5" "$T/t5" --manifest-out "$T/full/t5.man" --json
+expect_rc 2 "$(cat "$T/err")"
+grep -qx "shadowsync: cannot write manifest '$T/full/t5.man': No space left on device (ENOSPC)" \
+	"$T/err" || fail "manifest-out, full: $(cat "$T/err")"
+expect_json "$T/out" .header_region_written false
+[ -e "$T/full/t5.man" ] && fail "manifest-out, full: a manifest was left"
+run_ss "$T/out" "$T/err" inspect "$T/t5" --json
+expect_rc 0 "$(cat "$T/err")"
+expect_json "$T/out" .state '"unfinished-restore"'
+rm -f "$T/full/fill"
+run_ss "$T/out" "$T/err" restore "$T/i5" "$T/t5" --manifest-out "$T/full/t5.man"
+expect_rc 0 "$(cat "$T/err")"
+cmp -s "$T/i5" "$T/t5" || fail "manifest-out, rerun: not the image"
+run_ss "$T/out" "$T/err" check "$T/t5" "$T/full/t5.man"
+expect_rc 0 "manifest-out, rerun: $(cat "$T/err")"
 exit 0
