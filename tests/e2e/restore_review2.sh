@@ -3,8 +3,10 @@
 # check cannot be made there, and the old data stayed where the image has
 # zeros, under a TRUSTED header); a SIGTERM before anything is written
 # (its line said nothing); --manifest-out on a full file system (found
-# after the header commit).
+# after the header commit); a server that sends 1 KiB of each part and
+# closes (every attempt was "progress": retried for ever).
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib_remote.sh"
 M=1048576
 need_mkaero
 need_cmd strace
@@ -121,4 +123,22 @@ expect_rc 0 "$(cat "$T/err")"
 cmp -s "$T/i5" "$T/t5" || fail "manifest-out, rerun: not the image"
 run_ss "$T/out" "$T/err" check "$T/t5" "$T/full/t5.man"
 expect_rc 0 "manifest-out, rerun: $(cat "$T/err")"
+
+# A trickle across connections: every part request answered with 1 KiB,
+# then a clean close. Each attempt reset the part's count of failures, so
+# an 8 MiB part would take 8192 attempts (a restore that never ends nor
+# fails). An attempt must deliver a stall window's worth (1 KiB/s over
+# --stall-timeout) to count as progress: the retries run out, exit 2.
+mkrand "$T/dimg" $((4 * M))
+start_pyserver P srv faulty_http.py --file "$T/dimg" --log "$T/req.log"
+mkrand "$T/t6" $((4 * M))
+SS_TIMEOUT=120 run_ss "$T/out" "$T/err" restore "http://127.0.0.1:$P/dribble" "$T/t6" \
+	--stall-timeout 5 --connections 2 --part-size 1M --json
+expect_rc 2 "dribble: $(cat "$T/err")"
+grep -q "^shadowsync: cannot read 'http://127.0.0.1:$P/dribble' at offset [0-9]*: giving up after 9 failed attempts in a row: " \
+	"$T/err" || fail "dribble: $(cat "$T/err")"
+n=$(jq -s '[.[] | select(.path == "/dribble")] | length' "$T/req.log")
+[ "$n" -le 40 ] || fail "dribble: $n requests"
+note "dribble: $n requests; $(cat "$T/err")"
+
 exit 0
