@@ -26,6 +26,7 @@
 #define SHADOWSYNC_RESTORE_H
 
 #include "cli.h"
+#include <sys/stat.h>
 #include "commit.h"
 #include "../engine/device.h"
 #include "../engine/pipeline.h"
@@ -98,6 +99,9 @@ struct restore_job {
 	char display[1024];		/* no query string, no credentials */
 	bool size_known;
 	uint64_t image_size;		/* when size_known */
+	struct stat src_stat;		/* a regular file SOURCE (or stdin's)
+					 * as opened: it must not change */
+	bool src_stat_known;
 	struct pipe_filler filler;	/* rs as the pipeline's source */
 	void *fill;			/* the adapter's state */
 	/* the target */

@@ -44,6 +44,47 @@ static int fail(struct restore_job *j, int err, const char *fmt, ...)
 	return err;
 }
 
+/*
+ * A regular file SOURCE (or the one stdin comes from) is stamped as
+ * opened, and must be the same before the header region goes on: one
+ * still being written (a download, a copy, a decompression that has not
+ * finished) would otherwise be restored as a mix of its versions, or cut
+ * at the size it had, and reported RESTORED. A remote object's ETag does
+ * this for http(s) and s3.
+ */
+static void stamp_source(struct restore_job *j, int fd)
+{
+	j->src_stat_known = !fstat(fd, &j->src_stat) &&
+			    S_ISREG(j->src_stat.st_mode);
+}
+
+static int check_source_unchanged(struct restore_job *j)
+{
+	const struct stat *a = &j->src_stat;
+	struct stat b;
+	int fd = j->src_is_path ? j->src.fd : 0;
+
+	if (!j->src_stat_known)
+		return 0;
+	if (fstat(fd, &b) < 0)
+		return fail(j, -errno, "cannot check source '%s': %s",
+			    j->display, strerror(errno));
+	if (b.st_size == a->st_size &&
+	    b.st_mtim.tv_sec == a->st_mtim.tv_sec &&
+	    b.st_mtim.tv_nsec == a->st_mtim.tv_nsec &&
+	    b.st_ctim.tv_sec == a->st_ctim.tv_sec &&
+	    b.st_ctim.tv_nsec == a->st_ctim.tv_nsec)
+		return 0;
+	return fail(j, -ESTALE, "%s%s%s changed during the restore (%s): "
+		    "what was written may mix its versions; target '%s' keeps "
+		    "the mark of an unfinished restore: run restore again once "
+		    "nothing writes the source",
+		    j->src_is_path ? "source '" : "", j->display,
+		    j->src_is_path ? "'" : " (a file)",
+		    b.st_size != a->st_size ? "its size changed"
+		    : "it was modified", j->a->target);
+}
+
 static int open_source(struct restore_job *j)
 {
 	const struct restore_args *a = j->a;
@@ -68,6 +109,7 @@ static int open_source(struct restore_job *j)
 		snprintf(j->display, sizeof(j->display), "%s", a->source);
 		j->size_known = true;
 		j->image_size = j->src.size_bytes;
+		stamp_source(j, j->src.fd);
 		return 0;
 	}
 	url_display(a->source, j->display, sizeof(j->display));
@@ -104,6 +146,7 @@ static int open_target(struct restore_job *j)
 	    !storage_identify(&in, "/proc/self/fd/0")) {
 		in.path = "stdin";
 		src = &in;
+		stamp_source(j, 0);
 	}
 	ret = target_check(&j->tgt, src, "target", a->force, j->error,
 			   sizeof(j->error));
@@ -761,6 +804,8 @@ int restore_run(struct restore_job *j)
 			   "(%llu bytes), so it would not cover the target",
 			   j->a->manifest_out, (unsigned long long)j->end,
 			   j->a->target, (unsigned long long)j->tgt.size_bytes);
+	if (!ret)
+		ret = check_source_unchanged(j);
 	/*
 	 * --manifest-out whole and durable before the header region: a full
 	 * or failing file system shows while TARGET keeps the mark (found

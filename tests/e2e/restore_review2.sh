@@ -4,7 +4,9 @@
 # zeros, under a TRUSTED header); a SIGTERM before anything is written
 # (its line said nothing); --manifest-out on a full file system (found
 # after the header commit); a server that sends 1 KiB of each part and
-# closes (every attempt was "progress": retried for ever).
+# closes (every attempt was "progress": retried for ever); a file SOURCE
+# written during the restore (restored as a mix of its versions, or cut
+# at the size it had when opened, and reported RESTORED).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_remote.sh"
 M=1048576
@@ -141,4 +143,51 @@ n=$(jq -s '[.[] | select(.path == "/dribble")] | length' "$T/req.log")
 [ "$n" -le 40 ] || fail "dribble: $n requests"
 note "dribble: $n requests; $(cat "$T/err")"
 
+# A file SOURCE written while it is restored (a download or a copy that
+# has not finished): changed after restore opened it (the mark on TARGET,
+# its fdatasyncs held 0.5 s each by strace), by a write inside it and by
+# an append, from a path and through stdin. Refused before the header
+# region: exit 2 naming it, TARGET keeps the mark; a rerun finishes.
+"$MKAERO" "$T/s7" --size $((64 * M)) --namespace ns1 --used 9 --flags TRUSTED || fail mkaero
+changed_source() {	# changed_source CASE HOW(write|append) stdin|path
+	local spid i
+	cp "$T/s7" "$T/s7w"
+	mkrand "$T/t7" $((64 * M))
+	if [ "$3" = stdin ]; then
+		ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0 \
+			strace -f -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_exit=500000 \
+			"$SS" restore - "$T/t7" <"$T/s7w" >"$T/out" 2>"$T/err" &
+	else
+		ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0 \
+			strace -f -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_exit=500000 \
+			"$SS" restore "$T/s7w" "$T/t7" >"$T/out" 2>"$T/err" &
+	fi
+	spid=$!
+	for i in $(seq 500); do
+		head -c 30 "$T/t7" | qgrep -a "SHADOWSYNC RESTORE" && break
+		sleep 0.01
+	done
+	head -c 30 "$T/t7" | qgrep -a "SHADOWSYNC RESTORE" || fail "$1: no mark seen"
+	if [ "$2" = append ]; then
+		head -c 4096 /dev/urandom >>"$T/s7w"
+	else
+		head -c 4096 /dev/urandom | dd of="$T/s7w" bs=4096 seek=100 conv=notrunc status=none
+	fi
+	wait $spid
+	RC=$?
+	expect_rc 2 "$1: $(cat "$T/err")"
+	local name="source '$T/s7w'"
+	[ "$3" = stdin ] && name="stdin (a file)"
+	grep -q "^shadowsync: $name changed during the restore (" "$T/err" ||
+		fail "$1: $(cat "$T/err")"
+	run_ss "$T/out" "$T/err" inspect "$T/t7" --json
+	expect_rc 0 "$(cat "$T/err")"
+	expect_json "$T/out" .state '"unfinished-restore"'
+}
+changed_source "path, written" write path
+changed_source "path, appended" append path
+changed_source "stdin, written" write stdin
+run_ss "$T/out" "$T/err" restore "$T/s7w" "$T/t7"
+expect_rc 0 "changed source, rerun: $(cat "$T/err")"
+cmp -s "$T/s7w" "$T/t7" || fail "changed source, rerun: not the image"
 exit 0
