@@ -206,6 +206,73 @@ static int check_sizes(struct restore_job *j)
 	return 0;
 }
 
+#define ZEROED_SAMPLES 256u	/* 4 KiB reads of TARGET past 8 MiB */
+
+struct zero_probe {
+	struct restore_job *j;
+	bool found;
+	uint64_t at;		/* the first sample that is not zeros */
+};
+
+static int zero_probe_block(void *ctx, uint64_t offset, size_t len,
+			    block_hash h)
+{
+	struct zero_probe *z = ctx;
+
+	if (!z->found && !block_hash_equal(h, restore_zero_digest(z->j, len))) {
+		z->found = true;
+		z->at = offset;
+	}
+	return 0;
+}
+
+/*
+ * --target-is-zeroed past the first 8 MiB: a spread sample of 4 KiB at
+ * 1 MiB boundaries (where write-blocks start, records first). Blanking
+ * an Aerospike device by zeroing its header region alone (dd ... count=8)
+ * keeps its write-blocks, which the 8 MiB check did not see: the image's
+ * zero blocks were skipped over them, and asd would sweep them.
+ */
+static int check_zeroed_sample(struct restore_job *j)
+{
+	uint64_t size = j->tgt.size_bytes, span, n;
+	struct pipe_range r[ZEROED_SAMPLES];
+	struct zero_probe z = { j, false, 0 };
+	struct scan_result res;
+	int ret;
+
+	if (size <= AS_HEADER_REGION_BYTES)
+		return 0;
+	span = (size - AS_HEADER_REGION_BYTES) >> 20;
+	n = span ? min64(ZEROED_SAMPLES, span) : 1;
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t off = AS_HEADER_REGION_BYTES + ((span * k / n) << 20);
+
+		r[k] = (struct pipe_range){ off, min64(4096, size - off) };
+	}
+	ret = scan_run(&j->tgt, &(struct scan_opts){
+			       .engine = j->a->io.engine,
+			       .block_size = 4096, .io_size = 4096,
+			       .queue_depth = j->a->io.queue_depth,
+			       .memory_bytes = j->a->io.memory_bytes,
+			       .ranges = r, .nranges = (size_t)n,
+			       .on_block = zero_probe_block, .ctx = &z,
+			       .cancel = &cli_interrupted }, &res);
+	if (ret < 0) {
+		restore_pipe_error(j, &res.error, "read");
+		return ret;
+	}
+	if (z.found)
+		return fail(j, -EINVAL, "--target-is-zeroed, but target '%s' "
+			    "does not read as zeros (at offset %llu, of %llu "
+			    "places read past its first 8 MiB; zeroing only "
+			    "the header region leaves the write-blocks): zero "
+			    "blocks of the image would not be written over it; "
+			    "drop --target-is-zeroed", j->a->target,
+			    (unsigned long long)z.at, (unsigned long long)n);
+	return 0;
+}
+
 /*
  * The target's first bytes: its header, the mark of an unfinished
  * restore, and whether it starts as the image does (then, with a
@@ -246,6 +313,13 @@ static int read_target_start(struct restore_job *j)
 			    "hold data): zero blocks of the image would not "
 			    "be written over it; drop --target-is-zeroed",
 			    j->a->target, len);
+	}
+	if (j->a->target_zeroed && !j->tgt_was_marked) {
+		ret = check_zeroed_sample(j);
+		if (ret < 0) {
+			free(buf);
+			return ret;
+		}
 	}
 	/* A first block of zeros says nothing: a blank device has one. */
 	if (j->have_man && j->block <= len)

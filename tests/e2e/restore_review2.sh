@@ -6,7 +6,9 @@
 # after the header commit); a server that sends 1 KiB of each part and
 # closes (every attempt was "progress": retried for ever); a file SOURCE
 # written during the restore (restored as a mix of its versions, or cut
-# at the size it had when opened, and reported RESTORED).
+# at the size it had when opened, and reported RESTORED);
+# --target-is-zeroed on a device blanked by zeroing its header region
+# alone (its write-blocks kept, under the image's zeros).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_remote.sh"
 M=1048576
@@ -190,4 +192,23 @@ changed_source "stdin, written" write stdin
 run_ss "$T/out" "$T/err" restore "$T/s7w" "$T/t7"
 expect_rc 0 "changed source, rerun: $(cat "$T/err")"
 cmp -s "$T/s7w" "$T/t7" || fail "changed source, rerun: not the image"
+
+# --target-is-zeroed on a device "blanked" by zeroing its header region
+# alone (dd ... count=8): its first 8 MiB are zeros, its 31 write-blocks
+# are not. Refused naming the first place found, nothing written.
+cp "$T/old" "$T/t8"
+dd if=/dev/zero of="$T/t8" bs=$M count=8 conv=notrunc status=none || fail dd
+cp "$T/t8" "$T/t8.before"
+run_ss "$T/out" "$T/err" restore "$T/img" "$T/t8" --target-is-zeroed
+expect_rc 2 "$(cat "$T/err")"
+grep -q "^shadowsync: --target-is-zeroed, but target '$T/t8' does not read as zeros (at offset 8388608, of 248 places read past its first 8 MiB" \
+	"$T/err" || fail "header zeroed only: $(cat "$T/err")"
+cmp -s "$T/t8" "$T/t8.before" || fail "header zeroed only: the target was written"
+# one stale write-block at the end (the last MiB) is found too
+truncate -s 0 "$T/t8"
+truncate -s $((256 * M)) "$T/t8"
+head -c 4096 /dev/urandom | dd of="$T/t8" bs=4096 seek=$(((255 * M) / 4096)) conv=notrunc status=none
+run_ss "$T/out" "$T/err" restore "$T/img" "$T/t8" --target-is-zeroed
+expect_rc 2 "$(cat "$T/err")"
+grep -q "(at offset $((255 * M)), of 248 places" "$T/err" || fail "last MiB: $(cat "$T/err")"
 exit 0
