@@ -62,7 +62,10 @@ static const char restore_usage[] =
 	"                      sparse file): zero blocks and a file SOURCE's holes\n"
 	"                      are not written; otherwise they are zeroed the\n"
 	"                      cheap way (BLKZEROOUT, fallocate); refused when\n"
-	"                      TARGET's first 8 MiB are not zeros\n"
+	"                      TARGET's first 8 MiB (or 4 KiB at each of 256\n"
+	"                      places past them) are not zeros; over an\n"
+	"                      unfinished restore's mark the zeros are read\n"
+	"                      on TARGET, and zeroed where they are not\n"
 	"  --no-verify         do not read back what was written (the report says\n"
 	"                      so)\n"
 	"  --force             write even though another process has TARGET open\n"
@@ -539,6 +542,10 @@ static void report_text(const struct restore_job *j,
 	if (j->tgt_was_marked && !j->resume)
 		printf("  the target held an unfinished restore; without "
 		       "--manifest every block was fetched and written again\n");
+	if (restore_zeroed_unproven(j))
+		printf("  --target-is-zeroed over an unfinished restore: the "
+		       "zeros not written were read on the target, and zeroed "
+		       "where they were not zeros\n");
 	if (j->resume)
 		printf("  resumed: read %s of the target first; %s already "
 		       "matched manifest '%s' and was not written; %s of it "

@@ -26,6 +26,7 @@
 #define SHADOWSYNC_RESTORE_H
 
 #include "cli.h"
+#include <sys/stat.h>
 #include "commit.h"
 #include "../engine/device.h"
 #include "../engine/pipeline.h"
@@ -98,6 +99,9 @@ struct restore_job {
 	char display[1024];		/* no query string, no credentials */
 	bool size_known;
 	uint64_t image_size;		/* when size_known */
+	struct stat src_stat;		/* a regular file SOURCE (or stdin's)
+					 * as opened: it must not change */
+	bool src_stat_known;
 	struct pipe_filler filler;	/* rs as the pipeline's source */
 	void *fill;			/* the adapter's state */
 	/* the target */
@@ -270,6 +274,22 @@ int restore_readback_bg(struct restore_job *j, struct pipe_range *r,
  * any; its mismatches go to j->mismatch. Returns 0 or -errno with
  * j->error. */
 int restore_readback_join(struct restore_job *j);
+
+/*
+ * restore_zeroed_unproven() - --target-is-zeroed, but TARGET holds the
+ * mark of an unfinished restore, which may have written where this image
+ * has zeros: its first 8 MiB could not be checked, and the zeros skipped
+ * must be read (restore_prove_skipped), the header region's written.
+ */
+bool restore_zeroed_unproven(const struct restore_job *j);
+
+/*
+ * restore_prove_skipped() - when restore_zeroed_unproven(): read the
+ * window's RB_SKIPPED blocks on TARGET; those that are not zeros are
+ * zeroed and become RB_ZEROED (*zeroed: their bytes). Returns 0 or
+ * -errno with j->error.
+ */
+int restore_prove_skipped(struct restore_job *j, uint64_t *zeroed);
 
 /* The digest of len zero bytes (the block size's is kept). */
 block_hash restore_zero_digest(struct restore_job *j, size_t len);

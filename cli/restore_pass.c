@@ -633,6 +633,78 @@ static int readback_scan(const struct restore_job *j, struct device *tgt,
 				.cancel = &cli_interrupted }, res);
 }
 
+/*
+ * --target-is-zeroed over the mark of an unfinished restore: the check
+ * of TARGET's first 8 MiB cannot be made (the mark is there), and that
+ * restore, of this image or of another, wrote where it had data, which
+ * may be where this image has zeros. So the window's zero blocks that
+ * were skipped are read, and those that are not zeros are zeroed (the
+ * read-back then checks them as the others).
+ */
+static int prove_block(void *ctx, uint64_t offset, size_t len, block_hash h)
+{
+	struct restore_job *j = ctx;
+	size_t i = (size_t)((offset - j->w.start) / j->block);
+
+	if (!block_hash_equal(h, restore_zero_digest(j, len)))
+		j->w.state[i] = RB_ZEROED;
+	return 0;
+}
+
+int restore_prove_skipped(struct restore_job *j, uint64_t *zeroed)
+{
+	struct restore_window *w = &j->w;
+	struct pipe_range *r;
+	struct scan_result res;
+	uint64_t before = j->n.bytes_zeroed;
+	long n;
+	int ret;
+
+	*zeroed = 0;
+	if (!restore_zeroed_unproven(j))
+		return 0;
+	n = restore_ranges(j, 1u << RB_SKIPPED, &r);
+	if (n < 0)
+		return (int)n;
+	ret = n ? scan_run(&j->tgt, &(struct scan_opts){
+				   .engine = j->a->io.engine,
+				   .block_size = j->block,
+				   .io_size = j->a->io.io_size,
+				   .queue_depth = j->a->io.queue_depth,
+				   .memory_bytes = j->a->io.memory_bytes,
+				   .ranges = r, .nranges = (size_t)n,
+				   .on_block = prove_block, .ctx = j,
+				   .cancel = &cli_interrupted }, &res) : 0;
+	free(r);
+	if (ret < 0) {
+		restore_pipe_error(j, &res.error, "read");
+		return ret;
+	}
+	for (size_t i = 0; i < w->nblocks && !ret; i++) {
+		uint64_t off = w->start + i * j->block;
+		uint64_t len = rmin64(j->block, w->end - off);
+
+		if (w->state[i] != RB_ZEROED)
+			continue;
+		if (j->zero_len && j->zero_at + j->zero_len == off) {
+			j->zero_len += len;
+			continue;
+		}
+		ret = restore_zero_flush(j);
+		j->zero_at = off;
+		j->zero_len = len;
+	}
+	if (!ret)
+		ret = restore_zero_flush(j);
+	*zeroed = j->n.bytes_zeroed - before;
+	return ret;
+}
+
+bool restore_zeroed_unproven(const struct restore_job *j)
+{
+	return j->a->target_zeroed && j->tgt_was_marked;
+}
+
 int restore_readback(struct restore_job *j, const struct pipe_range *r,
 		     size_t n, uint64_t base, const block_hash *digest)
 {

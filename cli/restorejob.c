@@ -47,6 +47,47 @@ static int fail(struct restore_job *j, int err, const char *fmt, ...)
 	return err;
 }
 
+/*
+ * A regular file SOURCE (or the one stdin comes from) is stamped as
+ * opened, and must be the same before the header region goes on: one
+ * still being written (a download, a copy, a decompression that has not
+ * finished) would otherwise be restored as a mix of its versions, or cut
+ * at the size it had, and reported RESTORED. A remote object's ETag does
+ * this for http(s) and s3.
+ */
+static void stamp_source(struct restore_job *j, int fd)
+{
+	j->src_stat_known = !fstat(fd, &j->src_stat) &&
+			    S_ISREG(j->src_stat.st_mode);
+}
+
+static int check_source_unchanged(struct restore_job *j)
+{
+	const struct stat *a = &j->src_stat;
+	struct stat b;
+	int fd = j->src_is_path ? j->src.fd : 0;
+
+	if (!j->src_stat_known)
+		return 0;
+	if (fstat(fd, &b) < 0)
+		return fail(j, -errno, "cannot check source '%s': %s",
+			    j->display, strerror(errno));
+	if (b.st_size == a->st_size &&
+	    b.st_mtim.tv_sec == a->st_mtim.tv_sec &&
+	    b.st_mtim.tv_nsec == a->st_mtim.tv_nsec &&
+	    b.st_ctim.tv_sec == a->st_ctim.tv_sec &&
+	    b.st_ctim.tv_nsec == a->st_ctim.tv_nsec)
+		return 0;
+	return fail(j, -ESTALE, "%s%s%s changed during the restore (%s): "
+		    "what was written may mix its versions; target '%s' keeps "
+		    "the mark of an unfinished restore: run restore again once "
+		    "nothing writes the source",
+		    j->src_is_path ? "source '" : "", j->display,
+		    j->src_is_path ? "'" : " (a file)",
+		    b.st_size != a->st_size ? "its size changed"
+		    : "it was modified", j->a->target);
+}
+
 static int open_source(struct restore_job *j)
 {
 	const struct restore_args *a = j->a;
@@ -71,6 +112,7 @@ static int open_source(struct restore_job *j)
 		snprintf(j->display, sizeof(j->display), "%s", a->source);
 		j->size_known = true;
 		j->image_size = j->src.size_bytes;
+		stamp_source(j, j->src.fd);
 		return 0;
 	}
 	url_display(a->source, j->display, sizeof(j->display));
@@ -107,6 +149,7 @@ static int open_target(struct restore_job *j)
 	    !storage_identify(&in, "/proc/self/fd/0")) {
 		in.path = "stdin";
 		src = &in;
+		stamp_source(j, 0);
 	}
 	ret = target_check(&j->tgt, src, "target", a->force, j->error,
 			   sizeof(j->error));
@@ -166,6 +209,73 @@ static int check_sizes(struct restore_job *j)
 	return 0;
 }
 
+#define ZEROED_SAMPLES 256u	/* 4 KiB reads of TARGET past 8 MiB */
+
+struct zero_probe {
+	struct restore_job *j;
+	bool found;
+	uint64_t at;		/* the first sample that is not zeros */
+};
+
+static int zero_probe_block(void *ctx, uint64_t offset, size_t len,
+			    block_hash h)
+{
+	struct zero_probe *z = ctx;
+
+	if (!z->found && !block_hash_equal(h, restore_zero_digest(z->j, len))) {
+		z->found = true;
+		z->at = offset;
+	}
+	return 0;
+}
+
+/*
+ * --target-is-zeroed past the first 8 MiB: a spread sample of 4 KiB at
+ * 1 MiB boundaries (where write-blocks start, records first). Blanking
+ * an Aerospike device by zeroing its header region alone (dd ... count=8)
+ * keeps its write-blocks, which the 8 MiB check did not see: the image's
+ * zero blocks were skipped over them, and asd would sweep them.
+ */
+static int check_zeroed_sample(struct restore_job *j)
+{
+	uint64_t size = j->tgt.size_bytes, span, n;
+	struct pipe_range r[ZEROED_SAMPLES];
+	struct zero_probe z = { j, false, 0 };
+	struct scan_result res;
+	int ret;
+
+	if (size <= AS_HEADER_REGION_BYTES)
+		return 0;
+	span = (size - AS_HEADER_REGION_BYTES) >> 20;
+	n = span ? min64(ZEROED_SAMPLES, span) : 1;
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t off = AS_HEADER_REGION_BYTES + ((span * k / n) << 20);
+
+		r[k] = (struct pipe_range){ off, min64(4096, size - off) };
+	}
+	ret = scan_run(&j->tgt, &(struct scan_opts){
+			       .engine = j->a->io.engine,
+			       .block_size = 4096, .io_size = 4096,
+			       .queue_depth = j->a->io.queue_depth,
+			       .memory_bytes = j->a->io.memory_bytes,
+			       .ranges = r, .nranges = (size_t)n,
+			       .on_block = zero_probe_block, .ctx = &z,
+			       .cancel = &cli_interrupted }, &res);
+	if (ret < 0) {
+		restore_pipe_error(j, &res.error, "read");
+		return ret;
+	}
+	if (z.found)
+		return fail(j, -EINVAL, "--target-is-zeroed, but target '%s' "
+			    "does not read as zeros (at offset %llu, of %llu "
+			    "places read past its first 8 MiB; zeroing only "
+			    "the header region leaves the write-blocks): zero "
+			    "blocks of the image would not be written over it; "
+			    "drop --target-is-zeroed", j->a->target,
+			    (unsigned long long)z.at, (unsigned long long)n);
+	return 0;
+}
+
 /*
  * The target's first bytes: its header, the mark of an unfinished
  * restore, and whether it starts as the image does (then, with a
@@ -206,6 +316,13 @@ static int read_target_start(struct restore_job *j)
 			    "hold data): zero blocks of the image would not "
 			    "be written over it; drop --target-is-zeroed",
 			    j->a->target, len);
+	}
+	if (j->a->target_zeroed && !j->tgt_was_marked) {
+		ret = check_zeroed_sample(j);
+		if (ret < 0) {
+			free(buf);
+			return ret;
+		}
 	}
 	/* A first block of zeros says nothing: a blank device has one. */
 	if (j->have_man && j->block <= len)
@@ -290,6 +407,10 @@ int restore_open(struct restore_job *j, const struct restore_args *a)
 		ret = restore_check_base(j);
 	if (ret == -ENOMEM && !j->error[0])
 		fail(j, ret, "out of memory");
+	/* a pipeline stopped by SIGINT/SIGTERM leaves no words of its own */
+	if (ret < 0 && (ret == -ECANCELED || cli_interrupted) && !j->error[0])
+		fail(j, -ECANCELED, "interrupted before anything was written "
+		     "to target '%s'", a->target);
 	return ret;
 }
 
@@ -543,6 +664,12 @@ static int restore_window(struct restore_job *j, uint64_t start, uint64_t end)
 		ret = fetch_state(j, 1u << RB_BAD, true);
 	if (!ret)
 		ret = restore_zero_flush(j);
+	if (!ret) {
+		uint64_t proven;
+
+		ret = restore_prove_skipped(j, &proven);
+		j->n.bytes_skipped_zero -= proven;
+	}
 	if (j->n.bytes_written + j->n.bytes_zeroed > changed) {
 		int fl = flush_target(j, w->start, w->end); /* even on error */
 
@@ -616,16 +743,19 @@ static int check_stream_end(struct restore_job *j)
  * TARGET past the image's end: asd sweeps a device to its end, so stale
  * write-blocks there would be read as data. Zeroed the cheap way (not
  * with --target-is-zeroed), window by window, each flushed and read back
- * as zeros; all of it before the header commit.
+ * as zeros; all of it before the header commit. With --target-is-zeroed
+ * over the mark of an unfinished restore, read, and zeroed where it is
+ * not zeros.
  */
 static int zero_tail(struct restore_job *j)
 {
 	struct restore_window *w = &j->w;
 	uint64_t size = j->tgt.size_bytes;
 	uint64_t step = (uint64_t)RESTORE_WINDOW_BLOCKS * j->block;
+	bool prove = restore_zeroed_unproven(j);
 	int ret;
 
-	if (j->end >= size || j->a->target_zeroed)
+	if (j->end >= size || (j->a->target_zeroed && !prove))
 		return 0;
 	ret = restore_mark(j);
 	for (uint64_t at = j->end; !ret && at < size; at += step) {
@@ -633,11 +763,18 @@ static int zero_tail(struct restore_job *j)
 		w->end = min64(at + step, size);
 		w->nblocks = (size_t)((w->end - at + j->block - 1) / j->block);
 		for (size_t i = 0; i < w->nblocks; i++) {
-			w->state[i] = RB_ZEROED;
+			w->state[i] = prove ? RB_SKIPPED : RB_ZEROED;
 			w->digest[i] = restore_zero_digest(j, (size_t)min64(
 					j->block, w->end - at - i * j->block));
 		}
-		for (uint64_t z = at; z < w->end && !ret; z += TAIL_ZERO_BYTES) {
+		if (prove) {
+			uint64_t proven;
+
+			ret = restore_prove_skipped(j, &proven);
+			j->n.bytes_zeroed_past_image += proven;
+		}
+		for (uint64_t z = at; !prove && z < w->end && !ret;
+		     z += TAIL_ZERO_BYTES) {
 			uint64_t before = j->n.bytes_zeroed;
 
 			if (cli_interrupted)
@@ -680,7 +817,7 @@ static int commit_header(struct restore_job *j)
 			continue;
 		to = &written;
 		if (held_is_zero(j, off, len) && !mark) {
-			if (j->a->target_zeroed) {
+			if (j->a->target_zeroed && !restore_zeroed_unproven(j)) {
 				j->n.bytes_skipped_zero += len;
 				continue;
 			}
@@ -758,6 +895,21 @@ int restore_run(struct restore_job *j)
 			   "(%llu bytes), so it would not cover the target",
 			   j->a->manifest_out, (unsigned long long)j->end,
 			   j->a->target, (unsigned long long)j->tgt.size_bytes);
+	if (!ret)
+		ret = check_source_unchanged(j);
+	/*
+	 * --manifest-out whole and durable before the header region: a full
+	 * or failing file system shows while TARGET keeps the mark (found
+	 * after the commit, the run failed over a restored TARGET).
+	 */
+	if (!ret && j->mw_open && !j->mismatch.total) {
+		int mr = manifest_writer_finish(&j->mw);
+
+		if (mr < 0)
+			ret = fail(j, mr, "cannot write manifest '%s': %s (%s)",
+				   j->a->manifest_out, strerror(-mr),
+				   errno_name(mr));
+	}
 	if (!ret && !j->mismatch.total)
 		ret = zero_tail(j);
 	if (!ret && !j->mismatch.total)

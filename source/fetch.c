@@ -516,12 +516,31 @@ static struct fetch_job *slot_release(struct fetch *f, struct slot *sl)
 	return j;
 }
 
+/*
+ * What an attempt must deliver to count as progress (its part's failures
+ * counted afresh): as much as a stall window asks for, or the rest of
+ * the part. A server that sends a few bytes and closes, at every attempt,
+ * is a trickle across connections: a byte "of progress" each time would
+ * retry for ever (an 8 MiB part, 1 KiB an attempt, took 8192 of them).
+ */
+static bool attempt_progressed(const struct fetch *f, const struct fetch_job *j,
+			       uint64_t got_at_start)
+{
+	uint64_t need = (uint64_t)FETCH_STALL_MIN_RATE * f->o.stall_timeout_ms /
+			1000;
+	uint64_t rest = j->len - got_at_start;
+
+	return !j->whole && j->got > got_at_start &&
+	       j->got - got_at_start >= (need < rest ? need : rest);
+}
+
 static void finish(struct fetch *f, struct slot *sl, CURLcode rc)
 {
 	enum phase phase = sl->phase;
 	const struct fetch_resp *r = &sl->resp;
+	uint64_t got_at_start = sl->got_at_start;
 	struct fetch_job *j = slot_release(f, sl);
-	bool progress = !j->whole && j->got > sl->got_at_start;
+	bool progress = attempt_progressed(f, j, got_at_start);
 	char why[FETCH_WHY];
 
 	if (sl->fail) {
@@ -609,9 +628,8 @@ static void check_stalls(struct fetch *f)
 			snprintf(why, sizeof(why), "no data for %.1f s",
 				 f->o.stall_timeout_ms / 1000.0);
 		/* a trickle is no progress: its retries run out */
-		job_retry(f, j, !j->whole &&
-			  j->got - sl->got_at_start >= need, -ETIMEDOUT,
-			  0, why);
+		job_retry(f, j, attempt_progressed(f, j, sl->got_at_start),
+			  -ETIMEDOUT, 0, why);
 	}
 }
 

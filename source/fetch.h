@@ -32,8 +32,9 @@ struct fetch_opts {
 	unsigned stall_timeout_ms;	/* fewer than FETCH_STALL_MIN_RATE
 					 * bytes a second over this long (no
 					 * byte, or a trickle): retried */
-	unsigned max_retries;		/* failures in a row, without a byte
-					 * of progress, before a job fails */
+	unsigned max_retries;		/* failures in a row, without an
+					 * attempt delivering a stall window's
+					 * bytes, before a job fails */
 	unsigned max_rps;		/* requests started a second, 0 = no
 					 * cap (EBS: ~1000 per snapshot) */
 	bool follow_redirects;		/* plain HTTP(S); never for signed ones */

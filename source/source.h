@@ -45,7 +45,8 @@ struct source_opts {
 	unsigned stall_timeout_s;	/* a part delivering under 1 KiB/s this long
 					 * is retried (default 30) */
 	unsigned max_retries;		/* per part: failures in a row without
-					 * a byte of progress (default 8; 0:
+					 * progress (an attempt delivering a
+					 * stall window's worth; default 8; 0:
 					 * none) */
 	const char *region;		/* s3: else AWS_REGION, AWS_DEFAULT_REGION,
 					 * the profile's in ~/.aws/config, the

@@ -229,22 +229,37 @@ int manifest_writer_block(void *ctx, uint64_t offset, size_t len,
 	return manifest_writer_add(ctx, offset, len, h);
 }
 
-int manifest_writer_commit(struct manifest_writer *w)
+int manifest_writer_finish(struct manifest_writer *w)
 {
 	unsigned char trailer[MANIFEST_TRAILER_BYTES];
 	int ret;
 
-	if (w->written != w->info.blocks) {
-		manifest_writer_abort(w);
+	if (w->finished)
+		return 0;
+	if (w->written != w->info.blocks)
 		return -EINVAL;
-	}
 	ret = flush_buf(w);
 	if (!ret) {
 		put(trailer, XXH3_64bits_digest(w->state), 8);
 		ret = write_all(w->fd, trailer, sizeof(trailer));
 	}
-	if (!ret)
-		ret = outfile_commit(&w->out);	/* on error: dropped */
+	if (!ret && fsync(w->fd) < 0)
+		ret = -errno;
+	if (ret < 0)
+		return w->write_err = ret;
+	w->finished = true;
+	return 0;
+}
+
+int manifest_writer_commit(struct manifest_writer *w)
+{
+	int ret = manifest_writer_finish(w);
+
+	if (ret < 0) {
+		manifest_writer_abort(w);
+		return ret;
+	}
+	ret = outfile_commit(&w->out);	/* on error: dropped */
 	w->fd = -1;
 	manifest_writer_abort(w);	/* frees the rest; the file stays */
 	return ret;

@@ -101,6 +101,7 @@ struct manifest_writer {
 	void *state;		/* XXH3 state for the trailer */
 	int write_err;		/* -errno of a failed write of it, or 0:
 				 * the manifest, not the device, failed */
+	bool finished;		/* manifest_writer_finish() done */
 };
 
 /* Are these sizes within the bounds above? */
@@ -125,6 +126,15 @@ int manifest_writer_open(struct manifest_writer *w, const char *path,
 /* Append the digest of the next block (at offset, len bytes). */
 int manifest_writer_add(struct manifest_writer *w, uint64_t offset,
 			size_t len, block_hash h);
+
+/*
+ * manifest_writer_finish() - check every block was added, write what is
+ * buffered and the trailer, fsync: all but giving the file its name, so
+ * a full or failing file system shows before a caller commits to what
+ * the manifest describes. Returns 0 or -errno (the writer stays open:
+ * abort it). Done by manifest_writer_commit when not called first.
+ */
+int manifest_writer_finish(struct manifest_writer *w);
 
 /*
  * manifest_writer_commit() - check every block was added, write the

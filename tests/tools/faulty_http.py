@@ -35,6 +35,8 @@ Paths (any query string is accepted and logged, as a presigned URL's):
                    no progress either); the others are served at once
   /trickle-all     every part request's body comes a byte every 1.5 s
   /hugetotal       a 206 whose Content-Range total is past 2^64 - 1
+  /dribble         every part request gets the first 1 KiB of its range,
+                   then a clean close (a trickle across connections)
 Every request is logged as one JSON line to --log.
 """
 import argparse
@@ -117,7 +119,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_simple(403, b"<Error><Code>AccessDenied</Code></Error>")
         if path not in ("/img", "/norange", "/replaced", "/replaced-noif",
                         "/noetag-replaced", "/slow", "/etag-dropped",
-                        "/noval-replaced", "/trickle", "/trickle-all"):
+                        "/noval-replaced", "/trickle", "/trickle-all",
+                        "/dribble"):
             return self.send_simple(404, b"not here")
         etag, lastmod, data = self.version(path)
         if fault == "503":
@@ -166,6 +169,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                struct.pack("ii", 1, 0))
                 else:
                     self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
+                return
+            if not probe and path == "/dribble":
+                self.wfile.write(body[:1024])
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
                 self.close_connection = True
                 return
             if not probe and (path == "/trickle-all" or
