@@ -53,14 +53,15 @@ struct fetch_resp {
 	uint64_t range_total;
 	bool range_overflow;		/* a number of it past 2^64 - 1 */
 	char content_range[96];		/* as sent, for messages */
-	int64_t content_length;		/* -1 when absent */
+	int64_t content_length;		/* -1 when absent, -2 malformed */
 	char etag[160];
 	char last_modified[64];
 	unsigned retry_after_s;		/* Retry-After in seconds, or 0 */
 	char bucket_region[32];		/* S3's x-amz-bucket-region */
 	char amz_checksum[96];		/* EBS direct: x-amz-Checksum */
 	char amz_checksum_alg[16];	/* x-amz-Checksum-Algorithm */
-	int64_t amz_data_length;	/* x-amz-Data-Length, -1 when absent */
+	int64_t amz_data_length;	/* x-amz-Data-Length, -1 when absent,
+					 * -2 malformed */
 	char amzn_error_type[96];	/* x-amzn-ErrorType (JSON services) */
 	char body[2048];		/* the start of a non-2xx body */
 	size_t body_len;

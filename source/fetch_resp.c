@@ -65,6 +65,10 @@ static void parse_content_range(struct fetch_resp *r, const char *v, size_t n)
 {
 	char buf[128], *p;
 
+	/* a second Content-Range replaces the first, whole */
+	r->has_content_range = r->range_unsatisfied = false;
+	r->total_known = r->range_overflow = false;
+	r->range_first = r->range_last = r->range_total = 0;
 	copy_value(buf, sizeof(buf), v, n);
 	copy_value(r->content_range, sizeof(r->content_range), v, n);
 	if (strncasecmp(buf, "bytes ", 6))
@@ -102,7 +106,9 @@ void fetch_resp_header(struct fetch_resp *r, const char *line, size_t n)
 		char buf[32];
 
 		copy_value(buf, sizeof(buf), v, vl);
-		r->content_length = strtoll(buf, NULL, 10);
+		/* "-5" is no length: -2, as a malformed x-amz-Data-Length */
+		r->content_length = isdigit((unsigned char)buf[0])
+				    ? strtoll(buf, NULL, 10) : -2;
 	} else if (header_is(line, n, "ETag", &v, &vl)) {
 		copy_value(r->etag, sizeof(r->etag), v, vl);
 	} else if (header_is(line, n, "Last-Modified", &v, &vl)) {
@@ -134,13 +140,16 @@ void fetch_resp_header(struct fetch_resp *r, const char *line, size_t n)
 void fetch_resp_begin(struct fetch_resp *r, const char *line, size_t n)
 {
 	const char *p = memchr(line, ' ', n), *end = line + n;
+	char code[8];
 
 	memset(r, 0, sizeof(*r));
 	r->content_length = -1;
 	r->amz_data_length = -1;
 	if (!p)
 		return;
-	r->status = strtol(p + 1, NULL, 10);
+	/* the line is n bytes, not a string: curl's headers end in no NUL */
+	copy_value(code, sizeof(code), p + 1, (size_t)(end - p - 1));
+	r->status = strtol(code, NULL, 10);
 	p = memchr(p + 1, ' ', (size_t)(end - p - 1));
 	if (p) {
 		size_t len = (size_t)(end - p - 1);

@@ -22,6 +22,7 @@
 #include "../fuzz/fuzz_size.c"
 #include "../fuzz/fuzz_ranges.c"
 #include "../fuzz/fuzz_records.c"
+#include "../fuzz/fuzz_httpresp.c"
 
 #define CORPUS "tests/fuzz/corpus"	/* tests/run.sh runs from the top */
 
@@ -105,6 +106,12 @@ static void records_corpus(void **state)
 	assert_true(replay(CORPUS "/records", fuzz_records_one) >= 3);
 }
 
+static void httpresp_corpus(void **state)
+{
+	(void)state;
+	assert_true(replay(CORPUS "/httpresp", fuzz_httpresp_one) >= 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -115,6 +122,7 @@ int main(void)
 		cmocka_unit_test(size_corpus),
 		cmocka_unit_test(ranges_corpus),
 		cmocka_unit_test(records_corpus),
+		cmocka_unit_test(httpresp_corpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
