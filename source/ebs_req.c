@@ -54,23 +54,6 @@ int source_sha256_b64(const void *p, size_t n, char out[48])
 	return ebs_sha256_b64(p, n, out);
 }
 
-static int add_header(struct curl_slist **hdrs, const char *name,
-		      const char *value)
-{
-	char line[4096];
-	struct curl_slist *l;
-	int n = snprintf(line, sizeof(line), "%s: %s", name, value);
-
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return -ENAMETOOLONG;
-	l = curl_slist_append(*hdrs, line);
-	explicit_bzero(line, sizeof(line));
-	if (!l)
-		return -ENOMEM;
-	*hdrs = l;
-	return 0;
-}
-
 /* "name=ENC(value)" appended to q (with '&' when not the first). */
 static void query_add(char *q, size_t qlen, const char *name,
 		      const char *value)
@@ -140,15 +123,15 @@ static int ebs_prepare(void *ctx, struct fetch_job *j, CURL *easy,
 	}
 	snprintf(url, sizeof(url), "%s%s?%s", e->url_base, path, q);
 	curl_easy_setopt(easy, CURLOPT_URL, url);
-	ret = add_header(hdrs, "Host", e->host);
+	ret = sigv4_add_header(hdrs, "Host", e->host);
 	if (!ret)
-		ret = add_header(hdrs, "x-amz-date", date);
+		ret = sigv4_add_header(hdrs, "x-amz-date", date);
 	if (!ret && c.session_token && c.session_token[0])
-		ret = add_header(hdrs, "x-amz-security-token", c.session_token);
+		ret = sigv4_add_header(hdrs, "x-amz-security-token", c.session_token);
 	if (!ret)
-		ret = add_header(hdrs, "Authorization", authz);
+		ret = sigv4_add_header(hdrs, "Authorization", authz);
 	if (!ret)	/* no "Expect: 100-continue", no stray Accept */
-		ret = add_header(hdrs, "Accept", "*/*");
+		ret = sigv4_add_header(hdrs, "Accept", "*/*");
 	explicit_bzero(authz, sizeof(authz));
 	explicit_bzero(url, sizeof(url));
 	if (ret)

@@ -34,23 +34,6 @@ static bool s3_claims(const char *spec)
 	return !strncasecmp(spec, "s3://", 5);
 }
 
-static int add_header(struct curl_slist **hdrs, const char *name,
-		      const char *value)
-{
-	char line[4096];
-	struct curl_slist *l;
-	int n = snprintf(line, sizeof(line), "%s: %s", name, value);
-
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return -ENAMETOOLONG;
-	l = curl_slist_append(*hdrs, line);
-	explicit_bzero(line, sizeof(line));
-	if (!l)
-		return -ENOMEM;
-	*hdrs = l;
-	return 0;
-}
-
 static int s3_prepare(void *b, CURL *easy, const struct object_header *h,
 		      unsigned nh, struct curl_slist **hdrs, char *why,
 		      size_t whylen)
@@ -86,17 +69,17 @@ static int s3_prepare(void *b, CURL *easy, const struct object_header *h,
 		return ret;
 	}
 	curl_easy_setopt(easy, CURLOPT_URL, s3->url);
-	ret = add_header(hdrs, "Host", s3->host);
+	ret = sigv4_add_header(hdrs, "Host", s3->host);
 	for (unsigned i = 0; !ret && i < nh; i++)
-		ret = add_header(hdrs, h[i].name, h[i].value);
+		ret = sigv4_add_header(hdrs, h[i].name, h[i].value);
 	if (!ret)
-		ret = add_header(hdrs, "x-amz-date", date);
+		ret = sigv4_add_header(hdrs, "x-amz-date", date);
 	if (!ret)
-		ret = add_header(hdrs, "x-amz-content-sha256", SIGV4_EMPTY_SHA256);
+		ret = sigv4_add_header(hdrs, "x-amz-content-sha256", SIGV4_EMPTY_SHA256);
 	if (!ret && c.session_token)
-		ret = add_header(hdrs, "x-amz-security-token", c.session_token);
+		ret = sigv4_add_header(hdrs, "x-amz-security-token", c.session_token);
 	if (!ret)
-		ret = add_header(hdrs, "Authorization", authz);
+		ret = sigv4_add_header(hdrs, "Authorization", authz);
 	explicit_bzero(authz, sizeof(authz));
 	if (ret)
 		snprintf(why, whylen, "cannot build the request: %s", strerror(-ret));

@@ -315,3 +315,20 @@ int sigv4_authorization(const struct sigv4_request *r,
 		return -ENOSPC;
 	return 0;
 }
+
+int sigv4_add_header(struct curl_slist **hdrs, const char *name,
+		     const char *value)
+{
+	char line[4096];
+	struct curl_slist *l;
+	int n = snprintf(line, sizeof(line), "%s: %s", name, value);
+
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -ENAMETOOLONG;
+	l = curl_slist_append(*hdrs, line);
+	explicit_bzero(line, sizeof(line));
+	if (!l)
+		return -ENOMEM;
+	*hdrs = l;
+	return 0;
+}

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <curl/curl.h>
+
 #define SIGV4_EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -80,5 +82,15 @@ int sigv4_authorization(const struct sigv4_request *r,
 
 /* Lower-case hex SHA-256 of n bytes into out[65]. Returns 0 or -EIO. */
 int sigv4_sha256_hex(const void *data, size_t n, char out[65]);
+
+/*
+ * sigv4_add_header() - append "name: value" to *hdrs, as a request's
+ * headers are handed to libcurl. The line is wiped from the stack once
+ * libcurl has its copy: it may carry a signature or a session token.
+ * Returns 0, -ENAMETOOLONG (a line of 4 KiB or more) or -ENOMEM; *hdrs
+ * is unchanged on failure.
+ */
+int sigv4_add_header(struct curl_slist **hdrs, const char *name,
+		     const char *value);
 
 #endif
