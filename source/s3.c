@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 struct s3 {
 	char host[256];			/* Host:, as signed */
@@ -41,8 +40,13 @@ static int s3_prepare(void *b, CURL *easy, const struct object_header *h,
 	struct s3 *s3 = b;
 	struct sigv4_header sh[4];
 	struct sigv4_creds c;
-	struct sigv4_request r = { 0 };
-	char date[17], authz[1024];
+	struct sigv4_request r = {
+		.method = "GET", .host = s3->host, .path = s3->path,
+		.headers = sh, .nheaders = nh,
+		.payload_sha256 = SIGV4_EMPTY_SHA256,
+		.content_sha256_header = true,
+		.region = s3->region, .service = "s3",
+	};
 	int ret;
 
 	if (nh > 4)
@@ -50,40 +54,9 @@ static int s3_prepare(void *b, CURL *easy, const struct object_header *h,
 	ret = awscred_get(s3->cred, &c, why, whylen);
 	if (ret)
 		return ret;
-	sigv4_amz_date(time(NULL), date);
 	for (unsigned i = 0; i < nh; i++)
 		sh[i] = (struct sigv4_header){ h[i].name, h[i].value };
-	r.method = "GET";
-	r.host = s3->host;
-	r.path = s3->path;
-	r.headers = sh;
-	r.nheaders = nh;
-	r.payload_sha256 = SIGV4_EMPTY_SHA256;
-	r.content_sha256_header = true;
-	r.amz_date = date;
-	r.region = s3->region;
-	r.service = "s3";
-	ret = sigv4_authorization(&r, &c, authz, sizeof(authz));
-	if (ret) {
-		snprintf(why, whylen, "cannot sign the request: %s", strerror(-ret));
-		return ret;
-	}
-	curl_easy_setopt(easy, CURLOPT_URL, s3->url);
-	ret = sigv4_add_header(hdrs, "Host", s3->host);
-	for (unsigned i = 0; !ret && i < nh; i++)
-		ret = sigv4_add_header(hdrs, h[i].name, h[i].value);
-	if (!ret)
-		ret = sigv4_add_header(hdrs, "x-amz-date", date);
-	if (!ret)
-		ret = sigv4_add_header(hdrs, "x-amz-content-sha256", SIGV4_EMPTY_SHA256);
-	if (!ret && c.session_token)
-		ret = sigv4_add_header(hdrs, "x-amz-security-token", c.session_token);
-	if (!ret)
-		ret = sigv4_add_header(hdrs, "Authorization", authz);
-	explicit_bzero(authz, sizeof(authz));
-	if (ret)
-		snprintf(why, whylen, "cannot build the request: %s", strerror(-ret));
-	return ret;
+	return sigv4_sign_request(&r, &c, easy, s3->url, hdrs, why, whylen);
 }
 
 /* The text of <tag>...</tag> in an S3 error document, or "". */

@@ -1,6 +1,7 @@
 /*
- * sigv4.h - AWS Signature Version 4 for request headers (S3, later EBS
- * direct), signed with libcrypto.
+ * sigv4.h - AWS Signature Version 4 for request headers (S3, EBS
+ * direct), signed with libcrypto, and the signed headers of a libcurl
+ * request.
  *
  * Why not libcurl's CURLOPT_AWS_SIGV4: on this Debian's libcurl (7.88)
  * it adds neither x-amz-content-sha256 nor the session token (given as
@@ -92,5 +93,21 @@ int sigv4_sha256_hex(const void *data, size_t n, char out[65]);
  */
 int sigv4_add_header(struct curl_slist **hdrs, const char *name,
 		     const char *value);
+
+/*
+ * sigv4_sign_request() - sign r with c as of now (r->amz_date is left
+ * out: the current time is used), point easy at url and append to *hdrs
+ * the headers that were signed, in this order: Host (r->host),
+ * r->headers, x-amz-date, x-amz-content-sha256 (when
+ * r->content_sha256_header), x-amz-security-token (when c has a session
+ * token) and Authorization. url must be the one r describes (r->path and
+ * r->query as sent). The signature is wiped from the stack. Returns 0,
+ * or -errno with why ("cannot sign the request: ...", "cannot build the
+ * request: ...").
+ */
+int sigv4_sign_request(const struct sigv4_request *r,
+		       const struct sigv4_creds *c, CURL *easy,
+		       const char *url, struct curl_slist **hdrs, char *why,
+		       size_t whylen);
 
 #endif
