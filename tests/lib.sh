@@ -306,3 +306,89 @@ slow_device() {
 	done
 	fail "slowdev did not come up: $(cat "$dir.log")"
 }
+
+# --- What sync and restore share: the refusals of the device they write
+# and their commit under failures (sync_*/restore_* tests). One block, so
+# that other branches' additions above merge cleanly.
+
+# ss_refused CMD WHAT PATTERN WATCH ARGS...: `shadowsync CMD ARGS...` exits
+# 2 with one stderr line, the whole of it "shadowsync: PATTERN" (an
+# extended regex), and the file WATCH is left as it was.
+ss_refused() {
+	local cmd=$1 what=$2 pattern=$3 watch=$4 before
+	shift 4
+	before=$(xxhsum -H2 <"$watch")
+	run_ss "$T/out" "$T/err" "$cmd" "$@"
+	expect_rc 2 "$what: $(cat "$T/err")"
+	[ "$(wc -l <"$T/err")" = 1 ] || fail "$what: want one stderr line: $(cat "$T/err")"
+	grep -qxE -e "shadowsync: $pattern" "$T/err" ||
+		fail "$what: '$pattern' is not: $(cat "$T/err")"
+	[ "$(xxhsum -H2 <"$watch")" = "$before" ] || fail "$what: $watch was written"
+	note "$what: $(cat "$T/err")"
+}
+
+# _ss_pair CMD OTHER WRITTEN: CMD's two paths, in its order, into args.
+_ss_pair() {
+	if [ "$1" = sync ]; then args=("$3" "$2"); else args=("$2" "$3"); fi
+}
+
+# ss_refusal_walk CMD OTHER: what sync and restore both refuse of the
+# device they write (sync's local, restore's target): mounted (--force
+# too), a loop device's backing file, open by another process (--force
+# then writes: it must end up equal to OTHER), a read-only loop device
+# (--force too), a read-only file system. OTHER is the other path, 16
+# MiB: sync's shadow (`sync WRITTEN OTHER`), restore's image (`restore
+# OTHER WRITTEN`). Needs root, losetup, mkfs.ext4, xxhsum; skips when
+# ext4 cannot be mounted.
+ss_refusal_walk() {
+	local cmd=$1 other=$2 role args holder fs w
+	case $cmd in
+	sync) role=local ;;
+	restore) role=target ;;
+	*) fail "ss_refusal_walk: no such command '$cmd'" ;;
+	esac
+
+	truncate -s $((16 << 20)) "$T/walk-fs.img"
+	mkfs.ext4 -q -F "$T/walk-fs.img" || fail "mkfs"
+	loop_attach fs "$T/walk-fs.img"
+	mkdir "$T/walk-mnt"
+	mount "$fs" "$T/walk-mnt" || skip "cannot mount ext4"
+	at_exit "mountpoint -q '$T/walk-mnt' && umount '$T/walk-mnt'; true"
+	_ss_pair "$cmd" "$other" "$fs"
+	ss_refused "$cmd" mounted "$role '$fs' is mounted on $T/walk-mnt; unmount it first" \
+		"$T/walk-fs.img" "${args[@]}"
+	ss_refused "$cmd" mounted-force "$role '$fs' is mounted on $T/walk-mnt; unmount it first" \
+		"$T/walk-fs.img" "${args[@]}" --force
+	umount "$T/walk-mnt"
+	_ss_pair "$cmd" "$other" "$T/walk-fs.img"
+	ss_refused "$cmd" loop-backing "$role '$T/walk-fs.img' is the backing file of $fs; detach it first \(losetup -d\)" \
+		"$T/walk-fs.img" "${args[@]}"
+
+	w=$T/walk-open
+	mkrand "$w" $((16 << 20))
+	sleep 300 <"$w" &
+	holder=$!
+	at_exit "kill $holder 2>/dev/null; true"
+	sleep 0.2
+	_ss_pair "$cmd" "$other" "$w"
+	ss_refused "$cmd" open-elsewhere "$role '$w' is open by process $holder \(sleep\); stop it first, or --force if you are sure" \
+		"$w" "${args[@]}"
+	run_ss "$T/out" "$T/err" "$cmd" "${args[@]}" --force
+	expect_rc 0 "open-elsewhere --force: $(cat "$T/err")"
+	cmp -s "$w" "$other" || fail "open-elsewhere: --force did not write"
+	kill $holder
+
+	mkrand "$T/walk-ro.img" $((16 << 20))
+	w=$(losetup --find --show --read-only "$T/walk-ro.img") || fail "losetup -r"
+	at_exit "losetup -d $w"
+	_ss_pair "$cmd" "$other" "$w"
+	ss_refused "$cmd" ro-loop "$role '$w' is read-only" "$T/walk-ro.img" "${args[@]}"
+	ss_refused "$cmd" ro-loop-force "$role '$w' is read-only" "$T/walk-ro.img" "${args[@]}" --force
+	mkdir "$T/walk-ro"
+	mount -t tmpfs -o size=32m tmpfs "$T/walk-ro" && at_exit "umount '$T/walk-ro'"
+	mkrand "$T/walk-ro/dev" $((16 << 20))
+	mount -o remount,ro "$T/walk-ro"
+	_ss_pair "$cmd" "$other" "$T/walk-ro/dev"
+	ss_refused "$cmd" ro-fs "$role '$T/walk-ro/dev' is read-only \(read-only file system\)" \
+		"$T/walk-ro/dev" "${args[@]}"
+}
