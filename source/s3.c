@@ -158,21 +158,6 @@ static const struct object_backend s3_backend = {
 	.release = s3_release,
 };
 
-static const char *endpoint_of(const struct source_opts *o)
-{
-	const char *names[] = { "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL" };
-
-	if (o->endpoint_url && o->endpoint_url[0])
-		return o->endpoint_url;
-	for (unsigned i = 0; i < 2; i++) {
-		const char *v = getenv(names[i]);
-
-		if (v && v[0])
-			return v;
-	}
-	return NULL;
-}
-
 /* URL, Host and path of BUCKET/KEY; 0 or -errno with s->error. */
 static int s3_address(struct source *s, struct s3 *s3, const char *bucket,
 		      const char *key, const char *endpoint)
@@ -227,7 +212,9 @@ static int s3_open(struct source *s, const char *spec,
 		   const struct source_opts *o, struct source_info *info)
 {
 	struct object_setup setup = { 0 };
-	const char *endpoint = endpoint_of(o), *slash;
+	const char *endpoint = aws_endpoint(o->endpoint_url,
+					    "AWS_ENDPOINT_URL_S3");
+	const char *slash;
 	char bucket[256], why[768], shown[1024];
 	struct s3 *s3;
 	int ret;
@@ -243,13 +230,8 @@ static int s3_open(struct source *s, const char *spec,
 	s3 = calloc(1, sizeof(*s3));
 	if (!s3)
 		return -ENOMEM;
-	ret = aws_region(o->region, !endpoint, s3->region, sizeof(s3->region),
-			 why, sizeof(why));
-	if (ret && endpoint) {
-		/* S3-compatible stores take us-east-1, as the AWS CLI sends */
-		snprintf(s3->region, sizeof(s3->region), "us-east-1");
-		ret = 0;
-	}
+	ret = aws_signing_region(o->region, endpoint, s3->region,
+				 sizeof(s3->region), why, sizeof(why));
 	if (ret) {
 		source_seterror(s, "cannot read '%s': %s", shown, why);
 		goto out_free;
@@ -270,9 +252,7 @@ static int s3_open(struct source *s, const char *spec,
 	setup.ops = &s3_backend;
 	setup.backend = s3;
 	setup.display = shown;
-	setup.cacert = o->cacert ? o->cacert
-		     : getenv("AWS_CA_BUNDLE") ? getenv("AWS_CA_BUNDLE")
-		     : getenv("SSL_CERT_FILE");
+	setup.cacert = aws_ca_bundle(o->cacert);
 	setup.follow_redirects = false;	/* a signature is for one host */
 	return object_open(s, &setup, info);
 out_free:
