@@ -205,11 +205,6 @@ def over_cap(sid):
     return False
 
 
-def key_of(akid):
-    with lock:
-        return keys.get(akid)
-
-
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -236,7 +231,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def check_auth(self, raw):
         """None when the request is signed right, else (status, type, message)."""
-        c = sigcheck.check(self.headers, "GET", raw, key_of, args.region, "ebs", SigV4Auth,
+        c = sigcheck.check(self.headers, "GET", raw, keys, lock, args.region, "ebs", SigV4Auth,
                            ["host", "x-amz-date"])
         if c.akid is not None:
             self.entry["akid"] = c.akid

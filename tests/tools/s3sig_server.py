@@ -69,11 +69,6 @@ def s3_error(code, message, extra=""):
             % (code, message, extra)).encode()
 
 
-def key_of(akid):
-    with lock:
-        return keys.get(akid)
-
-
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -149,7 +144,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return "uri"
             return None
 
-        c = sigcheck.check(self.headers, self.command, raw_path, key_of, args.region, "s3",
+        c = sigcheck.check(self.headers, self.command, raw_path, keys, lock, args.region, "s3",
                            S3SigV4Auth, ["host", "x-amz-date", "x-amz-content-sha256"],
                            content_sha256, expiry_and_uri)
         if c.akid is not None:

@@ -44,13 +44,13 @@ class Check:
         self.region = region
 
 
-def check(headers, method, raw_path, key_of, region, service, auth_class, need,
+def check(headers, method, raw_path, keys, lock, region, service, auth_class, need,
           after_date=None, before_signature=None):
     """Check a request's SigV4 signature. headers: the request's (any
-    case); key_of(akid): {"secret", "token"} or None; need: the headers
-    that must be signed besides every x-amz-* one sent; after_date() and
-    before_signature(k): a service's own checks at those points, each
-    returning a reason or None."""
+    case); keys: akid -> {"secret", "token", ...}, read under lock; need:
+    the headers that must be signed besides every x-amz-* one sent;
+    after_date() and before_signature(k): a service's own checks at those
+    points, each returning a reason or None."""
     m = AUTH_RE.match(headers.get("Authorization", ""))
     if not m:
         return Check("malformed")
@@ -58,7 +58,8 @@ def check(headers, method, raw_path, key_of, region, service, auth_class, need,
 
     def verdict(reason):
         return Check(reason, akid, signed_names, scope_region)
-    k = key_of(akid)
+    with lock:
+        k = keys.get(akid)
     if not k:
         return verdict("unknown-key")
     if scope_region != region or scope_service != service:
