@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,10 +20,11 @@
 #define MAX_TOKENS 16
 
 enum ctx_kind { CTX_OTHER, CTX_NAMESPACE, CTX_DEVICE_ENGINE, CTX_SERVICE,
-		CTX_MOD_LUA };
+		CTX_MOD_LUA, CTX_SET };
 
 struct ctx {
 	enum ctx_kind kind;
+	size_t set;		/* CTX_SET: its index in the namespace */
 	char name[64];		/* for messages: "namespace ns1" */
 	unsigned line;
 };
@@ -218,6 +220,51 @@ static int device_statement(struct parser *p, char **tok, int n)
 	return 0;	/* every other setting: not ours to judge */
 }
 
+/* `set NAME {` in the current namespace: the index of its entry. */
+static int add_set(struct parser *p, const char *name, size_t *index)
+{
+	struct conf_namespace *ns = current_ns(p);
+	struct conf_set *v;
+
+	for (size_t i = 0; i < ns->nsets; i++)
+		if (!strcmp(ns->sets[i].name, name)) {
+			*index = i;
+			return 0;
+		}
+	v = realloc(ns->sets, (ns->nsets + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ns->sets = v;
+	v[ns->nsets].name = strdup(name);
+	v[ns->nsets].disable_eviction = false;
+	if (!v[ns->nsets].name)
+		return -ENOMEM;
+	*index = ns->nsets++;
+	return 0;
+}
+
+/*
+ * A statement inside `set NAME { }`: disable-eviction, read as asd's
+ * cfg_bool reads it (true/yes, false/no, any case; anything else stops
+ * asd); the last one wins.
+ */
+static int set_statement(struct parser *p, char **tok, int n)
+{
+	struct conf_set *s = &current_ns(p)->sets[p->stack[p->depth - 1].set];
+
+	if (strcmp(tok[0], "disable-eviction"))
+		return 0;	/* every other setting: not ours to judge */
+	if (n == 2 && (!strcasecmp(tok[1], "true") || !strcasecmp(tok[1], "yes")))
+		s->disable_eviction = true;
+	else if (n == 2 && (!strcasecmp(tok[1], "false") ||
+			    !strcasecmp(tok[1], "no")))
+		s->disable_eviction = false;
+	else
+		return fail(p, p->line, "expected 'disable-eviction true' or "
+			    "'disable-eviction false'");
+	return 0;
+}
+
 /* `NAME VALUE` once: a second one replaces the first, as in asd. */
 static int one_value(struct parser *p, char **tok, int n, char **slot)
 {
@@ -294,6 +341,12 @@ static int open_context(struct parser *p, char **tok, int n)
 	} else if (!strcmp(tok[0], "storage-engine") && parent == CTX_NAMESPACE &&
 		   n == 2 && !strcmp(tok[1], "device")) {
 		c->kind = CTX_DEVICE_ENGINE;
+	} else if (!strcmp(tok[0], "set") && parent == CTX_NAMESPACE &&
+		   n == 2) {
+		ret = add_set(p, tok[1], &c->set);
+		if (ret < 0)
+			return ret;
+		c->kind = CTX_SET;
 	}
 	p->depth++;
 	return 0;
@@ -318,6 +371,8 @@ static int parse_tokens(struct parser *p, char **tok, int n)
 
 			if (i > start && k == CTX_DEVICE_ENGINE)
 				ret = device_statement(p, tok + start, i - start);
+			else if (i > start && k == CTX_SET)
+				ret = set_statement(p, tok + start, i - start);
 			else if (i > start && (k == CTX_SERVICE ||
 					       k == CTX_MOD_LUA))
 				ret = service_statement(p, k, tok + start,
@@ -482,6 +537,9 @@ void aero_conf_release(struct aero_conf *c)
 			free(c->ns[i].dev[k].shadow);
 		}
 		free(c->ns[i].dev);
+		for (size_t k = 0; k < c->ns[i].nsets; k++)
+			free(c->ns[i].sets[k].name);
+		free(c->ns[i].sets);
 		free(c->ns[i].name);
 	}
 	free(c->ns);

@@ -1,7 +1,8 @@
 /*
  * aeroconf.h - the parts of aerospike.conf that name device pairs: every
  * `storage-engine device { device LOCAL SHADOW | file LOCAL SHADOW }` of
- * every namespace, with filesize and write-block-size; and what restoring
+ * every namespace, with filesize and write-block-size, and its sets'
+ * `disable-eviction`; and what restoring
  * SMD needs from the top-level `service { }` and `mod-lua { }` contexts.
  * Everything else is skipped, not judged.
  */
@@ -19,6 +20,13 @@ struct conf_device {
 	unsigned line;
 };
 
+/* `set NAME { ... }` inside a namespace: what the cold start reads. */
+struct conf_set {
+	char *name;
+	bool disable_eviction;	/* `disable-eviction true`: its records
+				 * are never evicted (drv_is_set_evictable) */
+};
+
 struct conf_namespace {
 	char *name;
 	unsigned line;
@@ -26,6 +34,8 @@ struct conf_namespace {
 	size_t ndev;
 	uint64_t filesize;		/* 0: not set */
 	uint32_t write_block_size;	/* 0: not set (servers before 7.1) */
+	struct conf_set *sets;		/* each name once, conf order */
+	size_t nsets;
 };
 
 /*

@@ -3,24 +3,33 @@
  * conflict rule needs: per digest the LUT, generation and void-time of
  * the version kept, and its set. One namespace, every device of it.
  *
- * Memory: a slot is AS_RECINDEX_SLOT_BYTES (24) bytes - digest bytes
- * 8-19, 5 LUT bytes, 2 generation bytes, 4 void-time bytes, 1
- * set id - in an open-addressing table (linear probing) kept between 3/8
- * and 3/4 full: 32 to 64 bytes per distinct digest. The table doubles
- * in home order (one sequential pass; the old table is given back as it
- * is passed), so growing costs little time and the peak is the new table
- * plus a few MiB. Tables of 2 MiB and more ask for huge pages (fewer TLB
- * misses on a table of a GiB).
+ * A slot is AS_RECINDEX_SLOT_BYTES (24) bytes - digest bytes 8-19, 5 LUT
+ * bytes, 2 generation bytes, 4 void-time bytes, 1 set id - in an
+ * open-addressing table (linear probing) kept between 3/8 and 3/4 full.
+ *
+ * Two ways to use it. Direct (as_recindex_put/find/drop/add): one table
+ * of 32 to 64 bytes a digest, growing by doubling in home order. Logged
+ * (as_recindex_log, then as_recindex_settle), what the walker uses: a
+ * table of a GiB probed once a record is bound by memory latency (a
+ * cache and TLB miss a record, 80 ns and more on a virtual machine), so
+ * records are instead appended, 24 bytes each, to one of
+ * AS_RECINDEX_BUCKETS logs chosen by the top bits of the digest's hash
+ * (sequential writes); settling takes the buckets one at a time, loads
+ * the bucket's objects (a packed array, 24 bytes an object) and then its
+ * log, in order, into a small table that stays in the CPU's cache
+ * (checks 9-12 apply there), and writes the objects back packed. Memory:
+ * 24 bytes a record logged since the last settle plus 24 bytes an object,
+ * plus a table of a few MiB; nothing is read at random outside the cache.
  *
  * Digest bytes 0-7 are not stored: two digests are taken for one when
  * their bytes 8-19 agree (96 bits of RIPEMD-160 output; for 10^9
  * distinct digests the chance that any two are confused is below
- * 10^-11). Bytes 12-19 pick the home slot (bytes 0-3 pick the partition
- * and 8-11 the device: neither choice biases them).
+ * 10^-11). Bytes 12-19 pick the bucket and home slot (bytes 0-3 pick the
+ * partition and 8-11 the device: neither choice biases them).
  *
  * A slot with generation 0 is empty (asd refuses generation 0).
  *
- * Not thread-safe: one thread at a time (the walker's index thread).
+ * Not thread-safe: one thread at a time.
  */
 #ifndef SHADOWSYNC_RECINDEX_H
 #define SHADOWSYNC_RECINDEX_H
@@ -32,19 +41,36 @@
 #define AS_RECINDEX_SLOT_BYTES	24u
 #define AS_RECINDEX_MAX_SETS	255u	/* set ids 1..254; 255: "other" */
 #define AS_RECINDEX_SET_OTHER	255u
+#define AS_RECINDEX_BUCKET_BITS	10u
+#define AS_RECINDEX_BUCKETS	(1u << AS_RECINDEX_BUCKET_BITS)
+
+struct as_recbucket;
 
 struct as_recindex {
-	unsigned char *slots;
+	unsigned char *slots;	/* the table (logged: the settling one) */
 	uint64_t nslots;	/* a power of two, or 0 */
 	unsigned bits;		/* log2(nslots) */
-	uint64_t used;
-	uint64_t peak_bytes;	/* largest table held */
-	uint64_t cap_bytes;	/* largest table allowed; 0: no cap */
+	unsigned skip;		/* top hash bits not in the home (logged:
+				 * the bucket's) */
+	uint64_t table_bytes;	/* mapped for slots */
+	uint64_t table_used;	/* entries in the table */
+	uint64_t used;		/* objects indexed (logged: as of the last
+				 * settle) */
+	uint64_t peak_bytes;	/* direct: largest table held; logged:
+				 * most bytes held (logs, objects, table) */
+	uint64_t cap_bytes;	/* largest allowed; 0: no cap */
+	/* Logged use. */
+	struct as_recbucket *buckets;	/* NULL until the first log */
+	uint64_t held_bytes;	/* logs, object arrays and table */
+	uint64_t pending;	/* records logged, not yet settled */
+	uint64_t set_objects[256];	/* objects per set id, as of the
+					 * last settle */
 	/* Set names by id (0: no set); only the parsing thread uses them. */
 	char (*set_names)[64];
 	unsigned char set_len[AS_RECINDEX_MAX_SETS + 1];
 	unsigned nsets;		/* ids 1..nsets in use */
-	unsigned last_set;	/* the id found last: asked first */
+	unsigned char set_hint[64];	/* by a hash of the name: the id
+					 * to compare first */
 };
 
 /* The version of a record the conflict rule looks at. */
@@ -65,6 +91,7 @@ enum as_outcome {
 };
 
 void as_recindex_init(struct as_recindex *x);
+/* as_recindex_release() - free everything; x is left as after init. */
 void as_recindex_release(struct as_recindex *x);
 
 /*
@@ -103,11 +130,25 @@ int as_recindex_add(struct as_recindex *x, const unsigned char *digest,
 		    uint64_t evict_void_time);
 
 /*
- * as_recindex_prefetch() - start loading digest's home slot into the
- * cache, for an add a few records later (a hint: nothing changes).
+ * as_recindex_log() - append v for digest to its bucket's log (logged
+ * use; do not mix with the direct calls). Checks 9-12 wait for
+ * as_recindex_settle. 0, -EINVAL (generation 0), -ENOBUFS when the
+ * bytes held would pass cap_bytes, -ENOMEM.
  */
-void as_recindex_prefetch(const struct as_recindex *x,
-			  const unsigned char *digest);
+int as_recindex_log(struct as_recindex *x, const unsigned char *digest,
+		    const struct as_recver *v);
+
+/*
+ * as_recindex_settle() - every record logged since the last settle goes
+ * through checks 9-12 (as as_recindex_add), in the order logged; the
+ * outcome counts are added to out[] (indexed by enum as_outcome); a
+ * set id whose no_evict[] is true (disable-eviction; no_evict may be
+ * NULL) is not evicted. used and set_objects are then current. 0,
+ * -ENOBUFS, -ENOMEM (the index is then unusable).
+ */
+int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
+		       uint64_t evict_void_time, const bool no_evict[256],
+		       uint64_t out[5]);
 
 /*
  * prefer_existing_record with CE's LUT policy: is the indexed version
@@ -120,8 +161,30 @@ bool as_recver_prefer_existing(const struct as_recver *old,
 
 /*
  * as_recindex_count_sets() - objects per set id into counts[256] (index
- * 0: no set), by walking the table.
+ * 0: no set): direct, by walking the table; logged, as of the last
+ * settle.
  */
 void as_recindex_count_sets(const struct as_recindex *x, uint64_t counts[256]);
+
+/*
+ * The objects an index ends with, by set id, and of those the ones whose
+ * last-update-time is below a truncation's threshold (ms since 2010; 0:
+ * none): asd's runtime truncation deletes a record when its LUT is below
+ * the namespace's threshold or its set's (truncate.c,
+ * truncate_reduce_cb), and a CE cold start loads it again.
+ */
+struct as_census {
+	uint64_t objects[256];
+	uint64_t back[256];	/* below the namespace's or the set's */
+	uint64_t back_ns[256];	/* below the namespace's threshold */
+	uint64_t back_set[256];	/* below the set's own threshold */
+};
+
+/*
+ * as_recindex_census() - one pass over the table: c filled for the
+ * namespace threshold ns_lut and per set id set_lut[id].
+ */
+void as_recindex_census(const struct as_recindex *x, uint64_t ns_lut,
+			const uint64_t set_lut[256], struct as_census *c);
 
 #endif

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PREFETCH_AHEAD	16u	/* records between a prefetch and its use */
-
 void as_ownership_from_region(const unsigned char *region, size_t len,
 			      const struct as_header *h, struct as_ownership *o)
 {
@@ -49,20 +47,46 @@ int as_records_init(struct as_records *w, const struct as_ownership *own,
 	return 0;
 }
 
+int as_records_set_rules(struct as_records *w, uint64_t evict_void_time,
+			 uint64_t ns_truncate_lut,
+			 const struct as_set_rule *v, size_t n)
+{
+	w->evict_void_time = evict_void_time;
+	w->ns_truncate_lut = ns_truncate_lut;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(v[i].name);
+		int id;
+
+		if (!len || len > AS_SET_NAME_MAX)
+			continue;	/* no record carries such a set */
+		id = as_recindex_set_id(&w->index,
+					(const unsigned char *)v[i].name,
+					(unsigned)len);
+		if (id < 0)
+			return id;
+		if (id == AS_RECINDEX_SET_OTHER)
+			return -E2BIG;
+		if (v[i].truncate_lut > w->set_truncate_lut[id])
+			w->set_truncate_lut[id] = v[i].truncate_lut;
+		w->no_evict[id] |= v[i].no_evict;
+	}
+	return 0;
+}
+
+void as_records_census(const struct as_records *w, struct as_census *c)
+{
+	as_recindex_census(&w->index, w->ns_truncate_lut, w->set_truncate_lut,
+			   c);
+}
+
 /*
- * Checks 9-12 for a batch, in order. The table is far larger than the
- * caches: the slot of the record PREFETCH_AHEAD on is asked for while
- * this one is applied, so the misses overlap. (Taking a batch in
- * home-slot order was tried too: no faster, the TLB misses stay.)
+ * A batch into the index's logs, in order (checks 9-12 wait for the
+ * device's end: as_recindex_settle). Appending is a sequential write a
+ * record; probing a table of a GiB here was a cache and TLB miss each.
  */
 static int index_batch(struct as_records *w, const struct as_batch *b)
 {
-	struct as_dev_records *d = b->dev;
-	size_t n = b->n;
-
-	for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		as_recindex_prefetch(&w->index, b->e[i].digest);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < b->n; i++) {
 		const struct as_pending *e = &b->e[i];
 		struct as_recver v = {
 			.lut = e->lut_gen_set & 0xFFFFFFFFFFull,
@@ -70,21 +94,10 @@ static int index_batch(struct as_records *w, const struct as_batch *b)
 			.void_time = e->void_time,
 			.set_id = (uint8_t)(e->lut_gen_set >> 56),
 		};
-		int ret;
+		int ret = as_recindex_log(&w->index, e->digest, &v);
 
-		if (i + PREFETCH_AHEAD < n)
-			as_recindex_prefetch(&w->index,
-					     b->e[i + PREFETCH_AHEAD].digest);
-		ret = as_recindex_add(&w->index, e->digest, &v, w->now_cl,
-				      w->evict_void_time);
-		switch (ret) {
-		case AS_OUT_UNIQUE:	d->unique++; break;
-		case AS_OUT_REPLACED:	d->replaced++; break;
-		case AS_OUT_OLDER:	d->older++; break;
-		case AS_OUT_EXPIRED:	d->expired++; break;
-		case AS_OUT_EVICTED:	d->evicted++; break;
-		default:		return ret;
-		}
+		if (ret < 0)
+			return ret;
 	}
 	return 0;
 }
@@ -209,8 +222,6 @@ static int queue_record(struct as_records *w, const struct as_flat *f,
 			return ret;
 		b = &w->batch[w->fill];
 	}
-	if (!b->n)
-		b->dev = w->dev;
 	e = &b->e[b->n++];
 	memcpy(e->digest, f->digest, AS_DIGEST_BYTES);
 	e->void_time = f->void_time;
@@ -460,6 +471,17 @@ int as_records_end(struct as_records *w)
 {
 	struct as_dev_records *d = w->dev;
 	int err = w->batch ? drain(w) : -ENOMEM;
+	uint64_t out[5] = { 0 };
+
+	if (!err) {
+		err = as_recindex_settle(&w->index, w->now_cl,
+					 w->evict_void_time, w->no_evict, out);
+		d->unique += out[AS_OUT_UNIQUE];
+		d->replaced += out[AS_OUT_REPLACED];
+		d->older += out[AS_OUT_OLDER];
+		d->expired += out[AS_OUT_EXPIRED];
+		d->evicted += out[AS_OUT_EVICTED];
+	}
 
 	d->pristine_wblock = d->stop_wblock - w->unused_run;
 	if (d->pristine_wblock < 1)

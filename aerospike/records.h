@@ -93,14 +93,14 @@ struct as_dev_records {
 };
 
 /*
- * The walk runs in two stages. The sweep and checks 1-8 run on the
- * caller's thread as the bytes are fed; each record that passes them is
- * queued in a batch (32 bytes a record), and the batches go through the
- * digest index (checks 9-12: the conflict rule, expiry, eviction) in
- * order - on a thread of their own when as_records_start_thread() was
- * called, else at once. The index's cache misses are hidden by
- * prefetching each batch's slots a few records ahead, and with the
- * thread they overlap the caller's reading.
+ * The walk runs in stages. The sweep and checks 1-8 run on the caller's
+ * thread as the bytes are fed; each record that passes them is queued
+ * in a batch (32 bytes a record), and the batches are appended to the
+ * digest index's logs in order - on a thread of their own when
+ * as_records_start_thread() was called, else at once. At the device's
+ * end (as_records_end) the logs are settled: checks 9-12 (the conflict
+ * rule, expiry, eviction) bucket by bucket, in the order the records
+ * came (see recindex.h).
  */
 #define AS_RECORDS_BATCH	32768u	/* records a batch holds */
 #define AS_RECORDS_QUEUE	4u	/* batches, filled or being filled */
@@ -112,7 +112,6 @@ struct as_pending {
 };
 
 struct as_batch {
-	struct as_dev_records *dev;
 	size_t n;
 	struct as_pending e[AS_RECORDS_BATCH];
 };
@@ -122,6 +121,11 @@ struct as_records {
 	const struct as_ownership *own;
 	int64_t now_cl;			/* s since 2010 (expiry, the cap) */
 	uint64_t evict_void_time;	/* from evict.smd; 0: none */
+	/* By set id (as_records_set_rules): truncation thresholds (ms
+	 * since 2010; 0: none) and sets whose records are never evicted. */
+	uint64_t ns_truncate_lut;
+	uint64_t set_truncate_lut[256];
+	bool no_evict[256];
 	struct as_recindex index;	/* index.cap_bytes: set before
 					 * feeding to bound it */
 	/* The current device. */
@@ -147,6 +151,38 @@ struct as_records {
  */
 int as_records_init(struct as_records *w, const struct as_ownership *own,
 		    int64_t now_unix);
+
+/*
+ * What the node's SMD and conf say of a namespace's sets: a truncation's
+ * threshold (truncate.smd, "ns|set") and `set NAME { disable-eviction
+ * true }` (drv_is_set_evictable: the evict void-time spares its records).
+ */
+struct as_set_rule {
+	const char *name;		/* the set, 1 to 63 bytes */
+	uint64_t truncate_lut;		/* ms since 2010; 0: none */
+	bool no_evict;
+};
+
+/*
+ * as_records_set_rules() - before the first device is fed: the
+ * namespace's evict void-time (s since 2010, evict.smd; 0: none), its
+ * namespace-wide truncation (0: none) and the n rules. Each rule's set
+ * is given its own set id now, so that the rules hold whatever other
+ * sets the devices hold (a set named twice: the larger threshold, and
+ * no eviction if either says so; a name no record can carry, empty or
+ * over 63 bytes, is skipped). Returns 0, -ENOMEM, or -E2BIG when the
+ * rules name more sets than the index has ids for (254).
+ */
+int as_records_set_rules(struct as_records *w, uint64_t evict_void_time,
+			 uint64_t ns_truncate_lut,
+			 const struct as_set_rule *v, size_t n);
+
+/*
+ * as_records_census() - once every device is done: the objects by set
+ * id, and those older than the rules' truncations (they come back: a CE
+ * cold start does not apply a saved truncation).
+ */
+void as_records_census(const struct as_records *w, struct as_census *c);
 
 /*
  * as_records_start_thread() - run the index stage on a thread of its
@@ -177,8 +213,9 @@ int as_records_feed(struct as_records *w, uint64_t offset,
 
 /*
  * as_records_end() - the device is done (every byte fed): waits until
- * the index has taken every record, so the device's figures are
- * complete. Returns 0 or the index's error (as as_records_feed).
+ * the index has taken every record and settles it (checks 9-12), so the
+ * device's figures and index.used are complete. Returns 0 or the index's
+ * error (as as_records_feed).
  */
 int as_records_end(struct as_records *w);
 

@@ -6,10 +6,11 @@
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SS=${SS:-$TOP/shadowsync}
-# QUICK=1 (make bench QUICK=1): every case at small sizes, 3 runs, so the
-# whole set takes a few minutes; the full run takes under half an hour.
+# QUICK=1 (make bench QUICK=1): every case at small sizes, so the whole
+# set takes a few minutes; the full run takes under half an hour. Medians
+# of 3 runs in both (RUNS=5: a steadier full run, 5/3 of the time).
 QUICK=${QUICK:-0}
-if [ "$QUICK" = 1 ]; then RUNS=${RUNS:-3}; else RUNS=${RUNS:-5}; fi
+RUNS=${RUNS:-3}
 # pick FULL QUICK: the value for this kind of run.
 pick() { if [ "$QUICK" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 BENCH_DIR=${BENCH_DIR:-/var/tmp/shadowsync-bench}
@@ -22,7 +23,17 @@ die() { echo "bench: $*" >&2; exit 2; }
 [ -x "$SS" ] || die "$SS not built"
 mkdir -p "$BENCH_DIR" "$OUT"
 
-drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+# drop_caches: the page cache (and dentries, inodes) dropped, dirty pages
+# written first; the time it took goes to $OUT/drops.seconds (run.sh sums
+# it per case: on a busy shared machine it is a good part of a QUICK run).
+drop_caches() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >>"$OUT/drops.seconds"
+}
 
 # mkfile PATH BYTES: random content, reused when already the right size.
 mkfile() {

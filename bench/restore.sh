@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 need() { command -v "$1" >/dev/null || die "$1 is not installed"; }
 need fio
-SIZE=${SIZE:-$(pick $((4 << 30)) $((256 << 20)))}
+SIZE=${SIZE:-$(pick $((4 << 30)) $((128 << 20)))}
 M=1048576
 IMG=$BENCH_DIR/restore.img
 HALF=$BENCH_DIR/restore-half.img
@@ -96,20 +96,20 @@ d=$(median half_dd)
 	echo
 	echo "$(host_line)"
 	echo
-	echo "| tool | median wall s | ratio to fio write | ratio to dd | peak RSS MiB |"
-	echo "|---|---|---|---|---|"
+	echo "| tool | median wall s | spread s | ratio to fio write | ratio to dd | peak RSS MiB |"
+	echo "|---|---|---|---|---|---|"
 	for t in restore_ram_no_verify dd_ram restore_no_verify restore dd fio_write fio_read; do
-		printf '| %s | %.2f | %s | %s | %.1f |\n' "$t" "$(median $t)" \
+		printf '| %s | %.2f | %s | %s | %s | %.1f |\n' "$t" "$(median $t)" "$(spread $t)" \
 			"$(ratio "$(median $t)" "$f")" "$(ratio "$(median $t)" "$(median dd)")" \
 			"$(awk -v k="$(max_rss $t)" 'BEGIN { print k / 1024 }')"
 	done
 	echo
 	echo "Half zeros (64 MiB of data, 64 MiB of hole, alternating), onto a new sparse file:"
 	echo
-	echo "| tool | median wall s | ratio to dd | peak RSS MiB |"
-	echo "|---|---|---|---|"
+	echo "| tool | median wall s | spread s | ratio to dd | peak RSS MiB |"
+	echo "|---|---|---|---|---|"
 	for t in half_restore_zeroed half_restore_zeroed_nv half_dd; do
-		printf '| %s | %.2f | %s | %.1f |\n' "$t" "$(median $t)" "$(ratio "$(median $t)" "$d")" \
+		printf '| %s | %.2f | %s | %s | %.1f |\n' "$t" "$(median $t)" "$(spread $t)" "$(ratio "$(median $t)" "$d")" \
 			"$(awk -v k="$(max_rss $t)" 'BEGIN { print k / 1024 }')"
 	done
 	echo

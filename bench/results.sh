@@ -1,14 +1,20 @@
 #!/bin/bash
 # bench/results.sh - write bench/RESULTS.md from what the scripts wrote in
-# bench/out: the machine, then each case's notes (bench/notes/NAME.md)
-# with its generated table put in at @TABLE@. Nothing in RESULTS.md is
-# copied by hand; a case that did not run says so.
+# bench/out: the machine and the run, then each case's notes
+# (bench/notes/NAME.md) with its generated table put in at @TABLE@ and a
+# link to each picture plot.sh draws for it (unless the note has one).
+# Nothing in RESULTS.md is copied by hand; a case that did not run says
+# so. OUT and DST (default bench/RESULTS.md) for tests.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$TOP/bench/out}
-CASES=${CASES:-"verify sync warm warm_slow size pairs qd records restore restore_conns ebs"}
-dst=$TOP/bench/RESULTS.md
+DST=${DST:-$TOP/bench/RESULTS.md}
+. "$TOP/bench/cases.sh"
+CASES=${CASES:-$BENCH_CASES}
+pics=$(bash "$TOP/bench/plot.sh" --list) || { echo "bench: plot.sh --list failed" >&2; exit 2; }
 disk=$(df --output=source "${BENCH_DIR:-/var/tmp}" 2>/dev/null | tail -1)
+model=$(lsblk -dno MODEL,SIZE "/dev/$(lsblk -no PKNAME "$disk" 2>/dev/null | head -1)" 2>/dev/null | xargs)
+[ -n "$model" ] || model=$(lsblk -dno MODEL,SIZE "$disk" 2>/dev/null | xargs)
 {
 	echo "# Benchmark results"
 	echo
@@ -16,8 +22,15 @@ disk=$(df --output=source "${BENCH_DIR:-/var/tmp}" 2>/dev/null | tail -1)
 	echo "hand: the commentary lives in bench/notes/, the figures come from the runs."
 	echo
 	echo "- machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-	echo "- kernel: $(uname -r); disk under the benchmark files: $disk ($(lsblk -dno MODEL,SIZE "/dev/$(lsblk -no PKNAME "$disk" 2>/dev/null | head -1)" 2>/dev/null | xargs || echo virtual))"
+	echo "- kernel: $(uname -r); disk under the benchmark files: $disk (${model:-virtual}, $(findmnt -no FSTYPE -T "${BENCH_DIR:-/var/tmp}" 2>/dev/null))"
 	echo "- generated: $(date -u +%Y-%m-%dT%H:%MZ)$( [ -f "$OUT/.quick" ] && echo ', QUICK=1 (small sizes, 3 runs)')"
+	if [ -s "$OUT/run.times" ]; then
+		# written by run.sh: "load1 load5 load15" at start and end, then
+		# "case seconds seconds-dropping-the-page-cache"
+		awk 'NR == 1 { s = $0; next } NR == 2 { e = $0; next }
+			{ t += $2; d += $3; c = c sprintf("%s%s %ds", c ? ", " : "", $1, $2) }
+			END { printf "- run: %d s in all, %d s of it dropping the page cache (%s); load average (1, 5, 15 min) %s at the start, %s at the end\n", t, d, c, s, e }' "$OUT/run.times"
+	fi
 	echo
 	echo "Every table compares tools in the same run, interleaved round by round (the"
 	echo "starting tool rotates each round), with the page cache dropped before every"
@@ -27,13 +40,19 @@ disk=$(df --output=source "${BENCH_DIR:-/var/tmp}" 2>/dev/null | tail -1)
 	echo "between runs, ratios much less."
 	for c in $CASES; do
 		n=$TOP/bench/notes/$c.md t=$OUT/$c.md
-		[ -f "$n" ] || continue
+		[ -f "$n" ] || { echo "bench: no note bench/notes/$c.md" >&2; continue; }
 		echo
 		if [ -s "$t" ]; then
 			awk -v t="$t" '$0 == "@TABLE@" { while ((getline l < t) > 0) print l; next } { print }' "$n"
 		else
 			awk '$0 == "@TABLE@" { print "(not run: no bench/out/'"$c"'.md)"; next } { print }' "$n"
 		fi
+		echo "$pics" | while read -r pc png title; do
+			[ "$pc" = "$c" ] || continue
+			grep -qF "]($png)" "$n" && continue
+			echo
+			echo "![$title]($png)"
+		done
 	done
-} >"$dst.tmp" && mv "$dst.tmp" "$dst"
-echo "bench: wrote $dst" >&2
+} >"$DST.tmp" && mv "$DST.tmp" "$DST"
+echo "bench: wrote $DST" >&2

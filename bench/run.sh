@@ -1,17 +1,42 @@
 #!/bin/sh
 # bench/run.sh - `make bench` (QUICK=1: small sizes, 3 runs, a few
-# minutes): every benchmark, tables in bench/out/*.md, curves drawn to
-# bench/*.png, bench/RESULTS.md regenerated from them.
+# minutes): every case of bench/cases.sh, tables in bench/out/*.md,
+# curves drawn to bench/*.png, bench/RESULTS.md regenerated from them.
+# Each case's wall time (and how much of it dropping the page cache took)
+# and the load average at the start and the end go to bench/out/run.times
+# (RESULTS.md quotes them); a picture plot.sh
+# declares that this run did not draw fails the run.
 cd "$(dirname "$0")/.." || exit 2
+. bench/cases.sh
 status=0
 mkdir -p bench/out
-rm -f bench/out/*.md bench/out/*.dat bench/out/.quick
+rm -f bench/out/*.md bench/out/*.dat bench/out/.quick bench/out/run.times* bench/out/drops.seconds
 [ "${QUICK:-0}" = 1 ] && : >bench/out/.quick
-for b in verify sync warm warm_slow size pairs qd records restore restore_remote restore_conns ebs; do
-	[ -f "bench/$b.sh" ] || continue
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+load >bench/out/run.times
+: >bench/out/.start
+start=$(date +%s)
+for b in $BENCH_CASES; do
+	[ -f "bench/$b.sh" ] || { echo "bench: no bench/$b.sh" >&2; status=1; continue; }
 	echo "== bench/$b.sh"
-	bash "bench/$b.sh" || { echo "bench: $b failed" >&2; status=1; }
+	t0=$(date +%s)
+	case "${QUICK:-0}:$b" in
+	# records.sh takes its size from SIZE only (4 GiB by default)
+	1:records) SIZE=$((128 << 20)) bash "bench/$b.sh" ;;
+	*) bash "bench/$b.sh" ;;
+	esac || { echo "bench: $b failed" >&2; status=1; }
+	drops=$(awk '{ s += $1 } END { printf "%.0f", s }' bench/out/drops.seconds 2>/dev/null)
+	rm -f bench/out/drops.seconds
+	echo "$b $(($(date +%s) - t0)) ${drops:-0}" >>bench/out/run.times.cases
 done
+load >>bench/out/run.times
+cat bench/out/run.times.cases >>bench/out/run.times
+rm -f bench/out/run.times.cases
 bash bench/plot.sh || status=1
+bash bench/plot.sh --list | while read -r c png title; do
+	[ "bench/$png" -nt bench/out/.start ] ||
+		{ echo "bench: $png ($title) was not drawn" >&2; exit 1; }
+done || status=1
 bash bench/results.sh || status=1
+echo "bench: $(($(date +%s) - start)) s; load average $(load)" >&2
 exit $status

@@ -1,12 +1,12 @@
 #!/bin/bash
 # bench/size.sh - how cost grows with the work: verify, hash and warm of
-# 0.5, 1, 2 and 4 GiB (QUICK: 64-512 MiB), each beside its peer at the
+# 0.5, 1, 2 and 4 GiB (QUICK: 16-64 MiB), each beside its peer at the
 # same size (fio reading the pair, xxhsum -H2, fio's warm recipe), in the
 # same rounds. Wall time should be a straight line in size and peak RSS
 # flat; the ratios to the peers should not drift with size.
 # Writes out/size.md and out/size.dat (one line per size for gnuplot).
 . "$(dirname "$0")/lib.sh"
-SIZES=${SIZES:-$(pick "512 1024 2048 4096" "64 128 256 512")}	# MiB
+SIZES=${SIZES:-$(pick "512 1024 2048 4096" "16 32 64")}	# MiB
 RESULTS=$OUT/size.times
 : >"$RESULTS"
 command -v fio >/dev/null || die "fio missing"

@@ -7,7 +7,7 @@
 # Bytes written are counted twice: sync's own report, and the sectors the
 # disk's block layer saw written during the run (/sys/block/DEV/stat).
 . "$(dirname "$0")/lib.sh"
-SIZE=${SIZE:-$(pick $((4 << 30)) $((256 << 20)))}
+SIZE=${SIZE:-$(pick $((4 << 30)) $((128 << 20)))}
 A=$BENCH_DIR/local.img
 B=$BENCH_DIR/shadow.img
 RESULTS=$OUT/sync.times
@@ -74,11 +74,13 @@ v=$(median verify)
 	echo
 	echo "$(host_line)"
 	echo
-	echo "| tool | median wall s | ratio to verify | bytes written (tool's report) | bytes written (disk counter, median) |"
-	echo "|---|---|---|---|---|"
-	printf '| verify | %.2f | 1.000 | 0 | %s |\n' "$v" "$(median_w verify)"
-	printf '| sync | %.2f | %s | %s | %s |\n' "$(median sync)" "$(ratio "$(median sync)" "$v")" $((ndiff * M)) "$(median_w sync)"
-	printf '| dd full copy | %.2f | %s | %s | %s |\n' "$(median dd)" "$(ratio "$(median dd)" "$v")" "$SIZE" "$(median_w dd)"
+	echo "| tool | median wall s | spread s | ratio to verify | bytes written (tool's report) | bytes written (disk counter, median) | peak RSS MiB |"
+	echo "|---|---|---|---|---|---|---|"
+	printf '| verify | %.2f | %s | 1.000 | 0 | %s | %s |\n' "$v" "$(spread verify)" "$(median_w verify)" "$(rss_mib verify)"
+	printf '| sync | %.2f | %s | %s | %s | %s | %s |\n' "$(median sync)" "$(spread sync)" "$(ratio "$(median sync)" "$v")" \
+		$((ndiff * M)) "$(median_w sync)" "$(rss_mib sync)"
+	printf '| dd full copy | %.2f | %s | %s | %s | %s | %s |\n' "$(median dd)" "$(spread dd)" "$(ratio "$(median dd)" "$v")" \
+		"$SIZE" "$(median_w dd)" "$(rss_mib dd)"
 	echo
 	echo "sync / verify = $(ratio "$(median sync)" "$v") (target <= 1.15); sync / dd = $(ratio "$(median sync)" "$(median dd)"); sync writes $((ndiff * M)) bytes, dd $SIZE"
 } | tee "$OUT/sync.md"

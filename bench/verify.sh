@@ -5,7 +5,7 @@
 # (buffered). Identical files, so every tool reads every byte (cmp stops
 # at the first difference). All three engines of shadowsync.
 . "$(dirname "$0")/lib.sh"
-SIZE=${SIZE:-$(pick $((4 << 30)) $((256 << 20)))}
+SIZE=${SIZE:-$(pick $((4 << 30)) $((128 << 20)))}
 A=$BENCH_DIR/local.img
 B=$BENCH_DIR/shadow.img
 RESULTS=$OUT/verify.times
@@ -42,11 +42,11 @@ fio=$(median fio_pair)
 	echo
 	echo "$(host_line)"
 	echo
-	echo "| tool | median wall s | ratio to fio pair read | peak RSS MiB |"
-	echo "|---|---|---|---|"
+	echo "| tool | median wall s | spread s | ratio to fio pair read | peak RSS MiB |"
+	echo "|---|---|---|---|---|"
 	for n in verify_auto verify_io_uring verify_libaio verify_psync fio_pair cmp xxhsum; do
 		m=$(median $n)
-		printf '| %s | %.2f | %s | %.1f |\n' "$n" "$m" "$(ratio "$m" "$fio")" \
+		printf '| %s | %.2f | %s | %s | %.1f |\n' "$n" "$m" "$(spread $n)" "$(ratio "$m" "$fio")" \
 			"$(awk -v k="$(max_rss $n)" 'BEGIN { print k / 1024 }')"
 	done
 	echo

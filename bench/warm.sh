@@ -4,7 +4,7 @@
 # on the same 4 GiB file, with and without --manifest-out (the manifest
 # is written from the same read: no second pass).
 . "$(dirname "$0")/lib.sh"
-SIZE=${SIZE:-$(pick $((4 << 30)) $((256 << 20)))}
+SIZE=${SIZE:-$(pick $((4 << 30)) $((128 << 20)))}
 A=$BENCH_DIR/shadow.img
 RESULTS=$OUT/warm.times
 : >"$RESULTS"
@@ -31,11 +31,11 @@ fio=$(median fio_libaio_qd32)
 	echo
 	echo "$(host_line)"
 	echo
-	echo "| tool | median wall s | ratio to fio | peak RSS MiB |"
-	echo "|---|---|---|---|"
+	echo "| tool | median wall s | spread s | ratio to fio | peak RSS MiB |"
+	echo "|---|---|---|---|---|"
 	for n in fio_libaio_qd32 warm warm_manifest; do
 		m=$(median $n)
-		printf '| %s | %.2f | %s | %.1f |\n' "$n" "$m" "$(ratio "$m" "$fio")" \
+		printf '| %s | %.2f | %s | %s | %.1f |\n' "$n" "$m" "$(spread $n)" "$(ratio "$m" "$fio")" \
 			"$(awk -v k="$(max_rss $n)" 'BEGIN { print k / 1024 }')"
 	done
 	echo

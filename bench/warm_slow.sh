@@ -12,7 +12,7 @@
 #    up to 256 threads with the kernel allowed 256 requests in flight.
 . "$(dirname "$0")/lib.sh"
 DELAY_MS=${DELAY_MS:-20}
-SLOW_SIZE=${SLOW_SIZE:-$(pick $((1 << 30)) $((128 << 20)))}
+SLOW_SIZE=${SLOW_SIZE:-$(pick $((1 << 30)) $((64 << 20)))}
 RESULTS=$OUT/warm_slow.times
 : >"$RESULTS"
 SLOWDEV=$TOP/build/tests/tools/slowdev
@@ -48,13 +48,14 @@ rounds n_fio n_warm n_warm128 s_fio s_warm s_warm128
 	echo
 	echo "$(host_line)"
 	echo
-	echo "| device | tool | median wall s | ratio to fio QD 32 |"
-	echo "|---|---|---|---|"
+	echo "| device | tool | median wall s | spread s | ratio to fio QD 32 | peak RSS MiB |"
+	echo "|---|---|---|---|---|---|"
 	for dev in nbdkit slowdev; do
 		f=$(median ${dev}_fio_qd32)
 		for n in fio_qd32 warm_qd64 warm_qd128; do
 			m=$(median ${dev}_$n)
-			printf '| %s | %s | %.2f | %s |\n' "$dev" "$n" "$m" "$(ratio "$m" "$f")"
+			printf '| %s | %s | %.2f | %s | %s | %s |\n' "$dev" "$n" "$m" "$(spread ${dev}_$n)" \
+				"$(ratio "$m" "$f")" "$(rss_mib ${dev}_$n)"
 		done
 	done
 	echo

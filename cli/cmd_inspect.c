@@ -39,24 +39,36 @@ static const char inspect_usage[] =
 	"void-time ranges (UTC) and the 'read complete' line asd will log.\n"
 	"With --config, every device of the conf, the copy asd will read (the\n"
 	"local for load-local, else the shadow), and per namespace the objects\n"
-	"after dedup and whether the devices' newest writes are in step.\n"
+	"after dedup and whether the devices' newest writes are in step, and\n"
+	"what the node's SMD changes (the conf's work-directory's smd/, or\n"
+	"--smd): records older than a set's or the namespace's truncation\n"
+	"(truncate.smd) come back, as a CE asd does not apply a saved\n"
+	"truncation at cold start (a WARNING each); records whose void-time is\n"
+	"below the namespace's evict void-time (evict.smd) are EVICTED, except\n"
+	"in sets the conf gives disable-eviction true. No smd/ or no such file\n"
+	"is normal; an SMD that cannot be read is an error; a file asd would\n"
+	"not load as it is, a WARNING.\n"
 	"\n"
 	"options:\n"
 	"  --records           read the records (the whole device)\n"
 	"  --config FILE       with --records: every device of aerospike.conf\n"
+	"  --smd BUNDLE|DIR    with --config: the SMD to read (a bundle of\n"
+	"                      'smd save', or an smd/ or work directory)\n"
+	"                      instead of the work directory's\n"
 	"  --max-skew SECONDS  newest writes further apart than this across a\n"
 	"                      namespace's devices are a WARNING (default 1)\n"
 	"  --memory-index SIZE cap on the digest index a namespace's dedup\n"
-	"                      needs, 32 to 64 bytes an object; past it, an\n"
-	"                      error (default 4G)\n"
+	"                      needs, 24 bytes a record of the device being\n"
+	"                      read and 24 an object of those before; past\n"
+	"                      it, an error (default 4G)\n"
 	HELP_ENGINE HELP_QUEUE_DEPTH("64") HELP_IO_SIZE HELP_MEMORY
 	HELP_COMMON HELP_SIZES
 	HELP_EXIT("decoded (--records: no WARNING)",
 		  "--records: a WARNING: records asd will skip, hide or lose,\n"
-		  "       or snapshots out of step");
+		  "       records that come back, or snapshots out of step");
 
 enum { OPT_RECORDS = OPT_FIRST_PRIVATE, OPT_CONFIG, OPT_MAX_SKEW,
-       OPT_MEMORY_INDEX };
+       OPT_MEMORY_INDEX, OPT_SMD };
 
 static void print_text(const struct device *d, const struct as_header *h,
 		       bool marked)
@@ -185,6 +197,7 @@ int cmd_inspect(int argc, char **argv)
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "max-skew", required_argument, NULL, OPT_MAX_SKEW },
 		{ "memory-index", required_argument, NULL, OPT_MEMORY_INDEX },
+		{ "smd", required_argument, NULL, OPT_SMD },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct records_args ra = { .io = IO_OPTS_DEFAULT, .max_skew_s = 1,
@@ -205,6 +218,10 @@ int cmd_inspect(int argc, char **argv)
 		}
 		if (opt == OPT_CONFIG) {
 			ra.config = optarg;
+			continue;
+		}
+		if (opt == OPT_SMD) {
+			ra.smd = optarg;
 			continue;
 		}
 		if (opt == OPT_MAX_SKEW) {
@@ -235,9 +252,10 @@ int cmd_inspect(int argc, char **argv)
 			return EXIT_ERROR;
 	}
 	if (!records) {
-		if (ra.config || io_given) {
-			cli_error("inspect: --config, --queue-depth, --io-size, "
-				  "--memory and --memory-index go with --records");
+		if (ra.config || ra.smd || io_given) {
+			cli_error("inspect: --config, --smd, --queue-depth, "
+				  "--io-size, --memory and --memory-index go with "
+				  "--records");
 			return EXIT_ERROR;
 		}
 		if (argc - optind != 1) {
@@ -250,6 +268,11 @@ int cmd_inspect(int argc, char **argv)
 	if (ra.config ? argc != optind : argc == optind) {
 		cli_error("inspect: --records takes DEVICE... or --config FILE, "
 			  "not both (see 'shadowsync inspect --help')");
+		return EXIT_ERROR;
+	}
+	if (ra.smd && !ra.config) {
+		cli_error("inspect: --smd goes with --config (the namespaces "
+			  "its truncations and evict void-times are for)");
 		return EXIT_ERROR;
 	}
 	ra.devices = argv + optind;

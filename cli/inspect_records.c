@@ -188,11 +188,13 @@ static int sweep(struct rrun *r, struct rtarget *t, struct as_records *w)
 		if (err.source == PIPE_CONSUMER && err.err == -ENOBUFS)
 			snprintf(t->error, sizeof(t->error), "the digest index "
 				 "would grow past --memory-index %s after %llu "
-				 "objects (%llu records of '%s' read): asd's "
-				 "conflict rule cannot be applied; it needs 32 "
-				 "to 64 bytes an object: raise --memory-index",
+				 "records (%llu objects of the devices before, "
+				 "%llu records of '%s' read): asd's conflict "
+				 "rule cannot be applied; it needs 24 bytes a "
+				 "record and an object: raise --memory-index",
 				 human_bytes(w->index.cap_bytes, cap,
 					     sizeof(cap)),
+				 (unsigned long long)w->index.pending,
 				 (unsigned long long)w->index.used,
 				 (unsigned long long)t->rec.records_seen,
 				 t->read_path);
@@ -215,7 +217,7 @@ static int ns_finish(struct rrun *r, struct rns *ns)
 
 	ns->objects = ns->walk.index.used;
 	ns->index_bytes = ns->walk.index.peak_bytes;
-	as_recindex_count_sets(&ns->walk.index, ns->sets);
+	rrun_ns_census(ns);
 	ns->nsets = ns->walk.index.nsets;
 	if (ns->walk.index.set_names) {
 		ns->set_names = malloc(256 * sizeof(*ns->set_names));
@@ -253,6 +255,8 @@ int inspect_records(const struct records_args *a)
 	int status;
 
 	status = a->config ? rrun_setup_config(&r) : rrun_setup_devices(&r);
+	if (status == EXIT_MATCH)
+		status = rrun_setup_smd(&r);
 	if (status != EXIT_MATCH)
 		goto out;
 	for (size_t k = 0; k < r.nns; k++) {
@@ -262,6 +266,11 @@ int inspect_records(const struct records_args *a)
 			continue;
 		as_records_init(&ns->walk, &ns->own, r.now);
 		ns->walk.index.cap_bytes = a->index_cap;
+		if (rrun_ns_rules(&r, ns) < 0) {
+			as_records_release(&ns->walk);
+			status = EXIT_ERROR;
+			goto out;
+		}
 		/* Without the thread the walk is slower, not wrong. */
 		as_records_start_thread(&ns->walk);
 		ns->walked = true;

@@ -12,6 +12,8 @@
 #include "../aerospike/aeroconf.h"
 #include "../aerospike/coldstart.h"
 #include "../aerospike/records.h"
+#include "../aerospike/smd.h"
+#include "../aerospike/smdbundle.h"
 
 struct records_args {
 	struct io_opts io;
@@ -20,6 +22,8 @@ struct records_args {
 	size_t ndevices;
 	double max_skew_s;		/* --max-skew */
 	uint64_t index_cap;		/* --memory-index: digest table */
+	const char *smd;		/* --smd BUNDLE|DIR, or NULL: the
+					 * conf's work directory's smd/ */
 };
 
 /* Run it; returns the exit status (0, 1 on a WARNING, 2). */
@@ -49,6 +53,26 @@ struct rtarget {
 	char error[700];
 };
 
+/* A truncation of a namespace (truncate.smd), and what comes back. */
+struct rtrunc {
+	char *set;			/* NULL: the whole namespace */
+	uint64_t threshold_lut;		/* ms since 2010 */
+	int set_id;			/* in the walk's index; -1: none */
+	uint64_t back;			/* objects older than it */
+};
+
+/* The SMD read with --config: the work directory's smd/, or --smd. */
+struct rsmd {
+	bool used;			/* looked for (--config) */
+	char *source;			/* the directory or bundle */
+	bool bundle;
+	bool found;			/* false: no such directory */
+	char mark[512];			/* an unfinished smd restore, or "" */
+	struct smd_bundle b;
+	struct smd_file *files;		/* b's, parsed */
+	const struct smd_file *truncate, *evict;	/* NULL: no file */
+};
+
 struct rns {
 	const char *name;
 	size_t first, n;		/* its targets */
@@ -65,6 +89,12 @@ struct rns {
 	double skew_s;			/* newest LUTs apart */
 	size_t newest, oldest;		/* targets with the max / min newest */
 	bool out_of_step;
+	/* From SMD (--config). */
+	uint32_t evict_void_time;	/* s since 2010; 0: none */
+	struct rtrunc *trunc;		/* the namespace's own first */
+	size_t ntrunc;
+	uint64_t back;			/* objects older than a truncation */
+	uint64_t sets_back[256];	/* the same by set id */
 };
 
 struct rrun {
@@ -77,6 +107,7 @@ struct rrun {
 	int64_t now;
 	size_t alarms;
 	bool both;			/* WARNINGs to stdout and stderr */
+	struct rsmd smd;
 };
 
 
@@ -86,6 +117,18 @@ int rrun_setup_config(struct rrun *r);
 void rrun_release(struct rrun *r);
 /* inspect_records_report.c: text or JSON, WARNINGs; the exit status. */
 int rrun_report(struct rrun *r);
+void rrun_warn(struct rrun *r, const char *code, const char *message,
+	       const char *next, const struct rtarget *t);
+/* inspect_records_smd.c: SMD's truncations and evict void-times. */
+int rrun_setup_smd(struct rrun *r);
+int rrun_ns_rules(struct rrun *r, struct rns *ns);
+void rrun_ns_census(struct rns *ns);
+void rrun_smd_alarms(struct rrun *r);
+json_t *rrun_smd_json(const struct rrun *r);
+void rrun_ns_smd_json(const struct rrun *r, const struct rns *ns, json_t *o);
+void rrun_print_smd(const struct rrun *r);
+void rrun_print_ns_smd(const struct rrun *r, const struct rns *ns);
+void rrun_smd_release(struct rrun *r);
 /* inspect_records.c */
 int rrun_read_header(struct rtarget *t, const char *path, const char *engine,
 		     struct device *d, unsigned char **region,

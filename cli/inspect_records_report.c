@@ -37,8 +37,8 @@ static void next_for(const struct rrun *r, const struct rtarget *t,
 		snprintf(buf, len, "shadowsync verify %s SHADOW", t->name);
 }
 
-static void warn(struct rrun *r, const char *code, const char *message,
-		 const char *next, const struct rtarget *t)
+void rrun_warn(struct rrun *r, const char *code, const char *message,
+	       const char *next, const struct rtarget *t)
 {
 	json_t *al = json_pack("{s:s,s:o,s:o}", "code", code, "message",
 			       json_str(message), "next_command",
@@ -76,7 +76,7 @@ static void device_alarms(struct rrun *r, const struct rtarget *t)
 			 (unsigned long long)d->beyond_first_wblock,
 			 (unsigned long long)d->stop_wblock,
 			 (unsigned long long)d->beyond_records);
-		warn(r, "records-lost", msg, next, t);
+		rrun_warn(r, "records-lost", msg, next, t);
 	}
 	if (d->unparsable) {
 		as_flat_reason_text(d->first_unparsable_reason,
@@ -87,7 +87,7 @@ static void device_alarms(struct rrun *r, const struct rtarget *t)
 			 "'%s' as unparsable (the first at offset %llu: %s)",
 			 (unsigned long long)d->unparsable, t->read_path,
 			 (unsigned long long)d->first_unparsable_offset, why);
-		warn(r, "records-unparsable", msg, next, t);
+		rrun_warn(r, "records-unparsable", msg, next, t);
 	}
 	if (d->hidden_by_size || d->hidden_by_magic) {
 		snprintf(msg, sizeof(msg), "%llu well-formed records of '%s' "
@@ -99,7 +99,7 @@ static void device_alarms(struct rrun *r, const struct rtarget *t)
 			 t->read_path, (unsigned long long)d->hidden_by_size,
 			 (unsigned long long)d->hidden_by_magic,
 			 (unsigned long long)d->hidden_by_magic_wblocks);
-		warn(r, "records-hidden", msg, next, t);
+		rrun_warn(r, "records-hidden", msg, next, t);
 	}
 }
 
@@ -119,7 +119,7 @@ static void ns_alarms(struct rrun *r, const struct rns *ns)
 		 ns->skew_s, b->read_path,
 		 rrun_utc(as_lut_unix(b->rec.lut_max), t2, sizeof(t2)),
 		 r->a->max_skew_s);
-	warn(r, "snapshots-out-of-step", msg, next, NULL);
+	rrun_warn(r, "snapshots-out-of-step", msg, next, NULL);
 }
 
 static json_t *juint(uint64_t v)
@@ -134,17 +134,23 @@ static json_t *time_json(double unix_s)
 	return json_string(rrun_utc(unix_s, b, sizeof(b)));
 }
 
+/* [{name, KEY: count}] by set id; with back, each its records_back. */
 static json_t *sets_json(const uint64_t *counts, char (*names)[64],
-			 const char *key)
+			 const char *key, const uint64_t *back)
 {
 	json_t *a = json_array();
 
 	for (unsigned id = 0; id < 256; id++) {
+		json_t *o;
+
 		if (!counts[id])
 			continue;
-		json_array_append_new(a, json_pack("{s:o,s:o}", "name",
-			id ? json_str(names[id]) : json_null(), key,
-			juint(counts[id])));
+		o = json_pack("{s:o,s:o}", "name",
+			      id ? json_str(names[id]) : json_null(), key,
+			      juint(counts[id]));
+		if (back)
+			json_object_set_new(o, "records_back", juint(back[id]));
+		json_array_append_new(a, o);
 	}
 	return a;
 }
@@ -196,7 +202,7 @@ static json_t *records_json(const struct rtarget *t, char (*names)[64])
 		"hidden", "by_bad_size", juint(d->hidden_by_size),
 		"by_bad_first_magic", juint(d->hidden_by_magic),
 		"wblocks_bad_first_magic", juint(d->hidden_by_magic_wblocks));
-	json_object_set_new(o, "sets", sets_json(d->per_set, names, "records"));
+	json_object_set_new(o, "sets", sets_json(d->per_set, names, "records", NULL));
 	json_object_set_new(o, "last_update", d->lut_max ? json_pack(
 		"{s:o,s:o,s:o,s:o}", "oldest_lut", juint(d->lut_min),
 		"newest_lut", juint(d->lut_max),
@@ -255,11 +261,14 @@ static json_t *ns_json(const struct rrun *r, const struct rns *ns)
 				juint(t->rec.lut_max), "newest_utc",
 				time_json(as_lut_unix(t->rec.lut_max))));
 	}
-	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:o,s:o,s:o,s:b}}",
+	json_t *o;
+
+	o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:o,s:o,s:o,s:b}}",
 		"name", json_str(ns->name), "devices", devs,
 		"crash", ns->crash ? json_str(ns->crash_r.message) : json_null(),
 		"objects", ns->walked ? juint(ns->objects) : json_null(),
-		"sets", sets_json(ns->sets, ns->set_names, "objects"),
+		"sets", sets_json(ns->sets, ns->set_names, "objects",
+				  ns->sets_back),
 		"index_bytes", juint(ns->index_bytes),
 		"index_bytes_per_object", ns->objects ? json_real(
 			(double)ns->index_bytes / (double)ns->objects)
@@ -268,6 +277,8 @@ static json_t *ns_json(const struct rrun *r, const struct rns *ns)
 		"skew_s", json_seconds(ns->skew_s),
 		"max_skew_s", json_real(r->a->max_skew_s),
 		"in_step", !ns->out_of_step);
+	rrun_ns_smd_json(r, ns, o);
+	return o;
 }
 
 static void print_device(const struct rrun *r, const struct rtarget *t,
@@ -373,11 +384,18 @@ static void print_ns(const struct rrun *r, const struct rns *ns)
 	       "bytes an object)\n", (unsigned long long)ns->objects, ns->n,
 	       human_bytes(ns->index_bytes, b, sizeof(b)),
 	       ns->objects ? (double)ns->index_bytes / (double)ns->objects : 0);
-	for (unsigned id = 0; id < 256; id++)
-		if (ns->sets[id])
-			printf("  set %-12s %llu objects\n",
-			       id ? disp(ns->set_names[id]) : "(none)",
-			       (unsigned long long)ns->sets[id]);
+	for (unsigned id = 0; id < 256; id++) {
+		if (!ns->sets[id])
+			continue;
+		printf("  set %-12s %llu objects",
+		       id ? disp(ns->set_names[id]) : "(none)",
+		       (unsigned long long)ns->sets[id]);
+		if (ns->sets_back[id])
+			printf(" (%llu older than a truncation: they come "
+			       "back)", (unsigned long long)ns->sets_back[id]);
+		printf("\n");
+	}
+	rrun_print_ns_smd(r, ns);
 	for (size_t i = ns->first; i < ns->first + ns->n; i++)
 		if (r->t[i].swept && r->t[i].rec.lut_max)
 			printf("  newest write   %s  %s\n",
@@ -407,11 +425,12 @@ int rrun_report(struct rrun *r)
 			char next[600];
 
 			next_for(r, &r->t[r->ns[k].first], next, sizeof(next));
-			warn(r, "crash", r->ns[k].crash_r.message, next, NULL);
+			rrun_warn(r, "crash", r->ns[k].crash_r.message, next, NULL);
 		}
 		if (r->a->config)
 			ns_alarms(r, &r->ns[k]);
 	}
+	rrun_smd_alarms(r);
 	status = error ? EXIT_ERROR : r->alarms ? EXIT_DIFFER : EXIT_MATCH;
 	if (cli_run.json) {
 		json_t *devs = json_array(), *nss = json_array();
@@ -425,7 +444,7 @@ int rrun_report(struct rrun *r)
 			if (r->a->config)
 				json_array_append_new(nss, ns_json(r, ns));
 		}
-		report_json_emit(json_pack("{s:s,s:s,s:o,s:o,s:o,s:f}",
+		report_json_emit(json_pack("{s:s,s:s,s:o,s:o,s:o,s:f,s:o}",
 			"command", "inspect", "result",
 			error ? "error" : r->alarms ? "warning" : "ok",
 			"config", r->a->config ? json_str(r->a->config)
@@ -433,9 +452,11 @@ int rrun_report(struct rrun *r)
 			"devices", devs,
 			"namespaces", r->a->config ? nss
 				: (json_decref(nss), json_null()),
-			"max_skew_s", r->a->max_skew_s));
+			"max_skew_s", r->a->max_skew_s,
+			"smd", rrun_smd_json(r)));
 		return status;
 	}
+	rrun_print_smd(r);
 	for (size_t k = 0; k < r->nns; k++) {
 		const struct rns *ns = &r->ns[k];
 

@@ -219,6 +219,7 @@ void rrun_release(struct rrun *r)
 		free(t->region);
 		free(t->other_region);
 	}
+	rrun_smd_release(r);
 	for (size_t k = 0; k < r->nns; k++)
 		free(r->ns[k].set_names);
 	free(r->t);

@@ -130,6 +130,7 @@ struct restore_job {
 	size_t zero_digest_len;		/* the digest of so many zeros: */
 	block_hash zero_digest;
 	struct extent_list mismatch;	/* read back wrong (capped) */
+	struct restore_bg *bg;		/* a window read back meanwhile */
 	uint64_t progress_last;
 	/* the outcome */
 	const char *engine;		/* the one that ran */
@@ -148,6 +149,13 @@ struct restore_job {
 };
 
 #define RESTORE_WINDOW_BLOCKS (64u << 10)	/* 1 MiB of digests */
+/* A remote source's window (not a stream's): each is read back while
+ * the next is fetched, so the last one's read-back is all that waits. */
+#define RESTORE_REMOTE_WINDOW_BYTES (128u << 20)
+/* That read-back's reads in flight, and its memory (two reads' worth at
+ * the least): small, beside the fetch's parts (the 160 MiB bound). */
+#define RESTORE_BG_MEMORY (8u << 20)
+#define RESTORE_BG_DEPTH 8u
 
 /* Set once the header commit has written the header region (read by the
  * watchdog's report: cli_watch_flag). */
@@ -240,6 +248,28 @@ long restore_ranges(const struct restore_job *j, unsigned mask,
  */
 int restore_readback(struct restore_job *j, const struct pipe_range *r,
 		     size_t n, uint64_t base, const block_hash *digest);
+
+/* A remote source's windows (not a stream's) are read back in the
+ * background, while the next is fetched, when --memory leaves room. */
+bool restore_overlapped(const struct restore_job *j);
+
+/* The memory of a read-back in the background: out of --memory's. */
+size_t restore_bg_memory(const struct restore_job *j);
+
+/*
+ * restore_readback_bg() - restore_readback() in a thread of its own while
+ * the caller goes on (the next window's fetch): r (malloc'd) becomes its,
+ * digest[0..nblocks) is copied. The one before is joined first. Returns
+ * 0, or -errno with j->error (of the one joined, or out of memory).
+ */
+int restore_readback_bg(struct restore_job *j, struct pipe_range *r,
+			size_t n, uint64_t base, const block_hash *digest,
+			size_t nblocks);
+
+/* restore_readback_join() - wait for the read-back in the background, if
+ * any; its mismatches go to j->mismatch. Returns 0 or -errno with
+ * j->error. */
+int restore_readback_join(struct restore_job *j);
 
 /* The digest of len zero bytes (the block size's is kept). */
 block_hash restore_zero_digest(struct restore_job *j, size_t len);

@@ -11,6 +11,10 @@
  * runs of blocks as one write); a zero block is zeroed the cheap way, or
  * skipped on a zeroed target. A block whose digest is wrong is left
  * unwritten and fetched again (a stream's cannot be).
+ *
+ * A remote source's windows are read back in a thread while the next
+ * window is fetched (the network, not the disk, sets the pace there):
+ * only the last window's read-back is waited for.
  */
 #include "restore.h"
 #include "progress.h"
@@ -18,6 +22,7 @@
 #include "../verify/scan.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -515,6 +520,8 @@ int restore_fetch(struct restore_job *j, const struct pipe_range *r, size_t n)
 	if (!n)
 		return 0;
 	image_io(j, &cfg.io_size, &cfg.queue_depth);
+	if (restore_overlapped(j))	/* the read-back's share, meanwhile */
+		cfg.memory_bytes -= restore_bg_memory(j);
 	ret = pipe_run(&cfg, &st, &err);
 	if (st.engine)
 		j->engine = st.engine;
@@ -591,44 +598,163 @@ long restore_ranges(const struct restore_job *j, unsigned mask,
 }
 
 struct readback {
-	struct restore_job *j;
-	uint64_t base;
+	uint64_t block, base;
 	const block_hash *digest;
+	uint64_t *verified;		/* bytes read back */
+	struct extent_list *mismatch;
 };
 
 static int readback_block(void *ctx, uint64_t offset, size_t len, block_hash h)
 {
 	struct readback *rb = ctx;
-	struct restore_job *j = rb->j;
 
-	j->n.bytes_verified += len;
-	if (block_hash_equal(h, rb->digest[(offset - rb->base) / j->block]))
+	*rb->verified += len;
+	if (block_hash_equal(h, rb->digest[(offset - rb->base) / rb->block]))
 		return 0;
-	return extent_list_add(&j->mismatch, offset, len, REGION_NONE);
+	return extent_list_add(rb->mismatch, offset, len, REGION_NONE);
+}
+
+/* The scan of a read-back: touches nothing of j but what rb points to. */
+static int readback_scan(const struct restore_job *j, struct device *tgt,
+			 const struct pipe_range *r, size_t n,
+			 struct readback *rb, size_t memory, unsigned depth,
+			 struct scan_result *res)
+{
+	if (!tgt->direct)
+		for (size_t i = 0; i < n; i++)
+			device_drop_cache(tgt, r[i].offset, r[i].length);
+	return scan_run(tgt, &(struct scan_opts){
+				.engine = j->a->io.engine,
+				.block_size = j->block,
+				.io_size = j->a->io.io_size,
+				.queue_depth = depth,
+				.memory_bytes = memory,
+				.ranges = r, .nranges = n,
+				.on_block = readback_block, .ctx = rb,
+				.cancel = &cli_interrupted }, res);
 }
 
 int restore_readback(struct restore_job *j, const struct pipe_range *r,
 		     size_t n, uint64_t base, const block_hash *digest)
 {
-	struct readback rb = { j, base, digest };
+	struct readback rb = { j->block, base, digest, &j->n.bytes_verified,
+			       &j->mismatch };
 	struct scan_result res;
 	int ret;
 
 	if (!n)
 		return 0;
-	if (!j->tgt.direct)
-		for (size_t i = 0; i < n; i++)
-			device_drop_cache(&j->tgt, r[i].offset, r[i].length);
-	ret = scan_run(&j->tgt, &(struct scan_opts){
-			       .engine = j->a->io.engine,
-			       .block_size = j->block,
-			       .io_size = j->a->io.io_size,
-			       .queue_depth = j->a->io.queue_depth,
-			       .memory_bytes = j->a->io.memory_bytes,
-			       .ranges = r, .nranges = n,
-			       .on_block = readback_block, .ctx = &rb,
-			       .cancel = &cli_interrupted }, &res);
+	ret = readback_scan(j, &j->tgt, r, n, &rb, j->a->io.memory_bytes,
+			    j->a->io.queue_depth, &res);
 	if (ret < 0)
 		restore_pipe_error(j, &res.error, "read-back");
 	return ret;
+}
+
+struct restore_bg {
+	pthread_t thread;
+	const struct restore_job *j;
+	struct device tgt;		/* j's, copied: j is the caller's */
+	struct pipe_range *r;
+	size_t n;
+	block_hash *digest;
+	uint64_t verified;
+	struct extent_list mismatch;
+	struct readback rb;
+	struct scan_result res;
+	int ret;
+};
+
+size_t restore_bg_memory(const struct restore_job *j)
+{
+	return 2 * j->a->io.io_size > RESTORE_BG_MEMORY
+	       ? 2 * j->a->io.io_size : RESTORE_BG_MEMORY;
+}
+
+bool restore_overlapped(const struct restore_job *j)
+{
+	return j->rs && !j->info.in_order && !j->a->no_verify &&
+	       j->a->io.memory_bytes >= 4 * restore_bg_memory(j);
+}
+
+static void *bg_main(void *arg)
+{
+	struct restore_bg *b = arg;
+	const struct restore_job *j = b->j;
+
+	b->ret = readback_scan(j, &b->tgt, b->r, b->n, &b->rb,
+			       restore_bg_memory(j),
+			       j->a->io.queue_depth < RESTORE_BG_DEPTH
+			       ? j->a->io.queue_depth : RESTORE_BG_DEPTH,
+			       &b->res);
+	return NULL;
+}
+
+static void bg_free(struct restore_bg *b)
+{
+	free(b->r);
+	free(b->digest);
+	extent_list_release(&b->mismatch);
+	free(b);
+}
+
+int restore_readback_join(struct restore_job *j)
+{
+	struct restore_bg *b = j->bg;
+	int ret = 0;
+
+	if (!b)
+		return 0;
+	j->bg = NULL;
+	pthread_join(b->thread, NULL);
+	j->n.bytes_verified += b->verified;
+	for (size_t i = 0; i < b->mismatch.n && !ret; i++)
+		ret = extent_list_add(&j->mismatch, b->mismatch.v[i].offset,
+				      b->mismatch.v[i].length, REGION_NONE);
+	if (b->ret < 0) {
+		if (!j->error[0])
+			restore_pipe_error(j, &b->res.error, "read-back");
+		ret = b->ret;
+	} else if (ret < 0) {
+		snprintf(j->error, sizeof(j->error), "out of memory");
+	}
+	bg_free(b);
+	return ret;
+}
+
+int restore_readback_bg(struct restore_job *j, struct pipe_range *r,
+			size_t n, uint64_t base, const block_hash *digest,
+			size_t nblocks)
+{
+	struct restore_bg *b;
+	int ret = restore_readback_join(j);
+
+	if (ret < 0 || !n) {
+		free(r);
+		return ret;
+	}
+	b = calloc(1, sizeof(*b));
+	if (b)
+		b->digest = malloc(nblocks * sizeof(*digest));
+	if (!b || !b->digest) {
+		free(b);
+		free(r);
+		snprintf(j->error, sizeof(j->error), "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(b->digest, digest, nblocks * sizeof(*digest));
+	b->j = j;
+	b->tgt = j->tgt;
+	b->r = r;
+	b->n = n;
+	b->rb = (struct readback){ j->block, base, b->digest, &b->verified,
+				   &b->mismatch };
+	if (pthread_create(&b->thread, NULL, bg_main, b)) {
+		/* no thread: read it back here and now */
+		ret = restore_readback(j, r, n, base, b->digest);
+		bg_free(b);
+		return ret;
+	}
+	j->bg = b;
+	return 0;
 }

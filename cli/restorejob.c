@@ -6,7 +6,10 @@
  * Memory stays bounded on any device: a window holds a byte of state and
  * a 16-byte digest per block (RESTORE_WINDOW_BLOCKS of them), its ranges
  * and its read-back; each window is written, flushed and read back before
- * the next. The manifests are read and written as the windows go.
+ * the next (a remote source's, RESTORE_REMOTE_WINDOW_BYTES each, is read
+ * back in a thread while the next is fetched; the last is waited for
+ * before anything else). The manifests are read and written as the
+ * windows go.
  */
 #include "restore.h"
 #include "outpath.h"
@@ -484,8 +487,9 @@ static int flush_target(struct restore_job *j)
 	return 0;
 }
 
-/* Read back what the window wrote (or zeroed) and check its digests. */
-static int verify_window(struct restore_job *j)
+/* Read back what the window wrote (or zeroed) and check its digests:
+ * now, or in the background (bg) while the next window is fetched. */
+static int verify_window(struct restore_job *j, bool bg)
 {
 	struct pipe_range *r;
 	long n;
@@ -496,6 +500,9 @@ static int verify_window(struct restore_job *j)
 	n = restore_ranges(j, (1u << RB_WRITTEN) | (1u << RB_ZEROED), &r);
 	if (n < 0)
 		return fail(j, (int)n, "out of memory");
+	if (bg)
+		return restore_readback_bg(j, r, (size_t)n, j->w.start,
+					   j->w.digest, j->w.nblocks);
 	ret = restore_readback(j, r, (size_t)n, j->w.start, j->w.digest);
 	free(r);
 	return ret;
@@ -538,7 +545,7 @@ static int restore_window(struct restore_job *j, uint64_t start, uint64_t end)
 		ret = ret ? ret : fl;
 	}
 	if (!ret)
-		ret = verify_window(j);
+		ret = verify_window(j, restore_overlapped(j));
 	if (!ret)
 		ret = manifest_out_window(j);
 	if (j->have_man)	/* its pages of this window: not needed again */
@@ -639,7 +646,7 @@ static int zero_tail(struct restore_job *j)
 		if (!ret)
 			ret = flush_target(j);
 		if (!ret)
-			ret = verify_window(j);
+			ret = verify_window(j, false);
 	}
 	return ret;
 }
@@ -717,8 +724,12 @@ int restore_run(struct restore_job *j)
 {
 	double t0 = compare_now();
 	uint64_t step = (uint64_t)RESTORE_WINDOW_BLOCKS * j->block;
-	int ret;
+	int ret, bg;
 
+	if (restore_overlapped(j) && step > RESTORE_REMOTE_WINDOW_BYTES)
+		step = RESTORE_REMOTE_WINDOW_BYTES / j->block
+		       ? RESTORE_REMOTE_WINDOW_BYTES / j->block * j->block
+		       : j->block;
 	progress_start("restore", j->end, 0);
 	ret = fetch_header_region(j);
 	if (!ret)
@@ -728,6 +739,8 @@ int restore_run(struct restore_job *j)
 	for (uint64_t at = j->hold; !ret && at < j->end && !j->source_ended;
 	     at += step)
 		ret = restore_window(j, at, min64(at + step, j->end));
+	bg = restore_readback_join(j);	/* the last window's, whatever came */
+	ret = ret ? ret : bg;
 	if (!ret)
 		ret = check_stream_end(j);
 	if (!ret && !j->size_known) {	/* a stream: its end was found */
@@ -783,6 +796,7 @@ int restore_run(struct restore_job *j)
 
 void restore_release(struct restore_job *j)
 {
+	restore_readback_join(j);	/* none left by restore_run() */
 	if (j->mw_open)
 		manifest_writer_abort(&j->mw);
 	if (j->have_man)

@@ -3,7 +3,11 @@
 # plugin through nbdfuse: reads give zeros) is caught: exit 1, the extents
 # that read back wrong (the zero block among them reads back right), the
 # header region not written; --no-verify does not look and says so.
+# From a remote source (nginx), where each 128 MiB window is read back
+# in the background while the next is fetched, the losses of every
+# window are found, the last one's too.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib_remote.sh"
 need_root "FUSE"
 PY=/usr/bin/python3
 M=1048576
@@ -40,4 +44,22 @@ run_ss "$T/out" "$T/err" restore "$T/img" "$T/null/dev" --no-verify --json
 expect_rc 0 "--no-verify: $(cat "$T/err")"
 expect_json "$T/out" .verify_result '"skipped"'
 expect_json "$T/out" .verified false
+
+# 300 MiB over http: windows [8M, 136M), [136M, 264M), [264M, 300M), read
+# back as the next is fetched; zero blocks at 12 MiB and 200 MiB.
+mkdir -p "$T/www"
+mkrand "$T/www/big" $((300 * M))
+for z in 12 200; do
+	dd if=/dev/zero of="$T/www/big" bs=1M seek=$z count=1 conv=notrunc status=none
+done
+fuse_device "$T/null2" null 300M
+start_nginx HTTP "$T/www"
+run_ss "$T/out" "$T/err" restore "http://127.0.0.1:$HTTP/big" "$T/null2/dev" --json
+expect_rc 1 "lost writes, http: $(cat "$T/err")"
+expect_json "$T/out" .verify_result '"mismatch"'
+expect_json "$T/out" .header_region_written false
+expect_json "$T/out" .bytes_verified $((292 * M))
+expect_json "$T/out" .mismatch_extents \
+	"[{\"offset_bytes\":$((8 * M)),\"length_bytes\":$((4 * M))},{\"offset_bytes\":$((13 * M)),\"length_bytes\":$((187 * M))},{\"offset_bytes\":$((201 * M)),\"length_bytes\":$((99 * M))}]"
+expect_json "$T/out" .mismatch_extents_total 3
 exit 0

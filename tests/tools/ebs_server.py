@@ -11,6 +11,7 @@ shadowsync's. Runs on Debian's /usr/bin/python3.
                 [--region R] [--page-max N] [--get-delay-ms MS]
                 [--list-delay-ms MS] [--max-rps N] [--token-ttl S]
                 [--page-token-ttl S] [--empty-pages] [--no-log]
+                [--workers N]
 
 SNAPS.json: {"snap-ID": {"image": PATH, "volume_gib": N,
              "blocks": [INDEX, ...] or null (the image's non-zero blocks),
@@ -29,6 +30,14 @@ is ValidationException INVALID_BLOCK_TOKEN / INVALID_PAGE_TOKEN.
 --empty-pages makes every other ListChangedBlocks page empty (with a
 NextToken), as the service may. --max-rps caps GetSnapshotBlock per
 snapshot (RequestThrottledException RESOURCE_LEVEL_THROTTLE beyond).
+
+--workers N (benchmarks): N processes serve the one listening socket, so
+that Python's lock and this server's CPU do not cap what a client gets on
+a machine of several CPUs. They share the --max-rps buckets and the
+counters (shared memory); every request is still signature-checked and
+delayed. Faults need one worker (POST /_ctl/faults is refused with more).
+Block bodies go out with sendfile(2) from the image (page cache, no copy
+through Python), their checksums computed once at start.
 
 Errors as the service words them: x-amzn-ErrorType and a JSON body
 {"message", "Reason"}:
@@ -70,12 +79,16 @@ GET /_ctl/stats: counters. Every request is logged as one JSON line to
 """
 import argparse
 import base64
+import ctypes
 import hashlib
 import hmac
 import http.server
 import json
+import multiprocessing
 import os
 import secrets
+import signal
+import socket
 import threading
 import time
 import urllib.parse
@@ -92,11 +105,25 @@ args = None
 keys = {}
 snaps = {}
 faults = []
-stats = {"requests": 0, "get": 0, "list": 0, "changed": 0, "rejected": 0,
-         "faults": 0, "throttled_by_cap": 0}
-gen = {"block": 0, "page": 0}
+STATS = ("requests", "get", "list", "changed", "rejected", "faults", "throttled_by_cap")
+# shared by the workers (made before they fork): counters, and per
+# snapshot a GetSnapshotBlock bucket (tokens, when last filled)
+plock = multiprocessing.Lock()
+shared_stats = multiprocessing.RawArray("q", len(STATS))
 buckets = {}
+gen = {"block": 0, "page": 0}
+image_sums = {}
 logf = None
+
+
+def count(name, n=1):
+    with plock:
+        shared_stats[STATS.index(name)] += n
+
+
+def stats_now():
+    with plock:
+        return {name: shared_stats[i] for i, name in enumerate(STATS)}
 
 
 def log(entry):
@@ -117,17 +144,23 @@ class Snapshot:
         self.denied = conf.get("denied", False)
         self.fd = os.open(conf["image"], os.O_RDONLY)
         self.size = os.fstat(self.fd).st_size
-        self.sums = {}
+        # snapshots of one image share its blocks' checksums
+        self.sums = image_sums.setdefault(os.path.realpath(conf["image"]), {})
         if conf.get("blocks") is None:
             listed = []
             for i in range((self.size + BLOCK - 1) // BLOCK):
-                if self.raw(i) != ZERO:
+                data = self.raw(i)
+                if data != ZERO:
                     listed.append(i)
+                    if i not in self.sums:
+                        self.sums[i] = base64.b64encode(hashlib.sha256(data).digest()).decode()
         else:
             listed = sorted(set(conf["blocks"]))
         assert all(0 <= i < self.nblocks for i in listed), sid
         self.listed = listed
         self.listed_set = set(listed)
+        for i in listed:
+            self.digest(i)
 
     def raw(self, i):
         data = os.pread(self.fd, BLOCK, i * BLOCK)
@@ -144,7 +177,9 @@ class Snapshot:
         return data, s
 
     def digest(self, i):
-        return self.block(i)[1]
+        with lock:
+            s = self.sums.get(i)
+        return s if s is not None else self.block(i)[1]
 
 
 def make_token(kind, *fields):
@@ -185,28 +220,32 @@ def take_fault(op, has_page_token):
             if f["count"] <= 0:
                 continue
             f["count"] -= 1
-            stats["faults"] += 1
+            count("faults")
             return f
     return None
 
 
 def over_cap(sid):
+    """A tenth of a second's worth may come at once, then --max-rps."""
     if not args.max_rps:
         return False
     now = time.monotonic()
-    with lock:
-        tokens, last = buckets.get(sid, (args.max_rps / 10.0, now))
-        tokens = min(args.max_rps / 10.0, tokens + (now - last) * args.max_rps)
-        if tokens < 1:
-            buckets[sid] = (tokens, now)
-            stats["throttled_by_cap"] += 1
+    b = buckets[sid]
+    with plock:
+        if b[1] == 0:
+            b[0], b[1] = args.max_rps / 10.0, now
+        b[0] = min(args.max_rps / 10.0, b[0] + (now - b[1]) * args.max_rps)
+        b[1] = now
+        if b[0] < 1:
+            shared_stats[STATS.index("throttled_by_cap")] += 1
             return True
-        buckets[sid] = (tokens - 1, now)
+        b[0] -= 1
     return False
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, *a):
         pass
@@ -257,6 +296,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(n)
         if self.path != "/_ctl/faults":
             return self.reply(404)
+        if args.workers > 1:
+            return self.reply(409, b'{"message": "faults need --workers 1"}')
         new = json.loads(body)
         with lock:
             for f in new:
@@ -270,15 +311,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(raw)
         if url.path == "/_ctl/stats":
             with lock:
-                body = dict(stats, faults_left=sum(f["count"] for f in faults))
+                body = dict(stats_now(), faults_left=sum(f["count"] for f in faults))
             return self.reply(200, json.dumps(body).encode())
         q = {}
         for part in url.query.split("&") if url.query else []:
             name, _, value = part.partition("=")
             q[name] = urllib.parse.unquote(value)
         self.entry = {"t": round(time.time(), 4), "path": url.path}
-        with lock:
-            stats["requests"] += 1
+        count("requests")
         parts = url.path.strip("/").split("/")
         if len(parts) == 3 and parts[0] == "snapshots" and parts[2] == "blocks":
             op = "list"
@@ -291,12 +331,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.error(404, "ResourceNotFoundException", "no such operation")
         self.entry["op"] = op
         self.entry["snap"] = parts[1]
-        with lock:
-            stats[op] += 1
+        count(op)
         bad = self.check_auth(raw)
         if bad:
-            with lock:
-                stats["rejected"] += 1
+            count("rejected")
             return self.error(bad[0], bad[1], bad[2])
         # the query must be encoded as SigV4 encodes it (botocore checked
         # the signature over the string as sent)
@@ -425,8 +463,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if over_cap(snap.sid):
             return self.error(400, "RequestThrottledException", "throttled",
                               "RESOURCE_LEVEL_THROTTLE")
-        data, s = snap.block(i)
         kind = fault["kind"] if fault else None
+        if kind is None and (i + 1) * BLOCK <= snap.size:
+            data, s = None, snap.digest(i)
+        else:
+            data, s = snap.block(i)
         if kind == "badsum":
             data = bytes([data[0] ^ 0xff]) + data[1:]
         hdrs = [("x-amz-Checksum", s), ("x-amz-Checksum-Algorithm", "SHA256"),
@@ -445,7 +486,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if kind is None and (i + 1) * BLOCK <= snap.size:
+            return self.send_block(snap, i, hdrs)
         self.reply(200, data, hdrs, "application/octet-stream")
+
+    def send_block(self, snap, i, hdrs):
+        """The block from the image's page cache with sendfile(2), corked
+        with its headers into full segments."""
+        sock = self.connection
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        try:
+            self.send_response(200)
+            for k, v in hdrs:
+                self.send_header(k, v)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(BLOCK))
+            self.end_headers()
+            off, left = i * BLOCK, BLOCK
+            while left:
+                n = os.sendfile(sock.fileno(), snap.fd, off, left)
+                if n <= 0:
+                    raise ConnectionError("sendfile sent nothing")
+                off += n
+                left -= n
+        finally:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -469,6 +534,7 @@ def main():
     ap.add_argument("--page-token-ttl", type=float, default=3600)
     ap.add_argument("--empty-pages", action="store_true")
     ap.add_argument("--no-log", action="store_true")
+    ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
     logf = open(args.log, "a")
     with open(args.keys) as f:
@@ -477,7 +543,29 @@ def main():
     with open(args.snapshots) as f:
         for sid, conf in json.load(f).items():
             snaps[sid] = Snapshot(sid, conf)
+            buckets[sid] = multiprocessing.RawArray("d", 2)
     srv = Server(("127.0.0.1", 0), Handler)
+    children = []
+    for _ in range(args.workers - 1):
+        pid = os.fork()
+        if pid == 0:
+            # a worker goes with the first process, however it ends
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            if os.getppid() == 1:
+                os._exit(0)
+            srv.serve_forever()
+            os._exit(0)
+        children.append(pid)
+
+    def stop(signum, frame):
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        os._exit(0)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     os.rename(args.port_file + ".tmp", args.port_file)

@@ -8,13 +8,14 @@
  *
  * usage: mkrecords IMAGE --records N [--first-key K] [--lut MS]
  *        [--gen G] [--sets S] [--expire-every E] [--expired-every X]
- *        [--start-wblock W] [--seed N]
+ *        [--start-wblock W] [--seed N] [--void-time V]
  *
  * Key k (from --first-key on) has a digest that depends on k alone (and
  * --seed), so two images with overlapping keys hold the same records;
  * LUT = --lut (ms since 2010, default 500000000000) + k % 500; set
  * "set<k % S>" when --sets S; a void-time 30 days ahead when k % E == 0,
- * one day ago (expired) when k % X == 0 (X wins); bins: an integer "i"
+ * one day ago (expired) when k % X == 0 (X wins); --void-time V puts V
+ * (s since 2010) in place of the 30 days ahead; bins: an integer "i"
  * and a blob "b" of 16 to 200 bytes. Prints the last write-block used.
  */
 #include <fcntl.h>
@@ -70,7 +71,7 @@ static uint64_t splitmix(uint64_t *x)
 }
 
 struct opt {
-	uint64_t records, first_key, lut, seed, start;
+	uint64_t records, first_key, lut, seed, start, void_time;
 	unsigned gen, sets, expire_every, expired_every;
 };
 
@@ -93,7 +94,8 @@ static uint32_t build(const struct opt *o, const unsigned char *pmeta,
 	wr(p + 28, o->lut + k % 500, 5);
 	wr(p + 33, o->gen, 2);
 	if (o->expire_every && k % o->expire_every == 0)
-		void_time = (uint32_t)(now_cl + 30 * 86400);
+		void_time = o->void_time ? (uint32_t)o->void_time
+					 : (uint32_t)(now_cl + 30 * 86400);
 	if (o->expired_every && k % o->expired_every == 0)
 		void_time = (uint32_t)(now_cl - 86400);
 	if (void_time) {
@@ -155,6 +157,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--expired-every")) o.expired_every = (unsigned)v;
 		else if (!strcmp(a, "--start-wblock")) o.start = v;
 		else if (!strcmp(a, "--seed")) o.seed = v;
+		else if (!strcmp(a, "--void-time")) o.void_time = v;
 		else {
 			fprintf(stderr, "mkrecords: unknown option '%s'\n", a);
 			return 2;

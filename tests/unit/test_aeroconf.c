@@ -241,6 +241,42 @@ static void service_context(void **state)
 	assert_non_null(strstr(err, ":2: expected 'os-group-perms true'"));
 }
 
+/*
+ * A namespace's `set NAME { disable-eviction ... }`, read as asd's
+ * cfg_bool (true/yes, false/no, any case; the last one wins; a set
+ * named twice is one entry); a set context elsewhere is not a set's.
+ */
+static void set_contexts(void **state)
+{
+	struct aero_conf c;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_text(
+		"namespace ns1 {\n\tset s1 {\n\t\tdisable-eviction TRUE\n"
+		"\t\tstop-writes-count 10\n\t}\n\tset s2 { disable-eviction no }\n"
+		"\tset s3 {\n\t\tdisable-eviction yes\n\t}\n"
+		"\tset s3 {\n\t\tdisable-eviction false\n\t}\n"
+		"\tstorage-engine device {\n\t\tfile /data/a\n\t}\n}\n"
+		"xdr {\n\tset s9 {\n\t\tdisable-eviction true\n\t}\n}\n",
+		&c, err, sizeof(err)), 0);
+	assert_int_equal(c.nns, 1);
+	assert_int_equal(c.ns[0].nsets, 3);
+	assert_string_equal(c.ns[0].sets[0].name, "s1");
+	assert_true(c.ns[0].sets[0].disable_eviction);
+	assert_string_equal(c.ns[0].sets[1].name, "s2");
+	assert_false(c.ns[0].sets[1].disable_eviction);
+	assert_string_equal(c.ns[0].sets[2].name, "s3");
+	assert_false(c.ns[0].sets[2].disable_eviction);
+	assert_int_equal(c.ns[0].ndev, 1);
+	aero_conf_release(&c);
+
+	assert_int_equal(load_text("namespace ns1 {\n\tset s1 {\n"
+				   "\t\tdisable-eviction\n\t}\n}\n", &c, err,
+				   sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":3: expected 'disable-eviction true'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +285,7 @@ int main(void)
 		cmocka_unit_test(size_value_count),
 		cmocka_unit_test(sizes_elsewhere_skipped),
 		cmocka_unit_test(service_context),
+		cmocka_unit_test(set_contexts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

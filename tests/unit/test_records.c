@@ -202,9 +202,75 @@ static void clean_namespace(void **state)
 }
 
 /*
- * A cap on the index: 10,060 objects need 16,384 slots (393,216 bytes);
- * under a 256 KiB cap the walk fails with -ENOBUFS, on one thread or
- * two, and the records read before are still counted.
+ * Truncations against the real fixture (20,000 objects of set s1, LUTs
+ * 533459692347 to 533459694120): older means strictly below a
+ * threshold, the namespace's applies to every set, a set's to its own;
+ * the rules' sets get their ids before any record is fed; more named
+ * sets than ids is -E2BIG.
+ */
+static void truncation_census(void **state)
+{
+	static struct as_dev_records d[2];
+	static struct as_ownership own;
+	static struct as_set_rule many[300];
+	static char names[300][8];
+	const uint64_t lo = 533459692347ull, hi = 533459694120ull;
+	const struct as_set_rule r[] = {
+		{ .name = "other", .truncate_lut = hi + 1 },
+		{ .name = "s1", .truncate_lut = lo },
+		{ .name = "s1", .truncate_lut = hi },	/* larger wins */
+	};
+	struct as_census c;
+	struct as_records w;
+	struct as_header h;
+
+	(void)state;
+	as_header_decode(fx[0], AS_HEADER_REGION_BYTES, &h);
+	as_ownership_from_region(fx[0], AS_HEADER_REGION_BYTES, &h, &own);
+	for (unsigned ns_wide = 0; ns_wide < 2; ns_wide++) {
+		assert_int_equal(as_records_init(&w, &own, time(NULL)), 0);
+		assert_int_equal(as_records_set_rules(&w, 0, ns_wide ? hi + 1 : 0,
+						      r, 3), 0);
+		assert_int_equal(w.index.nsets, 2);	/* other 1, s1 2 */
+		for (unsigned i = 0; i < 2; i++) {
+			as_records_begin(&w, &d[i], FX_BYTES);
+			assert_int_equal(as_records_feed(&w, 0, fx[2 * i],
+							 FX_BYTES), 0);
+			assert_int_equal(as_records_end(&w), 0);
+		}
+		as_records_census(&w, &c);
+		assert_true(c.objects[2] == 20000 && c.objects[1] == 0);
+		/* s1 at hi: all but the newest, written at hi exactly. */
+		assert_true(c.back_set[2] > 19000 && c.back_set[2] < 20000);
+		assert_true(c.back_ns[2] == (ns_wide ? 20000 : 0));
+		assert_true(c.back[2] == (ns_wide ? 20000 : c.back_set[2]));
+		as_records_release(&w);
+	}
+	/* At lo: nothing is below it. */
+	assert_int_equal(as_records_init(&w, &own, time(NULL)), 0);
+	assert_int_equal(as_records_set_rules(&w, 0, lo, r + 1, 1), 0);
+	as_records_begin(&w, &d[0], FX_BYTES);
+	assert_int_equal(as_records_feed(&w, 0, fx[0], FX_BYTES), 0);
+	assert_int_equal(as_records_end(&w), 0);
+	as_records_census(&w, &c);
+	assert_true(c.back[1] == 0 && c.objects[1] == 10060);
+	as_records_release(&w);
+	/* 300 named sets do not fit in 254 ids. */
+	for (unsigned i = 0; i < 300; i++) {
+		snprintf(names[i], sizeof(names[i]), "s%u", i);
+		many[i] = (struct as_set_rule){ .name = names[i], .no_evict = true };
+	}
+	assert_int_equal(as_records_init(&w, &own, time(NULL)), 0);
+	assert_int_equal(as_records_set_rules(&w, 0, 0, many, 300), -E2BIG);
+	as_records_release(&w);
+}
+
+/*
+ * A cap on the index: the 10,063 records of a.dat are logged at 24 bytes
+ * each in chunks of 8, 16, ... slots per bucket (about 60 bytes a
+ * record at this size, 1,024 buckets of 10); under a 256 KiB cap the walk
+ * fails with -ENOBUFS, on one thread or two, the records read before are
+ * still counted and no object count is given as if complete.
  */
 static void index_cap(void **state)
 {
@@ -228,18 +294,40 @@ static void index_cap(void **state)
 		assert_true(ret == 0 || ret == -ENOBUFS);
 		assert_int_equal(as_records_end(&w), -ENOBUFS);
 		assert_true(w.index.peak_bytes <= 256u << 10);
-		assert_true(w.index.used == 8192 * 3 / 4);
+		assert_true(w.index.used == 0);
+		assert_true(d.unique == 0);
 		assert_true(d.records_seen == 10063);
 		as_records_release(&w);
 	}
-	/* 393,216 bytes fit. */
+	/* 1 MiB fits; what was held is what the cap bounds. */
 	assert_int_equal(as_records_init(&w, &own, time(NULL)), 0);
-	w.index.cap_bytes = 393216;
+	w.index.cap_bytes = 1u << 20;
 	as_records_begin(&w, &d, FX_BYTES);
 	assert_int_equal(as_records_feed(&w, 0, fx[0], FX_BYTES), 0);
 	assert_int_equal(as_records_end(&w), 0);
 	assert_true(w.index.used == 10060);
+	assert_true(w.index.peak_bytes <= 1u << 20);
+	assert_true(w.index.peak_bytes >= 10063 * AS_RECINDEX_SLOT_BYTES);
+	assert_true(w.index.held_bytes < w.index.peak_bytes);
 	as_records_release(&w);
+	/* The direct table's cap: 2,048 slots fit 64 KiB, 4,096 do not. */
+	{
+		struct as_recindex x;
+		struct as_recver v = { .lut = 1, .generation = 1 };
+		unsigned char dig[20] = { 0 };
+		int ret = 0;
+
+		as_recindex_init(&x);
+		x.cap_bytes = 64u << 10;
+		for (unsigned i = 0; i < 2000 && ret == 0; i++) {
+			memcpy(dig + 12, &i, sizeof(i));
+			ret = as_recindex_put(&x, dig, &v);
+		}
+		assert_int_equal(ret, -ENOBUFS);
+		assert_true(x.used == 2048 * 3 / 4);
+		assert_true(x.peak_bytes <= 64u << 10);
+		as_recindex_release(&x);
+	}
 }
 
 /* Record k of a fixture's first write-block, and the offsets of all. */
@@ -527,6 +615,70 @@ static void index_consistent(void **state)
 }
 
 /*
+ * Logged and settled (the walker's way) against the direct table, record
+ * by record: three "devices" of versions of 40,000 digests, up to two on
+ * one device (newer, older, equal, expiring, expired, evicted), settled
+ * after each; outcomes, objects and sets agree.
+ */
+static void index_logged(void **state)
+{
+	static unsigned char dig[40000][20];
+	struct as_recindex direct, logged;
+	uint64_t seed = 7, want[5] = { 0 }, got[5] = { 0 };
+	uint64_t sd[256], sl[256];
+	const int64_t now_cl = 1000000;
+
+	(void)state;
+	as_recindex_init(&direct);
+	as_recindex_init(&logged);
+	for (unsigned i = 0; i < 40000; i++)
+		for (unsigned j = 0; j < 20; j++) {
+			seed = seed * 6364136223846793005ull +
+			       1442695040888963407ull;
+			dig[i][j] = (unsigned char)(seed >> 56);
+		}
+	for (unsigned dev = 0; dev < 3; dev++) {
+		/* Twice over: two versions of a digest on one device. */
+		for (unsigned k = 0; k < 80000; k++) {
+			unsigned r, i = k % 40000;
+			struct as_recver v;
+			int ret;
+
+			seed = seed * 6364136223846793005ull +
+			       1442695040888963407ull;
+			r = (unsigned)(seed >> 40);
+			if (r % 4 == 0)
+				continue;	/* not on this device */
+			v = (struct as_recver){
+				.lut = 100 + r % 3,
+				.generation = (uint16_t)(1 + (r >> 4) % 3),
+				.void_time = r % 5 == 0 ? 0 : (uint32_t)(now_cl -
+					     50 + (r >> 8) % 200),
+				.set_id = (uint8_t)(1 + i % 3),
+			};
+			ret = as_recindex_add(&direct, dig[i], &v, now_cl,
+					      now_cl + 20);
+			assert_true(ret >= 0);
+			want[ret]++;
+			assert_int_equal(as_recindex_log(&logged, dig[i], &v),
+					 0);
+		}
+		assert_int_equal(as_recindex_settle(&logged, now_cl,
+						    now_cl + 20, NULL, got), 0);
+		assert_memory_equal(got, want, sizeof(got));
+		assert_true(logged.used == direct.used);
+		assert_true(logged.pending == 0);
+	}
+	assert_true(want[AS_OUT_REPLACED] && want[AS_OUT_OLDER] &&
+		    want[AS_OUT_EXPIRED] && want[AS_OUT_EVICTED]);
+	as_recindex_count_sets(&direct, sd);
+	as_recindex_count_sets(&logged, sl);
+	assert_memory_equal(sd, sl, sizeof(sd));
+	as_recindex_release(&direct);
+	as_recindex_release(&logged);
+}
+
+/*
  * recdiff: write-block 1 of ns1-a.dat against its shadow with damage
  * planted on the local copy. The expected figures come from the
  * record offsets read here with plain byte arithmetic (magic bytes,
@@ -638,10 +790,12 @@ int main(void)
 		cmocka_unit_test(clean_fixtures),
 		cmocka_unit_test(clean_namespace),
 		cmocka_unit_test(index_cap),
+		cmocka_unit_test(truncation_census),
 		cmocka_unit_test(diff_planted),
 		cmocka_unit_test(planted_damage),
 		cmocka_unit_test(record_rules),
 		cmocka_unit_test(index_consistent),
+		cmocka_unit_test(index_logged),
 	};
 
 	return cmocka_run_group_tests(tests, load_fixtures, free_fixtures);
