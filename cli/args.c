@@ -424,6 +424,43 @@ void cli_option_error(const char *cmd, int ret, char **argv)
 			  "--help')", cmd, arg, cmd);
 }
 
+int cli_getopt(struct cli_getopt *g, int argc, char **argv)
+{
+	int opt;
+
+	if (!g->started) {
+		optind = 1;
+		opterr = 0;
+		g->started = true;
+	}
+	while ((opt = getopt_long(argc, argv, ":h", g->longopts, NULL)) != -1) {
+		int ret = 0;
+
+		switch (opt) {
+		case 'h':
+		case OPT_HELP:
+			fputs(g->usage, stdout);
+			return CLI_GETOPT_HELP;
+		case '?':
+		case ':':
+			cli_option_error(g->cmd, opt, argv);
+			return CLI_GETOPT_ERROR;
+		case OPT_FORCE:
+			if (!g->force)
+				return opt;
+			*g->force = true;
+			continue;
+		}
+		if (g->io)
+			ret = io_opts_parse(g->io, opt, optarg);
+		if (ret < 0)
+			return CLI_GETOPT_ERROR;
+		if (!ret)
+			return opt;
+	}
+	return CLI_GETOPT_END;
+}
+
 void io_opts_finish(struct io_opts *o)
 {
 	if (!o->io_size)

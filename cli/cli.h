@@ -138,6 +138,7 @@ enum {
 	OPT_MEMORY,
 	OPT_JSON,
 	OPT_HELP,
+	OPT_FORCE,		/* the commands that write: cli_getopt's force */
 	OPT_FIRST_PRIVATE,	/* commands number their own from here */
 };
 
@@ -207,6 +208,32 @@ enum {
  * after printing an error.
  */
 int io_opts_parse(struct io_opts *o, int opt, const char *arg);
+
+/*
+ * One command's options, read by cli_getopt(): getopt_long over longopts
+ * (optstring ":h"), with what the commands share done there.
+ */
+struct cli_getopt {
+	const char *cmd;		/* "sync": in messages */
+	const char *usage;		/* what -h and --help print */
+	const struct option *longopts;
+	struct io_opts *io;		/* IO_LONG_OPTIONS go here; or NULL */
+	bool *force;			/* --force (OPT_FORCE) sets it; or NULL */
+	bool started;			/* false before the first call */
+};
+
+#define CLI_GETOPT_END		0	/* optind is at the first operand */
+#define CLI_GETOPT_HELP		(-2)	/* the usage was printed: exit 0 */
+#define CLI_GETOPT_ERROR	(-1)	/* an error was printed: exit 2 */
+
+/*
+ * cli_getopt() - the next option of argv that is the command's own (its
+ * code, > 0, with optarg), or CLI_GETOPT_END, CLI_GETOPT_HELP or
+ * CLI_GETOPT_ERROR. Handled here: -h and --help, an unknown option or a
+ * missing value (worded for g->cmd), the I/O options into g->io, --force
+ * into g->force. The first call starts over at argv[1].
+ */
+int cli_getopt(struct cli_getopt *g, int argc, char **argv);
 
 /*
  * Word a getopt_long failure (it returned '?' or ':' with optstring

@@ -117,7 +117,7 @@ static const char restore_usage[] =
 
 enum {
 	OPT_MANIFEST = OPT_FIRST_PRIVATE, OPT_MANIFEST_OUT, OPT_ZEROED,
-	OPT_NO_VERIFY, OPT_FORCE, OPT_CONNECTIONS, OPT_PART_SIZE,
+	OPT_NO_VERIFY, OPT_CONNECTIONS, OPT_PART_SIZE,
 	OPT_STALL, OPT_REGION, OPT_ENDPOINT, OPT_CACERT, OPT_MAX_RPS,
 	OPT_BASE, OPT_BASE_MANIFEST,
 };
@@ -250,17 +250,14 @@ static int parse_args(struct restore_args *a, int argc, char **argv)
 		{ "base-manifest", required_argument, NULL, OPT_BASE_MANIFEST },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cli_getopt g = { .cmd = "restore", .usage = restore_usage,
+				.longopts = longopts, .io = &a->io,
+				.force = &a->force };
 	bool part_given = false, conns_given = false;
-	int opt, ret;
+	int opt;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((opt = cli_getopt(&g, argc, argv)) > 0) {
 		switch (opt) {
-		case 'h':
-		case OPT_HELP:
-			fputs(restore_usage, stdout);
-			return 1;
 		case OPT_MANIFEST:
 			a->manifest = optarg;
 			continue;
@@ -273,22 +270,14 @@ static int parse_args(struct restore_args *a, int argc, char **argv)
 		case OPT_NO_VERIFY:
 			a->no_verify = true;
 			continue;
-		case OPT_FORCE:
-			a->force = true;
-			continue;
-		case '?':
-		case ':':
-			cli_option_error("restore", opt, argv);
-			return -1;
 		}
 		part_given |= opt == OPT_PART_SIZE;
 		conns_given |= opt == OPT_CONNECTIONS;
-		ret = source_opt(a, opt, optarg);
-		if (!ret)
-			ret = io_opts_parse(&a->io, opt, optarg) < 0 ? -1 : 1;
-		if (ret < 0)
+		if (source_opt(a, opt, optarg) < 0)
 			return -1;
 	}
+	if (opt != CLI_GETOPT_END)
+		return opt == CLI_GETOPT_HELP ? 1 : -1;
 	if (argc - optind != 2) {
 		cli_error("restore: expected SOURCE and TARGET, got %d argument%s "
 			  "(see 'shadowsync restore --help')", argc - optind,

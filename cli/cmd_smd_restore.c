@@ -235,7 +235,7 @@ out:
 	return status;
 }
 
-enum { OPT_WORK_DIR = OPT_FIRST_PRIVATE, OPT_CONFIG, OPT_OWNER, OPT_FORCE };
+enum { OPT_WORK_DIR = OPT_FIRST_PRIVATE, OPT_CONFIG, OPT_OWNER };
 
 int cmd_smd_restore(int argc, char **argv)
 {

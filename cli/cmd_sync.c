@@ -56,7 +56,7 @@ static const char sync_usage[] =
 		  "--dry-run found differences, or local was synced but asd's\n"
 		  "       cold start is still alarming (the WARNING says why)");
 
-enum { OPT_DRY_RUN = OPT_PAIR_LAST, OPT_FORCE };
+enum { OPT_DRY_RUN = OPT_PAIR_LAST };
 
 struct sync_args {
 	struct io_opts io;
@@ -79,30 +79,19 @@ static int parse_args(struct sync_args *a, int argc, char **argv)
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cli_getopt g = { .cmd = "sync", .usage = sync_usage,
+				.longopts = longopts, .io = &a->io,
+				.force = &a->force };
 	int opt;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-		case OPT_HELP:
-			fputs(sync_usage, stdout);
-			return 1;
-		case OPT_DRY_RUN:
+	while ((opt = cli_getopt(&g, argc, argv)) > 0) {
+		if (opt == OPT_DRY_RUN)
 			a->dry_run = true;
-			continue;
-		case OPT_FORCE:
-			a->force = true;
-			continue;
-		case '?':
-		case ':':
-			cli_option_error("sync", opt, argv);
-			return -1;
-		}
-		if (pair_io_opts_parse(&a->pair, &a->io, opt, optarg) < 0)
+		else if (pair_opts_parse(&a->pair, opt, optarg) < 0)
 			return -1;
 	}
+	if (opt != CLI_GETOPT_END)
+		return opt == CLI_GETOPT_HELP ? 1 : -1;
 	a->paths = argv + optind;
 	a->npaths = argc - optind;
 	io_opts_finish(&a->io);

@@ -70,26 +70,18 @@ static int parse_args(struct verify_args *a, int argc, char **argv)
 		{ "gate", no_argument, NULL, OPT_GATE },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cli_getopt g = { .cmd = "verify", .usage = verify_usage,
+				.longopts = longopts, .io = &a->io };
 	int opt;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (opt == 'h' || opt == OPT_HELP) {
-			fputs(verify_usage, stdout);
-			return 1;
-		}
-		if (opt == '?' || opt == ':') {
-			cli_option_error("verify", opt, argv);
-			return -1;
-		}
-		if (opt == OPT_GATE) {
+	while ((opt = cli_getopt(&g, argc, argv)) > 0) {
+		if (opt == OPT_GATE)
 			a->gate = true;
-			continue;
-		}
-		if (pair_io_opts_parse(&a->pair, &a->io, opt, optarg) < 0)
+		else if (pair_opts_parse(&a->pair, opt, optarg) < 0)
 			return -1;
 	}
+	if (opt != CLI_GETOPT_END)
+		return opt == CLI_GETOPT_HELP ? 1 : -1;
 	a->paths = argv + optind;
 	a->npaths = argc - optind;
 	io_opts_finish(&a->io);

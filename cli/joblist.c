@@ -59,14 +59,6 @@ int pair_opts_parse(struct pair_opts *o, int opt, const char *arg)
 	}
 }
 
-int pair_io_opts_parse(struct pair_opts *o, struct io_opts *io, int opt,
-		       const char *arg)
-{
-	int ret = pair_opts_parse(o, opt, arg);
-
-	return ret ? ret : io_opts_parse(io, opt, arg);
-}
-
 static int add_job(struct job_list *l, const struct io_opts *io,
 		   const char *local, const char *shadow, const char *ns,
 		   const char *config)

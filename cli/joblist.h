@@ -48,10 +48,6 @@ enum {
 /* 1: opt was one of ours and valid; 0: not ours; -1: error printed. */
 int pair_opts_parse(struct pair_opts *o, int opt, const char *arg);
 
-/* The same for the pair options and the I/O options together. */
-int pair_io_opts_parse(struct pair_opts *o, struct io_opts *io, int opt,
-		       const char *arg);
-
 struct job_list {
 	struct pair_job *jobs;
 	size_t n;

@@ -508,6 +508,7 @@ int restore_fetch(struct restore_job *j, const struct pipe_range *r, size_t n)
 		.filler = j->src_is_path ? NULL : &j->filler,
 		.dst = { j->tgt.fd, j->tgt.direct },
 		.dst_fd_buffered = j->tgt.fd_buffered,
+		.dst_buffered_written = &j->tgt.buffered_written,
 		.consume = restore_chunk,
 		.ctx = j,
 		.cancel = &cli_interrupted,

@@ -8,12 +8,12 @@
 #include "outcome.h"
 #include "outpath.h"
 #include "report.h"
+#include "../engine/outfile.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -237,22 +237,6 @@ static int add_string(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
-static int fsync_parent(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, ret = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return ret;
-}
-
 /* One missing directory: made, noted, owned (the leaf), durable. */
 static int make_one(struct smd_restore *r, const char *p, bool leaf)
 {
@@ -264,7 +248,7 @@ static int make_one(struct smd_restore *r, const char *p, bool leaf)
 	if (!ret && leaf && r->owner.set &&
 	    chown(p, r->owner.uid, r->owner.gid) < 0)
 		ret = -errno;
-	return ret ? ret : fsync_parent(p);
+	return ret ? ret : outfile_fsync_parent(p);
 }
 
 /*

@@ -155,11 +155,12 @@ void device_close(struct device *d)
 
 int device_flush(struct device *d)
 {
-	if (d->fd_buffered >= 0 && d->fd_buffered != d->fd &&
-	    fdatasync(d->fd_buffered) < 0)
+	if (d->buffered_written && d->fd_buffered >= 0 &&
+	    d->fd_buffered != d->fd && fdatasync(d->fd_buffered) < 0)
 		return -errno;
 	if (fdatasync(d->fd) < 0)
 		return -errno;
+	d->buffered_written = false;
 	return 0;
 }
 
@@ -175,7 +176,11 @@ int device_write_at(struct device *d, const void *buf, uint64_t offset,
 	if (!d->writable || fd < 0)
 		return -EBADF;
 	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)offset);
+		ssize_t n;
+
+		if (fd == d->fd_buffered)
+			d->buffered_written = true;
+		n = pwrite(fd, p, len, (off_t)offset);
 
 		if (n < 0 && errno == EINTR)
 			continue;

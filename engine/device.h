@@ -20,6 +20,9 @@ struct device {
 	int fd;			/* O_DIRECT when direct */
 	int fd_buffered;	/* writable devices: for writes direct I/O
 				 * cannot do (unaligned tails); else -1 */
+	bool buffered_written;	/* fd_buffered (when not fd) was written
+				 * since the last device_flush: whoever
+				 * writes through it sets this */
 	bool direct;
 	bool is_blockdev;
 	bool writable;
@@ -48,8 +51,10 @@ void device_close(struct device *d);
 bool device_same(const struct device *a, const struct device *b);
 
 /*
- * device_flush() - make what was written to d durable: fdatasync of both
- * descriptors (a block device's cache is flushed too). Returns 0 or -errno.
+ * device_flush() - make what was written to d durable: fdatasync of fd,
+ * and of fd_buffered when it was written since the last flush
+ * (buffered_written; a block device's cache is flushed too). Returns 0 or
+ * -errno.
  */
 int device_flush(struct device *d);
 

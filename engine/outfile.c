@@ -77,7 +77,7 @@ int outfile_open(struct outfile *o, const char *path)
 	return 0;
 }
 
-static int fsync_dir(const char *path)
+int outfile_fsync_parent(const char *path)
 {
 	char *copy = strdup(path);
 	int fd, ret = 0;
@@ -152,7 +152,7 @@ int outfile_commit(struct outfile *o)
 	if (!ret && o->tmp && rename(o->tmp, o->path) < 0)
 		ret = -errno;
 	if (!ret)
-		ret = fsync_dir(o->path);
+		ret = outfile_fsync_parent(o->path);
 	if (ret < 0) {
 		outfile_abort(o);
 		return ret;

@@ -33,4 +33,10 @@ int outfile_commit(struct outfile *o);
 /* outfile_abort() - drop what was written; nothing is named. */
 void outfile_abort(struct outfile *o);
 
+/*
+ * outfile_fsync_parent() - fsync the directory that holds path, so that
+ * a name made or removed in it is durable. Returns 0 or -errno.
+ */
+int outfile_fsync_parent(const char *path);
+
 #endif

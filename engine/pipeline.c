@@ -467,6 +467,8 @@ int pipe_write(struct pipe *p, const struct pipe_chunk *c, unsigned src,
 	pc->need_end = offset + len;
 	pc->req.dir = IO_WRITE;
 	pc->req.file = direct ? FILE_DST : FILE_DST_BUFFERED;
+	if (!direct && p->cfg->dst_buffered_written)
+		*p->cfg->dst_buffered_written = true;
 	pc->req.buf = data;
 	pc->req.buf_index = (int)(s->index * p->cfg->nsrc + src);
 	pc->req.offset = offset;

@@ -149,6 +149,9 @@ struct pipe_config {
 					 * NULL: the engine reads src[0] */
 	struct pipe_file dst;		/* fd -1 when nothing is written */
 	int dst_fd_buffered;		/* for writes O_DIRECT cannot do */
+	bool *dst_buffered_written;	/* set true before a write goes
+					 * through dst_fd_buffered (the
+					 * device's buffered_written); or NULL */
 	pipe_consume_fn consume;
 	pipe_progress_fn progress;	/* may be NULL */
 	void *ctx;

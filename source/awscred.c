@@ -603,3 +603,36 @@ int aws_region(const char *opt, bool use_imds, char *out, size_t outlen,
 	say(why, whylen, "no AWS region: give --region, or set AWS_REGION");
 	return -ENOENT;
 }
+
+const char *aws_endpoint(const char *opt, const char *service_env)
+{
+	const char *names[] = { service_env, "AWS_ENDPOINT_URL" };
+
+	if (opt && opt[0])
+		return opt;
+	for (unsigned i = 0; i < 2; i++) {
+		const char *v = getenv(names[i]);
+
+		if (v && v[0])
+			return v;
+	}
+	return NULL;
+}
+
+int aws_signing_region(const char *opt, const char *endpoint, char *out,
+		       size_t outlen, char *why, size_t whylen)
+{
+	int ret = aws_region(opt, !endpoint, out, outlen, why, whylen);
+
+	if (ret && endpoint) {
+		snprintf(out, outlen, "us-east-1");
+		ret = 0;
+	}
+	return ret;
+}
+
+const char *aws_ca_bundle(const char *opt)
+{
+	return opt ? opt : getenv("AWS_CA_BUNDLE") ? getenv("AWS_CA_BUNDLE")
+		   : getenv("SSL_CERT_FILE");
+}

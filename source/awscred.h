@@ -69,4 +69,24 @@ void awscred_close(struct awscred *c);
 int aws_region(const char *opt, bool use_imds, char *out, size_t outlen,
 	       char *why, size_t whylen);
 
+/*
+ * aws_endpoint() - where a service is reached instead of AWS: opt
+ * (--endpoint-url) when given, else the environment's service_env
+ * ("AWS_ENDPOINT_URL_S3"), else AWS_ENDPOINT_URL; NULL for AWS itself.
+ */
+const char *aws_endpoint(const char *opt, const char *service_env);
+
+/*
+ * aws_signing_region() - aws_region(), asking IMDS only for AWS itself
+ * (endpoint NULL); with an endpoint and no region found, "us-east-1",
+ * which S3-compatible stores take, as the AWS CLI sends. Returns 0 or
+ * -ENOENT with why.
+ */
+int aws_signing_region(const char *opt, const char *endpoint, char *out,
+		       size_t outlen, char *why, size_t whylen);
+
+/* The CA file to trust: opt (--cacert), else AWS_CA_BUNDLE, else
+ * SSL_CERT_FILE; NULL: the system's. */
+const char *aws_ca_bundle(const char *opt);
+
 #endif

@@ -567,21 +567,6 @@ static void ebs_close(struct source *s)
 
 /* ---- opening ---- */
 
-static const char *endpoint_of(const struct source_opts *o)
-{
-	const char *names[] = { "AWS_ENDPOINT_URL_EBS", "AWS_ENDPOINT_URL" };
-
-	if (o->endpoint_url && o->endpoint_url[0])
-		return o->endpoint_url;
-	for (unsigned i = 0; i < 2; i++) {
-		const char *v = getenv(names[i]);
-
-		if (v && v[0])
-			return v;
-	}
-	return NULL;
-}
-
 static int address(struct source *s, struct ebs *e, const char *endpoint)
 {
 	struct url_parts *p;
@@ -646,9 +631,7 @@ static int setup(struct source *s, struct ebs *e, const struct source_opts *o)
 	fo.max_retries = o->max_retries;
 	fo.max_rps = e->rate;
 	fo.follow_redirects = false;	/* a signature is for one host */
-	fo.cacert = o->cacert ? o->cacert
-		  : getenv("AWS_CA_BUNDLE") ? getenv("AWS_CA_BUNDLE")
-		  : getenv("SSL_CERT_FILE");
+	fo.cacert = aws_ca_bundle(o->cacert);
 	fo.cancel = o->cancel;
 	(void)s;
 	return fetch_open(&e->f, &fo, &ebs_hooks, e);
@@ -679,7 +662,8 @@ static int first_pages(struct source *s, struct ebs *e)
 static int ebs_open(struct source *s, const char *spec,
 		    const struct source_opts *o, struct source_info *info)
 {
-	const char *endpoint = endpoint_of(o);
+	const char *endpoint = aws_endpoint(o->endpoint_url,
+					    "AWS_ENDPOINT_URL_EBS");
 	char why[768];
 	struct ebs *e;
 	int ret;
@@ -707,12 +691,8 @@ static int ebs_open(struct source *s, const char *spec,
 		ret = -EINVAL;
 		goto out_close;
 	}
-	ret = aws_region(o->region, !endpoint, e->region, sizeof(e->region),
-			 why, sizeof(why));
-	if (ret && endpoint) {
-		snprintf(e->region, sizeof(e->region), "us-east-1");
-		ret = 0;
-	}
+	ret = aws_signing_region(o->region, endpoint, e->region,
+				 sizeof(e->region), why, sizeof(why));
 	if (ret) {
 		source_seterror(s, "cannot read '%s': %s", e->spec_display, why);
 		goto out_close;

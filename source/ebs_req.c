@@ -54,23 +54,6 @@ int source_sha256_b64(const void *p, size_t n, char out[48])
 	return ebs_sha256_b64(p, n, out);
 }
 
-static int add_header(struct curl_slist **hdrs, const char *name,
-		      const char *value)
-{
-	char line[4096];
-	struct curl_slist *l;
-	int n = snprintf(line, sizeof(line), "%s: %s", name, value);
-
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return -ENAMETOOLONG;
-	l = curl_slist_append(*hdrs, line);
-	explicit_bzero(line, sizeof(line));
-	if (!l)
-		return -ENOMEM;
-	*hdrs = l;
-	return 0;
-}
-
 /* "name=ENC(value)" appended to q (with '&' when not the first). */
 static void query_add(char *q, size_t qlen, const char *name,
 		      const char *value)
@@ -114,45 +97,29 @@ static int ebs_prepare(void *ctx, struct fetch_job *j, CURL *easy,
 {
 	struct ebs *e = ctx;
 	struct ebs_job *ej = (struct ebs_job *)j;
-	struct sigv4_request r = { 0 };
+	char path[4400], q[2048], url[7000];
+	struct sigv4_request r = {
+		.method = "GET", .host = e->host, .path = path, .query = q,
+		.payload_sha256 = SIGV4_EMPTY_SHA256,
+		.content_sha256_header = false,
+		.region = e->region, .service = "ebs",
+	};
 	struct sigv4_creds c;
-	char path[4400], q[2048], url[7000], date[17], authz[1024];
 	int ret;
 
 	ret = awscred_get(e->cred, &c, why, whylen);
 	if (ret)
 		return ret;
 	job_target(e, ej, path, sizeof(path), q, sizeof(q));
-	sigv4_amz_date(time(NULL), date);
-	r.method = "GET";
-	r.host = e->host;
-	r.path = path;
-	r.query = q;
-	r.payload_sha256 = SIGV4_EMPTY_SHA256;
-	r.content_sha256_header = false;
-	r.amz_date = date;
-	r.region = e->region;
-	r.service = "ebs";
-	ret = sigv4_authorization(&r, &c, authz, sizeof(authz));
-	if (ret) {
-		snprintf(why, whylen, "cannot sign the request: %s", strerror(-ret));
-		return ret;
-	}
 	snprintf(url, sizeof(url), "%s%s?%s", e->url_base, path, q);
-	curl_easy_setopt(easy, CURLOPT_URL, url);
-	ret = add_header(hdrs, "Host", e->host);
-	if (!ret)
-		ret = add_header(hdrs, "x-amz-date", date);
-	if (!ret && c.session_token && c.session_token[0])
-		ret = add_header(hdrs, "x-amz-security-token", c.session_token);
-	if (!ret)
-		ret = add_header(hdrs, "Authorization", authz);
-	if (!ret)	/* no "Expect: 100-continue", no stray Accept */
-		ret = add_header(hdrs, "Accept", "*/*");
-	explicit_bzero(authz, sizeof(authz));
+	ret = sigv4_sign_request(&r, &c, easy, url, hdrs, why, whylen);
 	explicit_bzero(url, sizeof(url));
-	if (ret)
-		snprintf(why, whylen, "cannot build the request: %s", strerror(-ret));
+	if (!ret) {	/* no "Expect: 100-continue", no stray Accept */
+		ret = sigv4_add_header(hdrs, "Accept", "*/*");
+		if (ret)
+			snprintf(why, whylen, "cannot build the request: %s",
+				 strerror(-ret));
+	}
 	if (!ret && ej->kind == EJ_BLOCK && !e->fetched_once) {
 		e->fetched_once = true;
 		e->s->stats.first_fetch_s = (ebs_now_ms() - e->open_ms) / 1000.0;

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 struct s3 {
 	char host[256];			/* Host:, as signed */
@@ -34,23 +33,6 @@ static bool s3_claims(const char *spec)
 	return !strncasecmp(spec, "s3://", 5);
 }
 
-static int add_header(struct curl_slist **hdrs, const char *name,
-		      const char *value)
-{
-	char line[4096];
-	struct curl_slist *l;
-	int n = snprintf(line, sizeof(line), "%s: %s", name, value);
-
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return -ENAMETOOLONG;
-	l = curl_slist_append(*hdrs, line);
-	explicit_bzero(line, sizeof(line));
-	if (!l)
-		return -ENOMEM;
-	*hdrs = l;
-	return 0;
-}
-
 static int s3_prepare(void *b, CURL *easy, const struct object_header *h,
 		      unsigned nh, struct curl_slist **hdrs, char *why,
 		      size_t whylen)
@@ -58,8 +40,13 @@ static int s3_prepare(void *b, CURL *easy, const struct object_header *h,
 	struct s3 *s3 = b;
 	struct sigv4_header sh[4];
 	struct sigv4_creds c;
-	struct sigv4_request r = { 0 };
-	char date[17], authz[1024];
+	struct sigv4_request r = {
+		.method = "GET", .host = s3->host, .path = s3->path,
+		.headers = sh, .nheaders = nh,
+		.payload_sha256 = SIGV4_EMPTY_SHA256,
+		.content_sha256_header = true,
+		.region = s3->region, .service = "s3",
+	};
 	int ret;
 
 	if (nh > 4)
@@ -67,40 +54,9 @@ static int s3_prepare(void *b, CURL *easy, const struct object_header *h,
 	ret = awscred_get(s3->cred, &c, why, whylen);
 	if (ret)
 		return ret;
-	sigv4_amz_date(time(NULL), date);
 	for (unsigned i = 0; i < nh; i++)
 		sh[i] = (struct sigv4_header){ h[i].name, h[i].value };
-	r.method = "GET";
-	r.host = s3->host;
-	r.path = s3->path;
-	r.headers = sh;
-	r.nheaders = nh;
-	r.payload_sha256 = SIGV4_EMPTY_SHA256;
-	r.content_sha256_header = true;
-	r.amz_date = date;
-	r.region = s3->region;
-	r.service = "s3";
-	ret = sigv4_authorization(&r, &c, authz, sizeof(authz));
-	if (ret) {
-		snprintf(why, whylen, "cannot sign the request: %s", strerror(-ret));
-		return ret;
-	}
-	curl_easy_setopt(easy, CURLOPT_URL, s3->url);
-	ret = add_header(hdrs, "Host", s3->host);
-	for (unsigned i = 0; !ret && i < nh; i++)
-		ret = add_header(hdrs, h[i].name, h[i].value);
-	if (!ret)
-		ret = add_header(hdrs, "x-amz-date", date);
-	if (!ret)
-		ret = add_header(hdrs, "x-amz-content-sha256", SIGV4_EMPTY_SHA256);
-	if (!ret && c.session_token)
-		ret = add_header(hdrs, "x-amz-security-token", c.session_token);
-	if (!ret)
-		ret = add_header(hdrs, "Authorization", authz);
-	explicit_bzero(authz, sizeof(authz));
-	if (ret)
-		snprintf(why, whylen, "cannot build the request: %s", strerror(-ret));
-	return ret;
+	return sigv4_sign_request(&r, &c, easy, s3->url, hdrs, why, whylen);
 }
 
 /* The text of <tag>...</tag> in an S3 error document, or "". */
@@ -202,21 +158,6 @@ static const struct object_backend s3_backend = {
 	.release = s3_release,
 };
 
-static const char *endpoint_of(const struct source_opts *o)
-{
-	const char *names[] = { "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL" };
-
-	if (o->endpoint_url && o->endpoint_url[0])
-		return o->endpoint_url;
-	for (unsigned i = 0; i < 2; i++) {
-		const char *v = getenv(names[i]);
-
-		if (v && v[0])
-			return v;
-	}
-	return NULL;
-}
-
 /* URL, Host and path of BUCKET/KEY; 0 or -errno with s->error. */
 static int s3_address(struct source *s, struct s3 *s3, const char *bucket,
 		      const char *key, const char *endpoint)
@@ -271,7 +212,9 @@ static int s3_open(struct source *s, const char *spec,
 		   const struct source_opts *o, struct source_info *info)
 {
 	struct object_setup setup = { 0 };
-	const char *endpoint = endpoint_of(o), *slash;
+	const char *endpoint = aws_endpoint(o->endpoint_url,
+					    "AWS_ENDPOINT_URL_S3");
+	const char *slash;
 	char bucket[256], why[768], shown[1024];
 	struct s3 *s3;
 	int ret;
@@ -287,13 +230,8 @@ static int s3_open(struct source *s, const char *spec,
 	s3 = calloc(1, sizeof(*s3));
 	if (!s3)
 		return -ENOMEM;
-	ret = aws_region(o->region, !endpoint, s3->region, sizeof(s3->region),
-			 why, sizeof(why));
-	if (ret && endpoint) {
-		/* S3-compatible stores take us-east-1, as the AWS CLI sends */
-		snprintf(s3->region, sizeof(s3->region), "us-east-1");
-		ret = 0;
-	}
+	ret = aws_signing_region(o->region, endpoint, s3->region,
+				 sizeof(s3->region), why, sizeof(why));
 	if (ret) {
 		source_seterror(s, "cannot read '%s': %s", shown, why);
 		goto out_free;
@@ -314,9 +252,7 @@ static int s3_open(struct source *s, const char *spec,
 	setup.ops = &s3_backend;
 	setup.backend = s3;
 	setup.display = shown;
-	setup.cacert = o->cacert ? o->cacert
-		     : getenv("AWS_CA_BUNDLE") ? getenv("AWS_CA_BUNDLE")
-		     : getenv("SSL_CERT_FILE");
+	setup.cacert = aws_ca_bundle(o->cacert);
 	setup.follow_redirects = false;	/* a signature is for one host */
 	return object_open(s, &setup, info);
 out_free:

@@ -315,3 +315,57 @@ int sigv4_authorization(const struct sigv4_request *r,
 		return -ENOSPC;
 	return 0;
 }
+
+int sigv4_add_header(struct curl_slist **hdrs, const char *name,
+		     const char *value)
+{
+	char line[4096];
+	struct curl_slist *l;
+	int n = snprintf(line, sizeof(line), "%s: %s", name, value);
+
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -ENAMETOOLONG;
+	l = curl_slist_append(*hdrs, line);
+	explicit_bzero(line, sizeof(line));
+	if (!l)
+		return -ENOMEM;
+	*hdrs = l;
+	return 0;
+}
+
+int sigv4_sign_request(const struct sigv4_request *req,
+		       const struct sigv4_creds *c, CURL *easy,
+		       const char *url, struct curl_slist **hdrs, char *why,
+		       size_t whylen)
+{
+	struct sigv4_request r = *req;
+	char date[17], authz[1024];
+	int ret;
+
+	sigv4_amz_date(time(NULL), date);
+	r.amz_date = date;
+	ret = sigv4_authorization(&r, c, authz, sizeof(authz));
+	if (ret) {
+		snprintf(why, whylen, "cannot sign the request: %s", strerror(-ret));
+		return ret;
+	}
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	ret = sigv4_add_header(hdrs, "Host", r.host);
+	for (unsigned i = 0; !ret && i < r.nheaders; i++)
+		ret = sigv4_add_header(hdrs, r.headers[i].name,
+				       r.headers[i].value);
+	if (!ret)
+		ret = sigv4_add_header(hdrs, "x-amz-date", date);
+	if (!ret && r.content_sha256_header)
+		ret = sigv4_add_header(hdrs, "x-amz-content-sha256",
+				       r.payload_sha256);
+	if (!ret && c->session_token && c->session_token[0])
+		ret = sigv4_add_header(hdrs, "x-amz-security-token",
+				       c->session_token);
+	if (!ret)
+		ret = sigv4_add_header(hdrs, "Authorization", authz);
+	explicit_bzero(authz, sizeof(authz));
+	if (ret)
+		snprintf(why, whylen, "cannot build the request: %s", strerror(-ret));
+	return ret;
+}

@@ -1,6 +1,7 @@
 /*
- * sigv4.h - AWS Signature Version 4 for request headers (S3, later EBS
- * direct), signed with libcrypto.
+ * sigv4.h - AWS Signature Version 4 for request headers (S3, EBS
+ * direct), signed with libcrypto, and the signed headers of a libcurl
+ * request.
  *
  * Why not libcurl's CURLOPT_AWS_SIGV4: on this Debian's libcurl (7.88)
  * it adds neither x-amz-content-sha256 nor the session token (given as
@@ -19,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
+
+#include <curl/curl.h>
 
 #define SIGV4_EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -80,5 +83,31 @@ int sigv4_authorization(const struct sigv4_request *r,
 
 /* Lower-case hex SHA-256 of n bytes into out[65]. Returns 0 or -EIO. */
 int sigv4_sha256_hex(const void *data, size_t n, char out[65]);
+
+/*
+ * sigv4_add_header() - append "name: value" to *hdrs, as a request's
+ * headers are handed to libcurl. The line is wiped from the stack once
+ * libcurl has its copy: it may carry a signature or a session token.
+ * Returns 0, -ENAMETOOLONG (a line of 4 KiB or more) or -ENOMEM; *hdrs
+ * is unchanged on failure.
+ */
+int sigv4_add_header(struct curl_slist **hdrs, const char *name,
+		     const char *value);
+
+/*
+ * sigv4_sign_request() - sign r with c as of now (r->amz_date is left
+ * out: the current time is used), point easy at url and append to *hdrs
+ * the headers that were signed, in this order: Host (r->host),
+ * r->headers, x-amz-date, x-amz-content-sha256 (when
+ * r->content_sha256_header), x-amz-security-token (when c has a session
+ * token) and Authorization. url must be the one r describes (r->path and
+ * r->query as sent). The signature is wiped from the stack. Returns 0,
+ * or -errno with why ("cannot sign the request: ...", "cannot build the
+ * request: ...").
+ */
+int sigv4_sign_request(const struct sigv4_request *r,
+		       const struct sigv4_creds *c, CURL *easy,
+		       const char *url, struct curl_slist **hdrs, char *why,
+		       size_t whylen);
 
 #endif

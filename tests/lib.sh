@@ -421,3 +421,181 @@ restore_unfinished() {
 	load-local*) fail "$1: half-written, and asd would load it ($v)" ;;
 	esac
 }
+
+# --- What sync and restore share: the refusals of the device they write
+# and their commit under failures (sync_*/restore_* tests). One block, so
+# that other branches' additions above merge cleanly.
+
+# ss_refused CMD WHAT PATTERN WATCH ARGS...: `shadowsync CMD ARGS...` exits
+# 2 with one stderr line, the whole of it "shadowsync: PATTERN" (an
+# extended regex), and the file WATCH is left as it was.
+ss_refused() {
+	local cmd=$1 what=$2 pattern=$3 watch=$4 before
+	shift 4
+	before=$(xxhsum -H2 <"$watch")
+	run_ss "$T/out" "$T/err" "$cmd" "$@"
+	expect_rc 2 "$what: $(cat "$T/err")"
+	[ "$(wc -l <"$T/err")" = 1 ] || fail "$what: want one stderr line: $(cat "$T/err")"
+	grep -qxE -e "shadowsync: $pattern" "$T/err" ||
+		fail "$what: '$pattern' is not: $(cat "$T/err")"
+	[ "$(xxhsum -H2 <"$watch")" = "$before" ] || fail "$what: $watch was written"
+	note "$what: $(cat "$T/err")"
+}
+
+# _ss_pair CMD OTHER WRITTEN: CMD's two paths, in its order, into args.
+_ss_pair() {
+	if [ "$1" = sync ]; then args=("$3" "$2"); else args=("$2" "$3"); fi
+}
+
+# ss_refusal_walk CMD OTHER: what sync and restore both refuse of the
+# device they write (sync's local, restore's target): mounted (--force
+# too), a loop device's backing file, open by another process (--force
+# then writes: it must end up equal to OTHER), a read-only loop device
+# (--force too), a read-only file system. OTHER is the other path, 16
+# MiB: sync's shadow (`sync WRITTEN OTHER`), restore's image (`restore
+# OTHER WRITTEN`). Needs root, losetup, mkfs.ext4, xxhsum; skips when
+# ext4 cannot be mounted.
+ss_refusal_walk() {
+	local cmd=$1 other=$2 role args holder fs w
+	case $cmd in
+	sync) role=local ;;
+	restore) role=target ;;
+	*) fail "ss_refusal_walk: no such command '$cmd'" ;;
+	esac
+
+	truncate -s $((16 << 20)) "$T/walk-fs.img"
+	mkfs.ext4 -q -F "$T/walk-fs.img" || fail "mkfs"
+	loop_attach fs "$T/walk-fs.img"
+	mkdir "$T/walk-mnt"
+	mount "$fs" "$T/walk-mnt" || skip "cannot mount ext4"
+	at_exit "mountpoint -q '$T/walk-mnt' && umount '$T/walk-mnt'; true"
+	_ss_pair "$cmd" "$other" "$fs"
+	ss_refused "$cmd" mounted "$role '$fs' is mounted on $T/walk-mnt; unmount it first" \
+		"$T/walk-fs.img" "${args[@]}"
+	ss_refused "$cmd" mounted-force "$role '$fs' is mounted on $T/walk-mnt; unmount it first" \
+		"$T/walk-fs.img" "${args[@]}" --force
+	umount "$T/walk-mnt"
+	_ss_pair "$cmd" "$other" "$T/walk-fs.img"
+	ss_refused "$cmd" loop-backing "$role '$T/walk-fs.img' is the backing file of $fs; detach it first \(losetup -d\)" \
+		"$T/walk-fs.img" "${args[@]}"
+
+	w=$T/walk-open
+	mkrand "$w" $((16 << 20))
+	sleep 300 <"$w" &
+	holder=$!
+	at_exit "kill $holder 2>/dev/null; true"
+	sleep 0.2
+	_ss_pair "$cmd" "$other" "$w"
+	ss_refused "$cmd" open-elsewhere "$role '$w' is open by process $holder \(sleep\); stop it first, or --force if you are sure" \
+		"$w" "${args[@]}"
+	run_ss "$T/out" "$T/err" "$cmd" "${args[@]}" --force
+	expect_rc 0 "open-elsewhere --force: $(cat "$T/err")"
+	cmp -s "$w" "$other" || fail "open-elsewhere: --force did not write"
+	kill $holder
+
+	mkrand "$T/walk-ro.img" $((16 << 20))
+	w=$(losetup --find --show --read-only "$T/walk-ro.img") || fail "losetup -r"
+	at_exit "losetup -d $w"
+	_ss_pair "$cmd" "$other" "$w"
+	ss_refused "$cmd" ro-loop "$role '$w' is read-only" "$T/walk-ro.img" "${args[@]}"
+	ss_refused "$cmd" ro-loop-force "$role '$w' is read-only" "$T/walk-ro.img" "${args[@]}" --force
+	mkdir "$T/walk-ro"
+	mount -t tmpfs -o size=32m tmpfs "$T/walk-ro" && at_exit "umount '$T/walk-ro'"
+	mkrand "$T/walk-ro/dev" $((16 << 20))
+	mount -o remount,ro "$T/walk-ro"
+	_ss_pair "$cmd" "$other" "$T/walk-ro/dev"
+	ss_refused "$cmd" ro-fs "$role '$T/walk-ro/dev' is read-only \(read-only file system\)" \
+		"$T/walk-ro/dev" "${args[@]}"
+}
+
+# commit_verdict FILE PEER: what `verify FILE PEER` predicts of asd's
+# cold start on FILE, "VERDICT DATA_MATCHES".
+commit_verdict() {
+	"$SS" verify "$1" "$2" --json 2>/dev/null |
+		jq -r '.pairs[0].cold_start | "\(.verdict) \(.data_matches)"'
+}
+
+# commit_not_worse WHAT FILE PEER: after a sync or restore into FILE that
+# failed, asd must not load FILE's stale data as it is (load-local with
+# data that differs from PEER).
+commit_not_worse() {
+	local v
+	v=$(commit_verdict "$2" "$3")
+	case "$v" in
+	"load-local false") fail "$1: '$2' looks loadable to asd with stale data ($v)" ;;
+	"load-local true"|"copy-from-shadow null") note "$1: $v" ;;
+	*) fail "$1: unexpected verdict '$v'" ;;
+	esac
+}
+
+# _ss_commit_args CMD FILE PEER: CMD's arguments writing FILE, into args.
+_ss_commit_args() { _ss_pair "$1" "$3" "$2"; }
+
+# commit_enospc CMD PEER SMALL BIG MAKE FINISH CASE...: for each CASE,
+# `MAKE CASE FILE sparse` on a tmpfs of SMALL bytes; CMD (sync or
+# restore) writing FILE from PEER fails for want of space and leaves it
+# not worse; with the tmpfs grown to BIG bytes, `FINISH WHAT FILE` (the
+# test's rerun) completes the job.
+commit_enospc() {
+	local cmd=$1 peer=$2 small=$3 big=$4 make=$5 finish=$6 c args
+	shift 6
+	mkdir -p "$T/small"
+	for c in "$@"; do
+		mount -t tmpfs -o size=$small tmpfs "$T/small" || skip "cannot mount tmpfs"
+		at_exit "mountpoint -q '$T/small' && umount '$T/small'; true"
+		"$make" "$c" "$T/small/dev" sparse
+		_ss_commit_args "$cmd" "$T/small/dev" "$peer"
+		run_ss "$T/out" "$T/err" "$cmd" "${args[@]}"
+		expect_rc 2 "enospc/$c"
+		grep -q "No space left on device" "$T/err" || fail "enospc/$c: $(cat "$T/err")"
+		commit_not_worse "enospc/$c" "$T/small/dev" "$peer"
+		mount -o remount,size=$big "$T/small"
+		"$finish" "enospc/$c" "$T/small/dev"
+		umount "$T/small"
+	done
+}
+
+# commit_eio CMD PEER MAKE FINISH CASE...: for each CASE, `MAKE CASE IMG`
+# served through nbdkit, whose writes are slowed and, once CMD (psync
+# engine) has written something, fail with EIO: CMD fails, the device is
+# not worse, and with the errors off `FINISH WHAT DEV` completes the job.
+commit_eio() {
+	local cmd=$1 peer=$2 make=$3 finish=$4 c args i pid
+	shift 4
+	for c in "$@"; do
+		"$make" "$c" "$T/eio-$c.img"
+		cp "$T/eio-$c.img" "$T/eio-$c.before"
+		rm -f "$T/trigger-$c"
+		fuse_device "$T/eio-$c" --filter=error --filter=delay file "$T/eio-$c.img" \
+			delay-write=50ms error-pwrite-rate=100% error-file="$T/trigger-$c"
+		_ss_commit_args "$cmd" "$T/eio-$c/dev" "$peer"
+		"$SS" "$cmd" "${args[@]}" --engine psync >"$T/out" 2>"$T/err" &
+		pid=$!
+		# Switch the errors on once the first write has landed.
+		for i in $(seq 200); do
+			cmp -s "$T/eio-$c.img" "$T/eio-$c.before" || break
+			sleep 0.05
+		done
+		touch "$T/trigger-$c"
+		wait $pid
+		RC=$?
+		expect_rc 2 "eio/$c: $(cat "$T/err")"
+		grep -q "Input/output error" "$T/err" || fail "eio/$c: $(cat "$T/err")"
+		commit_not_worse "eio/$c" "$T/eio-$c/dev" "$peer"
+		rm "$T/trigger-$c"
+		"$finish" "eio/$c" "$T/eio-$c/dev"
+	done
+}
+
+# ss_kill_randomly ARGS...: run shadowsync ARGS in the background and
+# SIGKILL it 0.1 to 0.8 s later (the delay from RANDOM: seed it). Returns
+# 0 when the kill landed (it was still running).
+ss_kill_randomly() {
+	local pid landed=1
+	"$SS" "$@" >"$T/out" 2>"$T/err" &
+	pid=$!
+	sleep "0.$((RANDOM % 8 + 1))"
+	kill -9 $pid 2>/dev/null && landed=0
+	wait $pid 2>/dev/null
+	return $landed
+}

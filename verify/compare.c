@@ -216,7 +216,7 @@ static void forward_progress(void *ctx, uint64_t done, uint64_t total)
 		s->o->progress(s->o->progress_ctx, done, total);
 }
 
-int compare_run(const struct device *local, const struct device *shadow,
+int compare_run(struct device *local, const struct device *shadow,
 		const struct compare_opts *o, struct compare_result *r)
 {
 	struct compare_state s = { .o = o, .r = r };
@@ -234,6 +234,7 @@ int compare_run(const struct device *local, const struct device *shadow,
 		.nsrc = 2,
 		.dst = { o->write_local ? local->fd : -1, local->direct },
 		.dst_fd_buffered = o->write_local ? local->fd_buffered : -1,
+		.dst_buffered_written = &local->buffered_written,
 		.consume = compare_chunk,
 		.progress = forward_progress,
 		.ctx = &s,
@@ -266,7 +267,7 @@ void compare_result_release(struct compare_result *r)
 	extent_list_release(&r->extents);
 }
 
-int compare_readback(const struct device *local, const struct device *shadow,
+int compare_readback(struct device *local, const struct device *shadow,
 		     const struct compare_opts *o,
 		     const struct pipe_range *ranges, size_t nranges,
 		     struct compare_result *r, uint64_t *bad_offset)

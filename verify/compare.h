@@ -103,7 +103,7 @@ struct compare_result {
  * else -errno with r->error naming the source (0 local, 1 shadow) and
  * offset; r->bytes_compared then covers only what was read.
  */
-int compare_run(const struct device *local, const struct device *shadow,
+int compare_run(struct device *local, const struct device *shadow,
 		const struct compare_opts *o, struct compare_result *r);
 
 void compare_result_release(struct compare_result *r);
@@ -115,7 +115,7 @@ void compare_result_release(struct compare_result *r);
  * when all match, -EILSEQ with *bad_offset at the first block that does
  * not, or the read's -errno with r->error filled.
  */
-int compare_readback(const struct device *local, const struct device *shadow,
+int compare_readback(struct device *local, const struct device *shadow,
 		     const struct compare_opts *o,
 		     const struct pipe_range *ranges, size_t nranges,
 		     struct compare_result *r, uint64_t *bad_offset);

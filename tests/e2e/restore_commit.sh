@@ -42,21 +42,7 @@ make_target() {
 	true
 }
 
-verdict_of() {	# verdict_of TARGET: "VERDICT DATA_MATCHES"
-	"$SS" verify "$1" "$IMG" --json 2>/dev/null |
-		jq -r '.pairs[0].cold_start | "\(.verdict) \(.data_matches)"'
-}
-
-# not_worse WHAT TARGET: after a failed restore, asd must not load stale data.
-not_worse() {
-	local v
-	v=$(verdict_of "$2")
-	case "$v" in
-	"load-local false") fail "$1: the target looks loadable to asd with stale data ($v)" ;;
-	"load-local true"|"copy-from-shadow null") note "$1: $v" ;;
-	*) fail "$1: unexpected verdict '$v'" ;;
-	esac
-}
+verdict_of() { commit_verdict "$1" "$IMG"; }	# verdict_of TARGET
 
 # finish WHAT TARGET: a rerun completes; then a clean load-local.
 finish() {
@@ -71,43 +57,11 @@ make_target data "$T/t"; [ "$(verdict_of "$T/t")" = "load-local false" ] || fail
 make_target hdr "$T/t"; [ "$(verdict_of "$T/t")" = "copy-from-shadow null" ] || fail "hdr case: $(verdict_of "$T/t")"
 
 # 1. Out of space: a sparse target on a small tmpfs.
-mkdir "$T/small"
-for c in blank hdr data; do
-	mount -t tmpfs -o size=$((40 * M)) tmpfs "$T/small" || skip "cannot mount tmpfs"
-	at_exit "mountpoint -q '$T/small' && umount '$T/small'; true"
-	make_target $c "$T/small/tgt" sparse
-	run_ss "$T/out" "$T/err" restore "$IMG" "$T/small/tgt"
-	expect_rc 2 "enospc/$c"
-	grep -q "No space left on device" "$T/err" || fail "enospc/$c: $(cat "$T/err")"
-	not_worse "enospc/$c" "$T/small/tgt"
-	mount -o remount,size=$((200 * M)) "$T/small"
-	finish "enospc/$c" "$T/small/tgt"
-	umount "$T/small"
-done
+commit_enospc restore "$IMG" $((40 * M)) $((200 * M)) make_target finish blank hdr data
 
 # 2. A write error part-way: nbdkit's error filter on writes, switched on
 # once the restore is writing (writes slowed by the delay filter).
-for c in blank hdr data; do
-	make_target $c "$T/eio-$c.img"
-	cp "$T/eio-$c.img" "$T/eio-$c.before"
-	rm -f "$T/trigger-$c"
-	fuse_device "$T/eio-$c" --filter=error --filter=delay file "$T/eio-$c.img" \
-		delay-write=50ms error-pwrite-rate=100% error-file="$T/trigger-$c"
-	"$SS" restore "$IMG" "$T/eio-$c/dev" --engine psync >"$T/out" 2>"$T/err" &
-	pid=$!
-	for i in $(seq 200); do
-		cmp -s "$T/eio-$c.img" "$T/eio-$c.before" || break
-		sleep 0.05
-	done
-	touch "$T/trigger-$c"
-	wait $pid
-	RC=$?
-	expect_rc 2 "eio/$c: $(cat "$T/err")"
-	grep -q "Input/output error" "$T/err" || fail "eio/$c: $(cat "$T/err")"
-	not_worse "eio/$c" "$T/eio-$c/dev"
-	rm "$T/trigger-$c"
-	finish "eio/$c" "$T/eio-$c/dev"
-done
+commit_eio restore "$IMG" make_target finish blank hdr data
 
 # 3. SIGKILL at seeded random moments, every engine, each from the
 # starting point again (a rerun writes the same bytes: its effect would
@@ -121,14 +75,11 @@ for c in blank hdr data; do
 	for e in $ENGINES $ENGINES; do
 		make_target $c "$T/kill-$c.img"
 		before=$(xxhsum -H2 <"$T/kill-$c.img")
-		"$SS" restore "$IMG" "$T/kill-$c/dev" --engine $e >"$T/out" 2>"$T/err" &
-		pid=$!
-		sleep "0.$((RANDOM % 8 + 1))"
-		kill -9 $pid 2>/dev/null && landed=$((landed + 1))
-		wait $pid 2>/dev/null
+		ss_kill_randomly restore "$IMG" "$T/kill-$c/dev" --engine $e &&
+			landed=$((landed + 1))
 		[ "$(xxhsum -H2 <"$T/kill-$c.img")" = "$before" ] && continue
 		cmp -s "$IMG" "$T/kill-$c.img" || midway=$((midway + 1))
-		not_worse "kill/$c/$e" "$T/kill-$c.img"
+		commit_not_worse "kill/$c/$e" "$T/kill-$c.img" "$IMG"
 	done
 	finish "kill/$c" "$T/kill-$c/dev"
 done

@@ -13,48 +13,16 @@ need_root "loop devices and mounts"
 need_cmd losetup xxhsum mkfs.ext4
 need_mkaero
 M=1048576
-sum() { xxhsum -H2 <"$1" | cut -d' ' -f1; }
 
 # refused WHAT PATTERN FILE-TO-WATCH ARGS...: exit 2, one stderr line
 # matching PATTERN (whole), FILE-TO-WATCH unchanged.
-refused() {
-	local what=$1 pattern=$2 watch=$3 before
-	shift 3
-	before=$(sum "$watch")
-	run_ss "$T/out" "$T/err" restore "$@"
-	expect_rc 2 "$what: $(cat "$T/err")"
-	[ "$(wc -l <"$T/err")" = 1 ] || fail "$what: want one stderr line: $(cat "$T/err")"
-	grep -qxE -e "shadowsync: $pattern" "$T/err" || fail "$what: '$pattern' is not: $(cat "$T/err")"
-	[ "$(sum "$watch")" = "$before" ] || fail "$what: $watch was written"
-	note "$what: $(cat "$T/err")"
-}
+refused() { local what=$1; shift; ss_refused restore "$what" "$@"; }
 
 mkrand "$T/img" $((16 * M))
 mkrand "$T/tgt" $((16 * M))
 
-# Mounted: an ext4 file system on a loop device.
-truncate -s $((16 * M)) "$T/fs.img"
-mkfs.ext4 -q -F "$T/fs.img" || fail "mkfs"
-loop_attach FS "$T/fs.img"
-mkdir "$T/mnt"
-mount "$FS" "$T/mnt" || skip "cannot mount ext4"
-at_exit "mountpoint -q '$T/mnt' && umount '$T/mnt'; true"
-refused mounted "target '$FS' is mounted on $T/mnt; unmount it first" "$T/fs.img" "$T/img" "$FS"
-refused mounted-force "target '$FS' is mounted on $T/mnt; unmount it first" "$T/fs.img" "$T/img" "$FS" --force
-umount "$T/mnt"
-refused loop-backing "target '$T/fs.img' is the backing file of $FS; detach it first \(losetup -d\)" "$T/fs.img" "$T/img" "$T/fs.img"
-
-# Open by another process; --force writes anyway.
-sleep 300 <"$T/tgt" &
-holder=$!
-at_exit "kill $holder 2>/dev/null; true"
-sleep 0.2
-refused open-elsewhere "target '$T/tgt' is open by process $holder \(sleep\); stop it first, or --force if you are sure" "$T/tgt" "$T/img" "$T/tgt"
-run_ss "$T/out" "$T/err" restore "$T/img" "$T/tgt" --force
-expect_rc 0 "--force: $(cat "$T/err")"
-cmp -s "$T/img" "$T/tgt" || fail "--force did not restore"
-kill $holder
-mkrand "$T/tgt" $((16 * M))
+# Mounted, a loop device's backing file, open elsewhere, read-only: as sync.
+ss_refusal_walk restore "$T/img"
 
 # The image itself, under another name.
 refused same-file "target '$T/img' and '$T/img' are the same file; a device cannot be restored from itself" "$T/img" "$T/img" "$T/img"
@@ -63,17 +31,6 @@ refused hard-link "target '$T/hardlink' and '$T/img' are the same file; a device
 loop_attach IMGDEV "$T/img"
 refused loop-alias "target '$IMGDEV' and '$T/img' are the same device .*; a device cannot be restored from itself" "$T/img" "$T/img" "$IMGDEV" --force
 refused loop-alias-2 "target '$T/img' .*" "$T/img" "$IMGDEV" "$T/img"
-
-# Read-only: a read-only loop device, a read-only file system.
-cp "$T/tgt" "$T/ro.img"
-RO=$(losetup --find --show --read-only "$T/ro.img") || fail "losetup -r"
-at_exit "losetup -d $RO"
-refused ro-loop "target '$RO' is read-only" "$T/ro.img" "$T/img" "$RO"
-mkdir "$T/ro"
-mount -t tmpfs -o size=32m tmpfs "$T/ro" && at_exit "umount '$T/ro'"
-cp "$T/tgt" "$T/ro/tgt"
-mount -o remount,ro "$T/ro"
-refused ro-fs "target '$T/ro/tgt' is read-only \(read-only file system\)" "$T/ro/tgt" "$T/img" "$T/ro/tgt"
 
 # Smaller than the image.
 head -c $((8 * M)) "$T/tgt" >"$T/small"

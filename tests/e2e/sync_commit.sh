@@ -43,21 +43,7 @@ make_local() {	# make_local CASE OUT [sparse]
 	true
 }
 
-verdict_of() {	# verdict_of LOCAL: "VERDICT DATA_MATCHES"
-	"$SS" verify "$1" "$T/shadow" --json 2>/dev/null |
-		jq -r '.pairs[0].cold_start | "\(.verdict) \(.data_matches)"'
-}
-
-# not_worse WHAT LOCAL: after a failed sync, asd must not load stale data.
-not_worse() {
-	local v
-	v=$(verdict_of "$2")
-	case "$v" in
-	"load-local false") fail "$1: local looks loadable to asd with stale data ($v)" ;;
-	"load-local true"|"copy-from-shadow null") note "$1: $v" ;;
-	*) fail "$1: unexpected verdict '$v'" ;;
-	esac
-}
+verdict_of() { commit_verdict "$1" "$T/shadow"; }	# verdict_of LOCAL
 
 # finish WHAT LOCAL: a rerun completes; then a fast, clean load-local.
 finish() {
@@ -67,44 +53,11 @@ finish() {
 }
 
 # 1. Out of space: a sparse local on a small tmpfs.
-mkdir "$T/small"
-for c in hdr data; do
-	mount -t tmpfs -o size=$((30 * M)) tmpfs "$T/small" || skip "cannot mount tmpfs"
-	at_exit "mountpoint -q '$T/small' && umount '$T/small'; true"
-	make_local $c "$T/small/local" sparse
-	run_ss "$T/out" "$T/err" sync "$T/small/local" "$T/shadow"
-	expect_rc 2 "enospc/$c"
-	grep -q "No space left on device" "$T/err" || fail "enospc/$c: $(cat "$T/err")"
-	not_worse "enospc/$c" "$T/small/local"
-	mount -o remount,size=$((100 * M)) "$T/small"
-	finish "enospc/$c" "$T/small/local"
-	umount "$T/small"
-done
+commit_enospc sync "$T/shadow" $((30 * M)) $((100 * M)) make_local finish hdr data
 
 # 2. A write error part-way: nbdkit's error filter on writes, switched on
 # while the sync is writing (writes are slowed by the delay filter).
-for c in hdr data; do
-	make_local $c "$T/eio-$c.img"
-	cp "$T/eio-$c.img" "$T/eio-$c.before"
-	rm -f "$T/trigger-$c"
-	fuse_device "$T/eio-$c" --filter=error --filter=delay file "$T/eio-$c.img" \
-		delay-write=50ms error-pwrite-rate=100% error-file="$T/trigger-$c"
-	"$SS" sync "$T/eio-$c/dev" "$T/shadow" --engine psync >"$T/out" 2>"$T/err" &
-	pid=$!
-	# Switch the errors on once the first write has landed.
-	for i in $(seq 200); do
-		cmp -s "$T/eio-$c.img" "$T/eio-$c.before" || break
-		sleep 0.05
-	done
-	touch "$T/trigger-$c"
-	wait $pid
-	RC=$?
-	expect_rc 2 "eio/$c: $(cat "$T/err")"
-	grep -q "Input/output error" "$T/err" || fail "eio/$c: $(cat "$T/err")"
-	not_worse "eio/$c" "$T/eio-$c/dev"
-	rm "$T/trigger-$c"
-	finish "eio/$c" "$T/eio-$c/dev"
-done
+commit_eio sync "$T/shadow" make_local finish hdr data
 
 # 3. SIGKILL at seeded random moments, every engine; each kill is
 # followed by the check, the next kill goes on from there, and a final
@@ -116,13 +69,10 @@ for c in hdr data; do
 	fuse_device "$T/kill-$c" --filter=delay file "$T/kill-$c.img" delay-write=100ms
 	for e in $ENGINES $ENGINES; do
 		before=$(xxhsum -H2 <"$T/kill-$c/dev")
-		"$SS" sync "$T/kill-$c/dev" "$T/shadow" --engine $e >"$T/out" 2>"$T/err" &
-		pid=$!
-		sleep "0.$((RANDOM % 8 + 1))"
-		kill -9 $pid 2>/dev/null && landed=$((landed + 1))
-		wait $pid 2>/dev/null
+		ss_kill_randomly sync "$T/kill-$c/dev" "$T/shadow" --engine $e &&
+			landed=$((landed + 1))
 		[ "$(xxhsum -H2 <"$T/kill-$c/dev")" = "$before" ] && continue
-		not_worse "kill/$c/$e" "$T/kill-$c/dev"
+		commit_not_worse "kill/$c/$e" "$T/kill-$c/dev" "$T/shadow"
 	done
 	finish "kill/$c" "$T/kill-$c/dev"
 done

@@ -8,6 +8,10 @@
 # read-back of the data comes after the data's fdatasync. Without these
 # flushes a power cut could leave the header saying "complete" over
 # half-written data, or over a stale rest of the header region.
+# Per descriptor (local has an O_DIRECT one and a buffered one for the
+# writes O_DIRECT cannot do): every write is fdatasync'd on the
+# descriptor it went through, and the buffered one is fdatasync'd only
+# when it was written.
 . "$(dirname "$0")/../lib.sh"
 need_cmd strace zstd
 fixtures "$T/fx"
@@ -62,4 +66,40 @@ awk -v hdr=$((8 * M)) '
 		print bad
 	}' "$T/events" >"$T/verdict"
 [ -z "$(tr -d ' \n' <"$T/verdict")" ] || fail "write order:$(cat "$T/verdict")"
+# fd_flushes TRACE: local's descriptors, each write followed by an
+# fdatasync of the same descriptor before it closes? Prints what is wrong
+# ("unflushed-buffered", "idle-flush-buffered", ...), and "buffered-written"
+# when a write went through the buffered descriptor.
+fd_flushes() {
+	awk -v local="$T/local" '
+	function kind(d) { return direct[d] ? "direct" : "buffered" }
+	/openat\(/ && index($0, "\"" local "\"") && /O_RDWR/ && / = [0-9]+$/ {
+		fd[$NF] = 1; direct[$NF] = /O_DIRECT/; next }
+	{ f = $0; sub(/^[0-9]+ +/, "", f); sub(/^[a-z0-9]+\(/, "", f); sub(/[,)].*/, "", f) }
+	!(f in fd) { next }
+	/pwrite64\(/ { dirty[f] = 1; if (!direct[f]) print "buffered-written"; next }
+	/fdatasync\(|fsync\(/ { if (!dirty[f] && !direct[f]) print "idle-flush-" kind(f)
+				 dirty[f] = 0; next }
+	/close\(/ { if (dirty[f]) print "unflushed-" kind(f); delete fd[f]; delete dirty[f] }
+	END { for (d in dirty) if (dirty[d]) print "unflushed-" kind(d) }' "$1" | sort -u
+}
+bad=$(fd_flushes "$T/trace" | grep -v '^buffered-written$' | tr '\n' ' ')
+[ -z "$bad" ] || fail "aerospike local, per descriptor: $bad"
+
+# A file whose last block is short: that block cannot go O_DIRECT, so it
+# goes through the buffered descriptor, which must then be flushed.
+mkrand "$T/shadow" $((M + 1000))
+cp "$T/shadow" "$T/local"
+flip "$T/local" 5
+flip "$T/local" $((M + 999))
+traced -f -e trace=openat,close,pwrite64,fdatasync,fsync -o "$T/trace2" \
+	"$SS" sync "$T/local" "$T/shadow" --engine psync >"$T/out" 2>"$T/err"
+RC=$?
+expect_rc 0 "$(cat "$T/err")"
+cmp -s "$T/local" "$T/shadow" || fail "local is not the shadow's copy"
+fd_flushes "$T/trace2" >"$T/verdict2"
+qgrep -x buffered-written "$T/verdict2" ||
+	fail "no write went through the buffered descriptor: the case tests nothing"
+bad=$(grep -vx buffered-written "$T/verdict2" | tr '\n' ' ')
+[ -z "$bad" ] || fail "short last block, per descriptor: $bad"
 exit 0

@@ -8,71 +8,26 @@ need_root "loop devices and mounts"
 need_cmd losetup xxhsum mkfs.ext4
 
 M=1048576
-sum() { xxhsum -H2 <"$1" | cut -d' ' -f1; }
 
 # refused WHAT PATTERN FILE-TO-WATCH ARGS...: exit 2, one stderr line
-# matching PATTERN, FILE-TO-WATCH unchanged.
-refused() {
-	local what=$1 pattern=$2 watch=$3 before
-	shift 3
-	before=$(sum "$watch")
-	run_ss "$T/out" "$T/err" sync "$@"
-	expect_rc 2 "$what: $(cat "$T/err")"
-	[ "$(wc -l <"$T/err")" = 1 ] || fail "$what: want one stderr line: $(cat "$T/err")"
-	grep -qE -e "$pattern" "$T/err" || fail "$what: '$pattern' not in: $(cat "$T/err")"
-	[ "$(sum "$watch")" = "$before" ] || fail "$what: $watch was written"
-	note "$what: $(cat "$T/err")"
-}
+# matching PATTERN (whole), FILE-TO-WATCH unchanged.
+refused() { local what=$1; shift; ss_refused sync "$what" "$@"; }
 
 mkrand "$T/shadow" $((16 * M))
 mkrand "$T/local" $((16 * M))
 
-# Mounted: an ext4 file system on a loop device.
-truncate -s $((16 * M)) "$T/fs.img"
-mkfs.ext4 -q -F "$T/fs.img" || fail "mkfs"
-loop_attach FS "$T/fs.img"
-mkdir "$T/mnt"
-mount "$FS" "$T/mnt" || skip "cannot mount ext4"
-at_exit "mountpoint -q '$T/mnt' && umount '$T/mnt'; true"
-refused mounted "local '$FS' is mounted on $T/mnt; unmount it first" "$T/fs.img" "$FS" "$T/shadow"
-refused mounted-force "local '$FS' is mounted on $T/mnt; unmount it first" "$T/fs.img" "$FS" "$T/shadow" --force
-umount "$T/mnt"
-
-# A file that backs a loop device.
-refused loop-backing "local '$T/fs.img' is the backing file of $FS" "$T/fs.img" "$T/fs.img" "$T/shadow"
-
-# Open by another process; --force writes anyway.
-sleep 300 <"$T/local" &
-holder=$!
-at_exit "kill $holder 2>/dev/null; true"
-sleep 0.2
-refused open-elsewhere "local '$T/local' is open by process $holder \(sleep\); stop it first, or --force" "$T/local" "$T/local" "$T/shadow"
-run_ss "$T/out" "$T/err" sync "$T/local" "$T/shadow" --force
-expect_rc 0 "--force: $(cat "$T/err")"
-cmp -s "$T/local" "$T/shadow" || fail "--force did not sync"
-kill $holder
-mkrand "$T/local" $((16 * M))
+# Mounted, a loop device's backing file, open elsewhere, read-only: as
+# restore.
+ss_refusal_walk sync "$T/shadow"
 
 # The same bytes under two names.
-refused same-file "local '$T/shadow' and '$T/shadow' are the same file" "$T/shadow" "$T/shadow" "$T/shadow"
+refused same-file "local '$T/shadow' and '$T/shadow' are the same file; a device cannot be its own shadow" "$T/shadow" "$T/shadow" "$T/shadow"
 ln "$T/shadow" "$T/hardlink"
-refused hard-link "are the same file" "$T/shadow" "$T/hardlink" "$T/shadow"
+refused hard-link "local '$T/hardlink' and '$T/shadow' are the same file; a device cannot be its own shadow" "$T/shadow" "$T/hardlink" "$T/shadow"
 loop_attach SH "$T/shadow"
-refused loop-alias "local '$SH' and '$T/shadow' are the same device" "$T/shadow" "$SH" "$T/shadow"
-refused loop-alias-force "local '$SH' and '$T/shadow' are the same device" "$T/shadow" "$SH" "$T/shadow" --force
-refused same-device "are the same device" "$T/shadow" "$SH" "$SH"
-
-# Read-only local: a read-only loop device, a read-only file system.
-cp "$T/local" "$T/ro.img"
-RO=$(losetup --find --show --read-only "$T/ro.img") || fail "losetup -r"
-at_exit "losetup -d $RO"
-refused ro-loop "local '$RO' is read-only" "$T/ro.img" "$RO" "$T/shadow"
-refused ro-loop-force "local '$RO' is read-only" "$T/ro.img" "$RO" "$T/shadow" --force
-mkdir "$T/ro"
-mount -t tmpfs -o size=32m tmpfs "$T/ro" && at_exit "umount '$T/ro'"
-cp "$T/local" "$T/ro/local"
-mount -o remount,ro "$T/ro"
-refused ro-fs "local '$T/ro/local' is read-only" "$T/ro/local" "$T/ro/local" "$T/shadow"
+refused loop-alias "local '$SH' and '$T/shadow' are the same device \('$SH' is a loop device over '$T/shadow'\); a device cannot be its own shadow" "$T/shadow" "$SH" "$T/shadow"
+refused loop-alias-force "local '$SH' and '$T/shadow' are the same device \('$SH' is a loop device over '$T/shadow'\); a device cannot be its own shadow" "$T/shadow" "$SH" "$T/shadow" --force
+refused same-device "local '$SH' and '$SH' are the same device; a device cannot be its own shadow" "$T/shadow" "$SH" "$SH"
 
 # A shadow smaller than local.
 head -c $((8 * M)) "$T/shadow" >"$T/small"

@@ -80,14 +80,12 @@ GET /_ctl/stats: counters. Every request is logged as one JSON line to
 import argparse
 import base64
 import ctypes
-import datetime
 import hashlib
 import hmac
 import http.server
 import json
 import multiprocessing
 import os
-import re
 import secrets
 import signal
 import socket
@@ -96,8 +94,8 @@ import time
 import urllib.parse
 
 from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+
+import sigcheck
 
 BLOCK = 512 * 1024
 ZERO = bytes(BLOCK)
@@ -126,8 +124,6 @@ def count(name, n=1):
 def stats_now():
     with plock:
         return {name: shared_stats[i] for i, name in enumerate(STATS)}
-AUTH_RE = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
-                     r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$")
 
 
 def log(entry):
@@ -247,18 +243,6 @@ def over_cap(sid):
     return False
 
 
-def expected_signature(raw_path, signed, amz_date, akid, k, region):
-    headers = {name: value for name, value in signed}
-    req = AWSRequest(method="GET", url="http://" + headers.get("host", "") + raw_path,
-                     headers=headers, data=b"")
-    req.context["timestamp"] = amz_date
-    auth = SigV4Auth(Credentials(akid, k["secret"], k["token"]), "ebs", region)
-    auth._modify_request_before_signing(req)
-    creq = auth.canonical_request(req)
-    sig = auth.signature(auth.string_to_sign(req, creq), req)
-    return sig, auth.signed_headers(auth.headers_to_sign(req))
-
-
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -286,38 +270,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def check_auth(self, raw):
         """None when the request is signed right, else (status, type, message)."""
-        m = AUTH_RE.match(self.headers.get("Authorization", ""))
-        if not m:
-            return 403, "MissingAuthenticationTokenException", "Missing Authentication Token"
-        akid, date, region, service, signed_names, sig = m.groups()
-        self.entry["akid"] = akid
-        with lock:
-            k = keys.get(akid)
-        if not k:
-            return 403, "UnrecognizedClientException", "The security token included in the request is invalid."
-        if region != args.region or service != "ebs":
-            return 403, "InvalidSignatureException", \
-                "Credential should be scoped to a valid region, not '%s'." % region
-        names = signed_names.split(";")
-        amz_date = self.headers.get("x-amz-date", "")
-        if not amz_date.startswith(date):
-            return 403, "InvalidSignatureException", "Date in Credential scope does not match."
-        skew = abs(time.time() - datetime.datetime.strptime(
-            amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc).timestamp())
-        if skew > 900:
-            return 403, "InvalidSignatureException", "Signature expired"
-        need = ["host", "x-amz-date"]
-        need += [h.lower() for h in self.headers.keys() if h.lower().startswith("x-amz-")]
-        if any(n not in names for n in need) or names != sorted(names):
-            return 403, "InvalidSignatureException", "Not every header is signed."
-        if k["token"] and self.headers.get("x-amz-security-token") != k["token"]:
-            return 403, "UnrecognizedClientException", "The security token included in the request is invalid."
-        signed = [(n, self.headers.get(n, "")) for n in names]
-        want, want_names = expected_signature(raw, signed, amz_date, akid, k, args.region)
-        if want != sig or want_names != signed_names:
-            return 403, "InvalidSignatureException", \
-                "The request signature we calculated does not match the signature you provided."
-        return None
+        c = sigcheck.check(self.headers, "GET", raw, keys, lock, args.region, "ebs", SigV4Auth,
+                           ["host", "x-amz-date"])
+        if c.akid is not None:
+            self.entry["akid"] = c.akid
+        bad_token = (403, "UnrecognizedClientException",
+                     "The security token included in the request is invalid.")
+        return {
+            None: None,
+            "malformed": (403, "MissingAuthenticationTokenException",
+                          "Missing Authentication Token"),
+            "unknown-key": bad_token,
+            "scope": (403, "InvalidSignatureException",
+                      "Credential should be scoped to a valid region, not '%s'." % c.region),
+            "date": (403, "InvalidSignatureException", "Date in Credential scope does not match."),
+            "skew": (403, "InvalidSignatureException", "Signature expired"),
+            "unsigned": (403, "InvalidSignatureException", "Not every header is signed."),
+            "token": bad_token,
+            "signature": (403, "InvalidSignatureException", "The request signature we calculated "
+                          "does not match the signature you provided."),
+        }[c.reason]
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))

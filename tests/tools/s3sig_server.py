@@ -39,15 +39,14 @@ import hashlib
 import http.server
 import json
 import os
-import re
 import secrets
 import threading
 import time
 import urllib.parse
 
 from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+
+import sigcheck
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 ROLE = "shadowsync-test-role"
@@ -56,8 +55,6 @@ args = None
 keys = {}           # akid -> {"secret", "token", "expires" (epoch or None)}
 imds_tokens = set()
 issued = [0]
-AUTH_RE = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
-                     r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$")
 
 
 def log(entry):
@@ -70,19 +67,6 @@ def s3_error(code, message, extra=""):
     return ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code>"
             "<Message>%s</Message>%s<RequestId>0</RequestId></Error>"
             % (code, message, extra)).encode()
-
-
-def expected_signature(method, raw_path, signed, amz_date, akid, k, region):
-    """botocore's signature for the headers the client says it signed."""
-    headers = {name: value for name, value in signed}
-    req = AWSRequest(method=method, url="http://" + headers.get("host", "") + raw_path,
-                     headers=headers, data=b"")
-    req.context["timestamp"] = amz_date
-    auth = S3SigV4Auth(Credentials(akid, k["secret"], k["token"]), "s3", region)
-    auth._modify_request_before_signing(req)
-    creq = auth.canonical_request(req)
-    sig = auth.signature(auth.string_to_sign(req, creq), req)
-    return sig, auth.signed_headers(auth.headers_to_sign(req))
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -147,45 +131,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # ---- S3 ----
     def check_auth(self, raw_path):
         """None when the request is signed right, else (status, code, extra)."""
-        m = AUTH_RE.match(self.headers.get("Authorization", ""))
-        if not m:
-            return 400, "AuthorizationHeaderMalformed", ""
-        akid, date, region, service, signed_names, sig = m.groups()
-        self.entry["akid"] = akid
-        self.entry["signed_headers"] = signed_names
-        with lock:
-            k = keys.get(akid)
-        if not k:
-            return 403, "InvalidAccessKeyId", ""
-        if region != args.region or service != "s3":
-            return 400, "AuthorizationHeaderMalformed", "<Region>%s</Region>" % args.region
-        names = signed_names.split(";")
-        amz_date = self.headers.get("x-amz-date", "")
-        if not amz_date.startswith(date):
-            return 403, "SignatureDoesNotMatch", ""
-        skew = abs(time.time() - datetime.datetime.strptime(
-            amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc).timestamp())
-        if skew > 900:
-            return 403, "RequestTimeTooSkewed", ""
-        if self.headers.get("x-amz-content-sha256") != EMPTY_SHA256:
-            return 400, "XAmzContentSHA256Mismatch", ""
-        need = ["host", "x-amz-date", "x-amz-content-sha256"]
-        need += [h.lower() for h in self.headers.keys() if h.lower().startswith("x-amz-")]
-        if any(n not in names for n in need) or names != sorted(names):
-            return 403, "SignatureDoesNotMatch", ""
-        if k["token"] and self.headers.get("x-amz-security-token") != k["token"]:
-            return 403, "InvalidToken", ""
-        if k["expires"] and time.time() > k["expires"]:
-            return 400, "ExpiredToken", ""
-        path = urllib.parse.urlsplit(raw_path).path
-        if urllib.parse.quote(urllib.parse.unquote(path), safe="/~") != path:
-            return 400, "InvalidURI", ""
-        signed = [(n, self.headers.get(n, "")) for n in names]
-        want, want_names = expected_signature(self.command, raw_path, signed, amz_date,
-                                              akid, k, args.region)
-        if want != sig or want_names != signed_names:
-            return 403, "SignatureDoesNotMatch", ""
-        return None
+        def content_sha256():
+            if self.headers.get("x-amz-content-sha256") != EMPTY_SHA256:
+                return "content-sha256"
+            return None
+
+        def expiry_and_uri(k):
+            if k["expires"] and time.time() > k["expires"]:
+                return "expired"
+            path = urllib.parse.urlsplit(raw_path).path
+            if urllib.parse.quote(urllib.parse.unquote(path), safe="/~") != path:
+                return "uri"
+            return None
+
+        c = sigcheck.check(self.headers, self.command, raw_path, keys, lock, args.region, "s3",
+                           S3SigV4Auth, ["host", "x-amz-date", "x-amz-content-sha256"],
+                           content_sha256, expiry_and_uri)
+        if c.akid is not None:
+            self.entry["akid"] = c.akid
+            self.entry["signed_headers"] = c.signed_headers
+        return {
+            None: None,
+            "malformed": (400, "AuthorizationHeaderMalformed", ""),
+            "unknown-key": (403, "InvalidAccessKeyId", ""),
+            "scope": (400, "AuthorizationHeaderMalformed", "<Region>%s</Region>" % args.region),
+            "date": (403, "SignatureDoesNotMatch", ""),
+            "skew": (403, "RequestTimeTooSkewed", ""),
+            "content-sha256": (400, "XAmzContentSHA256Mismatch", ""),
+            "unsigned": (403, "SignatureDoesNotMatch", ""),
+            "token": (403, "InvalidToken", ""),
+            "expired": (400, "ExpiredToken", ""),
+            "uri": (400, "InvalidURI", ""),
+            "signature": (403, "SignatureDoesNotMatch", ""),
+        }[c.reason]
 
     def do_GET(self):
         if self.path.startswith("/latest/"):
