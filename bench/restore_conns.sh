@@ -24,6 +24,10 @@
 # neither; a single whole-object curl gets that allowance once, and
 # would take about SIZE / RATE.
 #
+# RESTORE_ARGS: more restore options, e.g. --memory: restore's default
+# (connections x part size, at most 128M) keeps only 4 parts of 32 MiB in
+# flight, whatever --connections says.
+#
 # At one connection each tool takes PARTS seconds: 3 rounds take about 7
 # minutes. Writes out/restore_conns.md and .dat; not in make test.
 . "$(dirname "$0")/lib.sh"
@@ -88,7 +92,7 @@ TGT=$TMP/target
 run_restore() {	# run_restore N
 	rm -f "$TGT"
 	truncate -s "$SIZE" "$TGT"
-	timed "restore_$1" 0 "$SS" restore "$URL" "$TGT" --connections "$1" --part-size "$PART" --json
+	timed "restore_$1" 0 "$SS" restore "$URL" "$TGT" --connections "$1" --part-size "$PART" ${RESTORE_ARGS:-} --json
 	[ "$(jq .bytes_written "$BENCH_DIR/cmd.out")" = "$SIZE" ] ||
 		die "restore --connections $1 wrote $(jq .bytes_written "$BENCH_DIR/cmd.out") bytes, not $SIZE"
 	[ "$(jq -r .verify_result "$BENCH_DIR/cmd.out")" = match ] || die "restore --connections $1: not read back right"

@@ -178,6 +178,14 @@ void fetch_close(struct fetch *f);
 void fetch_resp_begin(struct fetch_resp *r, const char *line, size_t n);
 void fetch_resp_header(struct fetch_resp *r, const char *line, size_t n);
 
+/*
+ * fetch_xml_text() - the text of <tag>...</tag> in an error document
+ * (S3's: Code, Region), or "": cut to outlen, control bytes as '?' (it
+ * goes into one-line messages).
+ */
+void fetch_xml_text(const char *body, const char *tag, char *out,
+		    size_t outlen);
+
 /* "404 Not Found": the status and its words, for messages. */
 void fetch_status_words(const struct fetch_resp *r, char *out, size_t outlen);
 

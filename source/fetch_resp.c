@@ -177,3 +177,28 @@ void fetch_status_words(const struct fetch_resp *r, char *out, size_t outlen)
 	snprintf(out, outlen, "%ld%s%s", r->status, words[0] ? " " : "", words);
 }
 
+
+void fetch_xml_text(const char *body, const char *tag, char *out,
+		    size_t outlen)
+{
+	char open[64], close[64];
+	const char *a, *z;
+	size_t n;
+
+	out[0] = '\0';
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	a = strstr(body, open);
+	if (!a)
+		return;
+	a += strlen(open);
+	z = strstr(a, close);
+	if (!z)
+		return;
+	n = (size_t)(z - a);
+	copy_value(out, outlen, a, n);
+	/* it goes into one-line messages: no control bytes */
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}

@@ -59,25 +59,6 @@ static int s3_prepare(void *b, CURL *easy, const struct object_header *h,
 	return sigv4_sign_request(&r, &c, easy, s3->url, hdrs, why, whylen);
 }
 
-/* The text of <tag>...</tag> in an S3 error document, or "". */
-static void xml_text(const char *body, const char *tag, char *out,
-		     size_t outlen)
-{
-	char open[64], close[64];
-	const char *a, *z;
-
-	out[0] = '\0';
-	snprintf(open, sizeof(open), "<%s>", tag);
-	snprintf(close, sizeof(close), "</%s>", tag);
-	a = strstr(body, open);
-	if (!a)
-		return;
-	a += strlen(open);
-	z = strstr(a, close);
-	if (z)
-		snprintf(out, outlen, "%.*s", (int)(z - a), a);
-}
-
 static bool code_is(const char *code, const char *const *list)
 {
 	for (; *list; list++)
@@ -93,7 +74,7 @@ static bool s3_retryable(void *b, const struct fetch_resp *r)
 	struct s3 *s3 = b;
 	char code[64];
 
-	xml_text(r->body, "Code", code, sizeof(code));
+	fetch_xml_text(r->body, "Code", code, sizeof(code));
 	if (!strcmp(code, "RequestTimeout") || !strcmp(code, "SlowDown"))
 		return true;
 	/* instance role credentials can be renewed: once, then try again */
@@ -111,8 +92,8 @@ static int s3_refuse(void *b, const struct fetch_resp *r, char *why,
 	char code[64], region[64], words[96];
 
 	fetch_status_words(r, words, sizeof(words));
-	xml_text(r->body, "Code", code, sizeof(code));
-	xml_text(r->body, "Region", region, sizeof(region));
+	fetch_xml_text(r->body, "Code", code, sizeof(code));
+	fetch_xml_text(r->body, "Region", region, sizeof(region));
 	if (!region[0])
 		snprintf(region, sizeof(region), "%s", r->bucket_region);
 	if (region[0] && strcmp(region, s3->region)) {

@@ -2,12 +2,15 @@
  * fuzz_httpresp.c - libFuzzer target: any bytes as the head of an HTTP
  * response the remote sources read (source/fetch_resp.c): the first line
  * is the status line, each further one a header (CRLF or LF, a line may
- * hold NULs). Whatever arrives, every string field stays terminated
+ * hold NULs) up to an empty line; what follows is the body, an S3 error
+ * document whose Code and Region go into messages. Whatever arrives, every string field stays terminated
  * within its array, the lengths keep their meaning (Content-Length and
  * x-amz-Data-Length: -1 absent, -2 malformed, else what was sent: a
  * "-5" is never taken for a length), a Content-Range taken is the last
  * one sent (a malformed second one does not leave the first one's
- * numbers standing), and the status words fit the buffer given. Built by `make fuzz`; test_fuzz_corpus
+ * numbers standing), the status words fit the buffer given, and an
+ * error document's texts are terminated and hold no control byte (one
+ * line on stderr, whatever the server sends). Built by `make fuzz`; test_fuzz_corpus
  * replays tests/fuzz/corpus/httpresp (FUZZ_REPLAY).
  */
 #include <stdint.h>
@@ -33,7 +36,7 @@ static int fuzz_httpresp_one(const uint8_t *data, size_t size)
 {
 	struct fetch_resp r;
 	const char *p = (const char *)data, *end = p + size;
-	char words[24];
+	char words[24], code[64], region[16];
 	bool first = true;
 
 	memset(&r, 0xa5, sizeof(r));	/* begin must clear it all */
@@ -47,6 +50,11 @@ static int fuzz_httpresp_one(const uint8_t *data, size_t size)
 		memcpy(line, p, n);
 		if (n && line[n - 1] == '\r')
 			n--;
+		if (!n && !first) {	/* the head ends: the body */
+			free(line);
+			p = nl ? nl + 1 : end;
+			break;
+		}
 		if (first)
 			fetch_resp_begin(&r, line, n);
 		else
@@ -70,6 +78,19 @@ static int fuzz_httpresp_one(const uint8_t *data, size_t size)
 		FUZZ_HTTPRESP_ASSERT(!strncasecmp(r.content_range, "bytes ", 6));
 	fetch_status_words(&r, words, sizeof(words));
 	FUZZ_HTTPRESP_TERMINATED(words);
+	/* the body as fetch.c keeps it: its start, terminated */
+	r.body_len = (size_t)(end - p) < sizeof(r.body) - 1
+		     ? (size_t)(end - p) : sizeof(r.body) - 1;
+	memcpy(r.body, p, r.body_len);
+	r.body[r.body_len] = '\0';
+	fetch_xml_text(r.body, "Code", code, sizeof(code));
+	fetch_xml_text(r.body, "Region", region, sizeof(region));
+	FUZZ_HTTPRESP_TERMINATED(code);
+	FUZZ_HTTPRESP_TERMINATED(region);
+	for (const char *q = code; *q; q++)
+		FUZZ_HTTPRESP_ASSERT((unsigned char)*q >= 0x20 && *q != 0x7f);
+	for (const char *q = region; *q; q++)
+		FUZZ_HTTPRESP_ASSERT((unsigned char)*q >= 0x20 && *q != 0x7f);
 	return 0;
 }
 
