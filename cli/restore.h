@@ -154,7 +154,8 @@ struct restore_job {
 
 #define RESTORE_WINDOW_BLOCKS (64u << 10)	/* 1 MiB of digests */
 /* A remote source's window (not a stream's): each is read back while
- * the next is fetched, so the last one's read-back is all that waits. */
+ * the next is fetched, so the last one's read-back is all that waits.
+ * At least this, and 4 x connections x part size (restore_run). */
 #define RESTORE_REMOTE_WINDOW_BYTES (128u << 20)
 /* That read-back's reads in flight, and its memory (two reads' worth at
  * the least): small, beside the fetch's parts (the 160 MiB bound). */

@@ -867,10 +867,18 @@ int restore_run(struct restore_job *j)
 	uint64_t step = (uint64_t)RESTORE_WINDOW_BLOCKS * j->block;
 	int ret, bg;
 
-	if (restore_overlapped(j) && step > RESTORE_REMOTE_WINDOW_BYTES)
-		step = RESTORE_REMOTE_WINDOW_BYTES / j->block
-		       ? RESTORE_REMOTE_WINDOW_BYTES / j->block * j->block
-		       : j->block;
+	if (restore_overlapped(j)) {
+		/* A window ends with its parts draining (its last ones run
+		 * alone): at least 4 rounds of the connections' parts each */
+		uint64_t want = 4ull * j->a->src.connections *
+				j->a->src.part_bytes;
+
+		want = want > RESTORE_REMOTE_WINDOW_BYTES
+		       ? want : RESTORE_REMOTE_WINDOW_BYTES;
+		if (step > want)
+			step = want / j->block ? want / j->block * j->block
+					       : j->block;
+	}
 	progress_start("restore", j->end, 0);
 	ret = fetch_header_region(j);
 	if (!ret)

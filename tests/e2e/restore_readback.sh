@@ -45,8 +45,9 @@ expect_rc 0 "--no-verify: $(cat "$T/err")"
 expect_json "$T/out" .verify_result '"skipped"'
 expect_json "$T/out" .verified false
 
-# 300 MiB over http: windows [8M, 136M), [136M, 264M), [264M, 300M), read
-# back as the next is fetched; zero blocks at 12 MiB and 200 MiB.
+# 300 MiB over http: windows [8M, 136M), [136M, 264M), [264M, 300M) (128
+# MiB: 4 connections x 8 MiB parts x 4 rounds), read back as the next is
+# fetched; zero blocks at 12 MiB and 200 MiB.
 mkdir -p "$T/www"
 mkrand "$T/www/big" $((300 * M))
 for z in 12 200; do
@@ -54,7 +55,8 @@ for z in 12 200; do
 done
 fuse_device "$T/null2" null 300M
 start_nginx HTTP "$T/www"
-run_ss "$T/out" "$T/err" restore "http://127.0.0.1:$HTTP/big" "$T/null2/dev" --json
+run_ss "$T/out" "$T/err" restore "http://127.0.0.1:$HTTP/big" "$T/null2/dev" \
+	--connections 4 --part-size 8M --json
 expect_rc 1 "lost writes, http: $(cat "$T/err")"
 expect_json "$T/out" .verify_result '"mismatch"'
 expect_json "$T/out" .header_region_written false
