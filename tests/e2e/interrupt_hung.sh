@@ -87,7 +87,7 @@ interrupt() {
 	# itself (D, not Z): the run has ended, its report is out.
 	if [ "$e" = libaio ] && [ -n "$state" ] && [ "$state" != Z ] &&
 		grep -q "^shadowsync: interrupted" "$T/err" &&
-		cat /proc/$pid/task/*/stack 2>/dev/null | grep -q exit_aio; then
+		cat /proc/$pid/task/*/stack 2>/dev/null | qgrep exit_aio; then
 		state=Z
 	fi
 	if [ -n "$state" ] && [ "$state" != Z ]; then
@@ -97,7 +97,7 @@ interrupt() {
 		fail "$what: still running $ms ms after the signal (state $state): $(cat "$T/err")"
 	fi
 	if [ "$state" = Z ] && { [ "$(threads_left $pid)" -gt 0 ] ||
-		cat /proc/$pid/task/*/stack 2>/dev/null | grep -q exit_aio; }; then
+		cat /proc/$pid/task/*/stack 2>/dev/null | qgrep exit_aio; }; then
 		[ "$e" = libaio ] ||
 			fail "$what: exited, but the kernel holds a thread: $(cat /proc/$pid/task/*/stack 2>/dev/null | head -5)"
 		held=" (libaio: its last thread held in exit_aio until the device was released)"
