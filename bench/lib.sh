@@ -92,3 +92,51 @@ rounds() {
 host_line() {
 	echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), $(df -h "$BENCH_DIR" | awk 'NR == 2 { print $1 }'), $RUNS runs each, page cache dropped before every run"
 }
+
+# free_port: a TCP port on 127.0.0.1 nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT [LOG...]: until an HTTP server answers on 127.0.0.1:PORT
+# (10 s at most; then the LOGs' last lines in the error).
+wait_port() {
+	local i p=$1
+	shift
+	for i in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$p/" && return 0
+		sleep 0.1
+	done
+	die "nothing listens on port $p: $(tail -q -n 3 "$@" 2>/dev/null)"
+}
+
+# start_nginx DIR PORT ROOT [SERVER_DIRECTIVES]: nginx on 127.0.0.1:PORT
+# serving ROOT (sendfile, keep-alive, no access log), its files in DIR,
+# in the background: its pid in NGINX_PID for the caller's clean-up, and
+# it answers when this returns.
+start_nginx() {
+	local d=$1 port=$2 root=$3 extra=${4:-}
+	mkdir -p "$d/tmp"
+	cat >"$d/nginx.conf" <<EOF
+daemon off;
+user root;
+worker_processes 2;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 512; }
+http {
+	access_log off;
+	sendfile on;
+	keepalive_requests 100000;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fastcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	server { listen 127.0.0.1:$port; root $root; $extra }
+}
+EOF
+	/usr/sbin/nginx -p "$d" -c "$d/nginx.conf" >"$d/nginx.log" 2>&1 &
+	NGINX_PID=$!
+	wait_port "$port" "$d/nginx.log" "$d/error.log"
+}

@@ -46,41 +46,20 @@ RESULTS=$OUT/restore_conns.times
 WWW=$BENCH_DIR/www-conns
 IMG=$WWW/img
 TMP=$(mktemp -d /var/tmp/ss-bench.XXXXXX) || die "mktemp"
-NGINX=
+NGINX_PID=
 cleanup() {
-	[ -n "$NGINX" ] && kill "$NGINX" 2>/dev/null
+	[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-mkdir -p "$WWW" "$TMP/nginx/tmp" "$TMP/parts"
+mkdir -p "$WWW" "$TMP/parts"
 mkfile "$IMG" "$SIZE"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$TMP/nginx/nginx.conf" <<EOF
-daemon off;
-user root;
-worker_processes 2;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log;
-events { worker_connections 512; }
-http {
-	access_log off;
-	sendfile on;
-	keepalive_requests 100000;
-	client_body_temp_path $TMP/nginx/tmp/body;
-	proxy_temp_path $TMP/nginx/tmp/proxy;
-	fastcgi_temp_path $TMP/nginx/tmp/fastcgi;
-	uwsgi_temp_path $TMP/nginx/tmp/uwsgi;
-	scgi_temp_path $TMP/nginx/tmp/scgi;
-	server { listen 127.0.0.1:$PORT; root $WWW; limit_rate $RATE; }
-}
-EOF
-/usr/sbin/nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" >"$TMP/nginx.log" 2>&1 &
-NGINX=$!
+PORT=$(free_port)
+start_nginx "$TMP/nginx" "$PORT" "$WWW" "limit_rate $RATE;"
 URL=http://127.0.0.1:$PORT/img
-for _ in $(seq 100); do curl -s -o /dev/null -r 0-0 "$URL" && break; sleep 0.1; done
-curl -s -o /dev/null -r 0-0 "$URL" || die "nginx did not start: $(cat "$TMP/nginx.log" "$TMP/nginx/error.log")"
+curl -s -o /dev/null -r 0-0 "$URL" || die "nginx does not serve the image: $(cat "$TMP/nginx/error.log")"
 
 # curl's config: one transfer a part, the same ranges restore fetches.
 for i in $(seq 0 $((PARTS - 1))); do

@@ -32,26 +32,14 @@ TGTC=$BENCH_DIR/remote-curl.tgt
 RESULTS=$OUT/restore_remote.times
 : >"$RESULTS"
 TMP=$(mktemp -d /var/tmp/ss-bench.XXXXXX) || die "mktemp"
-PIDS=()
+PIDS=() NGINX_PID=
 cleanup() {
 	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}" $NGINX_PID; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
-		sleep 0.1
-	done
-	die "nothing listens on port $1: $(tail -3 "$TMP"/*.log 2>/dev/null)"
-}
 
 mkfile "$IMG" "$SIZE"
 mkdir -p "$WWW"
@@ -62,28 +50,7 @@ done
 
 # nginx, as is.
 HTTP=$(free_port)
-mkdir -p "$TMP/nginx/tmp"
-cat >"$TMP/nginx/nginx.conf" <<EOF
-daemon off;
-user root;
-worker_processes 2;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log;
-events { worker_connections 512; }
-http {
-	access_log off;
-	sendfile on;
-	client_body_temp_path $TMP/nginx/tmp/body;
-	proxy_temp_path $TMP/nginx/tmp/proxy;
-	fastcgi_temp_path $TMP/nginx/tmp/fastcgi;
-	uwsgi_temp_path $TMP/nginx/tmp/uwsgi;
-	scgi_temp_path $TMP/nginx/tmp/scgi;
-	server { listen 127.0.0.1:$HTTP; root $WWW; }
-}
-EOF
-/usr/sbin/nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" >"$TMP/nginx.log" 2>&1 &
-PIDS+=($!)
-wait_port "$HTTP"
+start_nginx "$TMP/nginx" "$HTTP" "$WWW"
 
 # s3rver with the S3_SIZE object (its data on the bench disk).
 S3RVER=$(sh "$TOP/tests/tools/s3rver_install.sh") || die "s3rver cannot be installed"
@@ -93,7 +60,7 @@ mkdir -p "$BENCH_DIR/s3rver"
 node "$S3RVER" -d "$BENCH_DIR/s3rver" -a 127.0.0.1 -p "$S3P" --configure-bucket bkt \
 	>"$TMP/s3rver.log" 2>&1 &
 PIDS+=($!)
-wait_port "$S3P"
+wait_port "$S3P" "$TMP/s3rver.log"
 head -c "$S3_SIZE" "$IMG" >"$TMP/s3.img" || die "cannot write the S3 object"
 code=$(curl -s -o "$TMP/put.out" -w '%{http_code}' -T "$TMP/s3.img" \
 	-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
