@@ -5,6 +5,7 @@
 # virtual and shared: absolute figures move by 2x between runs).
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$TOP/tests/tools/nginx_conf.sh"
 SS=${SS:-$TOP/shadowsync}
 # QUICK=1 (make bench QUICK=1): every case at small sizes, so the whole
 # set takes a few minutes; the full run takes under half an hour. Medians
@@ -116,26 +117,7 @@ wait_port() {
 # it answers when this returns.
 start_nginx() {
 	local d=$1 port=$2 root=$3 extra=${4:-}
-	mkdir -p "$d/tmp"
-	cat >"$d/nginx.conf" <<EOF
-daemon off;
-user root;
-worker_processes 2;
-pid $d/nginx.pid;
-error_log $d/error.log;
-events { worker_connections 512; }
-http {
-	access_log off;
-	sendfile on;
-	keepalive_requests 100000;
-	client_body_temp_path $d/tmp/body;
-	proxy_temp_path $d/tmp/proxy;
-	fastcgi_temp_path $d/tmp/fastcgi;
-	uwsgi_temp_path $d/tmp/uwsgi;
-	scgi_temp_path $d/tmp/scgi;
-	server { listen 127.0.0.1:$port; root $root; $extra }
-}
-EOF
+	nginx_conf "$d" "127.0.0.1:$port" "$root" "$extra" "sendfile on; keepalive_requests 100000;"
 	/usr/sbin/nginx -p "$d" -c "$d/nginx.conf" >"$d/nginx.log" 2>&1 &
 	NGINX_PID=$!
 	wait_port "$port" "$d/nginx.log" "$d/error.log"

@@ -6,6 +6,7 @@
 # where python3-botocore lives), start_pyserver, start_nginx, make_cert,
 # start_s3rver, s3rver_put, no_secrets, fetch_ok/fetch_err.
 
+. "$TOP/tests/tools/nginx_conf.sh"
 FETCH=${FETCH:-$TOP/build/tests/tools/fetch}
 [ -x "$FETCH" ] || fail "$FETCH not built (make unit)"
 PY=/usr/bin/python3
@@ -74,42 +75,17 @@ make_cert() {
 # temp files in the test's dir, no access log; its port in VAR.
 # NGINX_SERVER adds directives to its server block (limit_rate 8m;).
 start_nginx() {
-	local var=$1 root=$2 cert=${3:-} d port listen ssl="" pid i user
+	local var=$1 root=$2 cert=${3:-} d port listen ssl="" pid i
 	[ -x /usr/sbin/nginx ] || skip "nginx is not installed (nginx-light; make deps)"
 	for i in 1 2 3 4 5; do
 		d=$T/nginx.$RANDOM
-		mkdir -p "$d/tmp"
 		port=$(free_port)
 		listen="127.0.0.1:$port"
 		if [ -n "$cert" ]; then
 			listen="$listen ssl"
 			ssl="ssl_certificate $cert/cert.pem; ssl_certificate_key $cert/key.pem;"
 		fi
-		# workers read the test's files, in a directory only root may enter
-		user=""
-		[ "$(id -u)" = 0 ] && user="user root;"
-		cat >"$d/nginx.conf" <<-EOF
-		daemon off;
-		$user
-		worker_processes 2;
-		pid $d/nginx.pid;
-		error_log $d/error.log;
-		events { worker_connections 512; }
-		http {
-			access_log off;
-			client_body_temp_path $d/tmp/body;
-			proxy_temp_path $d/tmp/proxy;
-			fastcgi_temp_path $d/tmp/fastcgi;
-			uwsgi_temp_path $d/tmp/uwsgi;
-			scgi_temp_path $d/tmp/scgi;
-			server {
-				listen $listen;
-				$ssl
-				root $root;
-				${NGINX_SERVER:-}
-			}
-		}
-		EOF
+		nginx_conf "$d" "$listen" "$root" "$ssl ${NGINX_SERVER:-}"
 		/usr/sbin/nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" >"$d/out.log" 2>&1 &
 		pid=$!
 		at_exit "_stop_pid $pid"
