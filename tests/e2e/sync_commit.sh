@@ -59,7 +59,32 @@ commit_enospc sync "$T/shadow" $((30 * M)) $((100 * M)) make_local finish hdr da
 # while the sync is writing (writes are slowed by the delay filter).
 commit_eio sync "$T/shadow" make_local finish hdr data
 
-# 3. SIGKILL at seeded random moments, every engine; each kill is
+# 3. --manifest-out on a full file system (a 1 MiB tmpfs, filled): the
+# manifest is committed before the header region, so its ENOSPC leaves
+# local unloadable (copy-from-shadow), not committed under an exit 2; a
+# rerun with room finishes both.
+mkdir -p "$T/full"
+mount -t tmpfs -o size=1m tmpfs "$T/full" || skip "cannot mount tmpfs"
+at_exit "mountpoint -q '$T/full' && umount '$T/full'; true"
+for c in hdr data; do
+	dd if=/dev/zero of="$T/full/fill" bs=4k status=none 2>/dev/null
+	make_local $c "$T/man-$c.img"
+	run_ss "$T/out" "$T/err" sync "$T/man-$c.img" "$T/shadow" --manifest-out "$T/full/$c.man" --json
+	expect_rc 2 "manifest-out/$c: $(cat "$T/err")"
+	grep -qx "shadowsync: cannot write manifest '$T/full/$c.man': No space left on device (ENOSPC)" "$T/err" ||
+		fail "manifest-out/$c: $(cat "$T/err")"
+	[ -e "$T/full/$c.man" ] && fail "manifest-out/$c: a manifest was left"
+	v=$(verdict_of "$T/man-$c.img")
+	[ "$v" = "copy-from-shadow null" ] || fail "manifest-out/$c: local left as '$v' after exit 2"
+	rm -f "$T/full/fill"
+	run_ss "$T/out" "$T/err" sync "$T/man-$c.img" "$T/shadow" --manifest-out "$T/full/$c.man"
+	expect_rc 0 "manifest-out/$c: rerun: $(cat "$T/err")"
+	[ "$(verdict_of "$T/man-$c.img")" = "load-local true" ] || fail "manifest-out/$c: after the rerun"
+	run_ss "$T/out" "$T/err" check "$T/shadow" "$T/full/$c.man"
+	expect_rc 0 "manifest-out/$c: the manifest: $(cat "$T/err")"
+done
+
+# 4. SIGKILL at seeded random moments, every engine; each kill is
 # followed by the check, the next kill goes on from there, and a final
 # rerun completes.
 RANDOM=${SEED:-8}
