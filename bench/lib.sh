@@ -40,7 +40,15 @@ drop_caches() {
 mkfile() {
 	[ -f "$1" ] && [ "$(stat -c %s "$1")" = "$2" ] && return 0
 	echo "bench: writing $1 ($(( $2 >> 20 )) MiB)" >&2
-	head -c "$2" /dev/urandom >"$1" || die "cannot write $1"
+	# AES-CTR over zeros: random enough for every case, and 2-3x faster
+	# than /dev/urandom (a full run writes about 30 GiB of inputs)
+	if command -v openssl >/dev/null; then
+		openssl enc -aes-128-ctr -nosalt -pbkdf2 -pass "pass:$RANDOM$$$(date +%N)" \
+			</dev/zero 2>/dev/null | head -c "$2" >"$1"
+	else
+		head -c "$2" /dev/urandom >"$1"
+	fi
+	[ "$(stat -c %s "$1" 2>/dev/null)" = "$2" ] || die "cannot write $1"
 }
 
 # timed NAME WANT_RC CMD...: drop caches, run CMD, append "NAME wall_s

@@ -8,7 +8,7 @@
 # Writes out/qd.md and out/qd.dat.
 . "$(dirname "$0")/lib.sh"
 DELAY_MS=${DELAY_MS:-20}
-DEPTHS=${DEPTHS:-$(pick "1 2 4 8 16 32 64 128" "1 16 64")}
+DEPTHS=${DEPTHS:-$(pick "1 4 16 32 64 128" "1 16 64")}
 DEV_SIZE=${DEV_SIZE:-$(pick $((256 << 20)) $((32 << 20)))}
 RESULTS=$OUT/qd.times
 : >"$RESULTS"

@@ -2,7 +2,7 @@
 # bench/restore_conns.sh - restore throughput against --connections from
 # an HTTP server that limits every connection's rate: nginx on 127.0.0.1
 # with `limit_rate` (per request, so per connection with keep-alive),
-# --connections 1, 2, 4, 8, 16 and 32 (QUICK: 2 and 8; its 6 parts
+# --connections 1, 2, 4, 8 and 16 (QUICK: 2 and 8; its 6 parts
 # cannot keep more busy), interleaved,
 # page cache dropped before every run (nginx reads the image from disk).
 #
@@ -12,9 +12,9 @@
 # second (a part of at most limit_rate is not slowed at all: the 8 MiB
 # parts against 20m in restore_remote.sh's old rate case were not).
 # So the parts are PART (4 MiB) at RATE (2m): a second each, one part a
-# connection at a time, and the image is PARTS (34) of them: the 8 MiB
-# header region, fetched first and alone, then 32 parts, one for each
-# connection at 32. Throughput should grow with connections until the
+# connection at a time, and the image is PARTS (18) of them: the 8 MiB
+# header region, fetched first and alone, then 16 parts, one for each
+# connection at 16. Throughput should grow with connections until the
 # parts run out.
 #
 # The peer: curl (--parallel --parallel-max N --parallel-immediate)
@@ -29,17 +29,17 @@
 # (connections x part size, at most 128M) keeps only 4 parts of 32 MiB in
 # flight, whatever --connections says.
 #
-# At one connection each tool takes PARTS seconds: 3 rounds take about 7
+# At one connection each tool takes PARTS seconds: 3 rounds take about 4
 # minutes. Writes out/restore_conns.md and .dat; not in make test.
 . "$(dirname "$0")/lib.sh"
 need() { [ -x "$1" ] || command -v "$1" >/dev/null || die "$1 is not installed (make deps)"; }
 need /usr/sbin/nginx
 need curl
 need jq
-CONNS=${CONNS:-$(pick "1 2 4 8 16 32" "2 8")}
+CONNS=${CONNS:-$(pick "1 2 4 8 16" "2 8")}
 PART=${PART:-$(pick $((4 << 20)) $((2 << 20)))}
 RATE=${RATE:-$(pick 2m 1m)}		# nginx's units: m is MiB/s
-PARTS=${PARTS:-$(pick 34 6)}
+PARTS=${PARTS:-$(pick 18 6)}
 SIZE=$((PART * PARTS))
 RESULTS=$OUT/restore_conns.times
 : >"$RESULTS"
