@@ -50,8 +50,8 @@ make_target data "$T/probe.img"
 power_cut_proven "$T/probe.img"
 
 # How long an uncut restore takes here; its result survives the cut.
-whole() { cmp -s "$IMG" "$1" || fail "an uncut restore did not survive the cut after it"; }
-power_uncut_ms restore "$IMG" make_target hdr "$T/time.img" whole
+is_image() { cmp -s "$IMG" "$1" || fail "an uncut restore did not survive the cut after it"; }
+power_uncut_ms restore "$IMG" make_target hdr "$T/time.img" is_image
 
 mid=0 total=0 early=0 marked=0 whole=0 resumes=0
 for i in $(seq $CUTS); do
