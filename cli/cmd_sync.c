@@ -82,20 +82,9 @@ static int parse_args(struct sync_args *a, int argc, char **argv)
 	struct cli_getopt g = { .cmd = "sync", .usage = sync_usage,
 				.longopts = longopts, .io = &a->io,
 				.force = &a->force };
-	int opt;
 
-	while ((opt = cli_getopt(&g, argc, argv)) > 0) {
-		if (opt == OPT_DRY_RUN)
-			a->dry_run = true;
-		else if (pair_opts_parse(&a->pair, opt, optarg) < 0)
-			return -1;
-	}
-	if (opt != CLI_GETOPT_END)
-		return opt == CLI_GETOPT_HELP ? 1 : -1;
-	a->paths = argv + optind;
-	a->npaths = argc - optind;
-	io_opts_finish(&a->io);
-	return 0;
+	return pair_getopt(&g, &a->pair, OPT_DRY_RUN, &a->dry_run, argc, argv,
+			   &a->paths, &a->npaths);
 }
 
 /* One pair, start to end; runs on a pool thread. */
@@ -195,25 +184,17 @@ static void headline(const struct job_list *l, bool dry_run)
 		       "MATCH", l->n, t.synced, t.match, t.errors);
 }
 
+/* headline_one() for job_list_print_pairs(): arg is the dry_run flag. */
+static void pair_headline(const struct pair_job *j, const void *dry_run)
+{
+	headline_one(j, *(const bool *)dry_run);
+}
+
 static void print_text(const struct job_list *l, const struct sync_args *a)
 {
 	headline(l, a->dry_run);
-	if (cli_run.quiet)
-		return;
-	for (size_t i = 0; i < l->n; i++) {
-		const struct pair_job *j = &l->jobs[i];
-
-		job_list_pair_heading(l, i);
-		if (j->status == EXIT_ERROR) {
-			printf("  error: %s\n", disp(j->rep.error));
-			continue;
-		}
-		if (l->n > 1)
-			headline_one(j, a->dry_run);
-		report_pair_text(stdout, &j->rep);
-		report_cold_start_text(stdout, &j->rep);
-		report_records_text(stdout, &j->rep);
-	}
+	if (!cli_run.quiet)
+		job_list_print_pairs(l, pair_headline, &a->dry_run);
 }
 
 /* Why the run exits 1 when no alarm said it (alarms come first). */

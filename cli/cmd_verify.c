@@ -72,20 +72,9 @@ static int parse_args(struct verify_args *a, int argc, char **argv)
 	};
 	struct cli_getopt g = { .cmd = "verify", .usage = verify_usage,
 				.longopts = longopts, .io = &a->io };
-	int opt;
 
-	while ((opt = cli_getopt(&g, argc, argv)) > 0) {
-		if (opt == OPT_GATE)
-			a->gate = true;
-		else if (pair_opts_parse(&a->pair, opt, optarg) < 0)
-			return -1;
-	}
-	if (opt != CLI_GETOPT_END)
-		return opt == CLI_GETOPT_HELP ? 1 : -1;
-	a->paths = argv + optind;
-	a->npaths = argc - optind;
-	io_opts_finish(&a->io);
-	return 0;
+	return pair_getopt(&g, &a->pair, OPT_GATE, &a->gate, argc, argv,
+			   &a->paths, &a->npaths);
 }
 
 /* One pair, start to end; runs on a pool thread. */
@@ -190,20 +179,8 @@ static void headline(const struct job_list *l, bool gate)
 static void print_text(const struct job_list *l, bool gate)
 {
 	headline(l, gate);
-	if (cli_run.quiet)
-		return;
-	for (size_t i = 0; i < l->n; i++) {
-		const struct pair_job *j = &l->jobs[i];
-
-		job_list_pair_heading(l, i);
-		if (j->status == EXIT_ERROR) {
-			printf("  error: %s\n", disp(j->rep.error));
-			continue;
-		}
-		report_pair_text(stdout, &j->rep);
-		report_cold_start_text(stdout, &j->rep);
-		report_records_text(stdout, &j->rep);
-	}
+	if (!cli_run.quiet)
+		job_list_print_pairs(l, NULL, NULL);
 }
 
 static void print_json(const struct job_list *l, bool gate, int status)

@@ -5,6 +5,7 @@
 #include "target.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -57,6 +58,25 @@ int pair_opts_parse(struct pair_opts *o, int opt, const char *arg)
 	default:
 		return 0;
 	}
+}
+
+int pair_getopt(struct cli_getopt *g, struct pair_opts *o, int flag_opt,
+		bool *flag, int argc, char **argv, char ***paths, int *npaths)
+{
+	int opt;
+
+	while ((opt = cli_getopt(g, argc, argv)) > 0) {
+		if (opt == flag_opt)
+			*flag = true;
+		else if (pair_opts_parse(o, opt, optarg) < 0)
+			return -1;
+	}
+	if (opt != CLI_GETOPT_END)
+		return opt == CLI_GETOPT_HELP ? 1 : -1;
+	*paths = argv + optind;
+	*npaths = argc - optind;
+	io_opts_finish(g->io);
+	return 0;
 }
 
 static int add_job(struct job_list *l, const struct io_opts *io,
@@ -366,6 +386,27 @@ void job_list_pair_heading(const struct job_list *l, size_t i)
 		printf("pair %zu of %zu%s%s: %s\n", i + 1, l->n,
 		       j->namespace ? ", namespace " : "",
 		       j->namespace ? disp(j->namespace) : "", j->rep.result);
+}
+
+void job_list_print_pairs(const struct job_list *l,
+			  void (*headline)(const struct pair_job *j,
+					   const void *arg),
+			  const void *arg)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct pair_job *j = &l->jobs[i];
+
+		job_list_pair_heading(l, i);
+		if (j->status == EXIT_ERROR) {
+			printf("  error: %s\n", disp(j->rep.error));
+			continue;
+		}
+		if (headline && l->n > 1)
+			headline(j, arg);
+		report_pair_text(stdout, &j->rep);
+		report_cold_start_text(stdout, &j->rep);
+		report_records_text(stdout, &j->rep);
+	}
 }
 
 void job_list_release(struct job_list *l)

@@ -48,6 +48,16 @@ enum {
 /* 1: opt was one of ours and valid; 0: not ours; -1: error printed. */
 int pair_opts_parse(struct pair_opts *o, int opt, const char *arg);
 
+/*
+ * pair_getopt() - the options of a command over pairs (verify, sync):
+ * g's (the I/O ones, --force), the pair options into o, flag_opt (the
+ * command's own option, without a value) into *flag; the operands left
+ * into *paths and *npaths. 0; 1 when the usage was printed (exit 0); -1
+ * after printing an error.
+ */
+int pair_getopt(struct cli_getopt *g, struct pair_opts *o, int flag_opt,
+		bool *flag, int argc, char **argv, char ***paths, int *npaths);
+
 struct job_list {
 	struct pair_job *jobs;
 	size_t n;
@@ -94,6 +104,17 @@ size_t job_list_warn(const struct job_list *l, bool to_stdout);
 
 /* "pair 2 of 4, namespace ns1: differ" headings for runs of many pairs. */
 void job_list_pair_heading(const struct job_list *l, size_t i);
+
+/*
+ * job_list_print_pairs() - each pair's part of a text report: its heading
+ * (runs of many pairs), then its error, or headline(j, arg) (runs of many
+ * pairs, when headline is not NULL) and its comparison, cold start and
+ * records.
+ */
+void job_list_print_pairs(const struct job_list *l,
+			  void (*headline)(const struct pair_job *j,
+					   const void *arg),
+			  const void *arg);
 
 void job_list_release(struct job_list *l);
 

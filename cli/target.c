@@ -75,16 +75,37 @@ static int check_writable(const struct device *target, const char *role,
 	return -err;
 }
 
-static int check_mounted(const struct device *target, const char *role,
-			 char *why, size_t len)
+/*
+ * The checks below ask engine/inuse.c about the target (probe) into a
+ * storage_use (two PATH_MAX paths: on the heap), and word what it found
+ * (ret: the probe's answer). Each returns 0 or -errno with why filled in.
+ */
+struct use_check {
+	int (*probe)(const struct device *d, struct storage_use *u);
+	int (*word)(const struct device *target, const char *role,
+		    const struct storage_use *u, int ret, char *why,
+		    size_t len);
+};
+
+static int check_use(const struct use_check *c, const struct device *target,
+		     const char *role, char *why, size_t len)
 {
 	struct storage_use *u = malloc(sizeof(*u));
-	char words[128];
 	int ret;
 
 	if (!u)
 		return -ENOMEM;
-	ret = device_mount_point(target, u);
+	ret = c->word(target, role, u, c->probe(target, u), why, len);
+	free(u);
+	return ret;
+}
+
+static int word_mounted(const struct device *target, const char *role,
+			const struct storage_use *u, int ret, char *why,
+			size_t len)
+{
+	char words[128];
+
 	if (ret > 0)
 		snprintf(why, len, "%s '%s' is mounted on %s%s%s%s; unmount it "
 			 "first", role, target->path, u->where,
@@ -93,21 +114,16 @@ static int check_mounted(const struct device *target, const char *role,
 	else if (ret < 0)
 		snprintf(why, len, "cannot tell whether %s '%s' is mounted: %s",
 			 role, target->path, err_words(ret, words, sizeof(words)));
-	free(u);
 	return ret > 0 ? -EBUSY : ret;
 }
 
 /* A loop or dm device on the target writes it behind any check of ours. */
-static int check_stacked(const struct device *target, const char *role,
-			 char *why, size_t len)
+static int word_stacked(const struct device *target, const char *role,
+			const struct storage_use *u, int ret, char *why,
+			size_t len)
 {
-	struct storage_use *u = malloc(sizeof(*u));
 	char words[128];
-	int ret;
 
-	if (!u)
-		return -ENOMEM;
-	ret = device_stacked(target, u);
 	if (ret > 0 && u->loop)
 		snprintf(why, len, "%s '%s' is the backing %s of %s; detach it "
 			 "first (losetup -d)", role, target->path,
@@ -120,20 +136,15 @@ static int check_stacked(const struct device *target, const char *role,
 		snprintf(why, len, "cannot tell whether %s '%s' is in use by a "
 			 "loop, dm or md device: %s", role, target->path,
 			 err_words(ret, words, sizeof(words)));
-	free(u);
 	return ret > 0 ? -EBUSY : ret;
 }
 
-static int check_open(const struct device *target, const char *role,
-		      char *why, size_t len)
+static int word_open(const struct device *target, const char *role,
+		     const struct storage_use *u, int ret, char *why,
+		     size_t len)
 {
-	struct storage_use *u = malloc(sizeof(*u));
 	char words[128];
-	int ret;
 
-	if (!u)
-		return -ENOMEM;
-	ret = device_open_elsewhere(target, u);
 	if (ret > 0) {
 		snprintf(why, len, "%s '%s' is open by process %d (%s)%s%s%s; "
 			 "stop it first, or --force if you are sure", role,
@@ -152,9 +163,13 @@ static int check_open(const struct device *target, const char *role,
 			 "/proc: %s", role, target->path,
 			 err_words(ret, words, sizeof(words)));
 	}
-	free(u);
 	return ret;
 }
+
+static const struct use_check mounted = { device_mount_point, word_mounted };
+static const struct use_check stacked = { device_stacked, word_stacked };
+static const struct use_check open_elsewhere = { device_open_elsewhere,
+						  word_open };
 
 int target_check(const struct device *target, const struct device *source,
 		 const char *role, bool force, char *why, size_t len)
@@ -165,11 +180,11 @@ int target_check(const struct device *target, const struct device *source,
 	if (!ret)
 		ret = check_writable(target, role, why, len);
 	if (!ret)
-		ret = check_mounted(target, role, why, len);
+		ret = check_use(&mounted, target, role, why, len);
 	if (!ret)
-		ret = check_stacked(target, role, why, len);
+		ret = check_use(&stacked, target, role, why, len);
 	if (!ret && !force)
-		ret = check_open(target, role, why, len);
+		ret = check_use(&open_elsewhere, target, role, why, len);
 	return ret;
 }
 

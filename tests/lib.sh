@@ -388,6 +388,48 @@ power_cut() {
 	wait "$NBDFUSE" 2>/dev/null
 }
 
+# power_uncut_ms CMD OTHER MAKE KIND FILE [CHECK]: into full_ms, how long
+# CMD (sync or restore, psync engine) writing FILE from OTHER behind
+# power_on takes uncut here (the shorter of two, FILE made by `MAKE KIND
+# FILE` each time); the power is cut after each, then `CHECK FILE`.
+power_uncut_ms() {
+	local cmd=$1 other=$2 make=$3 kind=$4 file=$5 check=${6:-true} k t t0 args
+	full_ms=999999
+	for k in 1 2; do
+		"$make" "$kind" "$file"
+		power_on "$file"
+		_ss_pair "$cmd" "$other" "$DEV"
+		t0=$(date +%s%N)
+		run_ss "$T/out" "$T/err" "$cmd" "${args[@]}" --engine psync
+		expect_rc 0 "uncut $cmd: $(cat "$T/err")"
+		t=$((($(date +%s%N) - t0) / 1000000))
+		[ $t -lt $full_ms ] && full_ms=$t
+		power_cut
+		"$check" "$file"
+	done
+	note "an uncut $cmd takes ${full_ms} ms"
+}
+
+# power_cut_during CMD OTHER FILE SPAN: power_on FILE, CMD (psync engine)
+# writing it from OTHER in the background, the power cut at a moment
+# within SPAN ms from RANDOM (into ms: seed it); rc is CMD's exit status,
+# running 1 when the cut landed while CMD ran (and then mid counts it).
+power_cut_during() {
+	local cmd=$1 other=$2 span=$4 pid args
+	power_on "$3"
+	_ss_pair "$cmd" "$other" "$DEV"
+	"$SS" "$cmd" "${args[@]}" --engine psync >"$T/out" 2>"$T/err" &
+	pid=$!
+	ms=$((RANDOM % span))
+	sleep_ms $ms
+	running=0
+	kill -0 $pid 2>/dev/null && running=1
+	power_cut
+	wait $pid
+	rc=$?
+	if [ $running = 1 ]; then mid=$((mid + 1)); fi
+}
+
 # power_cut_proven FILE: the cut loses writes for real (a write not
 # flushed is not in FILE, a flushed one is); FILE's byte at 20 MiB changes.
 power_cut_proven() {
@@ -442,6 +484,16 @@ ss_refused() {
 	note "$what: $(cat "$T/err")"
 }
 
+# _ss_role CMD: the name CMD's messages give the device it writes (sync's
+# local, restore's target), into role.
+_ss_role() {
+	case $1 in
+	sync) role=local ;;
+	restore) role=target ;;
+	*) fail "no such command '$1'" ;;
+	esac
+}
+
 # _ss_pair CMD OTHER WRITTEN: CMD's two paths, in its order, into args.
 _ss_pair() {
 	if [ "$1" = sync ]; then args=("$3" "$2"); else args=("$2" "$3"); fi
@@ -457,11 +509,7 @@ _ss_pair() {
 # ext4 cannot be mounted.
 ss_refusal_walk() {
 	local cmd=$1 other=$2 role args holder fs w
-	case $cmd in
-	sync) role=local ;;
-	restore) role=target ;;
-	*) fail "ss_refusal_walk: no such command '$cmd'" ;;
-	esac
+	_ss_role "$cmd"
 
 	truncate -s $((16 << 20)) "$T/walk-fs.img"
 	mkfs.ext4 -q -F "$T/walk-fs.img" || fail "mkfs"
@@ -506,6 +554,37 @@ ss_refusal_walk() {
 	_ss_pair "$cmd" "$other" "$T/walk-ro/dev"
 	ss_refused "$cmd" ro-fs "$role '$T/walk-ro/dev' is read-only \(read-only file system\)" \
 		"$T/walk-ro/dev" "${args[@]}"
+}
+
+# ss_alias_walk CMD OTHER: CMD refuses to write OTHER from itself under
+# another name: OTHER itself, a hard link to it, a loop device over it
+# (--force too), that loop device from itself, OTHER from that loop
+# device: "ROLE 'WRITTEN' and 'FROM' are the same file (or device); a
+# device cannot be ...", OTHER left as it was.
+ss_alias_walk() {
+	local cmd=$1 other=$2 role tail args loopdev over
+	_ss_role "$cmd"
+	case $cmd in
+	sync) tail="a device cannot be its own shadow" ;;
+	restore) tail="a device cannot be restored from itself" ;;
+	esac
+	_ss_pair "$cmd" "$other" "$other"
+	ss_refused "$cmd" same-file "$role '$other' and '$other' are the same file; $tail" \
+		"$other" "${args[@]}"
+	ln "$other" "$T/alias-link"
+	_ss_pair "$cmd" "$other" "$T/alias-link"
+	ss_refused "$cmd" hard-link "$role '$T/alias-link' and '$other' are the same file; $tail" \
+		"$other" "${args[@]}"
+	loop_attach loopdev "$other"
+	over="are the same device \('$loopdev' is a loop device over '$other'\); $tail"
+	_ss_pair "$cmd" "$other" "$loopdev"
+	ss_refused "$cmd" loop-alias "$role '$loopdev' and '$other' $over" "$other" "${args[@]}"
+	ss_refused "$cmd" loop-alias-force "$role '$loopdev' and '$other' $over" "$other" "${args[@]}" --force
+	_ss_pair "$cmd" "$loopdev" "$loopdev"
+	ss_refused "$cmd" same-device "$role '$loopdev' and '$loopdev' are the same device; $tail" \
+		"$other" "${args[@]}"
+	_ss_pair "$cmd" "$loopdev" "$other"
+	ss_refused "$cmd" loop-alias-2 "$role '$other' and '$loopdev' $over" "$other" "${args[@]}"
 }
 
 # commit_verdict FILE PEER: what `verify FILE PEER` predicts of asd's
@@ -590,12 +669,181 @@ commit_eio() {
 # ss_kill_randomly ARGS...: run shadowsync ARGS in the background and
 # SIGKILL it 0.1 to 0.8 s later (the delay from RANDOM: seed it). Returns
 # 0 when the kill landed (it was still running).
-ss_kill_randomly() {
-	local pid landed=1
+ss_kill_randomly() { ss_kill_at $(((RANDOM % 8 + 1) * 100)) "$@"; }
+
+# ss_kill_at MS ARGS...: run shadowsync ARGS in the background and SIGKILL
+# it MS ms later; its exit status in rc. Returns 0 when the kill landed
+# (it was still running).
+ss_kill_at() {
+	local ms=$1 pid landed=1
+	shift
 	"$SS" "$@" >"$T/out" 2>"$T/err" &
 	pid=$!
-	sleep "0.$((RANDOM % 8 + 1))"
-	kill -9 $pid 2>/dev/null && landed=0
+	sleep_ms "$ms"
+	kill -KILL $pid 2>/dev/null && landed=0
 	wait $pid 2>/dev/null
+	rc=$?
 	return $landed
+}
+
+# slow_loop_on PRISTINE: a copy of PRISTINE on a slow-writing device
+# (nbdkit's file plugin behind the delay filter, 4 ms a write, through
+# nbdfuse), attached as the loop device $L; slow_loop_off drops it.
+_slow_n=0
+slow_loop_on() {
+	_slow_n=$((_slow_n + 1))
+	cp "$1" "$T/slow$_slow_n.img"
+	fuse_device "$T/slow$_slow_n" --filter=delay file "$T/slow$_slow_n.img" delay-write=4ms
+	loop_attach L "$T/slow$_slow_n/dev"
+}
+slow_loop_off() {
+	_loop_cleanup "$L" "$T/slow$_slow_n/dev"
+	_fuse_cleanup "$T/slow$_slow_n"
+	rm -f "$T/slow$_slow_n.img"
+}
+
+# ss_write_faults CMD OTHER SIZE OFF MAKE FAILED CHECK: an EIO and an
+# ENOSPC (tests/tools/slowdev) on the write that reaches OFF, every
+# engine. `MAKE FILE` makes the device of SIZE bytes that CMD (sync or
+# restore) writes from OTHER, served by slowdev: CMD exits 2 with one line
+# naming the device, an offset and the errno; `FAILED WHAT FILE` checks
+# what the failure left; with the fault gone a rerun exits 0 and `CHECK
+# WHAT FILE` checks its result.
+ss_write_faults() {
+	local cmd=$1 other=$2 size=$3 off=$4 make=$5 failed=$6 check=$7
+	local fault e n=0 err role args failed_with
+	_ss_role "$cmd"
+	for fault in SLOWDEV_WEIO SLOWDEV_WENOSPC_FROM; do
+		for e in $ENGINES; do
+			n=$((n + 1))
+			"$make" "$T/wf$n.img"
+			# slowdev reads its faults from the environment.
+			export "$fault=$off"
+			slow_device "$T/w$n" "$T/wf$n.img" 0
+			unset "$fault"
+			_ss_pair "$cmd" "$other" "$T/w$n/dev"
+			run_ss "$T/out" "$T/err" "$cmd" "${args[@]}" --engine $e
+			expect_rc 2 "$fault/$e: $(cat "$T/err")"
+			case $fault in
+			SLOWDEV_WEIO) err="Input/output error \(EIO\)" ;;
+			*) err="No space left on device \(ENOSPC\)" ;;
+			esac
+			one_line "$fault/$e" "$role '$T/w$n/dev' at offset [0-9]+: $err"
+			failed_with=$(cat "$T/err")
+			# The failed request started at or below OFF, in the same
+			# window; with ENOSPC every write from OFF on fails, and
+			# with several in flight the first to complete may be a
+			# later one.
+			offset_in "$fault/$e" $((off - 64 * 1048576)) \
+				$([ $fault = SLOWDEV_WEIO ] && echo $off || echo $size)
+			"$failed" "$fault/$e" "$T/wf$n.img"
+			_fuse_cleanup "$T/w$n"
+			slow_device "$T/w$n.ok" "$T/wf$n.img" 0
+			_ss_pair "$cmd" "$other" "$T/w$n.ok/dev"
+			run_ss "$T/out" "$T/err" "$cmd" "${args[@]}" --engine $e
+			expect_rc 0 "$fault/$e: rerun without the fault: $(cat "$T/err")"
+			"$check" "$fault/$e" "$T/wf$n.img"
+			note "$fault/$e: $failed_with"
+		done
+	done
+}
+
+# ss_slow_start CMD OTHER WRITTEN FIELD BYTES ARGS...: CMD writing WRITTEN
+# from OTHER, with ARGS (slow ones), in the background ($pid), until its
+# /proc/PID/io FIELD (rchar, wchar) passes BYTES (at most 10 s). A device
+# refused as open by another process is tried again: on a shared host
+# other tests' losetup and udev open loop devices by number, for a moment.
+ss_slow_start() {
+	local cmd=$1 other=$2 written=$3 field=$4 bytes=$5 k args
+	shift 5
+	_ss_pair "$cmd" "$other" "$written"
+	for k in 1 2 3 4 5; do
+		"$SS" "$cmd" "${args[@]}" "$@" >"$T/out" 2>"$T/err" &
+		pid=$!
+		io_past $pid "$field" "$bytes" && return 0
+		wait $pid
+		qgrep "is open by process" "$T/err" || break
+		sleep 1
+	done
+	fail "$cmd did not pass $bytes bytes of $field in 10 s: $(cat "$T/err")"
+}
+
+# ss_midrun_ends WHAT RC PATTERN [LOW HIGH]: the run $pid ends with exit
+# RC, $T/err one line matching PATTERN (ERE) that names an offset in
+# [LOW, HIGH].
+ss_midrun_ends() {
+	wait $pid
+	RC=$?
+	expect_rc "$2" "$1: $(cat "$T/err")"
+	note "$1: $(cat "$T/err")"
+	one_line "$1" "$3"
+	[ -z "${4:-}" ] || offset_in "$1" "$4" "$5"
+}
+
+# ss_rerun WHAT CMD OTHER WRITTEN FILE REF: the fault gone, CMD writing
+# WRITTEN from OTHER exits 0 and FILE ends identical to REF.
+ss_rerun() {
+	local args
+	_ss_pair "$2" "$3" "$4"
+	run_ss "$T/out" "$T/err" "$2" "${args[@]}"
+	expect_rc 0 "$1: rerun: $(cat "$T/err")"
+	cmp -s "$5" "$6" || fail "$1: rerun did not end identical"
+}
+
+# Targets that change under a slow CMD (sync or restore) writing from
+# OTHER: `START OTHER DEV` starts it (ss_slow_start); FILE, made by the
+# test, ends identical to REF after the rerun; `FAILED WHAT PATH` checks
+# what a failure left in PATH.
+# ss_shrunk_loop CMD OTHER REF START FILE SMALL AFTER FAILED: FILE behind a
+# loop device, shrunk to SMALL bytes (losetup -c after truncating FILE):
+# exit 2, one line "ROLE 'DEV' at offset N" and AFTER (ERE), N in [SMALL,
+# FILE's size]; FAILED on the device; grown back, the rerun.
+ss_shrunk_loop() {
+	local cmd=$1 other=$2 ref=$3 start=$4 file=$5 small=$6 after=$7 failed=$8 size L role
+	_ss_role "$cmd"
+	size=$(stat -c %s "$file")
+	loop_attach L "$file"
+	"$start" "$other" "$L"
+	truncate -s "$small" "$file"
+	losetup -c "$L" || fail "losetup -c $L"
+	ss_midrun_ends "shrunk loop" 2 "$role '$L' at offset [0-9]+$after" "$small" "$size"
+	"$failed" "shrunk loop" "$L"
+	truncate -s "$size" "$file"
+	losetup -c "$L" || fail "losetup -c $L"
+	ss_rerun "shrunk loop" "$cmd" "$other" "$L" "$file" "$ref"
+}
+
+# ss_detached_loop CMD OTHER REF START FILE: FILE behind a loop device,
+# detached (losetup -d) mid-run: the kernel defers the detach until CMD
+# closes it; CMD completes, FILE identical to REF, then the device is gone.
+ss_detached_loop() {
+	local cmd=$1 other=$2 ref=$3 start=$4 file=$5 D
+	loop_attach D "$file"
+	"$start" "$other" "$D"
+	losetup -d "$D" || fail "losetup -d $D"
+	wait $pid
+	RC=$?
+	expect_rc 0 "detached loop: $(cat "$T/err")"
+	cmp -s "$file" "$ref" || fail "detached loop: not identical"
+	[ "$(losetup -n -O BACK-FILE "$D" 2>/dev/null)" = "$file" ] &&
+		fail "detached loop: $D still attached after $cmd exited"
+	return 0
+}
+
+# ss_vanished CMD OTHER REF START FILE AFTER LOW HIGH FAILED: FILE served
+# through nbdfuse, its nbdkit killed mid-run: exit 2, one line "ROLE 'DEV'
+# at offset N" and AFTER (ERE), N in [LOW, HIGH] (unless LOW is empty);
+# FAILED on FILE; served again, the rerun.
+ss_vanished() {
+	local cmd=$1 other=$2 ref=$3 start=$4 file=$5 after=$6 low=$7 high=$8 failed=$9 role nbdfuse_pid
+	_ss_role "$cmd"
+	fuse_device "$T/gone" file "$file"
+	nbdfuse_pid=$!
+	"$start" "$other" "$T/gone/dev"
+	kill -KILL "$(pgrep -P $nbdfuse_pid -x nbdkit)" || fail "no nbdkit to kill"
+	ss_midrun_ends "vanished device" 2 "$role '$T/gone/dev' at offset [0-9]+$after" "$low" "$high"
+	"$failed" "vanished device" "$file"
+	_fuse_cleanup "$T/gone"
+	fuse_device "$T/back" file "$file"
+	ss_rerun "vanished device" "$cmd" "$other" "$T/back/dev" "$file" "$ref"
 }

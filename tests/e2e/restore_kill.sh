@@ -31,18 +31,7 @@ cp "$T/img" "$T/pristine.img"
 dd if=/dev/urandom of="$T/pristine.img" bs=1M seek=8 count=120 conv=notrunc status=none
 wblock_magic "$T/pristine.img" 15
 printf '\x77' | dd of="$T/pristine.img" bs=1 seek=48 conv=notrunc status=none
-n_tgt=0
-make_target() {
-	n_tgt=$((n_tgt + 1))
-	cp "$T/pristine.img" "$T/tgt$n_tgt.img"
-	fuse_device "$T/slow$n_tgt" --filter=delay file "$T/tgt$n_tgt.img" delay-write=4ms
-	loop_attach L "$T/slow$n_tgt/dev"
-}
-drop_target() {
-	_loop_cleanup "$L" "$T/slow$n_tgt/dev"
-	_fuse_cleanup "$T/slow$n_tgt"
-	rm -f "$T/tgt$n_tgt.img"
-}
+make_target() { slow_loop_on "$T/pristine.img"; }
 # after_kill [VERIFY-ARGS]: "DIFFERING_BYTES VERDICT DATA_MATCHES" of the target
 after_kill() {
 	"$SS" verify "$L" "$S" --json "$@" 2>/dev/null |
@@ -56,7 +45,7 @@ t0=$(date +%s%N)
 run_ss "$T/out" "$T/err" restore "$S" "$L" --engine psync
 expect_rc 0 "uncut restore: $(cat "$T/err")"
 full_ms=$((($(date +%s%N) - t0) / 1000000))
-drop_target
+slow_loop_off
 note "an uncut restore takes ${full_ms} ms"
 
 # KILLS per engine (default 2; make test-long, LONG=1: 20), SEED.
@@ -68,12 +57,7 @@ for e in $ENGINES; do
 		n=$((n + 1))
 		ms=$((50 + RANDOM % (full_ms * 9 / 10)))
 		make_target
-		"$SS" restore "$S" "$L" --engine $e >"$T/out" 2>"$T/err" &
-		pid=$!
-		sleep_ms $ms
-		kill -KILL $pid 2>/dev/null
-		wait $pid 2>/dev/null
-		rc=$?
+		ss_kill_at $ms restore "$S" "$L" --engine $e
 		read -r left verdict matches < <(after_kill)
 		[ -n "$left" ] && [ "$left" != null ] || fail "$e kill $k: verify of the target failed"
 		read -r left8 _ < <(after_kill --block-size 8M)
@@ -102,7 +86,7 @@ for e in $ENGINES; do
 		expect_json "$T/out" .verified true
 		[ "$(after_kill)" = "0 load-local true" ] || fail "$what: after the rerun: $(after_kill)"
 		note "$what: $left bytes differed, asd would $verdict; the rerun wrote $(jq .bytes_written "$T/out")"
-		drop_target
+		slow_loop_off
 	done
 done
 [ "$(xxhsum -H2 <"$T/img")" = "$img_sum" ] || fail "the image changed"

@@ -49,20 +49,9 @@ make_target data "$T/probe.img"
 [ "$(aero_verdict "$T/probe.img" "$IMG")" = "load-local false" ] || fail "the data case is not what it says"
 power_cut_proven "$T/probe.img"
 
-# How long an uncut restore takes here (the shorter of two).
-full_ms=999999
-for k in 1 2; do
-	make_target hdr "$T/time.img"
-	power_on "$T/time.img"
-	t0=$(date +%s%N)
-	run_ss "$T/out" "$T/err" restore "$IMG" "$DEV" --engine psync
-	expect_rc 0 "uncut restore: $(cat "$T/err")"
-	t=$((($(date +%s%N) - t0) / 1000000))
-	[ $t -lt $full_ms ] && full_ms=$t
-	power_cut
-	cmp -s "$IMG" "$T/time.img" || fail "an uncut restore did not survive the cut after it"
-done
-note "an uncut restore takes ${full_ms} ms"
+# How long an uncut restore takes here; its result survives the cut.
+is_image() { cmp -s "$IMG" "$1" || fail "an uncut restore did not survive the cut after it"; }
+power_uncut_ms restore "$IMG" make_target hdr "$T/time.img" is_image
 
 mid=0 total=0 early=0 marked=0 whole=0 resumes=0
 for i in $(seq $CUTS); do
@@ -71,17 +60,7 @@ for i in $(seq $CUTS); do
 		tgt=$T/$c.img
 		make_target $c "$tgt"
 		sum_before=$(xxhsum -H2 <"$tgt")
-		power_on "$tgt"
-		"$SS" restore "$IMG" "$DEV" --engine psync >"$T/out" 2>"$T/err" &
-		pid=$!
-		ms=$((RANDOM % (full_ms * 9 / 10)))
-		sleep_ms $ms
-		running=0
-		kill -0 $pid 2>/dev/null && running=1
-		power_cut
-		wait $pid
-		rc=$?
-		[ $running = 1 ] && mid=$((mid + 1))
+		power_cut_during restore "$IMG" "$tgt" $((full_ms * 9 / 10))
 		v=$(aero_verdict "$tgt" "$IMG")
 		st=$(state_of "$tgt")
 		what="$c cut $i at ${ms} ms (restore running $running, exit $rc)"

@@ -20,18 +20,7 @@ cp "$T/shadow.img" "$T/pristine.img"
 for b in $(seq 0 2 255); do
 	printf 'X' | dd of="$T/pristine.img" bs=1 seek=$((b * M + 4096)) conv=notrunc status=none
 done
-n_local=0
-make_local() {
-	n_local=$((n_local + 1))
-	cp "$T/pristine.img" "$T/local$n_local.img"
-	fuse_device "$T/slow$n_local" --filter=delay file "$T/local$n_local.img" delay-write=4ms
-	loop_attach L "$T/slow$n_local/dev"
-}
-drop_local() {
-	_loop_cleanup "$L" "$T/slow$n_local/dev"
-	_fuse_cleanup "$T/slow$n_local"
-	rm -f "$T/local$n_local.img"
-}
+make_local() { slow_loop_on "$T/pristine.img"; }
 
 # bytes still differing between the loop devices, by verify
 differing() {
@@ -50,12 +39,7 @@ for e in $ENGINES; do
 		delay=$((ms / 1000)).$(printf %03d $((ms % 1000)))
 		n=$((n + 1))
 		make_local
-		"$SS" sync "$L" "$S" --engine $e >"$T/out" 2>"$T/err" &
-		pid=$!
-		sleep $delay
-		kill -KILL $pid 2>/dev/null
-		wait $pid 2>/dev/null
-		rc=$?
+		ss_kill_at $ms sync "$L" "$S" --engine $e
 		# Run again at once (the killed run's claim on the device may
 		# still be going away): what it writes is what was left.
 		run_ss "$T/out" "$T/err" sync "$L" "$S" --engine $e --json
@@ -67,7 +51,7 @@ for e in $ENGINES; do
 		fi
 		[ "$(differing)" = 0 ] || fail "$e/$delay: still differs after resync"
 		note "$e kill after ${delay}s: exit $rc, resync wrote the $left bytes left"
-		drop_local
+		slow_loop_off
 	done
 done
 [ $killed_midway -ge $(( (n + 3) / 4 )) ] || fail "only $killed_midway of $n kills landed mid-sync; the test did not test"
@@ -95,7 +79,7 @@ for sig in INT TERM; do
 	expect_rc 0 "resync after SIG$sig: $(cat "$T/err")"
 	[ "$(differing)" = 0 ] || fail "SIG$sig: still differs"
 	note "SIG$sig: exit $rc: $msg"
-	drop_local
+	slow_loop_off
 done
 
 [ "$(xxhsum -H2 <"$T/shadow.img")" = "$shadow_sum" ] || fail "shadow changed"

@@ -41,20 +41,8 @@ verdict_of() { aero_verdict "$1" "$T/shadow"; }
 make_local data "$T/probe.img"
 power_cut_proven "$T/probe.img"
 
-# How long an uncut sync takes here (the shorter of two): the cuts fall
-# within it.
-full_ms=999999
-for k in 1 2; do
-	make_local data "$T/time.img"
-	power_on "$T/time.img"
-	t0=$(date +%s%N)
-	run_ss "$T/out" "$T/err" sync "$DEV" "$T/shadow" --engine psync
-	expect_rc 0 "uncut sync: $(cat "$T/err")"
-	t=$((($(date +%s%N) - t0) / 1000000))
-	[ $t -lt $full_ms ] && full_ms=$t
-	power_cut
-done
-note "an uncut sync takes ${full_ms} ms"
+# How long an uncut sync takes here: the cuts fall within it.
+power_uncut_ms sync "$T/shadow" make_local data "$T/time.img"
 
 mid=0 guarded=0 total=0 early=0
 for c in data hdr; do
@@ -62,17 +50,8 @@ for c in data hdr; do
 		total=$((total + 1))
 		make_local $c "$T/$c.img"
 		sum_before=$(xxhsum -H2 <"$T/$c.img")
-		power_on "$T/$c.img"
-		"$SS" sync "$DEV" "$T/shadow" --engine psync >"$T/out" 2>"$T/err" &
-		pid=$!
-		ms=$((RANDOM % (full_ms * 4 / 5)))	# within the sync, mostly
-		sleep_ms $ms
-		running=0
-		kill -0 $pid 2>/dev/null && running=1
-		power_cut
-		wait $pid
-		rc=$?
-		[ $running = 1 ] && mid=$((mid + 1))
+		# within the sync, mostly
+		power_cut_during sync "$T/shadow" "$T/$c.img" $((full_ms * 4 / 5))
 		v=$(verdict_of "$T/$c.img")
 		# Nothing durable yet: local is as it was before the sync
 		# (for "data", that is the load-local of stale data sync is

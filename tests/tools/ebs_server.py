@@ -82,7 +82,6 @@ import base64
 import ctypes
 import hashlib
 import hmac
-import http.server
 import json
 import multiprocessing
 import os
@@ -96,6 +95,7 @@ import urllib.parse
 from botocore.auth import SigV4Auth
 
 import sigcheck
+import testserver
 
 BLOCK = 512 * 1024
 ZERO = bytes(BLOCK)
@@ -243,21 +243,9 @@ def over_cap(sid):
     return False
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(testserver.Handler):
     disable_nagle_algorithm = True
-
-    def log_message(self, *a):
-        pass
-
-    def reply(self, status, body=b"", headers=(), ctype="application/json"):
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    content_type = "application/json"
 
     def error(self, status, etype, message, reason=None):
         self.entry["status"] = status
@@ -513,11 +501,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
-
 def main():
     global args, logf
     ap = argparse.ArgumentParser()
@@ -544,7 +527,7 @@ def main():
         for sid, conf in json.load(f).items():
             snaps[sid] = Snapshot(sid, conf)
             buckets[sid] = multiprocessing.RawArray("d", 2)
-    srv = Server(("127.0.0.1", 0), Handler)
+    srv = testserver.listen(Handler, 256)
     children = []
     for _ in range(args.workers - 1):
         pid = os.fork()
@@ -566,9 +549,7 @@ def main():
         os._exit(0)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.rename(args.port_file + ".tmp", args.port_file)
+    testserver.announce(srv, args.port_file)
     srv.serve_forever()
 
 

@@ -36,7 +36,6 @@ import argparse
 import datetime
 import email.utils
 import hashlib
-import http.server
 import json
 import os
 import secrets
@@ -47,6 +46,7 @@ import urllib.parse
 from botocore.auth import S3SigV4Auth
 
 import sigcheck
+import testserver
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 ROLE = "shadowsync-test-role"
@@ -69,21 +69,8 @@ def s3_error(code, message, extra=""):
             % (code, message, extra)).encode()
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def reply(self, status, body=b"", headers=(), ctype="application/xml"):
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+class Handler(testserver.Handler):
+    content_type = "application/xml"
 
     # ---- IMDSv2 ----
     def do_PUT(self):
@@ -206,11 +193,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(status, data[first:last + 1], hdrs, "application/octet-stream")
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-
 def main():
     global args
     ap = argparse.ArgumentParser()
@@ -225,10 +207,8 @@ def main():
     with open(args.keys) as f:
         for akid, k in json.load(f).items():
             keys[akid] = {"secret": k["secret"], "token": k.get("token"), "expires": None}
-    srv = Server(("127.0.0.1", 0), Handler)
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.rename(args.port_file + ".tmp", args.port_file)
+    srv = testserver.listen(Handler, 128)
+    testserver.announce(srv, args.port_file)
     srv.serve_forever()
 
 
