@@ -195,8 +195,9 @@ const struct fetch_stats *fetch_stats(const struct fetch *f)
 
 void fetch_wakeup(struct fetch *f)
 {
-	atomic_store(&f->woken, true);
-	curl_multi_wakeup(f->multi);
+	/* one wakeup until fetch_poll() has seen it */
+	if (!atomic_exchange(&f->woken, true))
+		curl_multi_wakeup(f->multi);
 }
 
 void fetch_set_rate(struct fetch *f, unsigned max_rps)
