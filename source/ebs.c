@@ -9,9 +9,9 @@
  * x-amz-Checksum (hashed in a worker thread, ebs_hash.c, while the
  * transfers go on; the part waits for every block's verdict); else it is
  * fetched again (EBS_BAD_TRIES in all), then the part fails naming the
- * block. A block not listed is zeros, set
- * here, never asked for. A block token that has expired (or is about
- * to) lists that range again and the block waits for its new token.
+ * block. A block not listed is zeros, set here, never asked for. A block
+ * token that has expired (or is about to) lists that range again and the
+ * block waits for its new token.
  *
  * The request rate: a token bucket in the scheduler at --max-rps
  * (default SOURCE_EBS_DEFAULT_RPS), cut by a quarter at a throttling
