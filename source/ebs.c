@@ -6,10 +6,12 @@
  * GetSnapshotBlock, written by the scheduler into the part's buffer and
  * checked here before the part completes: x-amz-Data-Length and the
  * bytes that arrived are the block size, and their SHA-256 is
- * x-amz-Checksum; else it is fetched again (EBS_BAD_TRIES in all), then
- * the part fails naming the block. A block not listed is zeros, set
- * here, never asked for. A block token that has expired (or is about
- * to) lists that range again and the block waits for its new token.
+ * x-amz-Checksum (hashed in a worker thread, ebs_hash.c, while the
+ * transfers go on; the part waits for every block's verdict); else it is
+ * fetched again (EBS_BAD_TRIES in all), then the part fails naming the
+ * block. A block not listed is zeros, set here, never asked for. A block
+ * token that has expired (or is about to) lists that range again and the
+ * block waits for its new token.
  *
  * The request rate: a token bucket in the scheduler at --max-rps
  * (default SOURCE_EBS_DEFAULT_RPS), cut by a quarter at a throttling
@@ -323,33 +325,13 @@ static void sample_done(struct ebs *e, struct ebs_job *ej)
 		e->blocks_fetched++;
 }
 
-static void block_done(struct ebs *e, struct ebs_job *ej)
+/* A block's verdict: bad NULL (it fits), "length" or "checksum"; a bad
+ * one is fetched again, EBS_BAD_TRIES in all, then fails its part. */
+static void block_verdict(struct ebs *e, struct ebs_job *ej, const char *bad)
 {
 	struct ebs_part *p = ej->part;
 	struct fetch_job *j = &ej->job;
-	char sum[64] = "";
-	const char *bad = NULL;
 
-	if (ej->sample) {
-		sample_done(e, ej);
-		return;
-	}
-	if (j->res == -EKEYEXPIRED && ++ej->relist_tries <= EBS_RELIST_TRIES) {
-		ebs_relist(lister_of(e, ej->index), ej->index);
-		ej->waiting = true;
-		ej->next = e->waiting;
-		e->waiting = ej;
-		return;
-	}
-	if (j->res < 0) {
-		part_fail(e, p, j->res, "cannot read '%s' block %" PRIu64 ": %s",
-			  e->spec_display, ej->index, j->why);
-		goto out_put;
-	}
-	if (j->got != e->block || ej->data_length != (int64_t)e->block)
-		bad = "length";
-	else if (ebs_sha256_b64(j->buf, j->got, sum) || strcmp(sum, ej->checksum))
-		bad = "checksum";
 	if (bad && ++ej->bad_tries < EBS_BAD_TRIES) {
 		e->checksum_retries++;
 		if (fetch_queue(e->f, j) == 0)
@@ -365,15 +347,58 @@ static void block_done(struct ebs *e, struct ebs_job *ej)
 		part_fail(e, p, -EBADMSG, "cannot read '%s' block %" PRIu64
 			  ": the SHA-256 of its data is %s, x-amz-Checksum says "
 			  "%.60s (%u attempts)", e->spec_display, ej->index,
-			  sum[0] ? sum : "unknown", ej->checksum[0]
+			  ej->sum[0] ? ej->sum : "unknown", ej->checksum[0]
 			  ? ej->checksum : "nothing", ej->bad_tries);
 	} else {
 		e->blocks_fetched++;
 	}
-out_put:
 	job_put(e, ej);
 	p->outstanding--;
 	part_check(e, p);
+}
+
+/* A block's body arrived: its length checked here, its SHA-256 in the
+ * hashing worker (the verdict: take_verdicts). */
+static void block_done(struct ebs *e, struct ebs_job *ej)
+{
+	struct ebs_part *p = ej->part;
+	struct fetch_job *j = &ej->job;
+
+	if (ej->sample) {
+		sample_done(e, ej);
+		return;
+	}
+	if (j->res == -EKEYEXPIRED && ++ej->relist_tries <= EBS_RELIST_TRIES) {
+		ebs_relist(lister_of(e, ej->index), ej->index);
+		ej->waiting = true;
+		ej->next = e->waiting;
+		e->waiting = ej;
+		return;
+	}
+	if (j->res < 0) {
+		part_fail(e, p, j->res, "cannot read '%s' block %" PRIu64 ": %s",
+			  e->spec_display, ej->index, j->why);
+		job_put(e, ej);
+		p->outstanding--;
+		part_check(e, p);
+		return;
+	}
+	ej->sum[0] = '\0';
+	if (j->got != e->block || ej->data_length != (int64_t)e->block)
+		block_verdict(e, ej, "length");
+	else
+		ebs_hash_submit(e, ej);
+}
+
+static void take_verdicts(struct ebs *e, unsigned wait_ms)
+{
+	struct ebs_job *ej = ebs_hash_take(e, wait_ms), *next;
+
+	for (; ej; ej = next) {
+		next = ej->hnext;
+		block_verdict(e, ej, ej->sum_ret || strcmp(ej->sum, ej->checksum)
+				     ? "checksum" : NULL);
+	}
 }
 
 static void job_done(struct ebs *e, struct fetch_job *j)
@@ -394,6 +419,10 @@ int ebs_step(struct ebs *e, unsigned wait_ms)
 	if (ret)
 		return ret;
 	if (!fetch_pending(e->f) && !e->done) {
+		if (e->hashing) {	/* only verdicts to wait for */
+			take_verdicts(e, wait_ms);
+			return pump(e);
+		}
 		if (e->active || e->waiting) {
 			snprintf(e->fatal, sizeof(e->fatal), "cannot read '%s': "
 				 "nothing in flight and parts waiting",
@@ -408,6 +437,7 @@ int ebs_step(struct ebs *e, unsigned wait_ms)
 		return n;
 	for (int i = 0; i < n; i++)
 		job_done(e, jobs[i]);
+	take_verdicts(e, 0);
 	return pump(e);
 }
 
@@ -552,6 +582,7 @@ static void ebs_close(struct source *s)
 
 	if (!e)
 		return;
+	ebs_hash_stop(e);
 	fetch_close(e->f);	/* no buffer is touched after this */
 	for (unsigned i = 0; e->jobs && i < e->njobs; i++)
 		free(e->jobs[i].token);

@@ -67,6 +67,10 @@ struct ebs_job {
 	bool waiting;			/* for a new token (expired) */
 	bool sample;			/* a block of the base, checked only */
 	struct ebs_job *next;
+	/* ebs_hash.c: the body's SHA-256, set by the worker */
+	char sum[48];
+	int sum_ret;
+	struct ebs_job *hnext;		/* in the worker's lists */
 };
 
 struct ebs_lister {
@@ -134,6 +138,12 @@ struct ebs {
 	uint64_t checksum_retries, relists;
 	char fatal[FETCH_WHY + 256];	/* a listing that failed for good */
 	int fatal_err;
+	/* ebs_hash.c: blocks handed to the hashing worker, verdicts not
+	 * taken yet (each still counts in its part's outstanding) */
+	struct ebs_hasher *hasher;
+	bool hasher_failed;
+	unsigned hashing;
+	struct ebs_job *hashed_inline;
 };
 
 /* ebs_req.c */
@@ -170,6 +180,16 @@ struct ebs *ebs_of(struct source *s);
 /* Run transfers up to wait_ms; completions handled. 0 or -errno. */
 int ebs_step(struct ebs *e, unsigned wait_ms);
 void ebs_sync_stats(struct ebs *e);
+
+/* ebs_hash.c */
+/* Hash ej's body (ej->job.buf, got) into ej->sum/sum_ret, off this
+ * thread; its verdict comes back through ebs_hash_take(). */
+void ebs_hash_submit(struct ebs *e, struct ebs_job *ej);
+/* The blocks hashed since the last take (a list on hnext), waiting up to
+ * wait_ms for one when some are out and none is back. */
+struct ebs_job *ebs_hash_take(struct ebs *e, unsigned wait_ms);
+/* Stop the worker (the blocks it holds are dropped). */
+void ebs_hash_stop(struct ebs *e);
 
 /* ebs_base.c */
 int ebs_base_sample(struct source *s, uint64_t first_offset, unsigned max,

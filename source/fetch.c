@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ struct fetch {
 	uint64_t refill_ms;
 	uint64_t rng;
 	struct fetch_stats stats;
+	atomic_bool woken;	/* fetch_wakeup() since fetch_poll() last saw it */
 };
 
 static uint64_t now_ms(void)
@@ -189,6 +191,13 @@ unsigned fetch_pending(const struct fetch *f)
 const struct fetch_stats *fetch_stats(const struct fetch *f)
 {
 	return &f->stats;
+}
+
+void fetch_wakeup(struct fetch *f)
+{
+	/* one wakeup until fetch_poll() has seen it */
+	if (!atomic_exchange(&f->woken, true))
+		curl_multi_wakeup(f->multi);
 }
 
 void fetch_set_rate(struct fetch *f, unsigned max_rps)
@@ -700,7 +709,8 @@ int fetch_poll(struct fetch *f, unsigned wait_ms, struct fetch_job **done,
 				return -EIO;
 			break;
 		}
-		if (!f->held || now >= deadline)
+		if (!f->held || now >= deadline ||
+		    atomic_exchange(&f->woken, false))
 			break;
 		/* a free slot and a job due now: start it without waiting */
 		if (any_ready(f, now)) {

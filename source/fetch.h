@@ -158,6 +158,12 @@ unsigned fetch_pending(const struct fetch *f);
 
 const struct fetch_stats *fetch_stats(const struct fetch *f);
 
+/*
+ * fetch_wakeup() - from any thread: fetch_poll() returns (with what is
+ * done, maybe nothing) as soon as it can, now or in its next call.
+ */
+void fetch_wakeup(struct fetch *f);
+
 /* fetch_set_rate() - the request rate cap from now on (0: none). */
 void fetch_set_rate(struct fetch *f, unsigned max_rps);
 
