@@ -13,8 +13,9 @@
 #      against what the target absorbs: restore of the same image from
 #      the RAM copy onto the same target (read-back on in both). Target:
 #      at least 85% of min(900 x 512 KiB/s, that). The same restore with
-#      --no-verify shows what the read-back costs; the server's CPU
-#      seconds are counted over each restore.
+#      --no-verify (the curve's runs at 64 connections) shows what the
+#      read-back costs; the server's CPU seconds are counted over each
+#      restore.
 #   2. warm --snapshot of a half-empty snapshot (every other run of 8
 #      blocks listed) against a full warm of the same device, a
 #      WARM_SIZE volume (4 GiB; 2 GiB in QUICK) of its own: a warm's
@@ -23,12 +24,14 @@
 #      file measures what both pay whatever they read (the process's
 #      start, its libraries read again after the cache drop).
 #   3. restore throughput and requests/s against --connections 8..128
-#      (out/ebs_conns.dat, bench/ebs_conns.png).
+#      (QUICK: 8, 32, 64; out/ebs_conns.dat, bench/ebs_conns.png).
 # Not part of `make test`; the server is stopped at exit.
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || die "jq is not installed (make deps)"
 python3 -c 'import botocore' 2>/dev/null || die "python3-botocore is not installed (make deps)"
 SIZE=${SIZE:-$(pick $((2 << 30)) $((1 << 30)))}	# whole GiB: the volume is the image
+# --connections of the curve; 64 (the default) is also the --no-verify row
+CONNS=${CONNS:-$(pick "8 16 32 64 128" "8 32 64")}
 WARM_SIZE=${WARM_SIZE:-$(pick $((4 << 30)) $((2 << 30)))}	# whole GiB
 K=524288
 WARM_GIB=$((WARM_SIZE >> 30))
@@ -91,12 +94,6 @@ run_ebs() {
 	timed ebs_restore 0 "$SS" restore ebs://snap-000000000000000e1 "$TGT" $R --json
 	ebs_rec ebs_restore "$c0"
 }
-run_ebs_noverify() {
-	local c0
-	c0=$(server_cpu)
-	timed ebs_restore_noverify 0 "$SS" restore ebs://snap-000000000000000e1 "$TGT" $R --no-verify --json
-	ebs_rec ebs_restore_noverify "$c0"
-}
 run_local() {
 	timed local_restore 0 "$SS" restore "$IMG" "$TGT" --json
 }
@@ -111,13 +108,13 @@ run_warm_start() {
 }
 head -c 1048576 /dev/urandom >"$TMP/tiny"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-rounds run_ebs run_local run_ebs_noverify
+rounds run_ebs run_local
 cmp -s -n "$SIZE" "$IMG" "$TGT" || die "the restored target differs from the image"
 rounds run_warm_half run_warm_full run_warm_start
 
 # the curve: throughput and requests/s against --connections
 : >"$OUT/ebs_conns.dat"
-for c in 8 16 32 64 128; do
+for c in $CONNS; do
 	for r in $(seq 1 "$RUNS"); do
 		c0=$(server_cpu)
 		timed "conns_$c" 0 "$SS" restore ebs://snap-000000000000000e1 "$TGT" $R --connections "$c" --no-verify --json
@@ -133,7 +130,7 @@ stats=$(curl -s "http://127.0.0.1:$(cat "$TMP/port")/_ctl/stats")
 med_rate() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$OUT/ebs.rates" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 mibs() { awk -v s="$1" -v t="$2" 'BEGIN { printf "%.1f", s / t / 1048576 }'; }
 ebs_mibs=$(mibs "$SIZE" "$(median ebs_restore)")
-nov_mibs=$(mibs "$SIZE" "$(median ebs_restore_noverify)")
+nov_mibs=$(mibs "$SIZE" "$(median conns_64)")
 local_mibs=$(mibs "$SIZE" "$(median local_restore)")
 gib=$(awk -v s="$SIZE" 'BEGIN { print s / 1073741824 }')
 srv_cpu() { awk -v c="$(med_rate "$1" 5)" -v g="$gib" 'BEGIN { printf "%.2f", c / g }'; }
@@ -149,7 +146,7 @@ want=$(awk -v a="$cap_mibs" -v b="$local_mibs" 'BEGIN { m = a < b ? a : b; print
 	echo "| run | median wall s | spread s | MiB/s | requests/s | throttled | server CPU s/GiB |"
 	echo "|---|---|---|---|---|---|---|"
 	printf '| restore ebs:// (900 rps, 64 connections) | %.2f | %s | %s | %s | %s | %s |\n' "$(median ebs_restore)" "$(spread ebs_restore)" "$ebs_mibs" "$(med_rate ebs_restore 2)" "$(med_rate ebs_restore 4)" "$(srv_cpu ebs_restore)"
-	printf '| the same, --no-verify | %.2f | %s | %s | %s | %s | %s |\n' "$(median ebs_restore_noverify)" "$(spread ebs_restore_noverify)" "$nov_mibs" "$(med_rate ebs_restore_noverify 2)" "$(med_rate ebs_restore_noverify 4)" "$(srv_cpu ebs_restore_noverify)"
+	printf '| the same, --no-verify (the curve at 64) | %.2f | %s | %s | %s | %s | %s |\n' "$(median conns_64)" "$(spread conns_64)" "$nov_mibs" "$(med_rate conns_64 2)" "$(med_rate conns_64 4)" "$(srv_cpu conns_64)"
 	printf '| restore of the image from its RAM copy (what the target absorbs) | %.2f | %s | %s | | | |\n' "$(median local_restore)" "$(spread local_restore)" "$local_mibs"
 	printf '| warm --snapshot, half-empty snapshot | %.2f | %s | | | | |\n' "$(median warm_snapshot_half)" "$(spread warm_snapshot_half)"
 	printf '| warm, the whole device | %.2f | %s | | | | |\n' "$(median warm_full)" "$(spread warm_full)"
