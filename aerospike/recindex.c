@@ -513,9 +513,10 @@ int as_recindex_log(struct as_recindex *x, const unsigned char *digest,
 }
 
 /*
- * An empty table of at least 4/3 n slots for one bucket; the mapping is
- * kept from bucket to bucket and only the part in use is cleared, so it
- * stays in the cache.
+ * An empty table of at least 4/3 n slots for one bucket, and its tags (2
+ * bytes a slot, after the slots); the mapping is kept from bucket to
+ * bucket and only the tags in use are cleared (a slot whose tag is 0 is
+ * empty whatever it holds), so it stays in the cache.
  */
 static int settle_table(struct as_recindex *x, uint64_t n)
 {
@@ -524,7 +525,7 @@ static int settle_table(struct as_recindex *x, uint64_t n)
 
 	while ((1ull << bits) * 3 < n * 4)
 		bits++;
-	bytes = (1ull << bits) * AS_RECINDEX_SLOT_BYTES;
+	bytes = (1ull << bits) * (AS_RECINDEX_SLOT_BYTES + sizeof(uint16_t));
 	if (bytes > x->table_bytes) {
 		unsigned char *slots = table_alloc(bytes);
 
@@ -533,30 +534,131 @@ static int settle_table(struct as_recindex *x, uint64_t n)
 		table_free(x->slots, x->table_bytes);
 		x->slots = slots;
 		x->table_bytes = bytes;
-	} else {
-		memset(x->slots, 0, bytes);
 	}
 	x->skip = AS_RECINDEX_BUCKET_BITS;
 	x->bits = bits;
 	x->nslots = 1ull << bits;
+	x->tags = (uint16_t *)(void *)(x->slots + x->nslots *
+				       AS_RECINDEX_SLOT_BYTES);
+	memset(x->tags, 0, x->nslots * sizeof(uint16_t));
 	x->table_used = 0;
 	return 0;
+}
+
+/*
+ * A key's tag: 15 bits of its hash that the home slot does not use
+ * (bits 16-30 of the product), never 0. Probing compares tags, 2 bytes a
+ * slot (64 KiB for 32K slots: in the first-level cache), and reads a
+ * slot's 24 bytes only when its tag matches.
+ */
+static uint16_t key_tag(const unsigned char *key)
+{
+	return (uint16_t)(key_hash(key) >> 16) | 1u;
+}
+
+/* The slot index holding key, or of the empty slot where it would go. */
+static uint64_t tag_probe(const struct as_recindex *x, const unsigned char *key,
+			  uint16_t tag)
+{
+	uint64_t mask = x->nslots - 1, i = home_key(x, key, x->bits);
+
+	for (;; i = (i + 1) & mask) {
+		uint16_t t = x->tags[i];
+
+		if (!t)
+			return i;
+		if (t == tag && slot_is(x->slots + i * AS_RECINDEX_SLOT_BYTES,
+					key))
+			return i;
+	}
+}
+
+/* drop_slot for the tagged table: later members of the run shift back. */
+static void tag_drop(struct as_recindex *x, uint64_t i)
+{
+	uint64_t mask = x->nslots - 1, j;
+
+	for (j = (i + 1) & mask; x->tags[j]; j = (j + 1) & mask) {
+		unsigned char *t = x->slots + j * AS_RECINDEX_SLOT_BYTES;
+		uint64_t h = home_key(x, t + S_DIGEST, x->bits);
+
+		/* j may move to i when its home is not in (i, j]. */
+		if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
+			memcpy(x->slots + i * AS_RECINDEX_SLOT_BYTES, t,
+			       AS_RECINDEX_SLOT_BYTES);
+			x->tags[i] = x->tags[j];
+			i = j;
+		}
+	}
+	x->tags[i] = 0;
+	x->table_used--;
+}
+
+/*
+ * Checks 9-12 (as table_add) for a log entry e (a slot's 24 bytes)
+ * against the tagged table.
+ */
+static int tag_add(struct as_recindex *x, const unsigned char *e,
+		   int64_t now_cl, uint64_t evict_void_time,
+		   const bool *no_evict)
+{
+	uint16_t tag = key_tag(e + S_DIGEST);
+	uint64_t i = tag_probe(x, e + S_DIGEST, tag);
+	unsigned char *s = x->slots + i * AS_RECINDEX_SLOT_BYTES;
+	bool exists = x->tags[i] != 0;
+	struct as_recver v;
+
+	slot_get(e, &v);
+	if (no_evict && no_evict[v.set_id])
+		evict_void_time = 0;
+	if (exists) {
+		struct as_recver old;
+
+		slot_get(s, &old);
+		if (as_recver_prefer_existing(&old, &v))	/* 9 */
+			return AS_OUT_OLDER;
+	}
+	if (v.void_time && now_cl > (int64_t)v.void_time) {	/* 10 */
+		if (exists)
+			tag_drop(x, i);
+		return AS_OUT_EXPIRED;
+	}
+	if (v.void_time && evict_void_time > v.void_time) {	/* 11 */
+		if (exists)
+			tag_drop(x, i);
+		return AS_OUT_EVICTED;
+	}
+	memcpy(s, e, AS_RECINDEX_SLOT_BYTES);			/* 12 */
+	if (exists)
+		return AS_OUT_REPLACED;
+	x->tags[i] = tag;
+	x->table_used++;
+	return AS_OUT_UNIQUE;
 }
 
 /* Load a list of chunks' slots (distinct keys) into the table. */
 static void settle_load(struct as_recindex *x, const struct as_recchunk *c)
 {
-	for (; c; c = c->next) {
-		for (uint32_t i = 0; i < c->n; i++) {
-			const unsigned char *o = c->e + (size_t)i *
-						 AS_RECINDEX_SLOT_BYTES;
+	uint64_t mask = x->nslots - 1;
 
-			memcpy(probe(x, o + S_DIGEST), o,
+	for (; c; c = c->next) {
+		for (uint32_t k = 0; k < c->n; k++) {
+			const unsigned char *o = c->e + (size_t)k *
+						 AS_RECINDEX_SLOT_BYTES;
+			uint64_t i = home_key(x, o + S_DIGEST, x->bits);
+
+			while (x->tags[i])
+				i = (i + 1) & mask;
+			memcpy(x->slots + i * AS_RECINDEX_SLOT_BYTES, o,
 			       AS_RECINDEX_SLOT_BYTES);
+			x->tags[i] = key_tag(o + S_DIGEST);
 			x->table_used++;
 		}
 	}
 }
+
+static void census_slot(const unsigned char *s, uint64_t ns_lut,
+			const uint64_t set_lut[256], struct as_census *c);
 
 /*
  * The table's entries into the chunks of list (enough of them); those
@@ -572,7 +674,7 @@ static struct as_recchunk *settle_store(struct as_recindex *x,
 	for (uint64_t i = 0; i < x->nslots; i++) {
 		const unsigned char *s = x->slots + i * AS_RECINDEX_SLOT_BYTES;
 
-		if (slot_empty(s))
+		if (!x->tags[i])
 			continue;
 		if (c->n == c->cap) {
 			c = c->next;
@@ -581,6 +683,9 @@ static struct as_recchunk *settle_store(struct as_recindex *x,
 		memcpy(c->e + (size_t)c->n++ * AS_RECINDEX_SLOT_BYTES, s,
 		       AS_RECINDEX_SLOT_BYTES);
 		x->set_objects[s[S_SET]]++;
+		if (x->census_on)
+			census_slot(s, x->census_ns_lut, x->census_set_lut,
+				    &x->census);
 		last = c;
 	}
 	if (!last) {
@@ -614,18 +719,11 @@ static int settle_bucket(struct as_recindex *x, struct as_recbucket *b,
 	if (ret < 0)
 		return ret;
 	settle_load(x, b->obj);
-	for (const struct as_recchunk *c = b->head; c; c = c->next) {
-		for (uint32_t i = 0; i < c->n; i++) {
-			const unsigned char *e = c->e + (size_t)i *
-						 AS_RECINDEX_SLOT_BYTES;
-			struct as_recver v;
-
-			slot_get(e, &v);
-			out[table_add(x, e + S_DIGEST, &v, now_cl,
-				      no_evict && no_evict[v.set_id] ? 0
-				      : evict_void_time)]++;
-		}
-	}
+	for (const struct as_recchunk *c = b->head; c; c = c->next)
+		for (uint32_t i = 0; i < c->n; i++)
+			out[tag_add(x, c->e + (size_t)i *
+				    AS_RECINDEX_SLOT_BYTES, now_cl,
+				    evict_void_time, no_evict)]++;
 	/* The objects' chunks, then the log's. */
 	all = b->obj;
 	if (all) {
@@ -689,6 +787,10 @@ int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 		j[i].now_cl = now_cl;
 		j[i].evict_void_time = evict_void_time;
 		j[i].no_evict = no_evict;
+		j[i].t.census_on = x->census_on;
+		j[i].t.census_ns_lut = x->census_ns_lut;
+		memcpy(j[i].t.census_set_lut, x->census_set_lut,
+		       sizeof(x->census_set_lut));
 	}
 	threaded = pthread_create(&th, NULL, settle_half, &j[1]) == 0;
 	settle_half(&j[0]);
@@ -698,11 +800,19 @@ int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 		settle_half(&j[1]);
 	x->used = 0;
 	memset(x->set_objects, 0, sizeof(x->set_objects));
+	memset(&x->census, 0, sizeof(x->census));
 	for (unsigned i = 0; i < 2; i++) {
+		const struct as_census *tc = &j[i].t.census;
+
 		for (unsigned k = 0; k < 5; k++)
 			out[k] += j[i].out[k];
-		for (unsigned k = 0; k < 256; k++)
+		for (unsigned k = 0; k < 256; k++) {
 			x->set_objects[k] += j[i].t.set_objects[k];
+			x->census.objects[k] += tc->objects[k];
+			x->census.back[k] += tc->back[k];
+			x->census.back_ns[k] += tc->back_ns[k];
+			x->census.back_set[k] += tc->back_set[k];
+		}
 		x->used += j[i].t.used;
 		tables += j[i].t.table_bytes;
 		if (x->held_bytes + tables > x->peak_bytes)
@@ -737,10 +847,26 @@ static void census_slot(const unsigned char *s, uint64_t ns_lut,
 	c->back_set[v.set_id] += by_set;
 }
 
-/* Over the objects: the settled buckets' (logged use), else the table's. */
+void as_recindex_census_rules(struct as_recindex *x, uint64_t ns_lut,
+			      const uint64_t set_lut[256])
+{
+	x->census_on = true;
+	x->census_ns_lut = ns_lut;
+	memcpy(x->census_set_lut, set_lut, sizeof(x->census_set_lut));
+}
+
+/*
+ * As counted while settling, for those thresholds; else over the objects:
+ * the settled buckets' (logged use), or the table's.
+ */
 void as_recindex_census(const struct as_recindex *x, uint64_t ns_lut,
 			const uint64_t set_lut[256], struct as_census *c)
 {
+	if (x->buckets && x->census_on && ns_lut == x->census_ns_lut &&
+	    !memcmp(set_lut, x->census_set_lut, sizeof(x->census_set_lut))) {
+		*c = x->census;
+		return;
+	}
 	memset(c, 0, sizeof(*c));
 	if (x->buckets) {
 		for (unsigned k = 0; k < AS_RECINDEX_BUCKETS; k++)

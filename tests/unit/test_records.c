@@ -679,6 +679,52 @@ static void index_logged(void **state)
 }
 
 /*
+ * Digests alike in the bytes that pick the bucket, the home slot and the
+ * settling table's tag (12-19), apart in bytes 8-11: one object each,
+ * settled on two threads with the census counted on the way; a second
+ * version of each, newer, replaces it; and census rules that differ from
+ * those settled with are counted afresh.
+ */
+static void index_tag_collisions(void **state)
+{
+	static const uint64_t set_lut[256] = { [1] = 150 };
+	uint64_t out[5] = { 0 }, counts[256];
+	struct as_recindex x;
+	struct as_census c;
+	unsigned char dig[20] = { 0 };
+
+	(void)state;
+	as_recindex_init(&x);
+	as_recindex_census_rules(&x, 0, set_lut);
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < 3000; i++) {
+			struct as_recver v = { .lut = 100 + round * 100,
+					       .generation = 1,
+					       .set_id = 1 };
+
+			memset(dig + 12, 0x5A, 8);
+			dig[8] = (unsigned char)i;
+			dig[9] = (unsigned char)(i >> 8);
+			dig[0] = (unsigned char)(i * 7);
+			assert_int_equal(as_recindex_log(&x, dig, &v), 0);
+		}
+		assert_int_equal(as_recindex_settle(&x, 0, 0, NULL, out), 0);
+		assert_true(x.used == 3000);
+		as_recindex_census(&x, 0, set_lut, &c);
+		assert_true(c.objects[1] == 3000);
+		assert_true(c.back_set[1] == (round ? 0 : 3000));
+	}
+	assert_true(out[AS_OUT_UNIQUE] == 3000 && out[AS_OUT_REPLACED] == 3000);
+	as_recindex_count_sets(&x, counts);
+	assert_true(counts[1] == 3000);
+	/* Other thresholds: one pass over the objects. */
+	as_recindex_census(&x, 250, set_lut, &c);
+	assert_true(c.objects[1] == 3000 && c.back_ns[1] == 3000 &&
+		    c.back_set[1] == 0);
+	as_recindex_release(&x);
+}
+
+/*
  * recdiff: write-block 1 of ns1-a.dat against its shadow with damage
  * planted on the local copy. The expected figures come from the
  * record offsets read here with plain byte arithmetic (magic bytes,
@@ -796,6 +842,7 @@ int main(void)
 		cmocka_unit_test(record_rules),
 		cmocka_unit_test(index_consistent),
 		cmocka_unit_test(index_logged),
+		cmocka_unit_test(index_tag_collisions),
 	};
 
 	return cmocka_run_group_tests(tests, load_fixtures, free_fixtures);
