@@ -493,7 +493,8 @@ static struct as_recchunk *arena_get(struct as_recarena *a, uint32_t cap)
 		if (c)
 			a->free_[k] = c->next;
 	}
-	if (!c && (a->at + bytes <= a->end || arena_grow(a) == 0)) {
+	if (!c && ((a->at && (uint64_t)(a->end - a->at) >= bytes) ||
+		   arena_grow(a) == 0)) {
 		c = (struct as_recchunk *)(void *)a->at;
 		a->at += bytes;
 		c->cap = cap;
