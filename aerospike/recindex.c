@@ -135,17 +135,26 @@ static bool set_is(const struct as_recindex *x, unsigned id,
 	return x->set_len[id] == len && memcmp(x->set_names[id], name, len) == 0;
 }
 
+/* A name of up to 8 bytes as one word (its bytes little-endian). */
+static uint64_t name_word(const unsigned char *name, unsigned len)
+{
+	uint64_t w = 0;
+
+	for (unsigned i = len; i-- > 0;)
+		w = w << 8 | name[i];
+	return w;
+}
+
 /* A few bits from a set name, for set_hint. */
 static unsigned name_hint(const unsigned char *name, unsigned len)
 {
 	uint64_t a = len, b = 0;
 
-	if (len >= 8) {
+	if (len > 8) {
 		a ^= le64(name);
 		b = le64(name + len - 8);
 	} else {
-		for (unsigned i = 0; i < len; i++)
-			b = b << 8 | name[i];
+		b = name_word(name, len);
 	}
 	return (unsigned)(((a + b * GOLDEN) * GOLDEN) >> 58);
 }
@@ -153,11 +162,25 @@ static unsigned name_hint(const unsigned char *name, unsigned len)
 int as_recindex_set_id(struct as_recindex *x, const unsigned char *name,
 		       unsigned len)
 {
-	unsigned h = name_hint(name, len), id = x->set_hint[h];
+	unsigned h, id;
 
-	/* The id this hint gave last, checked: one compare a record. */
-	if (id && set_is(x, id, name, len))
-		return (int)id;
+	/*
+	 * A name of 8 bytes or less is a word: the id its hint gave last is
+	 * checked with two compares, no call (a set name a record).
+	 */
+	if (len <= 8) {
+		uint64_t w = name_word(name, len);
+
+		h = (unsigned)((((uint64_t)len + w * GOLDEN) * GOLDEN) >> 58);
+		id = x->set_hint[h];
+		if (id && x->set_len[id] == len && x->set_word[id] == w)
+			return (int)id;
+	} else {
+		h = name_hint(name, len);
+		id = x->set_hint[h];
+		if (id && set_is(x, id, name, len))
+			return (int)id;
+	}
 	for (unsigned i = 1; i <= x->nsets; i++)
 		if (set_is(x, i, name, len))
 			return (int)(x->set_hint[h] = (unsigned char)i);
@@ -174,6 +197,7 @@ int as_recindex_set_id(struct as_recindex *x, const unsigned char *name,
 	memcpy(x->set_names[x->nsets], name, len);
 	x->set_names[x->nsets][len] = '\0';
 	x->set_len[x->nsets] = (unsigned char)len;
+	x->set_word[x->nsets] = len <= 8 ? name_word(name, len) : 0;
 	x->set_hint[h] = (unsigned char)x->nsets;
 	return (int)x->nsets;
 }

@@ -96,6 +96,8 @@ struct as_recindex {
 	/* Set names by id (0: no set); only the parsing thread uses them. */
 	char (*set_names)[64];
 	unsigned char set_len[AS_RECINDEX_MAX_SETS + 1];
+	uint64_t set_word[AS_RECINDEX_MAX_SETS + 1];	/* names of 8 bytes
+					 * or less as a word (name_word) */
 	unsigned nsets;		/* ids 1..nsets in use */
 	unsigned char set_hint[64];	/* by a hash of the name: the id
 					 * to compare first */
