@@ -423,8 +423,8 @@ void as_recindex_count_sets(const struct as_recindex *x, uint64_t counts[256])
  * large one wastes at most a chunk a bucket (never touched: not
  * resident). Its objects are packed into chunks too: settling writes
  * them back into the chunks the bucket's objects and log held (there
- * are never more objects than those held), so settling only gives
- * chunks back (to the arena below), never asks for any.
+ * are never more objects than those held), so memory is only given
+ * back, never asked for, and the heap does not fragment.
  */
 #define CHUNK_MIN	8u
 #define CHUNK_MAX	4096u
@@ -447,114 +447,12 @@ static uint64_t chunk_bytes(uint32_t cap)
 	return sizeof(struct as_recchunk) + (uint64_t)cap * AS_RECINDEX_SLOT_BYTES;
 }
 
-/*
- * Chunks come from an arena of 64 MiB segments on huge pages (a 512th
- * of the page faults of 4 KiB pages, and as few to unmap at the end: for
- * 23 M records, 150 K faults were a tenth of the index thread's time and
- * unmapping them most of the time after the last settle). A chunk given
- * back goes on a free list by its size (CHUNK_MIN << class) and is
- * taken again by the next log or object list of that size or less: the
- * arena only grows by the bytes held at the peak. Settling frees on two
- * threads: the lists are behind a lock (a few thousand chunks a GiB).
- */
-#define ARENA_SEG_BYTES	(64u << 20)
-#define ARENA_CLASSES	10u	/* CHUNK_MIN << 9 == CHUNK_MAX */
-
-struct as_recseg {
-	struct as_recseg *next;
-	void *map;
-	size_t map_bytes;
-};
-
-struct as_recarena {
-	pthread_mutex_t lock;
-	unsigned char *at, *end;	/* the current segment's free bytes */
-	struct as_recseg *segs;
-	struct as_recchunk *free_[ARENA_CLASSES];
-};
-
-static unsigned chunk_class(uint32_t cap)
-{
-	unsigned k = 0;
-
-	while ((CHUNK_MIN << k) < cap)
-		k++;
-	return k;
-}
-
-/* A new segment, aligned to a huge page. */
-static int arena_grow(struct as_recarena *a)
-{
-	size_t bytes = ARENA_SEG_BYTES + HUGE_BYTES;
-	unsigned char *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *p;
-	struct as_recseg *g;
-
-	if (map == MAP_FAILED)
-		return -ENOMEM;
-	p = (unsigned char *)(((uintptr_t)map + HUGE_BYTES - 1) &
-			      ~(uintptr_t)(HUGE_BYTES - 1));
-	madvise(p, ARENA_SEG_BYTES, MADV_HUGEPAGE);	/* a hint */
-	g = (struct as_recseg *)(void *)p;
-	g->map = map;
-	g->map_bytes = bytes;
-	g->next = a->segs;
-	a->segs = g;
-	a->at = p + 64;
-	a->end = p + ARENA_SEG_BYTES;
-	return 0;
-}
-
-/* A chunk of at least cap slots (c->cap says how many), or NULL. */
-static struct as_recchunk *arena_get(struct as_recarena *a, uint32_t cap)
-{
-	struct as_recchunk *c = NULL;
-	uint64_t bytes = (chunk_bytes(cap) + 63) & ~(uint64_t)63;
-
-	pthread_mutex_lock(&a->lock);
-	for (unsigned k = chunk_class(cap); k < ARENA_CLASSES && !c; k++) {
-		c = a->free_[k];
-		if (c)
-			a->free_[k] = c->next;
-	}
-	if (!c && ((a->at && (uint64_t)(a->end - a->at) >= bytes) ||
-		   arena_grow(a) == 0)) {
-		c = (struct as_recchunk *)(void *)a->at;
-		a->at += bytes;
-		c->cap = cap;
-	}
-	pthread_mutex_unlock(&a->lock);
-	return c;
-}
-
-static void arena_put(struct as_recarena *a, struct as_recchunk *c)
-{
-	unsigned k = chunk_class(c->cap);
-
-	pthread_mutex_lock(&a->lock);
-	c->next = a->free_[k];
-	a->free_[k] = c;
-	pthread_mutex_unlock(&a->lock);
-}
-
-static void arena_free(struct as_recarena *a)
-{
-	if (!a)
-		return;
-	for (struct as_recseg *g = a->segs, *next; g; g = next) {
-		next = g->next;
-		munmap(g->map, g->map_bytes);
-	}
-	pthread_mutex_destroy(&a->lock);
-	free(a);
-}
-
 static void chunks_free(struct as_recindex *x, struct as_recchunk *c)
 {
 	for (struct as_recchunk *next; c; c = next) {
 		next = c->next;
 		x->held_bytes -= chunk_bytes(c->cap);
-		arena_put(x->arena, c);
+		free(c);
 	}
 }
 
@@ -568,8 +466,6 @@ static void buckets_free(struct as_recindex *x)
 	}
 	free(x->buckets);
 	x->buckets = NULL;
-	arena_free(x->arena);
-	x->arena = NULL;
 }
 
 /* Note n more bytes held, within the cap. */
@@ -591,16 +487,17 @@ static int log_chunk(struct as_recindex *x, struct as_recbucket *b)
 
 	if (cap > CHUNK_MAX)
 		cap = CHUNK_MAX;
-	c = arena_get(x->arena, cap);
-	if (!c)
-		return -ENOMEM;
-	ret = hold(x, chunk_bytes(c->cap));
-	if (ret < 0) {
-		arena_put(x->arena, c);
+	ret = hold(x, chunk_bytes(cap));
+	if (ret < 0)
 		return ret;
+	c = malloc(chunk_bytes(cap));
+	if (!c) {
+		x->held_bytes -= chunk_bytes(cap);
+		return -ENOMEM;
 	}
 	c->next = NULL;
 	c->n = 0;
+	c->cap = cap;
 	if (b->tail) {
 		b->tail->n = b->tail->cap;
 		b->tail->next = c;
@@ -609,7 +506,7 @@ static int log_chunk(struct as_recindex *x, struct as_recbucket *b)
 	}
 	b->tail = c;
 	b->at = c->e;
-	b->end = c->e + (size_t)c->cap * AS_RECINDEX_SLOT_BYTES;
+	b->end = c->e + (size_t)cap * AS_RECINDEX_SLOT_BYTES;
 	return 0;
 }
 
@@ -623,16 +520,9 @@ int as_recindex_log(struct as_recindex *x, const unsigned char *digest,
 	if (v->generation == 0)
 		return -EINVAL;
 	if (!x->buckets) {
-		x->arena = calloc(1, sizeof(*x->arena));
-		if (!x->arena)
-			return -ENOMEM;
-		pthread_mutex_init(&x->arena->lock, NULL);
 		x->buckets = calloc(AS_RECINDEX_BUCKETS, sizeof(*x->buckets));
-		if (!x->buckets) {
-			arena_free(x->arena);
-			x->arena = NULL;
+		if (!x->buckets)
 			return -ENOMEM;
-		}
 	}
 	b = &x->buckets[key_hash(key) >> (64 - AS_RECINDEX_BUCKET_BITS)];
 	if (b->at == b->end) {
@@ -921,7 +811,6 @@ int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 		j[i].now_cl = now_cl;
 		j[i].evict_void_time = evict_void_time;
 		j[i].no_evict = no_evict;
-		j[i].t.arena = x->arena;
 		j[i].t.census_on = x->census_on;
 		j[i].t.census_ns_lut = x->census_ns_lut;
 		memcpy(j[i].t.census_set_lut, x->census_set_lut,

@@ -47,7 +47,6 @@
 #define AS_RECINDEX_BUCKETS	(1u << AS_RECINDEX_BUCKET_BITS)
 
 struct as_recbucket;
-struct as_recarena;
 
 /*
  * The objects an index ends with, by set id, and of those the ones whose
@@ -81,7 +80,6 @@ struct as_recindex {
 	uint64_t cap_bytes;	/* largest allowed; 0: no cap */
 	/* Logged use. */
 	struct as_recbucket *buckets;	/* NULL until the first log */
-	struct as_recarena *arena;	/* the chunks of logs and objects */
 	uint64_t held_bytes;	/* logs, object arrays and table */
 	uint64_t pending;	/* records logged, not yet settled */
 	uint64_t set_objects[256];	/* objects per set id, as of the
