@@ -874,7 +874,12 @@ static void census_slot(const unsigned char *s, uint64_t ns_lut,
 void as_recindex_census_rules(struct as_recindex *x, uint64_t ns_lut,
 			      const uint64_t set_lut[256])
 {
-	x->census_on = true;
+	bool any = ns_lut != 0;
+
+	for (unsigned k = 0; k < 256 && !any; k++)
+		any = set_lut[k] != 0;
+	/* No threshold: nothing comes back, the objects are set_objects. */
+	x->census_on = any;
 	x->census_ns_lut = ns_lut;
 	memcpy(x->census_set_lut, set_lut, sizeof(x->census_set_lut));
 }
@@ -886,6 +891,15 @@ void as_recindex_census_rules(struct as_recindex *x, uint64_t ns_lut,
 void as_recindex_census(const struct as_recindex *x, uint64_t ns_lut,
 			const uint64_t set_lut[256], struct as_census *c)
 {
+	bool any = ns_lut != 0;
+
+	for (unsigned k = 0; k < 256 && !any; k++)
+		any = set_lut[k] != 0;
+	if (x->buckets && !any) {
+		memset(c, 0, sizeof(*c));
+		memcpy(c->objects, x->set_objects, sizeof(c->objects));
+		return;
+	}
 	if (x->buckets && x->census_on && ns_lut == x->census_ns_lut &&
 	    !memcmp(set_lut, x->census_set_lut, sizeof(x->census_set_lut))) {
 		*c = x->census;

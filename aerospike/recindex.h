@@ -196,7 +196,9 @@ void as_recindex_count_sets(const struct as_recindex *x, uint64_t counts[256]);
 
 /*
  * as_recindex_census_rules() - logged use: the thresholds the census is
- * asked for later; from the next settle on, settling counts it.
+ * asked for later; from the next settle on, settling counts it (with no
+ * threshold at all there is nothing to count: the objects by set are
+ * set_objects).
  */
 void as_recindex_census_rules(struct as_recindex *x, uint64_t ns_lut,
 			      const uint64_t set_lut[256]);

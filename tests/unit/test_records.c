@@ -687,7 +687,7 @@ static void index_logged(void **state)
  */
 static void index_tag_collisions(void **state)
 {
-	static const uint64_t set_lut[256] = { [1] = 150 };
+	static const uint64_t set_lut[256] = { [1] = 150 }, none[256];
 	uint64_t out[5] = { 0 }, counts[256];
 	struct as_recindex x;
 	struct as_census c;
@@ -721,6 +721,10 @@ static void index_tag_collisions(void **state)
 	as_recindex_census(&x, 250, set_lut, &c);
 	assert_true(c.objects[1] == 3000 && c.back_ns[1] == 3000 &&
 		    c.back_set[1] == 0);
+	/* None: the objects by set, nothing back. */
+	as_recindex_census(&x, 0, none, &c);
+	assert_true(c.objects[1] == 3000 && c.back[1] == 0 &&
+		    c.back_ns[1] == 0 && c.back_set[1] == 0);
 	as_recindex_release(&x);
 }
 
