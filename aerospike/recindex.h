@@ -87,6 +87,8 @@ struct as_recindex {
 	/* The census as of the last settle, for the thresholds given to
 	 * as_recindex_census_rules (settling writes every object back, so
 	 * it is counted on the way: no pass over the objects afterwards). */
+	bool last_settle;	/* see as_recindex_settle */
+	bool sealed;		/* the last settle is done */
 	bool census_on;
 	uint64_t census_ns_lut;
 	uint64_t census_set_lut[256];
@@ -173,6 +175,12 @@ int as_recindex_log(struct as_recindex *x, const unsigned char *digest,
  * set id whose no_evict[] is true (disable-eviction; no_evict may be
  * NULL) is not evicted. used and set_objects are then current. 0,
  * -ENOBUFS, -ENOMEM (the index is then unusable).
+ *
+ * With x->last_settle set, the last one: the objects are counted (used,
+ * set_objects, the census for as_recindex_census_rules's thresholds) and
+ * their memory freed as each bucket is done, not written back packed;
+ * the index then holds no objects, and logging or settling again is
+ * -EINVAL.
  */
 int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 		       uint64_t evict_void_time, const bool no_evict[256],
@@ -206,7 +214,8 @@ void as_recindex_census_rules(struct as_recindex *x, uint64_t ns_lut,
 /*
  * as_recindex_census() - c filled for the namespace threshold ns_lut and
  * per set id set_lut[id]: counted while settling when those are the
- * thresholds as_recindex_census_rules gave, else one pass over the objects.
+ * thresholds as_recindex_census_rules gave, else one pass over the objects
+ * (after the last settle there are none: c is then all zeros).
  */
 void as_recindex_census(const struct as_recindex *x, uint64_t ns_lut,
 			const uint64_t set_lut[256], struct as_census *c);
