@@ -1,102 +1,21 @@
 /*
- * recindex.c - an open-addressing digest table, 24 bytes a slot, and the
- * bucketed logs settled through it (see recindex.h). The home slot is
- * the top bits of a multiplicative hash of digest bytes 12-19 (Fibonacci
- * hashing) after the skip bits (a bucket's, in logged use), so slot
- * order is hash order: doubling the table maps slot i near 2i, and the
- * rehash is one sequential pass over both tables instead of a cache
- * miss per digest.
+ * recindex.c - the digest table in direct use, 24 bytes a slot, and the
+ * set ids (see recindex.h; the logs and their settling are reclog.c).
+ * The home slot is the top bits of a multiplicative hash of digest bytes
+ * 12-19 (Fibonacci hashing) after the skip bits (a bucket's, in logged
+ * use), so slot order is hash order: doubling the table maps slot i near
+ * 2i, and the rehash is one sequential pass over both tables instead of
+ * a cache miss per digest.
  */
-#include "recindex.h"
-#include "flat.h"
+#include "recindex_priv.h"
 
-#include <endian.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-/* Slot layout. */
-#define S_DIGEST	0	/* digest bytes 8-19 */
-#define S_DIGEST_FROM	8u
-#define S_KEY_BYTES	12u
-#define S_LUT		12	/* 5 bytes */
-#define S_GEN		17	/* 2 bytes */
-#define S_VOID		19	/* 4 bytes */
-#define S_SET		23
-#define MIN_BITS	10u
-#define HUGE_BYTES	(2u << 20)
-#define GOLDEN		0x9E3779B97F4A7C15ull
-
-static uint64_t le64(const unsigned char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint32_t le32(const unsigned char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t key_hash(const unsigned char *key)
-{
-	return le64(key + 4) * GOLDEN;
-}
-
-/* From the stored key (slot bytes 0-11 = digest bytes 8-19). */
-static uint64_t home_key(const struct as_recindex *x, const unsigned char *key,
-			 unsigned bits)
-{
-	return key_hash(key) << x->skip >> (64 - bits);
-}
-
-static bool slot_empty(const unsigned char *s)
-{
-	return s[S_GEN] == 0 && s[S_GEN + 1] == 0;
-}
-
-static bool slot_is(const unsigned char *s, const unsigned char *key)
-{
-	return le64(s) == le64(key) && le32(s + 8) == le32(key + 8);
-}
-
-/*
- * A slot is three little-endian words: key bytes 0-7; key bytes 8-11 and
- * LUT bits 0-31; LUT bits 32-39, generation, void-time, set id.
- */
-static void slot_get(const unsigned char *s, struct as_recver *v)
-{
-	uint64_t w1 = le64toh(le64(s + 8)), w2 = le64toh(le64(s + 16));
-
-	v->lut = w1 >> 32 | (w2 & 0xFF) << 32;
-	v->generation = (uint16_t)(w2 >> 8);
-	v->void_time = (uint32_t)(w2 >> 24);
-	v->set_id = (uint8_t)(w2 >> 56);
-}
-
-static void slot_set(unsigned char *s, const unsigned char *key,
-		     const struct as_recver *v)
-{
-	uint64_t w1 = le32toh(le32(key + 8)) | (v->lut & 0xFFFFFFFFull) << 32;
-	uint64_t w2 = (v->lut >> 32 & 0xFF) | (uint64_t)v->generation << 8 |
-		      (uint64_t)v->void_time << 24 | (uint64_t)v->set_id << 56;
-
-	memcpy(s, key, 8);
-	w1 = htole64(w1);
-	w2 = htole64(w2);
-	memcpy(s + 8, &w1, 8);
-	memcpy(s + 16, &w2, 8);
-}
-
 /* Zeroed memory from mmap: untouched pages cost nothing. */
-static unsigned char *table_alloc(uint64_t bytes)
+unsigned char *as_recindex_table_alloc(uint64_t bytes)
 {
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -108,23 +27,22 @@ static unsigned char *table_alloc(uint64_t bytes)
 	return p;
 }
 
-static void table_free(unsigned char *p, uint64_t bytes)
+void as_recindex_table_free(unsigned char *p, uint64_t bytes)
 {
 	if (p)
 		munmap(p, bytes);
 }
+
 
 void as_recindex_init(struct as_recindex *x)
 {
 	memset(x, 0, sizeof(*x));
 }
 
-static void buckets_free(struct as_recindex *x);
-
 void as_recindex_release(struct as_recindex *x)
 {
-	table_free(x->slots, x->table_bytes);
-	buckets_free(x);
+	as_recindex_table_free(x->slots, x->table_bytes);
+	as_reclog_free(x);
 	free(x->set_names);
 	memset(x, 0, sizeof(*x));
 }
@@ -135,17 +53,26 @@ static bool set_is(const struct as_recindex *x, unsigned id,
 	return x->set_len[id] == len && memcmp(x->set_names[id], name, len) == 0;
 }
 
+/* A name of up to 8 bytes as one word (its bytes little-endian). */
+static uint64_t name_word(const unsigned char *name, unsigned len)
+{
+	uint64_t w = 0;
+
+	for (unsigned i = len; i-- > 0;)
+		w = w << 8 | name[i];
+	return w;
+}
+
 /* A few bits from a set name, for set_hint. */
 static unsigned name_hint(const unsigned char *name, unsigned len)
 {
 	uint64_t a = len, b = 0;
 
-	if (len >= 8) {
+	if (len > 8) {
 		a ^= le64(name);
 		b = le64(name + len - 8);
 	} else {
-		for (unsigned i = 0; i < len; i++)
-			b = b << 8 | name[i];
+		b = name_word(name, len);
 	}
 	return (unsigned)(((a + b * GOLDEN) * GOLDEN) >> 58);
 }
@@ -153,11 +80,25 @@ static unsigned name_hint(const unsigned char *name, unsigned len)
 int as_recindex_set_id(struct as_recindex *x, const unsigned char *name,
 		       unsigned len)
 {
-	unsigned h = name_hint(name, len), id = x->set_hint[h];
+	unsigned h, id;
 
-	/* The id this hint gave last, checked: one compare a record. */
-	if (id && set_is(x, id, name, len))
-		return (int)id;
+	/*
+	 * A name of 8 bytes or less is a word: the id its hint gave last is
+	 * checked with two compares, no call (a set name a record).
+	 */
+	if (len <= 8) {
+		uint64_t w = name_word(name, len);
+
+		h = (unsigned)((((uint64_t)len + w * GOLDEN) * GOLDEN) >> 58);
+		id = x->set_hint[h];
+		if (id && x->set_len[id] == len && x->set_word[id] == w)
+			return (int)id;
+	} else {
+		h = name_hint(name, len);
+		id = x->set_hint[h];
+		if (id && set_is(x, id, name, len))
+			return (int)id;
+	}
 	for (unsigned i = 1; i <= x->nsets; i++)
 		if (set_is(x, i, name, len))
 			return (int)(x->set_hint[h] = (unsigned char)i);
@@ -174,6 +115,7 @@ int as_recindex_set_id(struct as_recindex *x, const unsigned char *name,
 	memcpy(x->set_names[x->nsets], name, len);
 	x->set_names[x->nsets][len] = '\0';
 	x->set_len[x->nsets] = (unsigned char)len;
+	x->set_word[x->nsets] = len <= 8 ? name_word(name, len) : 0;
 	x->set_hint[h] = (unsigned char)x->nsets;
 	return (int)x->nsets;
 }
@@ -209,7 +151,7 @@ static int grow(struct as_recindex *x)
 
 	if (x->cap_bytes && bytes > x->cap_bytes)
 		return -ENOBUFS;
-	slots = table_alloc(bytes);
+	slots = as_recindex_table_alloc(bytes);
 	if (!slots)
 		return -ENOMEM;
 	x->slots = slots;
@@ -237,7 +179,7 @@ static int grow(struct as_recindex *x)
 			from += chunk;
 		}
 	}
-	table_free(old, oldn * AS_RECINDEX_SLOT_BYTES);
+	as_recindex_table_free(old, oldn * AS_RECINDEX_SLOT_BYTES);
 	if (bytes > x->peak_bytes)
 		x->peak_bytes = bytes;
 	return 0;
@@ -390,372 +332,5 @@ void as_recindex_count_sets(const struct as_recindex *x, uint64_t counts[256])
 
 		if (!slot_empty(s))
 			counts[s[S_SET]]++;
-	}
-}
-
-/*
- * Logged use. A bucket's log is a list of chunks of slots, each twice
- * the last up to CHUNK_MAX, so a small namespace holds little and a
- * large one wastes at most a chunk a bucket (never touched: not
- * resident). Its objects are packed into chunks too: settling writes
- * them back into the chunks the bucket's objects and log held (there
- * are never more objects than those held), so memory is only given
- * back, never asked for, and the heap does not fragment.
- */
-#define CHUNK_MIN	8u
-#define CHUNK_MAX	4096u
-#define SETTLE_MIN_BITS	4u
-
-struct as_recchunk {
-	struct as_recchunk *next;
-	uint32_t n, cap;
-	unsigned char e[];	/* cap slots */
-};
-
-struct as_recbucket {
-	unsigned char *at, *end;	/* free slots of the log's tail */
-	struct as_recchunk *head, *tail;	/* the log */
-	struct as_recchunk *obj;		/* the objects */
-};
-
-static uint64_t chunk_bytes(uint32_t cap)
-{
-	return sizeof(struct as_recchunk) + (uint64_t)cap * AS_RECINDEX_SLOT_BYTES;
-}
-
-static void chunks_free(struct as_recindex *x, struct as_recchunk *c)
-{
-	for (struct as_recchunk *next; c; c = next) {
-		next = c->next;
-		x->held_bytes -= chunk_bytes(c->cap);
-		free(c);
-	}
-}
-
-static void buckets_free(struct as_recindex *x)
-{
-	if (!x->buckets)
-		return;
-	for (unsigned k = 0; k < AS_RECINDEX_BUCKETS; k++) {
-		chunks_free(x, x->buckets[k].head);
-		chunks_free(x, x->buckets[k].obj);
-	}
-	free(x->buckets);
-	x->buckets = NULL;
-}
-
-/* Note n more bytes held, within the cap. */
-static int hold(struct as_recindex *x, uint64_t n)
-{
-	if (x->cap_bytes && x->held_bytes + n > x->cap_bytes)
-		return -ENOBUFS;
-	x->held_bytes += n;
-	if (x->held_bytes > x->peak_bytes)
-		x->peak_bytes = x->held_bytes;
-	return 0;
-}
-
-static int log_chunk(struct as_recindex *x, struct as_recbucket *b)
-{
-	uint32_t cap = b->tail ? b->tail->cap * 2 : CHUNK_MIN;
-	struct as_recchunk *c;
-	int ret;
-
-	if (cap > CHUNK_MAX)
-		cap = CHUNK_MAX;
-	ret = hold(x, chunk_bytes(cap));
-	if (ret < 0)
-		return ret;
-	c = malloc(chunk_bytes(cap));
-	if (!c) {
-		x->held_bytes -= chunk_bytes(cap);
-		return -ENOMEM;
-	}
-	c->next = NULL;
-	c->n = 0;
-	c->cap = cap;
-	if (b->tail) {
-		b->tail->n = b->tail->cap;
-		b->tail->next = c;
-	} else {
-		b->head = c;
-	}
-	b->tail = c;
-	b->at = c->e;
-	b->end = c->e + (size_t)cap * AS_RECINDEX_SLOT_BYTES;
-	return 0;
-}
-
-int as_recindex_log(struct as_recindex *x, const unsigned char *digest,
-		    const struct as_recver *v)
-{
-	const unsigned char *key = digest + S_DIGEST_FROM;
-	struct as_recbucket *b;
-	int ret;
-
-	if (v->generation == 0)
-		return -EINVAL;
-	if (!x->buckets) {
-		x->buckets = calloc(AS_RECINDEX_BUCKETS, sizeof(*x->buckets));
-		if (!x->buckets)
-			return -ENOMEM;
-	}
-	b = &x->buckets[key_hash(key) >> (64 - AS_RECINDEX_BUCKET_BITS)];
-	if (b->at == b->end) {
-		ret = log_chunk(x, b);
-		if (ret < 0)
-			return ret;
-	}
-	slot_set(b->at, key, v);
-	b->at += AS_RECINDEX_SLOT_BYTES;
-	x->pending++;
-	return 0;
-}
-
-/*
- * An empty table of at least 4/3 n slots for one bucket; the mapping is
- * kept from bucket to bucket and only the part in use is cleared, so it
- * stays in the cache.
- */
-static int settle_table(struct as_recindex *x, uint64_t n)
-{
-	unsigned bits = SETTLE_MIN_BITS;
-	uint64_t bytes;
-
-	while ((1ull << bits) * 3 < n * 4)
-		bits++;
-	bytes = (1ull << bits) * AS_RECINDEX_SLOT_BYTES;
-	if (bytes > x->table_bytes) {
-		unsigned char *slots = table_alloc(bytes);
-
-		if (!slots)
-			return -ENOMEM;
-		table_free(x->slots, x->table_bytes);
-		x->slots = slots;
-		x->table_bytes = bytes;
-	} else {
-		memset(x->slots, 0, bytes);
-	}
-	x->skip = AS_RECINDEX_BUCKET_BITS;
-	x->bits = bits;
-	x->nslots = 1ull << bits;
-	x->table_used = 0;
-	return 0;
-}
-
-/* Load a list of chunks' slots (distinct keys) into the table. */
-static void settle_load(struct as_recindex *x, const struct as_recchunk *c)
-{
-	for (; c; c = c->next) {
-		for (uint32_t i = 0; i < c->n; i++) {
-			const unsigned char *o = c->e + (size_t)i *
-						 AS_RECINDEX_SLOT_BYTES;
-
-			memcpy(probe(x, o + S_DIGEST), o,
-			       AS_RECINDEX_SLOT_BYTES);
-			x->table_used++;
-		}
-	}
-}
-
-/*
- * The table's entries into the chunks of list (enough of them); those
- * left over are freed. Returns the list of chunks holding them.
- */
-static struct as_recchunk *settle_store(struct as_recindex *x,
-					struct as_recchunk *list)
-{
-	struct as_recchunk *c = list, *last = NULL;
-
-	if (c)
-		c->n = 0;
-	for (uint64_t i = 0; i < x->nslots; i++) {
-		const unsigned char *s = x->slots + i * AS_RECINDEX_SLOT_BYTES;
-
-		if (slot_empty(s))
-			continue;
-		if (c->n == c->cap) {
-			c = c->next;
-			c->n = 0;
-		}
-		memcpy(c->e + (size_t)c->n++ * AS_RECINDEX_SLOT_BYTES, s,
-		       AS_RECINDEX_SLOT_BYTES);
-		x->set_objects[s[S_SET]]++;
-		last = c;
-	}
-	if (!last) {
-		chunks_free(x, list);
-		return NULL;
-	}
-	chunks_free(x, last->next);
-	last->next = NULL;
-	return list;
-}
-
-/* One bucket: its objects, then its log in order, through the table. */
-static int settle_bucket(struct as_recindex *x, struct as_recbucket *b,
-			 int64_t now_cl, uint64_t evict_void_time,
-			 const bool *no_evict, uint64_t out[5])
-{
-	struct as_recchunk *all;
-	uint64_t n = 0;
-	int ret;
-
-	if (b->tail)	/* a full chunk's n is set as the next one starts */
-		b->tail->n = (uint32_t)((size_t)(b->at - b->tail->e) /
-					AS_RECINDEX_SLOT_BYTES);
-	for (const struct as_recchunk *c = b->obj; c; c = c->next)
-		n += c->n;
-	for (const struct as_recchunk *c = b->head; c; c = c->next)
-		n += c->n;
-	if (!n)
-		return 0;
-	ret = settle_table(x, n);
-	if (ret < 0)
-		return ret;
-	settle_load(x, b->obj);
-	for (const struct as_recchunk *c = b->head; c; c = c->next) {
-		for (uint32_t i = 0; i < c->n; i++) {
-			const unsigned char *e = c->e + (size_t)i *
-						 AS_RECINDEX_SLOT_BYTES;
-			struct as_recver v;
-
-			slot_get(e, &v);
-			out[table_add(x, e + S_DIGEST, &v, now_cl,
-				      no_evict && no_evict[v.set_id] ? 0
-				      : evict_void_time)]++;
-		}
-	}
-	/* The objects' chunks, then the log's. */
-	all = b->obj;
-	if (all) {
-		struct as_recchunk *c = all;
-
-		while (c->next)
-			c = c->next;
-		c->next = b->head;
-	} else {
-		all = b->head;
-	}
-	b->head = b->tail = NULL;
-	b->at = b->end = NULL;
-	b->obj = settle_store(x, all);
-	x->used += x->table_used;
-	return 0;
-}
-
-/*
- * Settling runs on two threads, each over half of the buckets with a
- * table and figures of its own (a struct as_recindex used as scratch:
- * its held_bytes goes below 0 modulo 2^64 as chunks are freed), summed
- * when both are done. Buckets share nothing.
- */
-struct settle_job {
-	struct as_recindex *x, t;
-	unsigned first;		/* buckets first, first + 2, ... */
-	int64_t now_cl;
-	uint64_t evict_void_time;
-	const bool *no_evict;
-	uint64_t out[5];
-	int ret;
-};
-
-static void *settle_half(void *arg)
-{
-	struct settle_job *j = arg;
-
-	for (unsigned k = j->first; k < AS_RECINDEX_BUCKETS && !j->ret; k += 2)
-		j->ret = settle_bucket(&j->t, &j->x->buckets[k], j->now_cl,
-				       j->evict_void_time, j->no_evict, j->out);
-	return NULL;
-}
-
-int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
-		       uint64_t evict_void_time, const bool no_evict[256],
-		       uint64_t out[5])
-{
-	struct settle_job j[2];
-	uint64_t tables = 0;
-	pthread_t th;
-	bool threaded;
-	int ret = 0;
-
-	if (!x->buckets)
-		return 0;
-	for (unsigned i = 0; i < 2; i++) {
-		memset(&j[i], 0, sizeof(j[i]));
-		j[i].x = x;
-		j[i].first = i;
-		j[i].now_cl = now_cl;
-		j[i].evict_void_time = evict_void_time;
-		j[i].no_evict = no_evict;
-	}
-	threaded = pthread_create(&th, NULL, settle_half, &j[1]) == 0;
-	settle_half(&j[0]);
-	if (threaded)
-		pthread_join(th, NULL);
-	else
-		settle_half(&j[1]);
-	x->used = 0;
-	memset(x->set_objects, 0, sizeof(x->set_objects));
-	for (unsigned i = 0; i < 2; i++) {
-		for (unsigned k = 0; k < 5; k++)
-			out[k] += j[i].out[k];
-		for (unsigned k = 0; k < 256; k++)
-			x->set_objects[k] += j[i].t.set_objects[k];
-		x->used += j[i].t.used;
-		tables += j[i].t.table_bytes;
-		if (x->held_bytes + tables > x->peak_bytes)
-			x->peak_bytes = x->held_bytes + tables;
-		x->held_bytes += j[i].t.held_bytes;
-		table_free(j[i].t.slots, j[i].t.table_bytes);
-		if (j[i].ret && !ret)
-			ret = j[i].ret;
-	}
-	x->pending = 0;
-	return ret;
-}
-
-/* Is a record of last-update-time lut gone after a truncation at thr? */
-static bool truncated(uint64_t lut, uint64_t thr)
-{
-	return lut < thr;
-}
-
-static void census_slot(const unsigned char *s, uint64_t ns_lut,
-			const uint64_t set_lut[256], struct as_census *c)
-{
-	struct as_recver v;
-	bool by_ns, by_set;
-
-	slot_get(s, &v);
-	by_ns = truncated(v.lut, ns_lut);
-	by_set = truncated(v.lut, set_lut[v.set_id]);
-	c->objects[v.set_id]++;
-	c->back[v.set_id] += by_ns || by_set;
-	c->back_ns[v.set_id] += by_ns;
-	c->back_set[v.set_id] += by_set;
-}
-
-/* Over the objects: the settled buckets' (logged use), else the table's. */
-void as_recindex_census(const struct as_recindex *x, uint64_t ns_lut,
-			const uint64_t set_lut[256], struct as_census *c)
-{
-	memset(c, 0, sizeof(*c));
-	if (x->buckets) {
-		for (unsigned k = 0; k < AS_RECINDEX_BUCKETS; k++)
-			for (const struct as_recchunk *ch = x->buckets[k].obj;
-			     ch; ch = ch->next)
-				for (uint32_t i = 0; i < ch->n; i++)
-					census_slot(ch->e + (size_t)i *
-						    AS_RECINDEX_SLOT_BYTES,
-						    ns_lut, set_lut, c);
-		return;
-	}
-	for (uint64_t i = 0; i < x->nslots; i++) {
-		const unsigned char *s = x->slots + i * AS_RECINDEX_SLOT_BYTES;
-
-		if (!slot_empty(s))
-			census_slot(s, ns_lut, set_lut, c);
 	}
 }

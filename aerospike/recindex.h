@@ -17,7 +17,9 @@
  * (sequential writes); settling takes the buckets one at a time, loads
  * the bucket's objects (a packed array, 24 bytes an object) and then its
  * log, in order, into a small table that stays in the CPU's cache
- * (checks 9-12 apply there), and writes the objects back packed. Memory:
+ * (checks 9-12 apply there; a 2-byte tag a slot is probed, in the
+ * first-level cache, and a slot read only when its tag matches), and
+ * writes the objects back packed, counting the census on the way. Memory:
  * 24 bytes a record logged since the last settle plus 24 bytes an object,
  * plus a table of a few MiB; nothing is read at random outside the cache.
  *
@@ -46,13 +48,30 @@
 
 struct as_recbucket;
 
+/*
+ * The objects an index ends with, by set id, and of those the ones whose
+ * last-update-time is below a truncation's threshold (ms since 2010; 0:
+ * none): asd's runtime truncation deletes a record when its LUT is below
+ * the namespace's threshold or its set's (truncate.c,
+ * truncate_reduce_cb), and a CE cold start loads it again.
+ */
+struct as_census {
+	uint64_t objects[256];
+	uint64_t back[256];	/* below the namespace's or the set's */
+	uint64_t back_ns[256];	/* below the namespace's threshold */
+	uint64_t back_set[256];	/* below the set's own threshold */
+};
+
+
 struct as_recindex {
 	unsigned char *slots;	/* the table (logged: the settling one) */
 	uint64_t nslots;	/* a power of two, or 0 */
 	unsigned bits;		/* log2(nslots) */
 	unsigned skip;		/* top hash bits not in the home (logged:
 				 * the bucket's) */
-	uint64_t table_bytes;	/* mapped for slots */
+	uint64_t table_bytes;	/* mapped for slots (logged: and tags) */
+	uint16_t *tags;		/* logged, settling: a tag a slot, 0 for
+				 * empty (the slots are not cleared) */
 	uint64_t table_used;	/* entries in the table */
 	uint64_t used;		/* objects indexed (logged: as of the last
 				 * settle) */
@@ -65,9 +84,20 @@ struct as_recindex {
 	uint64_t pending;	/* records logged, not yet settled */
 	uint64_t set_objects[256];	/* objects per set id, as of the
 					 * last settle */
+	/* The census as of the last settle, for the thresholds given to
+	 * as_recindex_census_rules (settling writes every object back, so
+	 * it is counted on the way: no pass over the objects afterwards). */
+	bool last_settle;	/* see as_recindex_settle */
+	bool sealed;		/* the last settle is done */
+	bool census_on;
+	uint64_t census_ns_lut;
+	uint64_t census_set_lut[256];
+	struct as_census census;
 	/* Set names by id (0: no set); only the parsing thread uses them. */
 	char (*set_names)[64];
 	unsigned char set_len[AS_RECINDEX_MAX_SETS + 1];
+	uint64_t set_word[AS_RECINDEX_MAX_SETS + 1];	/* names of 8 bytes
+					 * or less as a word (name_word) */
 	unsigned nsets;		/* ids 1..nsets in use */
 	unsigned char set_hint[64];	/* by a hash of the name: the id
 					 * to compare first */
@@ -145,6 +175,12 @@ int as_recindex_log(struct as_recindex *x, const unsigned char *digest,
  * set id whose no_evict[] is true (disable-eviction; no_evict may be
  * NULL) is not evicted. used and set_objects are then current. 0,
  * -ENOBUFS, -ENOMEM (the index is then unusable).
+ *
+ * With x->last_settle set, the last one: the objects are counted (used,
+ * set_objects, the census for as_recindex_census_rules's thresholds) and
+ * their memory freed as each bucket is done, not written back packed;
+ * the index then holds no objects, and logging or settling again is
+ * -EINVAL.
  */
 int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 		       uint64_t evict_void_time, const bool no_evict[256],
@@ -167,22 +203,19 @@ bool as_recver_prefer_existing(const struct as_recver *old,
 void as_recindex_count_sets(const struct as_recindex *x, uint64_t counts[256]);
 
 /*
- * The objects an index ends with, by set id, and of those the ones whose
- * last-update-time is below a truncation's threshold (ms since 2010; 0:
- * none): asd's runtime truncation deletes a record when its LUT is below
- * the namespace's threshold or its set's (truncate.c,
- * truncate_reduce_cb), and a CE cold start loads it again.
+ * as_recindex_census_rules() - logged use: the thresholds the census is
+ * asked for later; from the next settle on, settling counts it (with no
+ * threshold at all there is nothing to count: the objects by set are
+ * set_objects).
  */
-struct as_census {
-	uint64_t objects[256];
-	uint64_t back[256];	/* below the namespace's or the set's */
-	uint64_t back_ns[256];	/* below the namespace's threshold */
-	uint64_t back_set[256];	/* below the set's own threshold */
-};
+void as_recindex_census_rules(struct as_recindex *x, uint64_t ns_lut,
+			      const uint64_t set_lut[256]);
 
 /*
- * as_recindex_census() - one pass over the table: c filled for the
- * namespace threshold ns_lut and per set id set_lut[id].
+ * as_recindex_census() - c filled for the namespace threshold ns_lut and
+ * per set id set_lut[id]: counted while settling when those are the
+ * thresholds as_recindex_census_rules gave, else one pass over the objects
+ * (after the last settle there are none: c is then all zeros).
  */
 void as_recindex_census(const struct as_recindex *x, uint64_t ns_lut,
 			const uint64_t set_lut[256], struct as_census *c);

@@ -476,6 +476,9 @@ int as_records_end(struct as_records *w)
 	uint64_t out[5] = { 0 };
 
 	if (!err) {
+		as_recindex_census_rules(&w->index, w->ns_truncate_lut,
+					 w->set_truncate_lut);
+		w->index.last_settle = w->last_device;
 		err = as_recindex_settle(&w->index, w->now_cl,
 					 w->evict_void_time, w->no_evict, out);
 		d->unique += out[AS_OUT_UNIQUE];

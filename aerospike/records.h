@@ -129,6 +129,11 @@ struct as_records {
 	bool no_evict[256];
 	struct as_recindex index;	/* index.cap_bytes: set before
 					 * feeding to bound it */
+	bool last_device;		/* set before as_records_end of the
+					 * namespace's last device: the index
+					 * settles for the last time (its
+					 * objects counted, not kept; nothing
+					 * can be fed after it) */
 	/* The current device. */
 	struct as_dev_records *dev;
 	uint64_t next;			/* next offset expected */

@@ -279,6 +279,12 @@ int inspect_records(const struct records_args *a)
 
 			if (t->error[0] || !t->open)
 				continue;
+			/* The last to sweep: its objects are only counted. */
+			ns->walk.last_device = true;
+			for (size_t later = i + 1; later < ns->first + ns->n;
+			     later++)
+				if (!r.t[later].error[0] && r.t[later].open)
+					ns->walk.last_device = false;
 			if (sweep(&r, t, &ns->walk) < 0 && cli_interrupted)
 				break;
 		}

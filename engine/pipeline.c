@@ -664,7 +664,15 @@ static void fill(struct pipe *p)
 	}
 }
 
-/* Hand every chunk that is complete, oldest first, to the consumer. */
+/*
+ * Hand the oldest chunk to the consumer if it is complete. One at a time:
+ * the loop frees its slot and reads into it again before the next one is
+ * consumed. Consuming every complete chunk in a row left the device idle
+ * while a slow consumer (inspect --records: about 1.5 ms an 8 MiB chunk)
+ * worked through a backlog the device had delivered at once, so reading
+ * and consuming took turns instead of overlapping (2.0 s against 1.3 s for
+ * 4 GiB).
+ */
 static bool consume_ready(struct pipe *p)
 {
 	const struct pipe_config *c = p->cfg;
@@ -701,6 +709,7 @@ static bool consume_ready(struct pipe *p)
 		if (c->progress)
 			c->progress(c->ctx, p->st->bytes_consumed,
 				    p->total_bytes);
+		break;
 	}
 	return progressed;
 }

@@ -166,12 +166,19 @@ struct seen {
 	uint64_t next, bytes;
 	unsigned chunks;
 	bool write;
+	unsigned starts_before;	/* the filler's starts at the last consume */
+	unsigned back_to_back;	/* consumes with no start since the last
+				 * while the source was not all asked for */
 };
 
 static int consume(void *ctx, struct pipe *p, const struct pipe_chunk *c)
 {
 	struct seen *s = ctx;
 
+	if (s->chunks && s->f->starts == s->starts_before &&
+	    s->f->last_start + 65536 < s->f->size)
+		s->back_to_back++;
+	s->starts_before = s->f->starts;
 	s->chunks++;
 	/* In order: continuing, or at the start of a later range. */
 	if (c->offset != s->next) {
@@ -308,6 +315,28 @@ static void any_order_consumed_in_order(void **state)
 			device_close(&dst);
 			check_dst(SIZE);
 		}
+	}
+}
+
+/*
+ * Every read back at once (the device outran the consumer): each chunk
+ * consumed frees its slot, and the slot is read into again before the
+ * next chunk is consumed, so the device is never idle while the
+ * consumer works through a backlog of complete chunks.
+ */
+static void refilled_between_consumes(void **state)
+{
+	static const struct pipe_range whole = { 0, SIZE };
+
+	(void)state;
+	for (int e = 0; e < NENGINES; e++) {
+		struct run r = { .f = { .order = IN_ORDER, .size = SIZE,
+					.max = 64, .fail_at = ~0ull } };
+
+		assert_int_equal(run(&r, engines[e], &whole, 1, NULL, NULL), 0);
+		assert_true(r.s.bytes == SIZE);
+		assert_true(r.s.chunks > 8);
+		assert_int_equal(r.s.back_to_back, 0);
 	}
 }
 
@@ -507,6 +536,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(any_order_consumed_in_order),
+		cmocka_unit_test(refilled_between_consumes),
 		cmocka_unit_test(ranges_with_gaps),
 		cmocka_unit_test(stream_ends_short),
 		cmocka_unit_test(fill_error_names_offset),

@@ -581,103 +581,6 @@ static void record_rules(void **state)
 	as_records_release(&k.w);
 }
 
-/* The index against a plain list, through growth and deletions. */
-static void index_consistent(void **state)
-{
-	static unsigned char dig[50000][20];
-	struct as_recindex x;
-	struct as_recver v;
-	uint64_t seed = 42;
-
-	(void)state;
-	as_recindex_init(&x);
-	for (unsigned i = 0; i < 50000; i++) {
-		for (unsigned j = 0; j < 20; j++) {
-			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-			dig[i][j] = (unsigned char)(seed >> 56);
-		}
-		v = (struct as_recver){ .lut = i, .generation = 1 };
-		assert_int_equal(as_recindex_put(&x, dig[i], &v), 0);
-	}
-	for (unsigned i = 0; i < 50000; i += 2)
-		as_recindex_drop(&x, dig[i]);
-	assert_true(x.used == 25000);
-	for (unsigned i = 0; i < 50000; i++) {
-		bool found = as_recindex_find(&x, dig[i], &v);
-
-		assert_int_equal(found, i % 2);
-		if (found)
-			assert_true(v.lut == i);
-	}
-	/* 2^17 slots of 24 bytes: 63 bytes an entry at this count. */
-	assert_true(x.peak_bytes == (1ull << 17) * AS_RECINDEX_SLOT_BYTES);
-	as_recindex_release(&x);
-}
-
-/*
- * Logged and settled (the walker's way) against the direct table, record
- * by record: three "devices" of versions of 40,000 digests, up to two on
- * one device (newer, older, equal, expiring, expired, evicted), settled
- * after each; outcomes, objects and sets agree.
- */
-static void index_logged(void **state)
-{
-	static unsigned char dig[40000][20];
-	struct as_recindex direct, logged;
-	uint64_t seed = 7, want[5] = { 0 }, got[5] = { 0 };
-	uint64_t sd[256], sl[256];
-	const int64_t now_cl = 1000000;
-
-	(void)state;
-	as_recindex_init(&direct);
-	as_recindex_init(&logged);
-	for (unsigned i = 0; i < 40000; i++)
-		for (unsigned j = 0; j < 20; j++) {
-			seed = seed * 6364136223846793005ull +
-			       1442695040888963407ull;
-			dig[i][j] = (unsigned char)(seed >> 56);
-		}
-	for (unsigned dev = 0; dev < 3; dev++) {
-		/* Twice over: two versions of a digest on one device. */
-		for (unsigned k = 0; k < 80000; k++) {
-			unsigned r, i = k % 40000;
-			struct as_recver v;
-			int ret;
-
-			seed = seed * 6364136223846793005ull +
-			       1442695040888963407ull;
-			r = (unsigned)(seed >> 40);
-			if (r % 4 == 0)
-				continue;	/* not on this device */
-			v = (struct as_recver){
-				.lut = 100 + r % 3,
-				.generation = (uint16_t)(1 + (r >> 4) % 3),
-				.void_time = r % 5 == 0 ? 0 : (uint32_t)(now_cl -
-					     50 + (r >> 8) % 200),
-				.set_id = (uint8_t)(1 + i % 3),
-			};
-			ret = as_recindex_add(&direct, dig[i], &v, now_cl,
-					      now_cl + 20);
-			assert_true(ret >= 0);
-			want[ret]++;
-			assert_int_equal(as_recindex_log(&logged, dig[i], &v),
-					 0);
-		}
-		assert_int_equal(as_recindex_settle(&logged, now_cl,
-						    now_cl + 20, NULL, got), 0);
-		assert_memory_equal(got, want, sizeof(got));
-		assert_true(logged.used == direct.used);
-		assert_true(logged.pending == 0);
-	}
-	assert_true(want[AS_OUT_REPLACED] && want[AS_OUT_OLDER] &&
-		    want[AS_OUT_EXPIRED] && want[AS_OUT_EVICTED]);
-	as_recindex_count_sets(&direct, sd);
-	as_recindex_count_sets(&logged, sl);
-	assert_memory_equal(sd, sl, sizeof(sd));
-	as_recindex_release(&direct);
-	as_recindex_release(&logged);
-}
-
 /*
  * recdiff: write-block 1 of ns1-a.dat against its shadow with damage
  * planted on the local copy. The expected figures come from the
@@ -794,8 +697,6 @@ int main(void)
 		cmocka_unit_test(diff_planted),
 		cmocka_unit_test(planted_damage),
 		cmocka_unit_test(record_rules),
-		cmocka_unit_test(index_consistent),
-		cmocka_unit_test(index_logged),
 	};
 
 	return cmocka_run_group_tests(tests, load_fixtures, free_fixtures);

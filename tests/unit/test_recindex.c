@@ -1,0 +1,185 @@
+/*
+ * Unit tests: the digest index on its own - the direct table against a
+ * plain list, the logged and settled index (the walker's) against the
+ * direct one record by record (the last settle only counting), and the
+ * settling table's tags with
+ * digests made to share them.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../aerospike/recindex.h"
+
+/* The index against a plain list, through growth and deletions. */
+static void index_consistent(void **state)
+{
+	static unsigned char dig[50000][20];
+	struct as_recindex x;
+	struct as_recver v;
+	uint64_t seed = 42;
+
+	(void)state;
+	as_recindex_init(&x);
+	for (unsigned i = 0; i < 50000; i++) {
+		for (unsigned j = 0; j < 20; j++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			dig[i][j] = (unsigned char)(seed >> 56);
+		}
+		v = (struct as_recver){ .lut = i, .generation = 1 };
+		assert_int_equal(as_recindex_put(&x, dig[i], &v), 0);
+	}
+	for (unsigned i = 0; i < 50000; i += 2)
+		as_recindex_drop(&x, dig[i]);
+	assert_true(x.used == 25000);
+	for (unsigned i = 0; i < 50000; i++) {
+		bool found = as_recindex_find(&x, dig[i], &v);
+
+		assert_int_equal(found, i % 2);
+		if (found)
+			assert_true(v.lut == i);
+	}
+	/* 2^17 slots of 24 bytes: 63 bytes an entry at this count. */
+	assert_true(x.peak_bytes == (1ull << 17) * AS_RECINDEX_SLOT_BYTES);
+	as_recindex_release(&x);
+}
+
+/*
+ * Logged and settled (the walker's way) against the direct table, record
+ * by record: three "devices" of versions of 40,000 digests, up to two on
+ * one device (newer, older, equal, expiring, expired, evicted), settled
+ * after each; outcomes, objects and sets agree.
+ */
+static void index_logged(void **state)
+{
+	static unsigned char dig[40000][20];
+	struct as_recindex direct, logged;
+	uint64_t seed = 7, want[5] = { 0 }, got[5] = { 0 };
+	uint64_t sd[256], sl[256];
+	const int64_t now_cl = 1000000;
+
+	(void)state;
+	as_recindex_init(&direct);
+	as_recindex_init(&logged);
+	for (unsigned i = 0; i < 40000; i++)
+		for (unsigned j = 0; j < 20; j++) {
+			seed = seed * 6364136223846793005ull +
+			       1442695040888963407ull;
+			dig[i][j] = (unsigned char)(seed >> 56);
+		}
+	for (unsigned dev = 0; dev < 3; dev++) {
+		/* Twice over: two versions of a digest on one device. */
+		for (unsigned k = 0; k < 80000; k++) {
+			unsigned r, i = k % 40000;
+			struct as_recver v;
+			int ret;
+
+			seed = seed * 6364136223846793005ull +
+			       1442695040888963407ull;
+			r = (unsigned)(seed >> 40);
+			if (r % 4 == 0)
+				continue;	/* not on this device */
+			v = (struct as_recver){
+				.lut = 100 + r % 3,
+				.generation = (uint16_t)(1 + (r >> 4) % 3),
+				.void_time = r % 5 == 0 ? 0 : (uint32_t)(now_cl -
+					     50 + (r >> 8) % 200),
+				.set_id = (uint8_t)(1 + i % 3),
+			};
+			ret = as_recindex_add(&direct, dig[i], &v, now_cl,
+					      now_cl + 20);
+			assert_true(ret >= 0);
+			want[ret]++;
+			assert_int_equal(as_recindex_log(&logged, dig[i], &v),
+					 0);
+		}
+		/* The third is the last: counted, not kept. */
+		logged.last_settle = dev == 2;
+		assert_int_equal(as_recindex_settle(&logged, now_cl,
+						    now_cl + 20, NULL, got), 0);
+		assert_memory_equal(got, want, sizeof(got));
+		assert_true(logged.used == direct.used);
+		assert_true(logged.pending == 0);
+	}
+	assert_true(want[AS_OUT_REPLACED] && want[AS_OUT_OLDER] &&
+		    want[AS_OUT_EXPIRED] && want[AS_OUT_EVICTED]);
+	as_recindex_count_sets(&direct, sd);
+	as_recindex_count_sets(&logged, sl);
+	assert_memory_equal(sd, sl, sizeof(sd));
+	/* Nothing is logged or settled after the last settle. */
+	{
+		struct as_recver v = { .lut = 1, .generation = 1 };
+
+		assert_int_equal(as_recindex_log(&logged, dig[0], &v), -EINVAL);
+		assert_int_equal(as_recindex_settle(&logged, now_cl, 0, NULL,
+						    got), -EINVAL);
+	}
+	as_recindex_release(&direct);
+	as_recindex_release(&logged);
+}
+
+/*
+ * Digests alike in the bytes that pick the bucket, the home slot and the
+ * settling table's tag (12-19), apart in bytes 8-11: one object each,
+ * settled on two threads with the census counted on the way; a second
+ * version of each, newer, replaces it; and census rules that differ from
+ * those settled with are counted afresh.
+ */
+static void index_tag_collisions(void **state)
+{
+	static const uint64_t set_lut[256] = { [1] = 150 }, none[256];
+	uint64_t out[5] = { 0 }, counts[256];
+	struct as_recindex x;
+	struct as_census c;
+	unsigned char dig[20] = { 0 };
+
+	(void)state;
+	as_recindex_init(&x);
+	as_recindex_census_rules(&x, 0, set_lut);
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < 3000; i++) {
+			struct as_recver v = { .lut = 100 + round * 100,
+					       .generation = 1,
+					       .set_id = 1 };
+
+			memset(dig + 12, 0x5A, 8);
+			dig[8] = (unsigned char)i;
+			dig[9] = (unsigned char)(i >> 8);
+			dig[0] = (unsigned char)(i * 7);
+			assert_int_equal(as_recindex_log(&x, dig, &v), 0);
+		}
+		assert_int_equal(as_recindex_settle(&x, 0, 0, NULL, out), 0);
+		assert_true(x.used == 3000);
+		as_recindex_census(&x, 0, set_lut, &c);
+		assert_true(c.objects[1] == 3000);
+		assert_true(c.back_set[1] == (round ? 0 : 3000));
+	}
+	assert_true(out[AS_OUT_UNIQUE] == 3000 && out[AS_OUT_REPLACED] == 3000);
+	as_recindex_count_sets(&x, counts);
+	assert_true(counts[1] == 3000);
+	/* Other thresholds: one pass over the objects. */
+	as_recindex_census(&x, 250, set_lut, &c);
+	assert_true(c.objects[1] == 3000 && c.back_ns[1] == 3000 &&
+		    c.back_set[1] == 0);
+	/* None: the objects by set, nothing back. */
+	as_recindex_census(&x, 0, none, &c);
+	assert_true(c.objects[1] == 3000 && c.back[1] == 0 &&
+		    c.back_ns[1] == 0 && c.back_set[1] == 0);
+	as_recindex_release(&x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(index_consistent),
+		cmocka_unit_test(index_logged),
+		cmocka_unit_test(index_tag_collisions),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
