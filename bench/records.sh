@@ -17,7 +17,7 @@ MKREC=$TOP/build/tests/tools/mkrecords
 [ -x "$MKREC" ] || die "$MKREC not built (make unit)"
 # Records of 80 to 256 bytes: about 23 million in 4 GiB.
 N=${N:-$(( (SIZE - (8 << 20)) / 184 ))}
-if [ ! -f "$A.done" ] || [ "$(cat "$A.done")" != "$SIZE $N" ]; then
+if [ ! -f "$A" ] || [ ! -f "$A.done" ] || [ "$(cat "$A.done")" != "$SIZE $N" ]; then
 	echo "bench: writing $A ($N records)" >&2
 	rm -f "$A" "$A.done"
 	"$MKAERO" "$A" --size $SIZE --pmeta 4096 --flags TRUSTED --namespace bench >/dev/null || die mkaero
