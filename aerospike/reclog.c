@@ -214,11 +214,13 @@ static void tag_drop(struct as_recindex *x, uint64_t i)
 
 /*
  * Checks 9-12 (as table_add) for a log entry e (a slot's 24 bytes)
- * against the tagged table.
+ * against the tagged table. With sets (not NULL), the table's objects by
+ * set id are kept current: one object more or less, or one moved from
+ * the old version's set to the new one's.
  */
 static int tag_add(struct as_recindex *x, const unsigned char *e,
 		   int64_t now_cl, uint64_t evict_void_time,
-		   const bool *no_evict)
+		   const bool *no_evict, uint64_t *sets)
 {
 	uint16_t tag = key_tag(e + S_DIGEST);
 	uint64_t i = tag_probe(x, e + S_DIGEST, tag);
@@ -237,14 +239,25 @@ static int tag_add(struct as_recindex *x, const unsigned char *e,
 			return AS_OUT_OLDER;
 	}
 	if (v.void_time && now_cl > (int64_t)v.void_time) {	/* 10 */
-		if (exists)
+		if (exists) {
+			if (sets)
+				sets[s[S_SET]]--;
 			tag_drop(x, i);
+		}
 		return AS_OUT_EXPIRED;
 	}
 	if (v.void_time && evict_void_time > v.void_time) {	/* 11 */
-		if (exists)
+		if (exists) {
+			if (sets)
+				sets[s[S_SET]]--;
 			tag_drop(x, i);
+		}
 		return AS_OUT_EVICTED;
+	}
+	if (sets) {
+		if (exists)
+			sets[s[S_SET]]--;
+		sets[e[S_SET]]++;
 	}
 	memcpy(s, e, AS_RECINDEX_SLOT_BYTES);			/* 12 */
 	if (exists)
@@ -254,8 +267,12 @@ static int tag_add(struct as_recindex *x, const unsigned char *e,
 	return AS_OUT_UNIQUE;
 }
 
-/* Load a list of chunks' slots (distinct keys) into the table. */
-static void settle_load(struct as_recindex *x, const struct as_recchunk *c)
+/*
+ * Load a list of chunks' slots (distinct keys) into the table; with sets
+ * (not NULL), count them by set id.
+ */
+static void settle_load(struct as_recindex *x, const struct as_recchunk *c,
+			uint64_t *sets)
 {
 	uint64_t mask = x->nslots - 1;
 
@@ -271,6 +288,8 @@ static void settle_load(struct as_recindex *x, const struct as_recchunk *c)
 			       AS_RECINDEX_SLOT_BYTES);
 			x->tags[i] = key_tag(o + S_DIGEST);
 			x->table_used++;
+			if (sets)
+				sets[o[S_SET]]++;
 		}
 	}
 }
@@ -318,10 +337,16 @@ static struct as_recchunk *settle_store(struct as_recindex *x,
 /*
  * The last settle: the table's entries counted, not written back (half
  * the memory traffic of settling), and the chunks of list freed here, on
- * the settling threads, rather than all on one at the end.
+ * the settling threads, rather than all on one at the end. With no
+ * census to count, the objects by set were kept current as the table
+ * was filled (settle_bucket), and the table is not passed again.
  */
 static void settle_count(struct as_recindex *x, struct as_recchunk *list)
 {
+	if (!x->census_on) {
+		chunks_free(x, list);
+		return;
+	}
 	for (uint64_t i = 0; i < x->nslots; i++) {
 		const unsigned char *s = x->slots + i * AS_RECINDEX_SLOT_BYTES;
 
@@ -340,6 +365,9 @@ static int settle_bucket(struct as_recindex *x, struct as_recbucket *b,
 			 int64_t now_cl, uint64_t evict_void_time,
 			 const bool *no_evict, uint64_t out[5])
 {
+	/* The last settle without a census counts the sets on the way. */
+	uint64_t *sets = x->last_settle && !x->census_on ? x->set_objects
+							 : NULL;
 	struct as_recchunk *all;
 	uint64_t n = 0;
 	int ret;
@@ -356,12 +384,12 @@ static int settle_bucket(struct as_recindex *x, struct as_recbucket *b,
 	ret = settle_table(x, n);
 	if (ret < 0)
 		return ret;
-	settle_load(x, b->obj);
+	settle_load(x, b->obj, sets);
 	for (const struct as_recchunk *c = b->head; c; c = c->next)
 		for (uint32_t i = 0; i < c->n; i++)
 			out[tag_add(x, c->e + (size_t)i *
 				    AS_RECINDEX_SLOT_BYTES, now_cl,
-				    evict_void_time, no_evict)]++;
+				    evict_void_time, no_evict, sets)]++;
 	/* The objects' chunks, then the log's. */
 	all = b->obj;
 	if (all) {

@@ -173,12 +173,107 @@ static void index_tag_collisions(void **state)
 	as_recindex_release(&x);
 }
 
+/*
+ * The last settle keeps the objects by set current as it fills its
+ * table (no pass over it) when no census is asked for, and passes it
+ * when one is: both against the direct table, over two devices whose
+ * versions of a digest move between sets (a REPLACED one leaves its old
+ * set, an EXPIRED or EVICTED one drops the old version's), set 2 never
+ * evicted.
+ */
+static void last_settle_sets(bool census)
+{
+	static unsigned char dig[20000][20];
+	static const uint64_t set_lut[256] = { [3] = 101 }, none[256];
+	static bool no_evict[256] = { [2] = true };
+	struct as_recindex direct, logged;
+	uint64_t seed = 11, want[5] = { 0 }, got[5] = { 0 };
+	uint64_t sd[256], sl[256];
+	const int64_t now_cl = 1000000;
+	struct as_census c;
+
+	as_recindex_init(&direct);
+	as_recindex_init(&logged);
+	if (census)
+		as_recindex_census_rules(&logged, 0, set_lut);
+	for (unsigned i = 0; i < 20000; i++)
+		for (unsigned j = 0; j < 20; j++) {
+			seed = seed * 6364136223846793005ull +
+			       1442695040888963407ull;
+			dig[i][j] = (unsigned char)(seed >> 56);
+		}
+	for (unsigned dev = 0; dev < 2; dev++) {
+		for (unsigned k = 0; k < 60000; k++) {
+			unsigned r, i = k % 20000;
+			struct as_recver v;
+			int ret;
+
+			seed = seed * 6364136223846793005ull +
+			       1442695040888963407ull;
+			r = (unsigned)(seed >> 40);
+			if (r % 4 == 0)
+				continue;
+			v = (struct as_recver){
+				.lut = 100 + r % 3,
+				.generation = (uint16_t)(1 + (r >> 4) % 3),
+				.void_time = r % 5 == 0 ? 0 : (uint32_t)(now_cl -
+					     50 + (r >> 8) % 200),
+				.set_id = (uint8_t)(1 + (r >> 12) % 3),
+			};
+			ret = as_recindex_add(&direct, dig[i], &v, now_cl,
+					      no_evict[v.set_id] ? 0
+					      : (uint64_t)now_cl + 20);
+			assert_true(ret >= 0);
+			want[ret]++;
+			assert_int_equal(as_recindex_log(&logged, dig[i], &v),
+					 0);
+		}
+		logged.last_settle = dev == 1;
+		assert_int_equal(as_recindex_settle(&logged, now_cl,
+						    now_cl + 20, no_evict,
+						    got), 0);
+		assert_memory_equal(got, want, sizeof(got));
+		assert_true(logged.used == direct.used);
+	}
+	assert_true(want[AS_OUT_REPLACED] && want[AS_OUT_OLDER] &&
+		    want[AS_OUT_EXPIRED] && want[AS_OUT_EVICTED]);
+	as_recindex_count_sets(&direct, sd);
+	as_recindex_count_sets(&logged, sl);
+	assert_memory_equal(sd, sl, sizeof(sd));
+	/* As settled: with the census's thresholds, or with none. */
+	as_recindex_census(&logged, 0, census ? set_lut : none, &c);
+	assert_memory_equal(c.objects, sd, sizeof(sd));
+	if (census) {
+		struct as_census dc;
+
+		as_recindex_census(&direct, 0, set_lut, &dc);
+		assert_memory_equal(&c, &dc, sizeof(c));
+		assert_true(dc.back_set[3] > 0);
+	}
+	as_recindex_release(&direct);
+	as_recindex_release(&logged);
+}
+
+static void last_settle_sets_counted(void **state)
+{
+	(void)state;
+	last_settle_sets(false);
+}
+
+static void last_settle_sets_census(void **state)
+{
+	(void)state;
+	last_settle_sets(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(index_consistent),
 		cmocka_unit_test(index_logged),
 		cmocka_unit_test(index_tag_collisions),
+		cmocka_unit_test(last_settle_sets_counted),
+		cmocka_unit_test(last_settle_sets_census),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
