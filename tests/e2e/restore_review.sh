@@ -150,7 +150,8 @@ expect_json "$T/out" .bytes_written 0
 expect_json "$T/out" .bytes_matching_checked $((56 * M))
 
 # A SIGINT landing in the header commit: whoever reports (here the
-# watchdog, the commit's fdatasyncs being held 1 s each by strace) says
+# watchdog, the commit's fdatasyncs being held 3 s each by strace, so a
+# loaded machine still signals before the last one returns) says
 # what happened: header_region_written false while only the rest of the
 # header region is written, true once its first page is (before the
 # last fdatasync). The image: a header region alone.
@@ -159,7 +160,7 @@ sigint_in_commit() {	# sigint_in_commit CASE CONDITION-CMD
 	local spid pid i
 	mkrand "$T/h8.tgt" $((8 * M))
 	ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0 \
-		strace -f -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_exit=1000000 \
+		strace -f -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_exit=3000000 \
 		"$SS" restore "$T/h8.img" "$T/h8.tgt" --json >"$T/sig.json" 2>"$T/sig.err" &
 	spid=$!
 	for i in $(seq 200); do
