@@ -16,6 +16,21 @@
 
 #include "../../aerospike/recindex.h"
 
+/* lcg: the next value of a 64-bit LCG (Knuth's MMIX constants). */
+static uint64_t lcg(uint64_t *seed)
+{
+	*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+	return *seed;
+}
+
+/* fill_digests: N pseudo-random 20-byte digests from *SEED. */
+static void fill_digests(unsigned char (*dig)[20], unsigned n, uint64_t *seed)
+{
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = 0; j < 20; j++)
+			dig[i][j] = (unsigned char)(lcg(seed) >> 56);
+}
+
 /* The index against a plain list, through growth and deletions. */
 static void index_consistent(void **state)
 {
@@ -27,10 +42,7 @@ static void index_consistent(void **state)
 	(void)state;
 	as_recindex_init(&x);
 	for (unsigned i = 0; i < 50000; i++) {
-		for (unsigned j = 0; j < 20; j++) {
-			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-			dig[i][j] = (unsigned char)(seed >> 56);
-		}
+		fill_digests(&dig[i], 1, &seed);
 		v = (struct as_recver){ .lut = i, .generation = 1 };
 		assert_int_equal(as_recindex_put(&x, dig[i], &v), 0);
 	}
@@ -66,12 +78,7 @@ static void index_logged(void **state)
 	(void)state;
 	as_recindex_init(&direct);
 	as_recindex_init(&logged);
-	for (unsigned i = 0; i < 40000; i++)
-		for (unsigned j = 0; j < 20; j++) {
-			seed = seed * 6364136223846793005ull +
-			       1442695040888963407ull;
-			dig[i][j] = (unsigned char)(seed >> 56);
-		}
+	fill_digests(dig, 40000, &seed);
 	for (unsigned dev = 0; dev < 3; dev++) {
 		/* Twice over: two versions of a digest on one device. */
 		for (unsigned k = 0; k < 80000; k++) {
@@ -79,9 +86,7 @@ static void index_logged(void **state)
 			struct as_recver v;
 			int ret;
 
-			seed = seed * 6364136223846793005ull +
-			       1442695040888963407ull;
-			r = (unsigned)(seed >> 40);
+			r = (unsigned)(lcg(&seed) >> 40);
 			if (r % 4 == 0)
 				continue;	/* not on this device */
 			v = (struct as_recver){
@@ -196,21 +201,14 @@ static void last_settle_sets(bool census)
 	as_recindex_init(&logged);
 	if (census)
 		as_recindex_census_rules(&logged, 0, set_lut);
-	for (unsigned i = 0; i < 20000; i++)
-		for (unsigned j = 0; j < 20; j++) {
-			seed = seed * 6364136223846793005ull +
-			       1442695040888963407ull;
-			dig[i][j] = (unsigned char)(seed >> 56);
-		}
+	fill_digests(dig, 20000, &seed);
 	for (unsigned dev = 0; dev < 2; dev++) {
 		for (unsigned k = 0; k < 60000; k++) {
 			unsigned r, i = k % 20000;
 			struct as_recver v;
 			int ret;
 
-			seed = seed * 6364136223846793005ull +
-			       1442695040888963407ull;
-			r = (unsigned)(seed >> 40);
+			r = (unsigned)(lcg(&seed) >> 40);
 			if (r % 4 == 0)
 				continue;
 			v = (struct as_recver){
