@@ -24,14 +24,14 @@
 #      file measures what both pay whatever they read (the process's
 #      start, its libraries read again after the cache drop).
 #   3. restore throughput and requests/s against --connections 8..128
-#      (QUICK: 8, 32, 64; out/ebs_conns.dat, bench/ebs_conns.png).
+#      (QUICK: 16, 32, 64; out/ebs_conns.dat, bench/ebs_conns.png).
 # Not part of `make test`; the server is stopped at exit.
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || die "jq is not installed (make deps)"
 python3 -c 'import botocore' 2>/dev/null || die "python3-botocore is not installed (make deps)"
 SIZE=${SIZE:-$(pick $((2 << 30)) $((1 << 30)))}	# whole GiB: the volume is the image
 # --connections of the curve; 64 (the default) is also the --no-verify row
-CONNS=${CONNS:-$(pick "8 16 32 64 128" "8 32 64")}
+CONNS=${CONNS:-$(pick "8 16 32 64 128" "16 32 64")}
 WARM_SIZE=${WARM_SIZE:-$(pick $((4 << 30)) $((2 << 30)))}	# whole GiB
 K=524288
 WARM_GIB=$((WARM_SIZE >> 30))
