@@ -6,6 +6,7 @@
 #include "smdbundle.h"
 #include "smd.h"
 #include "../verify/hash.h"
+#include "../verify/utf8.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -42,6 +43,7 @@ static int bad(char *why, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, len, fmt, ap);
 	va_end(ap);
+	text_one_line(why);	/* member names and tar errors are any bytes */
 	return -EINVAL;
 }
 

@@ -4,6 +4,7 @@
  * Lines come from libcurl's header callback, without their CRLF.
  */
 #include "fetch.h"
+#include "../verify/utf8.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -197,8 +198,5 @@ void fetch_xml_text(const char *body, const char *tag, char *out,
 		return;
 	n = (size_t)(z - a);
 	copy_value(out, outlen, a, n);
-	/* it goes into one-line messages: no control bytes */
-	for (char *p = out; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	text_one_line(out);	/* it goes into one-line messages */
 }

@@ -2,6 +2,7 @@
  * object.c - a remote object read by ranged GETs (see object.h).
  */
 #include "object.h"
+#include "../verify/utf8.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -326,9 +327,7 @@ int object_open(struct source *s, const struct object_setup *setup,
 	o->s = s;
 	o->setup = *setup;
 	snprintf(o->display, sizeof(o->display), "%s", setup->display);
-	for (char *c = o->display; *c; c++)	/* reports hold it on one line */
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	text_one_line(o->display);	/* reports hold it on one line */
 	o->setup.display = o->display;
 	s->priv = o;
 	fo.connections = s->opts.connections ? s->opts.connections

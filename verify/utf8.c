@@ -32,3 +32,11 @@ size_t utf8_seq(const unsigned char *s, size_t n)
 		return 0;
 	return len;
 }
+
+char *text_one_line(char *s)
+{
+	for (char *c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return s;
+}

@@ -15,4 +15,10 @@
  */
 size_t utf8_seq(const unsigned char *s, size_t n);
 
+/*
+ * text_one_line() - s, in place, fit for a one-line message: every
+ * control byte (below 0x20, and 0x7f) becomes '?'. Returns s.
+ */
+char *text_one_line(char *s);
+
 #endif

@@ -33,7 +33,7 @@ for t in "$@"; do
 		-artifact_prefix="build-fuzz/crash-$name-" "$work" "$corpus" \
 		>"build-fuzz/$name.log" 2>&1; then
 		failed="$failed $name"
-		grep -E 'ERROR|SUMMARY|^==|Test unit written' "build-fuzz/$name.log" | head -20
+		grep -E 'ERROR|SUMMARY|^==|Test unit written|^tests/fuzz/fuzz_[a-z_]+\.c:[0-9]+: ' "build-fuzz/$name.log" | head -20
 	fi
 	grep -E '^stat::number_of_executed_units|^stat::new_units_added' "build-fuzz/$name.log" |
 		tr '\n' ' '
