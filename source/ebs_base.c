@@ -87,7 +87,8 @@ int ebs_base_sample(struct source *s, uint64_t first_offset,
 		source_seterror(s, "cannot read '%s': %s", e->spec_display,
 				strerror(-ret));
 	}
-	if (ret < 0 && pending) {	/* the scheduler holds them still */
+	if (ret < 0 && pending) {	/* the scheduler or the hasher holds them */
+		ebs_hash_stop(e);	/* it reads their buffers, wakes e->f */
 		fetch_close(e->f);
 		e->f = NULL;
 	}

@@ -75,13 +75,18 @@ static void *worker(void *arg)
 static struct ebs_hasher *hasher_start(struct ebs *e)
 {
 	struct ebs_hasher *h = calloc(1, sizeof(*h));
+	pthread_condattr_t ca;
 
 	if (!h)
 		return NULL;
 	h->f = e->f;
 	pthread_mutex_init(&h->mu, NULL);
+	pthread_condattr_init(&ca);
+	/* the verdict wait is timed: a clock change must not stretch it */
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&h->work, NULL);
-	pthread_cond_init(&h->ready, NULL);
+	pthread_cond_init(&h->ready, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&h->thread, NULL, worker, h)) {
 		pthread_cond_destroy(&h->ready);
 		pthread_cond_destroy(&h->work);
@@ -131,7 +136,7 @@ struct ebs_job *ebs_hash_take(struct ebs *e, unsigned wait_ms)
 		if (!h->out && !list && wait_ms) {
 			struct timespec ts;
 
-			clock_gettime(CLOCK_REALTIME, &ts);
+			clock_gettime(CLOCK_MONOTONIC, &ts);
 			ts.tv_sec += wait_ms / 1000;
 			ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
 			if (ts.tv_nsec >= 1000000000L) {
