@@ -12,7 +12,9 @@
 # answer is retried after --stall-timeout; --max-rps holds the request
 # rate (counted per second in the server's log) and a server capping
 # GetSnapshotBlock below it makes the rate come down (throttled,
-# rate_cap_at_end_rps) while the restore completes; ListChangedBlocks-style
+# rate_cap_at_end_rps) while the restore completes; a SIGINT while bad
+# blocks are fetched again and good ones hashed stops it soon (130) with
+# nothing but the snapshot's blocks written; ListChangedBlocks-style
 # empty pages are covered by restore_ebs_incremental.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_remote.sh"
@@ -110,6 +112,37 @@ expect_json "$T/rps.json" .ebs.max_rps 20
 restored capped --endpoint-url http://127.0.0.1:$P3 --region eu-west-3 --max-rps 400 --connections 16
 jq -e '.ebs.throttled >= 1 and .ebs.rate_cap_at_end_rps < 400' "$T/capped.json" >/dev/null ||
 	fail "capped: the rate did not come down: $(jq -c .ebs "$T/capped.json")"
+
+# SIGINT while bad blocks are fetched again and good ones are out for
+# hashing (ebs_hash.c): exit 130 soon, and each block of the target is the
+# snapshot's or untouched (zeros), never data that failed its checksum.
+start_ebs P4 "$T/snaps.json" --workers 1 --get-delay-ms 200
+ebs_fault "$P4" '[{"op":"get","kind":"badsum","count":6,"after":16}]'
+rm -f "$T/tgt"
+truncate -s $G "$T/tgt"
+"$SS" restore ebs://$SNAP "$T/tgt" --target-is-zeroed --endpoint-url http://127.0.0.1:$P4 \
+	--region eu-west-3 --connections 2 --part-size 1M --json >"$T/sigint.json" 2>"$T/sigint.err" &
+pid=$!
+sleep 3
+kill -INT $pid
+t0=$(date +%s%N)
+wait $pid
+RC=$?
+expect_rc 130 "sigint: $(cat "$T/sigint.err")"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $ms -lt 5000 ] || fail "sigint: $ms ms to stop"
+zero=$(mktemp -p "$T")
+truncate -s $K "$zero"
+written=0
+for b in $(seq 0 39); do
+	# block 0: past the first 4 KiB (the mark of an unfinished restore)
+	skip=$((b ? 0 : 4096))
+	cmp -s -n $((K - skip)) -i $((b * K + skip)):0 "$T/tgt" "$zero" && continue
+	cmp -s -n $((K - skip)) -i $((b * K + skip)):$((b * K + skip)) "$T/tgt" "$T/want" ||
+		fail "sigint: block $b of the target is neither the snapshot's nor zeros"
+	written=$((written + 1))
+done
+note "sigint: stopped in $ms ms, $written blocks written (the snapshot's), the rest zeros"
 
 no_secrets "$EBS_SECRET" "Signature=" "Credential=" "Tk+/" "blockToken"
 exit 0
