@@ -88,7 +88,8 @@ static const char restore_usage[] =
 	"                      the EBS direct endpoint (default\n"
 	"                      https://ebs.REGION.amazonaws.com)\n"
 	"  --cacert FILE       an extra CA bundle (SSL_CERT_FILE works too)\n"
-	"  Their --memory defaults to connections x part size, 64M to 128M.\n"
+	"  Their --memory defaults to connections x part size plus 8M (2 x\n"
+	"  --io-size if more) to read back a window, 64M to 128M.\n"
 	"  http(s), s3: every part must carry the first answer's ETag (else\n"
 	"  Last-Modified): a change mid-restore is an error; an object with\n"
 	"  neither is a WARNING without --manifest (a change cannot be seen).\n"
@@ -219,12 +220,14 @@ static int ebs_defaults(struct restore_args *a, bool part_given,
 
 /*
  * A remote source's buffers, unless --memory says otherwise: a part for
- * every connection (fewer and the connections wait on memory), within
- * REMOTE_MEMORY_MAX so peak RSS stays under 160 MiB.
+ * every connection (fewer and the connections wait on memory) and the
+ * share of the window read back while the next is fetched (extra, which
+ * comes out of --memory), within REMOTE_MEMORY_MAX so peak RSS stays
+ * under 160 MiB.
  */
-static uint64_t remote_memory(const struct source_opts *o)
+static uint64_t remote_memory(const struct source_opts *o, uint64_t extra)
 {
-	uint64_t want = (uint64_t)o->connections * o->part_bytes;
+	uint64_t want = (uint64_t)o->connections * o->part_bytes + extra;
 
 	return want < DEFAULT_MEMORY ? DEFAULT_MEMORY
 	       : want > REMOTE_MEMORY_MAX ? REMOTE_MEMORY_MAX : want;
@@ -253,7 +256,7 @@ static int parse_args(struct restore_args *a, int argc, char **argv)
 	struct cli_getopt g = { .cmd = "restore", .usage = restore_usage,
 				.longopts = longopts, .io = &a->io,
 				.force = &a->force };
-	bool part_given = false, conns_given = false;
+	bool part_given = false, conns_given = false, remote;
 	int opt;
 
 	while ((opt = cli_getopt(&g, argc, argv)) > 0) {
@@ -289,10 +292,12 @@ static int parse_args(struct restore_args *a, int argc, char **argv)
 	a->src.cancel = &cli_interrupted;
 	if (ebs_defaults(a, part_given, conns_given) < 0)
 		return -1;
-	if (!a->io.memory_bytes && source_claims(a->source) &&
-	    strcmp(a->source, "-"))
-		a->io.memory_bytes = remote_memory(&a->src);
+	remote = !a->io.memory_bytes && source_claims(a->source) &&
+		 strcmp(a->source, "-");
 	io_opts_finish(&a->io);
+	if (remote)
+		a->io.memory_bytes = remote_memory(&a->src, a->no_verify ? 0
+				: restore_bg_share(a->io.io_size));
 	return 0;
 }
 

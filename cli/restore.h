@@ -258,8 +258,10 @@ int restore_readback(struct restore_job *j, const struct pipe_range *r,
  * background, while the next is fetched, when --memory leaves room. */
 bool restore_overlapped(const struct restore_job *j);
 
-/* The memory of a read-back in the background: out of --memory's. */
+/* The memory of a read-back in the background: out of --memory's
+ * (restore_bg_share: at --io-size io_size). */
 size_t restore_bg_memory(const struct restore_job *j);
+size_t restore_bg_share(size_t io_size);
 
 /*
  * restore_readback_bg() - restore_readback() in a thread of its own while

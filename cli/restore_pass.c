@@ -737,10 +737,14 @@ struct restore_bg {
 	int ret;
 };
 
+size_t restore_bg_share(size_t io_size)
+{
+	return 2 * io_size > RESTORE_BG_MEMORY ? 2 * io_size : RESTORE_BG_MEMORY;
+}
+
 size_t restore_bg_memory(const struct restore_job *j)
 {
-	return 2 * j->a->io.io_size > RESTORE_BG_MEMORY
-	       ? 2 * j->a->io.io_size : RESTORE_BG_MEMORY;
+	return restore_bg_share(j->a->io.io_size);
 }
 
 bool restore_overlapped(const struct restore_job *j)
