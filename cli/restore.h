@@ -224,12 +224,15 @@ int restore_prescan(struct restore_job *j, bool count);
 /*
  * restore_choose_checks() - of the window's RB_MATCH blocks, those to be
  * fetched to check the source against the manifest become RB_CHECK: all
- * of a path's or a stream's, a spread sample of a remote source's.
+ * of a path's or a stream's, a spread sample of a remote source's (of
+ * those it holds data for, when it has extents). Returns 0 or -errno
+ * with j->error.
  */
-void restore_choose_checks(struct restore_job *j);
+int restore_choose_checks(struct restore_job *j);
 
-/* restore_mark_holes() - a path source's blocks wholly inside a hole
- * become RB_HOLE (not read). Returns 0 or -errno with j->error. */
+/* restore_mark_holes() - a source's blocks wholly inside a hole (a
+ * path's, or what a snapshot does not list) become RB_HOLE (not read),
+ * or RB_KEPT under --base. Returns 0 or -errno with j->error. */
 int restore_mark_holes(struct restore_job *j);
 
 /* Zero the run of zeros pending, if any. Returns 0 or -errno. */

@@ -169,42 +169,18 @@ int restore_prescan(struct restore_job *j, bool count)
 #define RESUME_SAMPLE_BLOCKS 16u	/* a remote source's, a window */
 
 /*
- * Resume skips the blocks the target already holds as the manifest says;
- * that proves the target is the manifest's image, not that the source
- * is (restore img1 onto a target holding img2 with img2's manifest wrote
- * nothing). So the source is checked against the manifest there too:
- * every such block of a path or a stream (cheap to read, or read
- * anyway), a spread sample of a remote source's (the first, the last and
- * every stride-th between). They are fetched and hashed, not written.
+ * walk_holes() - fn(j, i, ctx) for each block i of the window wholly
+ * inside a hole of the source (a path's, or what a snapshot does not
+ * list); a source without extents has none.
  */
-void restore_choose_checks(struct restore_job *j)
-{
-	struct restore_window *w = &j->w;
-	bool all = j->src_is_path || j->info.in_order;
-	size_t matching = 0, k = 0, stride;
-
-	for (size_t i = 0; i < w->nblocks; i++)
-		matching += w->state[i] == RB_MATCH;
-	stride = matching / RESUME_SAMPLE_BLOCKS;
-	stride = all || !stride ? 1 : stride;
-	for (size_t i = 0; i < w->nblocks; i++) {
-		if (w->state[i] != RB_MATCH)
-			continue;
-		if (k % stride == 0 || k == matching - 1)
-			w->state[i] = RB_CHECK;
-		k++;
-	}
-}
-
-/*
- * A source's holes (a path's, or what a snapshot does not list): its
- * blocks wholly inside one are not read.
- */
-int restore_mark_holes(struct restore_job *j)
+static int walk_holes(struct restore_job *j,
+		      void (*fn)(struct restore_job *, size_t, void *), void *ctx)
 {
 	struct restore_window *w = &j->w;
 	uint64_t at = w->start, bs = j->block;
 
+	if (!j->src_is_path && !(j->rs && j->info.has_extents))
+		return 0;
 	while (at < w->end) {
 		uint64_t ds = 0, de = 0, hole_end;
 		int ret = j->src_is_path ? device_next_data(&j->src, at, &ds, &de)
@@ -225,27 +201,101 @@ int restore_mark_holes(struct restore_job *j)
 		}
 		hole_end = ret ? rmin64(ds, w->end) : w->end;
 		for (uint64_t i = (at - w->start + bs - 1) / bs;
-		     i < w->nblocks && w->start + i * bs < hole_end; i++) {
-			uint64_t b_end = rmin64(w->start + (i + 1) * bs, w->end);
-
-			if (b_end > hole_end)
-				continue;
-			/* --base: not in the changes, so the source cannot
-			 * show it; the target holds what the manifest says */
-			if (w->state[i] == RB_CHECK && j->info.holes_unchanged)
-				w->state[i] = RB_MATCH;
-			if (w->state[i] != RB_FETCH)
-				continue;
-			w->state[i] = j->info.holes_unchanged ? RB_KEPT
-							      : RB_HOLE;
-			if (w->state[i] == RB_KEPT)
-				j->n.bytes_unchanged += b_end - (w->start + i * bs);
-		}
+		     i < w->nblocks && w->start + i * bs < hole_end; i++)
+			if (rmin64(w->start + (i + 1) * bs, w->end) <= hole_end)
+				fn(j, (size_t)i, ctx);
 		if (!ret)
 			break;
 		at = de;
 	}
 	return 0;
+}
+
+static void note_hole(struct restore_job *j, size_t i, void *ctx)
+{
+	(void)j;
+	((unsigned char *)ctx)[i] = 1;
+}
+
+/*
+ * Resume skips the blocks the target already holds as the manifest says;
+ * that proves the target is the manifest's image, not that the source
+ * is (restore img1 onto a target holding img2 with img2's manifest wrote
+ * nothing). So the source is checked against the manifest there too:
+ * every such block of a path or a stream (cheap to read, or read
+ * anyway), a spread sample of a remote source's (the first, the last and
+ * evenly between, at most RESUME_SAMPLE_BLOCKS and the last), drawn from
+ * the blocks the source holds data for: a block in a snapshot's hole
+ * reads as zeros from any snapshot with a hole there, and proves nothing
+ * (only when every block is in a hole is the sample drawn from those).
+ * They are fetched and hashed, not written.
+ */
+int restore_choose_checks(struct restore_job *j)
+{
+	struct restore_window *w = &j->w;
+	bool all = j->src_is_path || j->info.in_order;
+	unsigned char *hole = NULL;
+	size_t matching = 0, k = 0, stride;
+	int ret;
+
+	if (!all && j->rs && j->info.has_extents) {
+		hole = calloc(w->nblocks ? w->nblocks : 1, 1);
+		if (!hole) {
+			snprintf(j->error, sizeof(j->error), "out of memory");
+			return -ENOMEM;
+		}
+		ret = walk_holes(j, note_hole, hole);
+		if (ret < 0) {
+			free(hole);
+			return ret;
+		}
+		for (size_t i = 0; i < w->nblocks; i++)
+			matching += w->state[i] == RB_MATCH && !hole[i];
+		if (!matching) {	/* all in holes: sample those */
+			free(hole);
+			hole = NULL;
+		}
+	}
+	if (!hole)
+		for (size_t i = 0; i < w->nblocks; i++)
+			matching += w->state[i] == RB_MATCH;
+	stride = all || !matching ? 1 : (matching + RESUME_SAMPLE_BLOCKS - 1) /
+					 RESUME_SAMPLE_BLOCKS;
+	for (size_t i = 0; i < w->nblocks; i++) {
+		if (w->state[i] != RB_MATCH || (hole && hole[i]))
+			continue;
+		if (k % stride == 0 || k == matching - 1)
+			w->state[i] = RB_CHECK;
+		k++;
+	}
+	free(hole);
+	return 0;
+}
+
+static void mark_hole(struct restore_job *j, size_t i, void *ctx)
+{
+	struct restore_window *w = &j->w;
+	uint64_t b_end = rmin64(w->start + (i + 1) * j->block, w->end);
+
+	(void)ctx;
+	/* --base: not in the changes, so the source cannot show it; the
+	 * target holds what the manifest says */
+	if (w->state[i] == RB_CHECK && j->info.holes_unchanged)
+		w->state[i] = RB_MATCH;
+	if (w->state[i] != RB_FETCH)
+		return;
+	w->state[i] = j->info.holes_unchanged ? RB_KEPT : RB_HOLE;
+	if (w->state[i] == RB_KEPT)
+		j->n.bytes_unchanged += b_end - (w->start + i * j->block);
+}
+
+/*
+ * A source's holes (a path's, or what a snapshot does not list): its
+ * blocks wholly inside one are not read.
+ */
+int restore_mark_holes(struct restore_job *j)
+{
+	return walk_holes(j, mark_hole, NULL);
 }
 
 /* ---- blocks ---- */

@@ -646,8 +646,8 @@ static int restore_window(struct restore_job *j, uint64_t start, uint64_t end)
 	if (j->resume)
 		ret = restore_prescan(j, true);
 	if (!ret && j->resume)
-		restore_choose_checks(j);
-	if (!ret && (j->src_is_path || (j->rs && j->info.has_extents)))
+		ret = restore_choose_checks(j);
+	if (!ret)
 		ret = restore_mark_holes(j);
 	if (!ret)
 		ret = fetch_state(j, (1u << RB_FETCH) | (1u << RB_CHECK), false);
