@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -414,14 +415,17 @@ static int settle_bucket(struct as_recindex *x, struct as_recbucket *b,
 }
 
 /*
- * Settling runs on two threads, each over half of the buckets with a
- * table and figures of its own (a struct as_recindex used as scratch:
+ * Settling runs on a thread for each CPU this process may use (at least
+ * two, at most SETTLE_THREADS), each over its share of the buckets with
+ * a table and figures of its own (a struct as_recindex used as scratch:
  * its held_bytes goes below 0 modulo 2^64 as chunks are freed), summed
- * when both are done. Buckets share nothing.
+ * when all are done. Buckets share nothing.
  */
+#define SETTLE_THREADS	16u
+
 struct settle_job {
 	struct as_recindex *x, t;
-	unsigned first;		/* buckets first, first + 2, ... */
+	unsigned first, step;	/* buckets first, first + step, ... */
 	int64_t now_cl;
 	uint64_t evict_void_time;
 	const bool *no_evict;
@@ -429,24 +433,37 @@ struct settle_job {
 	int ret;
 };
 
-static void *settle_half(void *arg)
+static void *settle_share(void *arg)
 {
 	struct settle_job *j = arg;
 
-	for (unsigned k = j->first; k < AS_RECINDEX_BUCKETS && !j->ret; k += 2)
+	for (unsigned k = j->first; k < AS_RECINDEX_BUCKETS && !j->ret;
+	     k += j->step)
 		j->ret = settle_bucket(&j->t, &j->x->buckets[k], j->now_cl,
 				       j->evict_void_time, j->no_evict, j->out);
 	return NULL;
+}
+
+/* The CPUs this process may run on, within 2..SETTLE_THREADS. */
+static unsigned settle_threads(void)
+{
+	cpu_set_t set;
+	int n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+								: 2;
+
+	return n < 2 ? 2 : n > (int)SETTLE_THREADS ? SETTLE_THREADS
+						    : (unsigned)n;
 }
 
 int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 		       uint64_t evict_void_time, const bool no_evict[256],
 		       uint64_t out[5])
 {
-	struct settle_job j[2];
+	struct settle_job *j;	/* 15 KiB each: not on the stack */
+	bool threaded[SETTLE_THREADS] = { false };
+	pthread_t th[SETTLE_THREADS];
+	unsigned nj = settle_threads();
 	uint64_t tables = 0;
-	pthread_t th;
-	bool threaded;
 	int ret = 0;
 
 	if (x->sealed)
@@ -455,10 +472,13 @@ int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 		x->sealed = x->last_settle;
 		return 0;
 	}
-	for (unsigned i = 0; i < 2; i++) {
-		memset(&j[i], 0, sizeof(j[i]));
+	j = calloc(nj, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	for (unsigned i = 0; i < nj; i++) {
 		j[i].x = x;
 		j[i].first = i;
+		j[i].step = nj;
 		j[i].now_cl = now_cl;
 		j[i].evict_void_time = evict_void_time;
 		j[i].no_evict = no_evict;
@@ -468,16 +488,20 @@ int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 		memcpy(j[i].t.census_set_lut, x->census_set_lut,
 		       sizeof(x->census_set_lut));
 	}
-	threaded = pthread_create(&th, NULL, settle_half, &j[1]) == 0;
-	settle_half(&j[0]);
-	if (threaded)
-		pthread_join(th, NULL);
-	else
-		settle_half(&j[1]);
+	for (unsigned i = 1; i < nj; i++)
+		threaded[i] = pthread_create(&th[i], NULL, settle_share,
+					     &j[i]) == 0;
+	settle_share(&j[0]);
+	for (unsigned i = 1; i < nj; i++) {	/* one not started: here */
+		if (threaded[i])
+			pthread_join(th[i], NULL);
+		else
+			settle_share(&j[i]);
+	}
 	x->used = 0;
 	memset(x->set_objects, 0, sizeof(x->set_objects));
 	memset(&x->census, 0, sizeof(x->census));
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < nj; i++) {
 		const struct as_census *tc = &j[i].t.census;
 
 		for (unsigned k = 0; k < 5; k++)
@@ -498,6 +522,7 @@ int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 		if (j[i].ret && !ret)
 			ret = j[i].ret;
 	}
+	free(j);
 	x->pending = 0;
 	x->sealed = x->last_settle;
 	return ret;
