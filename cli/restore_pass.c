@@ -275,6 +275,7 @@ int restore_choose_checks(struct restore_job *j)
 static void mark_hole(struct restore_job *j, size_t i, void *ctx)
 {
 	struct restore_window *w = &j->w;
+	uint64_t off = w->start + i * j->block;
 	uint64_t b_end = rmin64(w->start + (i + 1) * j->block, w->end);
 
 	(void)ctx;
@@ -282,6 +283,19 @@ static void mark_hole(struct restore_job *j, size_t i, void *ctx)
 	 * target holds what the manifest says */
 	if (w->state[i] == RB_CHECK && j->info.holes_unchanged)
 		w->state[i] = RB_MATCH;
+	/* Resume: the source holds zeros here, known without a request, so
+	 * every such block is checked, not a sample. Where the manifest
+	 * says data, the source is not its image (an earlier snapshot onto
+	 * a later one's target): a hole, which restore_holes() finds does
+	 * not match. */
+	if (w->state[i] == RB_MATCH && !j->info.holes_unchanged &&
+	    j->have_man &&
+	    !block_hash_equal(restore_zero_digest(j, (size_t)(b_end - off)),
+			      manifest_digest(&j->man, off / j->block))) {
+		w->state[i] = RB_HOLE;
+		j->n.bytes_skipped_matching -= b_end - off;
+		return;
+	}
 	if (w->state[i] != RB_FETCH)
 		return;
 	w->state[i] = j->info.holes_unchanged ? RB_KEPT : RB_HOLE;
