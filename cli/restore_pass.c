@@ -225,9 +225,10 @@ static void note_hole(struct restore_job *j, size_t i, void *ctx)
  * every such block of a path or a stream (cheap to read, or read
  * anyway), a spread sample of a remote source's (the first, the last and
  * evenly between, at most RESUME_SAMPLE_BLOCKS and the last), drawn from
- * the blocks the source holds data for: a block in a snapshot's hole
- * reads as zeros from any snapshot with a hole there, and proves nothing
- * (only when every block is in a hole is the sample drawn from those).
+ * the blocks the source holds data for: a block in a snapshot's hole is
+ * zeros, each checked against the manifest without a request by
+ * mark_hole() (only when every block is in a hole is the sample drawn
+ * from those).
  * They are fetched and hashed, not written.
  */
 int restore_choose_checks(struct restore_job *j)
