@@ -807,9 +807,13 @@ size_t restore_bg_share(size_t io_size)
 	return 2 * io_size > RESTORE_BG_MEMORY ? 2 * io_size : RESTORE_BG_MEMORY;
 }
 
+/* Room for two of its blocks too: a manifest's may be up to 64M (less
+ * than one and the read-back cannot run). */
 size_t restore_bg_memory(const struct restore_job *j)
 {
-	return restore_bg_share(j->a->io.io_size);
+	size_t share = restore_bg_share(j->a->io.io_size);
+
+	return 2 * j->block > share ? 2 * j->block : share;
 }
 
 bool restore_overlapped(const struct restore_job *j)
