@@ -262,7 +262,7 @@ int restore_readback(struct restore_job *j, const struct pipe_range *r,
 bool restore_overlapped(const struct restore_job *j);
 
 /* The memory of a read-back in the background: out of --memory's
- * (restore_bg_share: at --io-size io_size). */
+ * (restore_bg_share: at --io-size io_size; two blocks if more). */
 size_t restore_bg_memory(const struct restore_job *j);
 size_t restore_bg_share(size_t io_size);
 

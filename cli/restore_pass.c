@@ -225,9 +225,10 @@ static void note_hole(struct restore_job *j, size_t i, void *ctx)
  * every such block of a path or a stream (cheap to read, or read
  * anyway), a spread sample of a remote source's (the first, the last and
  * evenly between, at most RESUME_SAMPLE_BLOCKS and the last), drawn from
- * the blocks the source holds data for: a block in a snapshot's hole
- * reads as zeros from any snapshot with a hole there, and proves nothing
- * (only when every block is in a hole is the sample drawn from those).
+ * the blocks the source holds data for: a block in a snapshot's hole is
+ * zeros, each checked against the manifest without a request by
+ * mark_hole() (only when every block is in a hole is the sample drawn
+ * from those).
  * They are fetched and hashed, not written.
  */
 int restore_choose_checks(struct restore_job *j)
@@ -275,6 +276,7 @@ int restore_choose_checks(struct restore_job *j)
 static void mark_hole(struct restore_job *j, size_t i, void *ctx)
 {
 	struct restore_window *w = &j->w;
+	uint64_t off = w->start + i * j->block;
 	uint64_t b_end = rmin64(w->start + (i + 1) * j->block, w->end);
 
 	(void)ctx;
@@ -282,6 +284,19 @@ static void mark_hole(struct restore_job *j, size_t i, void *ctx)
 	 * target holds what the manifest says */
 	if (w->state[i] == RB_CHECK && j->info.holes_unchanged)
 		w->state[i] = RB_MATCH;
+	/* Resume: the source holds zeros here, known without a request, so
+	 * every such block is checked, not a sample. Where the manifest
+	 * says data, the source is not its image (an earlier snapshot onto
+	 * a later one's target): a hole, which restore_holes() finds does
+	 * not match. */
+	if (w->state[i] == RB_MATCH && !j->info.holes_unchanged &&
+	    j->have_man &&
+	    !block_hash_equal(restore_zero_digest(j, (size_t)(b_end - off)),
+			      manifest_digest(&j->man, off / j->block))) {
+		w->state[i] = RB_HOLE;
+		j->n.bytes_skipped_matching -= b_end - off;
+		return;
+	}
 	if (w->state[i] != RB_FETCH)
 		return;
 	w->state[i] = j->info.holes_unchanged ? RB_KEPT : RB_HOLE;
@@ -792,9 +807,13 @@ size_t restore_bg_share(size_t io_size)
 	return 2 * io_size > RESTORE_BG_MEMORY ? 2 * io_size : RESTORE_BG_MEMORY;
 }
 
+/* Room for two of its blocks too: a manifest's may be up to 64M (less
+ * than one and the read-back cannot run). */
 size_t restore_bg_memory(const struct restore_job *j)
 {
-	return restore_bg_share(j->a->io.io_size);
+	size_t share = restore_bg_share(j->a->io.io_size);
+
+	return 2 * j->block > share ? 2 * j->block : share;
 }
 
 bool restore_overlapped(const struct restore_job *j)

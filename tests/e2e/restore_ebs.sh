@@ -10,7 +10,9 @@
 # unlisted block is ever asked for, the first GetSnapshotBlock goes out
 # before the listing is done, the report counts blocks, requests and the
 # rate; --target-is-zeroed writes only data; --manifest-out, then a rerun
-# with --manifest fetches only the header region again. Refused, exit 2,
+# with --manifest fetches only the header region again, and an earlier
+# snapshot (blocks 24 to 47 not listed) with that manifest is refused
+# naming one of them, nothing written. Refused, exit 2,
 # one line, the target untouched: a target smaller than the volume, a
 # wrong secret, an unknown key, a wrong region, a snapshot not found, one
 # not completed, one denied, no credentials, a bad snapshot id. No
@@ -30,13 +32,16 @@ SNAP=snap-0123456789abcdef0
 mkrand "$T/img" $((48 * K))
 for b in 10 11 30; do dd if=/dev/zero of="$T/img" bs=$K seek=$b count=1 conv=notrunc status=none; done
 LISTED=$(seq 0 47 | grep -vxE '10|11|20|21' | paste -sd, -)
+# an earlier snapshot of that volume: blocks 24 to 47 not written yet
+EARLIER=$(seq 0 23 | grep -vxE '10|11|20|21' | paste -sd, -)
 cp "$T/img" "$T/want"
 dd if=/dev/zero of="$T/want" bs=$K seek=20 count=2 conv=notrunc status=none
 truncate -s $G "$T/want"
 cat >"$T/snaps.json" <<EOF2
 {"$SNAP": {"image": "$T/img", "volume_gib": 1, "blocks": [$LISTED]},
  "snap-00000000000000001": {"image": "$T/img", "volume_gib": 1, "state": "pending"},
- "snap-00000000000000002": {"image": "$T/img", "volume_gib": 1, "denied": true}}
+ "snap-00000000000000002": {"image": "$T/img", "volume_gib": 1, "denied": true},
+ "snap-00000000000000003": {"image": "$T/img", "volume_gib": 1, "blocks": [$EARLIER]}}
 EOF2
 start_ebs P "$T/snaps.json" --page-max 7 --list-delay-ms 30
 EP=http://127.0.0.1:$P
@@ -142,6 +147,22 @@ n=$(ebs_log_since $L | jq '[.[] | select(.op == "get")] | length')
 	fail "again: $n blocks fetched, not the header region's 14 and a sample of 16 listed ones"
 [ "$(jq .bytes_matching_checked "$T/again.json")" -gt 0 ] ||
 	fail "again: nothing already there was checked against the source"
+# The earlier snapshot onto that target with the later one's manifest:
+# the listed blocks past the header region all match (a sample of them
+# proves nothing), but 24 to 47 are in its hole (zeros) where the
+# manifest says data: refused naming one of them, nothing written.
+cp "$T/zt" "$T/zt.before"
+L=$(ebs_logline)
+run_ss "$T/earlier.json" "$T/earlier.err" restore ebs://snap-00000000000000003 "$T/zt" $R \
+	--manifest "$T/man" --json
+expect_rc 2 "earlier: $(cat "$T/earlier.err")"
+[ "$(wc -l <"$T/earlier.err")" = 1 ] || fail "earlier: not one line: $(cat "$T/earlier.err")"
+off=$(sed -n "s|^shadowsync: block at offset \([0-9]*\) of 'ebs://snap-00000000000000003' does not match manifest '$T/man', fetched twice$|\1|p" "$T/earlier.err")
+[ -n "$off" ] && [ $((off % K)) = 0 ] && [ "$off" -ge $((24 * K)) ] && [ "$off" -lt $((48 * K)) ] ||
+	fail "earlier: $(cat "$T/earlier.err")"
+cmp -s "$T/zt" "$T/zt.before" || fail "earlier: the target was written"
+[ "$(ebs_log_since $L | jq '[.[] | select(.op == "get" and .idx >= 24)] | length')" = 0 ] ||
+	fail "earlier: a block it does not list was asked for"
 
 # Refusals: exit 2, one line, the target untouched.
 refused() {

@@ -25,6 +25,9 @@ R="--endpoint-url $EP --region eu-west-3 --engine psync"
 export AWS_ACCESS_KEY_ID=$EBS_KEY AWS_SECRET_ACCESS_KEY=$EBS_SECRET
 
 chmod 711 "$T"
+# a copy that uid can run wherever the checkout is (/root is 0700)
+mkdir -m 755 "$T/bin"
+cp "$SS" "$T/bin/shadowsync" || fail "cannot copy $SS"
 # confined NAME ARGS...: shadowsync ARGS as uid NOBODY with RLIMIT_NPROC
 # 2 (main + watchdog), under strace for the refused clones (LeakSanitizer,
 # make check-asan, needs a thread of its own at exit and cannot run
@@ -39,7 +42,7 @@ confined() {
 	ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0 \
 		strace -f -qq -e trace=clone,clone3 -o "$T/$name.trace" \
 		prlimit --nproc=2:2 setpriv --reuid=$NOBODY --regid=$NOBODY \
-		--clear-groups -- "$SS" "$@" --force >"$T/$name.json" 2>"$T/$name.err"
+		--clear-groups -- "$T/bin/shadowsync" "$@" --force >"$T/$name.json" 2>"$T/$name.err"
 	RC=$?
 }
 # refused NAME: the number of thread starts the limit refused

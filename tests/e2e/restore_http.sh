@@ -6,7 +6,9 @@
 # part plus the probe, no retries. An untrusted certificate is one clear
 # line. A sparse image with --target-is-zeroed leaves its zeros unwritten;
 # a wrong --manifest is fetched again once, then exit 2 naming the block;
-# one of another size is refused before anything is written; curl piped
+# one of another size is refused before anything is written, one of 16
+# MiB blocks (more than a background read-back's 8 MiB) is restored and
+# read back; curl piped
 # into `restore -` works. No query-string signature or credential appears
 # in any output.
 . "$(dirname "$0")/../lib.sh"
@@ -138,6 +140,18 @@ run_ss "$T/man.json" "$T/man.err" restore "http://127.0.0.1:$HTTP/img" "$T/tgt" 
 expect_rc 0 "manifest: $(cat "$T/man.err")"
 cmp "$T/www/img" "$T/tgt" || fail "manifest: the target differs"
 expect_json "$T/man.json" .blocks_refetched 0
+
+# A manifest of 16 MiB blocks, more than the 8 MiB a window's read-back
+# in the background would get: read back with room for its blocks (it
+# failed: "need at least 16M of buffers, more than --memory 8M").
+"$SS" hash "$T/www/img" --block-size 16M -o "$T/big.man" >/dev/null || fail "hash --block-size 16M"
+mkrand "$T/tgt" $SIZE
+run_ss "$T/bigblocks.json" "$T/bigblocks.err" restore "http://127.0.0.1:$HTTP/img" "$T/tgt" \
+	--manifest "$T/big.man" --json
+expect_rc 0 "16M blocks: $(cat "$T/bigblocks.err")"
+cmp "$T/www/img" "$T/tgt" || fail "16M blocks: the target differs"
+expect_json "$T/bigblocks.json" .verified true
+expect_json "$T/bigblocks.json" .bytes_verified $SIZE
 
 # curl into a pipe, restore from stdin.
 mkrand "$T/tgt" $SIZE
