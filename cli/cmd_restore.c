@@ -299,6 +299,7 @@ static int parse_args(struct restore_args *a, int argc, char **argv)
 	if (remote)
 		a->io.memory_bytes = remote_memory(&a->src, a->no_verify ? 0
 				: restore_bg_share(a->io.io_size));
+	a->memory_default = remote;
 	return 0;
 }
 

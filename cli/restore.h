@@ -47,6 +47,7 @@ struct restore_args {
 	bool target_zeroed;		/* --target-is-zeroed */
 	bool no_verify;
 	bool force;
+	bool memory_default;		/* a remote source's --memory, not given */
 };
 
 /* What became of each block of a window. */
@@ -118,6 +119,9 @@ struct restore_job {
 	/* the plan */
 	uint64_t block;			/* hash, check, refetch, zero unit */
 	uint64_t hold;			/* [0, hold): the header region, last */
+	uint64_t memory;		/* the I/O buffers' cap: --memory, less
+					 * what a held region of big blocks
+					 * takes past 8M when it was defaulted */
 	uint64_t end;			/* where the image ends (or, a stream of
 					 * unknown size, the target) */
 	bool resume;			/* --manifest, and the target holds an
@@ -161,6 +165,8 @@ struct restore_job {
  * the least): small, beside the fetch's parts (the 160 MiB bound). */
 #define RESTORE_BG_MEMORY (8u << 20)
 #define RESTORE_BG_DEPTH 8u
+/* The least a defaulted --memory is cut to for a big held region. */
+#define RESTORE_MEMORY_FLOOR (32u << 20)
 
 /* Set once the header commit has written the header region (read by the
  * watchdog's report: cli_watch_flag). */

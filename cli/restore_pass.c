@@ -157,7 +157,7 @@ int restore_prescan(struct restore_job *j, bool count)
 			       .block_size = j->block,
 			       .io_size = j->a->io.io_size,
 			       .queue_depth = j->a->io.queue_depth,
-			       .memory_bytes = j->a->io.memory_bytes,
+			       .memory_bytes = j->memory,
 			       .ranges = &r, .nranges = 1,
 			       .on_block = prescan_block, .ctx = &ps,
 			       .cancel = &cli_interrupted }, &res);
@@ -564,7 +564,7 @@ int restore_fetch(struct restore_job *j, const struct pipe_range *r, size_t n)
 	struct pipe_config cfg = {
 		.engine = j->a->io.engine,
 		.chunk_align = j->block,
-		.memory_bytes = j->a->io.memory_bytes,
+		.memory_bytes = j->memory,
 		.ranges = r,
 		.nranges = n,
 		.src = { { j->src_is_path ? j->src.fd : -1,
@@ -737,7 +737,7 @@ int restore_prove_skipped(struct restore_job *j, uint64_t *zeroed)
 				   .block_size = j->block,
 				   .io_size = j->a->io.io_size,
 				   .queue_depth = j->a->io.queue_depth,
-				   .memory_bytes = j->a->io.memory_bytes,
+				   .memory_bytes = j->memory,
 				   .ranges = r, .nranges = (size_t)n,
 				   .on_block = prove_block, .ctx = j,
 				   .cancel = &cli_interrupted }, &res) : 0;
@@ -781,7 +781,7 @@ int restore_readback(struct restore_job *j, const struct pipe_range *r,
 
 	if (!n)
 		return 0;
-	ret = readback_scan(j, &j->tgt, r, n, &rb, j->a->io.memory_bytes,
+	ret = readback_scan(j, &j->tgt, r, n, &rb, j->memory,
 			    j->a->io.queue_depth, &res);
 	if (ret < 0)
 		restore_pipe_error(j, &res.error, "read-back");
@@ -819,7 +819,7 @@ size_t restore_bg_memory(const struct restore_job *j)
 bool restore_overlapped(const struct restore_job *j)
 {
 	return j->rs && !j->info.in_order && !j->a->no_verify &&
-	       j->a->io.memory_bytes >= 4 * restore_bg_memory(j);
+	       j->memory >= 4 * restore_bg_memory(j);
 }
 
 static void *bg_main(void *arg)

@@ -257,7 +257,7 @@ static int check_zeroed_sample(struct restore_job *j)
 			       .engine = j->a->io.engine,
 			       .block_size = 4096, .io_size = 4096,
 			       .queue_depth = j->a->io.queue_depth,
-			       .memory_bytes = j->a->io.memory_bytes,
+			       .memory_bytes = j->memory,
 			       .ranges = r, .nranges = (size_t)n,
 			       .on_block = zero_probe_block, .ctx = &z,
 			       .cancel = &cli_interrupted }, &res);
@@ -355,6 +355,18 @@ static int plan(struct restore_job *j)
 	j->hold = min64((AS_HEADER_REGION_BYTES + j->block - 1) / j->block *
 			j->block, j->end);
 	held_blocks = (j->hold + j->block - 1) / j->block;
+	/* A held region of blocks over 8M is memory past the buffers: a
+	 * defaulted --memory gives it up (the 160 MiB bound), down to 32M
+	 * or a block (a scan's least). */
+	if (j->a->memory_default && j->hold > AS_HEADER_REGION_BYTES) {
+		uint64_t over = j->hold - AS_HEADER_REGION_BYTES;
+		uint64_t least = j->block > RESTORE_MEMORY_FLOOR
+				 ? j->block : RESTORE_MEMORY_FLOOR;
+
+		if (j->memory > least)
+			j->memory = j->memory > over + least ? j->memory - over
+							     : least;
+	}
 	if (posix_memalign((void **)&j->hold_img, DEVICE_DIO_ALIGN,
 			   (j->hold + DEVICE_DIO_ALIGN - 1) / DEVICE_DIO_ALIGN *
 			   DEVICE_DIO_ALIGN))
@@ -381,6 +393,7 @@ int restore_open(struct restore_job *j, const struct restore_args *a)
 
 	memset(j, 0, sizeof(*j));
 	j->a = a;
+	j->memory = a->io.memory_bytes;
 	j->src.fd = j->tgt.fd = j->src.fd_buffered = j->tgt.fd_buffered = -1;
 	j->verify_result = "not-run";
 	j->mismatch.max = REPORT_MAX_EXTENTS;

@@ -69,4 +69,15 @@ expect_json "$T/out" .bytes_read $((4 * G + 1))
 expect_json "$T/out" .requests $((1 + 4 * G / (8 * M)))
 expect_json "$T/out" .bytes_skipped_zero $((4 * G - 64 * M - 4096))
 expect_json "$T/out" .bytes_verified $((64 * M + 4096))
+
+# A manifest of 64 MiB blocks: the held header region is a whole block,
+# 64 MiB outside the buffers; the defaulted --memory gives up what it
+# holds past 8M (it took 208 MiB before).
+head -c $((384 * M)) "$T/img" >"$T/www/img64"
+"$SS" hash "$T/www/img64" -o "$T/img64.man" --block-size 64M >/dev/null || fail "hash 64M"
+rm -f "$T/tgt"; truncate -s $((384 * M)) "$T/tgt"
+bounded "http, 64M blocks" "$SS" restore "http://127.0.0.1:$P/img64" "$T/tgt" \
+	--manifest "$T/img64.man" --json
+expect_json "$T/out" .bytes_verified $((384 * M))
+cmp -s "$T/www/img64" "$T/tgt" || fail "64M blocks: the target differs from the image"
 exit 0
