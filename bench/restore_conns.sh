@@ -26,8 +26,8 @@
 # would take about SIZE / RATE.
 #
 # RESTORE_ARGS: more restore options, e.g. --memory: restore's default
-# (connections x part size, at most 128M) keeps only 4 parts of 32 MiB in
-# flight, whatever --connections says.
+# (connections x part size and the read-back's 8M, at most 128M) keeps
+# only 3 parts of 32 MiB in flight, whatever --connections says.
 #
 # At one connection each tool takes PARTS seconds: 3 rounds take about 4
 # minutes. Writes out/restore_conns.md and .dat; not in make test.
