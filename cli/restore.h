@@ -103,6 +103,11 @@ struct restore_job {
 	struct stat src_stat;		/* a regular file SOURCE (or stdin's)
 					 * as opened: it must not change */
 	bool src_stat_known;
+	/* a block-device SOURCE: its writes and discards so far (sysfs
+	 * stat), and a loop device's backing file */
+	bool src_io_known, src_backing_known;
+	uint64_t src_io[2];
+	struct stat src_backing;
 	struct pipe_filler filler;	/* rs as the pipeline's source */
 	void *fill;			/* the adapter's state */
 	/* the target */

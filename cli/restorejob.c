@@ -21,11 +21,13 @@
 #include "../verify/scan.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 /* header_region_written, for the watchdog should it end the run. */
 volatile sig_atomic_t restore_header_written;
@@ -53,39 +55,130 @@ static int fail(struct restore_job *j, int err, const char *fmt, ...)
  * still being written (a download, a copy, a decompression that has not
  * finished) would otherwise be restored as a mix of its versions, or cut
  * at the size it had, and reported RESTORED. A remote object's ETag does
- * this for http(s) and s3.
+ * this for http(s) and s3. A block device has no mtime: its writes and
+ * discards completed (sysfs stat, whoever issued them: a process, a file
+ * system mounted on it) are counted instead, and a loop device's backing
+ * file is stamped too (written to directly, it bypasses the loop's
+ * counts). Writes to a partition through its whole disk are counted on
+ * the disk alone, and are not seen.
  */
-static void stamp_source(struct restore_job *j, int fd)
+
+/* The writes and discards of block device rdev so far, and sectors. */
+static bool blk_writes(dev_t rdev, uint64_t io[2])
 {
-	j->src_stat_known = !fstat(fd, &j->src_stat) &&
-			    S_ISREG(j->src_stat.st_mode);
+	unsigned long long f[15] = { 0 };
+	char path[64];
+	FILE *fp;
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/stat",
+		 major(rdev), minor(rdev));
+	fp = fopen(path, "re");
+	if (!fp)
+		return false;
+	n = fscanf(fp, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+		   "%llu %llu %llu %llu %llu", &f[0], &f[1], &f[2], &f[3],
+		   &f[4], &f[5], &f[6], &f[7], &f[8], &f[9], &f[10], &f[11],
+		   &f[12], &f[13], &f[14]);
+	fclose(fp);
+	if (n < 7)
+		return false;
+	io[0] = f[4] + f[11];	/* writes and discards completed */
+	io[1] = f[6] + f[13];	/* their sectors */
+	return true;
 }
 
-static int check_source_unchanged(struct restore_job *j)
+/* A loop device's backing file, as it is now. */
+static bool blk_backing(dev_t rdev, struct stat *st, char *path, size_t len)
 {
-	const struct stat *a = &j->src_stat;
-	struct stat b;
-	int fd = j->src_is_path ? j->src.fd : 0;
+	char sys[80];
+	FILE *fp;
+	bool ok;
 
-	if (!j->src_stat_known)
-		return 0;
-	if (fstat(fd, &b) < 0)
-		return fail(j, -errno, "cannot check source '%s': %s",
-			    j->display, strerror(errno));
-	if (b.st_size == a->st_size &&
-	    b.st_mtim.tv_sec == a->st_mtim.tv_sec &&
-	    b.st_mtim.tv_nsec == a->st_mtim.tv_nsec &&
-	    b.st_ctim.tv_sec == a->st_ctim.tv_sec &&
-	    b.st_ctim.tv_nsec == a->st_ctim.tv_nsec)
-		return 0;
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/loop/backing_file",
+		 major(rdev), minor(rdev));
+	fp = fopen(sys, "re");
+	if (!fp)
+		return false;
+	ok = fgets(path, (int)len, fp) != NULL;
+	fclose(fp);
+	if (!ok)
+		return false;
+	path[strcspn(path, "\n")] = '\0';
+	return path[0] == '/' && stat(path, st) == 0 && S_ISREG(st->st_mode);
+}
+
+static bool same_stamp(const struct stat *a, const struct stat *b)
+{
+	return b->st_size == a->st_size &&
+	       b->st_mtim.tv_sec == a->st_mtim.tv_sec &&
+	       b->st_mtim.tv_nsec == a->st_mtim.tv_nsec &&
+	       b->st_ctim.tv_sec == a->st_ctim.tv_sec &&
+	       b->st_ctim.tv_nsec == a->st_ctim.tv_nsec;
+}
+
+static void stamp_source(struct restore_job *j, int fd)
+{
+	char path[PATH_MAX];
+
+	if (fstat(fd, &j->src_stat) < 0)
+		return;
+	j->src_stat_known = S_ISREG(j->src_stat.st_mode);
+	if (!S_ISBLK(j->src_stat.st_mode))
+		return;
+	j->src_io_known = blk_writes(j->src_stat.st_rdev, j->src_io);
+	j->src_backing_known = blk_backing(j->src_stat.st_rdev,
+					   &j->src_backing, path, sizeof(path));
+}
+
+static int source_changed(struct restore_job *j, const char *why)
+{
 	return fail(j, -ESTALE, "%s%s%s changed during the restore (%s): "
 		    "what was written may mix its versions; target '%s' keeps "
 		    "the mark of an unfinished restore: run restore again once "
 		    "nothing writes the source",
 		    j->src_is_path ? "source '" : "", j->display,
-		    j->src_is_path ? "'" : " (a file)",
-		    b.st_size != a->st_size ? "its size changed"
-		    : "it was modified", j->a->target);
+		    j->src_is_path ? "'" : S_ISBLK(j->src_stat.st_mode)
+		    ? " (a block device)" : " (a file)", why, j->a->target);
+}
+
+static int check_source_unchanged(struct restore_job *j)
+{
+	const struct stat *a = &j->src_stat;
+	char path[PATH_MAX], why[PATH_MAX + 64];
+	uint64_t io[2];
+	struct stat b;
+	int fd = j->src_is_path ? j->src.fd : 0;
+
+	if (j->src_io_known && blk_writes(a->st_rdev, io) &&
+	    (io[0] != j->src_io[0] || io[1] != j->src_io[1])) {
+		uint64_t n = io[0] - j->src_io[0];
+
+		if (n == 1)
+			snprintf(why, sizeof(why), "a write or discard to it "
+				 "completed");
+		else
+			snprintf(why, sizeof(why), "%llu writes or discards to "
+				 "it completed", (unsigned long long)n);
+		return source_changed(j, why);
+	}
+	if (j->src_backing_known &&
+	    blk_backing(a->st_rdev, &b, path, sizeof(path)) &&
+	    !same_stamp(&j->src_backing, &b)) {
+		snprintf(why, sizeof(why), "its backing file '%s' was %s",
+			 path, b.st_size != j->src_backing.st_size
+			 ? "resized" : "modified");
+		return source_changed(j, why);
+	}
+	if (!j->src_stat_known)
+		return 0;
+	if (fstat(fd, &b) < 0)
+		return fail(j, -errno, "cannot check source '%s': %s",
+			    j->display, strerror(errno));
+	if (same_stamp(a, &b))
+		return 0;
+	return source_changed(j, b.st_size != a->st_size ? "its size changed"
+				 : "it was modified");
 }
 
 static int open_source(struct restore_job *j)
