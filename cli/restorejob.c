@@ -63,17 +63,23 @@ static int fail(struct restore_job *j, int err, const char *fmt, ...)
  * the disk alone, and are not seen.
  */
 
+/* The file leaf of block device rdev's directory in sysfs, or NULL. */
+static FILE *sysfs_dev_open(dev_t rdev, const char *leaf)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/%s", major(rdev),
+		 minor(rdev), leaf);
+	return fopen(path, "re");
+}
+
 /* The writes and discards of block device rdev so far, and sectors. */
 static bool blk_writes(dev_t rdev, uint64_t io[2])
 {
 	unsigned long long f[15] = { 0 };
-	char path[64];
-	FILE *fp;
+	FILE *fp = sysfs_dev_open(rdev, "stat");
 	int n;
 
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/stat",
-		 major(rdev), minor(rdev));
-	fp = fopen(path, "re");
 	if (!fp)
 		return false;
 	n = fscanf(fp, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
@@ -91,13 +97,9 @@ static bool blk_writes(dev_t rdev, uint64_t io[2])
 /* A loop device's backing file, as it is now. */
 static bool blk_backing(dev_t rdev, struct stat *st, char *path, size_t len)
 {
-	char sys[80];
-	FILE *fp;
+	FILE *fp = sysfs_dev_open(rdev, "loop/backing_file");
 	bool ok;
 
-	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/loop/backing_file",
-		 major(rdev), minor(rdev));
-	fp = fopen(sys, "re");
 	if (!fp)
 		return false;
 	ok = fgets(path, (int)len, fp) != NULL;

@@ -464,6 +464,24 @@ restore_unfinished() {
 	esac
 }
 
+# restore_marked WHAT SOURCE TARGET: start `shadowsync restore SOURCE
+# TARGET` in the background (stdin from $RESTORE_STDIN when set; stdout
+# $T/out, stderr $T/err), its fdatasyncs held 0.5 s each by strace, and
+# return once TARGET shows the mark of an unfinished restore; its pid in
+# RESTORE_PID. (LeakSanitizer cannot run under strace: off.)
+restore_marked() {
+	local i
+	ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0 \
+		strace -f -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_exit=500000 \
+		"$SS" restore "$2" "$3" >"$T/out" 2>"$T/err" <"${RESTORE_STDIN:-/dev/null}" &
+	RESTORE_PID=$!
+	for i in $(seq 500); do
+		head -c 30 "$3" | qgrep -a "SHADOWSYNC RESTORE" && return 0
+		sleep 0.01
+	done
+	fail "$1: no mark seen on $3"
+}
+
 # --- What sync and restore share: the refusals of the device they write
 # and their commit under failures (sync_*/restore_* tests). One block, so
 # that other branches' additions above merge cleanly.

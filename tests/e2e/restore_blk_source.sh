@@ -18,17 +18,9 @@ loop_attach L "$T/src"
 # written CASE HOW: restore L onto a fresh target, change the source HOW
 # once the mark is on the target; exit 2 naming it, the mark kept.
 written() {
-	local spid i what=$1 how=$2
+	local what=$1 how=$2
 	mkrand "$T/tgt" $((64 * M))
-	ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0 \
-		strace -f -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_exit=500000 \
-		"$SS" restore "$L" "$T/tgt" >"$T/out" 2>"$T/err" &
-	spid=$!
-	for i in $(seq 500); do
-		head -c 30 "$T/tgt" | qgrep -a "SHADOWSYNC RESTORE" && break
-		sleep 0.01
-	done
-	head -c 30 "$T/tgt" | qgrep -a "SHADOWSYNC RESTORE" || fail "$what: no mark seen"
+	restore_marked "$what" "$L" "$T/tgt"
 	case $how in
 	device) head -c 4096 /dev/urandom | dd of="$L" bs=4096 seek=100 oflag=direct conv=notrunc status=none ||
 			fail "$what: dd" ;;
@@ -36,7 +28,7 @@ written() {
 	backing) head -c 4096 /dev/urandom | dd of="$T/src" bs=4096 seek=200 conv=notrunc,fsync status=none ||
 			fail "$what: dd" ;;
 	esac
-	wait $spid
+	wait $RESTORE_PID
 	RC=$?
 	expect_rc 2 "$what: $(cat "$T/err")"
 	local why="(a write or discard|[0-9]+ writes or discards) to it completed"

@@ -152,30 +152,19 @@ note "dribble: $n requests; $(cat "$T/err")"
 # region: exit 2 naming it, TARGET keeps the mark; a rerun finishes.
 "$MKAERO" "$T/s7" --size $((64 * M)) --namespace ns1 --used 9 --flags TRUSTED || fail mkaero
 changed_source() {	# changed_source CASE HOW(write|append) stdin|path
-	local spid i
 	cp "$T/s7" "$T/s7w"
 	mkrand "$T/t7" $((64 * M))
 	if [ "$3" = stdin ]; then
-		ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0 \
-			strace -f -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_exit=500000 \
-			"$SS" restore - "$T/t7" <"$T/s7w" >"$T/out" 2>"$T/err" &
+		RESTORE_STDIN=$T/s7w restore_marked "$1" - "$T/t7"
 	else
-		ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0 \
-			strace -f -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_exit=500000 \
-			"$SS" restore "$T/s7w" "$T/t7" >"$T/out" 2>"$T/err" &
+		restore_marked "$1" "$T/s7w" "$T/t7"
 	fi
-	spid=$!
-	for i in $(seq 500); do
-		head -c 30 "$T/t7" | qgrep -a "SHADOWSYNC RESTORE" && break
-		sleep 0.01
-	done
-	head -c 30 "$T/t7" | qgrep -a "SHADOWSYNC RESTORE" || fail "$1: no mark seen"
 	if [ "$2" = append ]; then
 		head -c 4096 /dev/urandom >>"$T/s7w"
 	else
 		head -c 4096 /dev/urandom | dd of="$T/s7w" bs=4096 seek=100 conv=notrunc status=none
 	fi
-	wait $spid
+	wait $RESTORE_PID
 	RC=$?
 	expect_rc 2 "$1: $(cat "$T/err")"
 	local name="source '$T/s7w'"
