@@ -12,16 +12,21 @@
  * (as_recindex_log, then as_recindex_settle), what the walker uses: a
  * table of a GiB probed once a record is bound by memory latency (a
  * cache and TLB miss a record, 80 ns and more on a virtual machine), so
- * records are instead appended, 24 bytes each, to one of
- * AS_RECINDEX_BUCKETS logs chosen by the top bits of the digest's hash
- * (sequential writes); settling takes the buckets one at a time, loads
- * the bucket's objects (a packed array, 24 bytes an object) and then its
- * log, in order, into a small table that stays in the CPU's cache
- * (checks 9-12 apply there; a 2-byte tag a slot is probed, in the
- * first-level cache, and a slot read only when its tag matches), and
- * writes the objects back packed, counting the census on the way. Memory:
- * 24 bytes a record logged since the last settle plus 24 bytes an object,
- * plus a table of a few MiB; nothing is read at random outside the cache.
+ * records are instead appended, 24 bytes each (26 with room for a
+ * print), to one of AS_RECINDEX_BUCKETS logs chosen by the top bits of
+ * the digest's hash (sequential writes). Settling takes the buckets one
+ * at a time: the log's keys go into a small table that stays in the
+ * CPU's cache and a filter of 16-bit prints; one pass over the prints
+ * of the bucket's objects (2 bytes each, kept beside them) brings in the
+ * objects the log may name; the log goes through checks 9-12 in order
+ * (a 2-byte tag a slot is probed, in the first-level cache, and a slot
+ * read only when its tag matches); and the new objects are written after
+ * the others, the changed ones in place. Settling costs the log, not the
+ * objects, so it runs in rounds on a thread of its own while records are
+ * still logged (as_recindex_rounds_start), and a device's end settles
+ * only what came since the last round. Memory: 26 bytes a record logged
+ * and not yet settled plus 26 bytes an object, plus a table of a few
+ * MiB; nothing is read at random outside the cache.
  *
  * Digest bytes 0-7 are not stored: two digests are taken for one when
  * their bytes 8-19 agree (96 bits of RIPEMD-160 output; for 10^9
@@ -31,7 +36,8 @@
  *
  * A slot with generation 0 is empty (asd refuses generation 0).
  *
- * Not thread-safe: one thread at a time.
+ * Not thread-safe: one thread at a time (the rounds' thread is the
+ * index's own).
  */
 #ifndef SHADOWSYNC_RECINDEX_H
 #define SHADOWSYNC_RECINDEX_H
@@ -47,6 +53,7 @@
 #define AS_RECINDEX_BUCKETS	(1u << AS_RECINDEX_BUCKET_BITS)
 
 struct as_recbucket;
+struct as_recround;
 
 /*
  * The objects an index ends with, by set id, and of those the ones whose
@@ -72,6 +79,11 @@ struct as_recindex {
 	uint64_t table_bytes;	/* mapped for slots (logged: and tags) */
 	uint16_t *tags;		/* logged, settling: a tag a slot, 0 for
 				 * empty (the slots are not cleared) */
+	unsigned char **where;	/* logged, settling: a slot's object, or
+				 * NULL for a new one */
+	uint64_t *filter;	/* logged, settling: the log's prints */
+	uint32_t *order;	/* logged, settling: slots changed */
+	uint64_t order_cap, nnew, ndirty;
 	uint64_t table_used;	/* entries in the table */
 	uint64_t used;		/* objects indexed (logged: as of the last
 				 * settle) */
@@ -80,8 +92,13 @@ struct as_recindex {
 	uint64_t cap_bytes;	/* largest allowed; 0: no cap */
 	/* Logged use. */
 	struct as_recbucket *buckets;	/* NULL until the first log */
-	uint64_t held_bytes;	/* logs, object arrays and table */
-	uint64_t pending;	/* records logged, not yet settled */
+	uint64_t held_bytes;	/* logs, objects and table (atomic: a
+				 * round frees while records are logged) */
+	uint64_t pending;	/* records logged since the last settle */
+	uint64_t pending_total;	/* records logged before it */
+	struct as_recround *round;	/* as_recindex_rounds_start */
+	uint64_t round_min;	/* records before a round (0: 65,536) */
+	uint64_t rounds;	/* rounds started */
 	uint64_t set_objects[256];	/* objects per set id, as of the
 					 * last settle */
 	/* The census as of the last settle, for the thresholds given to
@@ -185,6 +202,26 @@ int as_recindex_log(struct as_recindex *x, const unsigned char *digest,
 int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 		       uint64_t evict_void_time, const bool no_evict[256],
 		       uint64_t out[5]);
+
+/*
+ * as_recindex_rounds_start() - logged use: settle in rounds on a thread
+ * of its own while records are still logged, with the rules (as
+ * as_recindex_settle) the settles will be given, so that the settle at a
+ * device's end has only the records since the last round. A round
+ * starts (as_recindex_round_check) once round_min records are logged
+ * and a quarter as many as before the last one; each passes the log
+ * since the last and the objects once. Returns 0, -ENOMEM or -EAGAIN
+ * (no thread: settling is then all at the devices' ends).
+ */
+int as_recindex_rounds_start(struct as_recindex *x, int64_t now_cl,
+			     uint64_t evict_void_time,
+			     const bool no_evict[256]);
+
+/*
+ * as_recindex_round_check() - on the thread that logs, between records:
+ * hand the logs to a round when one is due and none is running.
+ */
+void as_recindex_round_check(struct as_recindex *x);
 
 /*
  * prefer_existing_record with CE's LUT policy: is the indexed version

@@ -15,81 +15,136 @@
 /*
  * Logged use. A bucket's log is a list of chunks of slots, each twice
  * the last up to CHUNK_MAX, so a small namespace holds little and a
- * large one wastes at most a chunk a bucket (never touched: not
- * resident). Its objects are packed into chunks too: settling writes
- * them back into the chunks the bucket's objects and log held (there
- * are never more objects than those held), so memory is only given
- * back, never asked for, and the heap does not fragment.
+ * large one wastes at most a chunk a bucket. Its objects are chunks
+ * too, each slot with its print (key_print) after the slots: settling
+ * writes the new objects into the room after the last one and then into
+ * the chunks the log held, linked on, and frees the log's chunks left
+ * over, so settling never asks for memory. An object dropped later (a
+ * newer version expired or evicted) is left in place with generation 0;
+ * the objects are read only by settling and the census, which pass over
+ * it.
+ *
+ * Settling a log costs the log, plus 2 bytes an object of the bucket
+ * (their prints) and the few objects the prints let through, so it is
+ * done in rounds while records are still logged: the round thread
+ * settles the logs frozen at the round's start (as_recindex_round_check)
+ * while the logging thread starts new ones, and the device's end has
+ * only those to settle, and what the round in progress had not reached.
  */
 #define CHUNK_MIN	8u
-#define CHUNK_MAX	4096u
+#define CHUNK_MAX	1024u
 #define SETTLE_MIN_BITS	4u
+#define ROUND_MIN	(1u << 16)	/* records logged before a round */
 
 struct as_recchunk {
 	struct as_recchunk *next;
 	uint32_t n, cap;
-	unsigned char e[];	/* cap slots */
+	unsigned char e[];	/* cap slots, then (objects) cap prints */
 };
+
+/* An objects' chunk's prints (key_print), after its slots. */
+static uint16_t *chunk_prints(const struct as_recchunk *c)
+{
+	return (uint16_t *)(void *)(c->e + (size_t)c->cap *
+				    AS_RECINDEX_SLOT_BYTES);
+}
 
 struct as_recbucket {
 	unsigned char *at, *end;	/* free slots of the log's tail */
 	struct as_recchunk *head, *tail;	/* the log */
-	struct as_recchunk *obj;		/* the objects */
+	uint32_t next_cap;			/* the log's next chunk */
+	struct as_recchunk *frozen;	/* a log handed to a round */
+	struct as_recchunk *obj, *obj_tail;	/* the objects */
+	uint64_t nobj;				/* in them, dropped ones too */
+};
+
+/*
+ * The round thread: it settles the frozen logs into the objects while
+ * the logging thread goes on with fresh logs. t is its scratch: table,
+ * outcome counts, and the changes to used, set_objects and held_bytes,
+ * added to the index at the device's end (as_recindex_settle).
+ */
+struct as_recround {
+	struct as_recindex *x;
+	struct as_recindex t;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool busy, stop, quit;
+	int64_t now_cl;
+	uint64_t evict_void_time;
+	bool no_evict[256];
+	uint64_t out[5];
+	int ret;
+	uint64_t logged, mark;	/* records logged; at the last freeze */
 };
 
 static uint64_t chunk_bytes(uint32_t cap)
 {
-	return sizeof(struct as_recchunk) + (uint64_t)cap * AS_RECINDEX_SLOT_BYTES;
+	return sizeof(struct as_recchunk) +
+	       (uint64_t)cap * (AS_RECINDEX_SLOT_BYTES + sizeof(uint16_t));
+}
+
+/* held_bytes changes on two threads while a round runs. */
+static void held_add(struct as_recindex *x, uint64_t n)
+{
+	__atomic_add_fetch(&x->held_bytes, n, __ATOMIC_RELAXED);
 }
 
 static void chunks_free(struct as_recindex *x, struct as_recchunk *c)
 {
 	for (struct as_recchunk *next; c; c = next) {
 		next = c->next;
-		x->held_bytes -= chunk_bytes(c->cap);
+		held_add(x, -chunk_bytes(c->cap));
 		free(c);
 	}
 }
 
+static void rounds_stop(struct as_recindex *x);
+
+
 void as_reclog_free(struct as_recindex *x)
 {
+	rounds_stop(x);
 	if (!x->buckets)
 		return;
 	for (unsigned k = 0; k < AS_RECINDEX_BUCKETS; k++) {
 		chunks_free(x, x->buckets[k].head);
+		chunks_free(x, x->buckets[k].frozen);
 		chunks_free(x, x->buckets[k].obj);
 	}
 	free(x->buckets);
 	x->buckets = NULL;
 }
 
-/* Note n more bytes held, within the cap. */
+/* Note n more bytes held, within the cap (the logging thread). */
 static int hold(struct as_recindex *x, uint64_t n)
 {
-	if (x->cap_bytes && x->held_bytes + n > x->cap_bytes)
+	uint64_t held = __atomic_load_n(&x->held_bytes, __ATOMIC_RELAXED);
+
+	if (x->cap_bytes && held + n > x->cap_bytes)
 		return -ENOBUFS;
-	x->held_bytes += n;
-	if (x->held_bytes > x->peak_bytes)
-		x->peak_bytes = x->held_bytes;
+	held = __atomic_add_fetch(&x->held_bytes, n, __ATOMIC_RELAXED);
+	if (held > x->peak_bytes)
+		x->peak_bytes = held;
 	return 0;
 }
 
 static int log_chunk(struct as_recindex *x, struct as_recbucket *b)
 {
-	uint32_t cap = b->tail ? b->tail->cap * 2 : CHUNK_MIN;
+	uint32_t cap = b->next_cap ? b->next_cap : CHUNK_MIN;
 	struct as_recchunk *c;
 	int ret;
 
-	if (cap > CHUNK_MAX)
-		cap = CHUNK_MAX;
 	ret = hold(x, chunk_bytes(cap));
 	if (ret < 0)
 		return ret;
 	c = malloc(chunk_bytes(cap));
 	if (!c) {
-		x->held_bytes -= chunk_bytes(cap);
+		held_add(x, -chunk_bytes(cap));
 		return -ENOMEM;
 	}
+	b->next_cap = cap < CHUNK_MAX ? cap * 2 : CHUNK_MAX;
 	c->next = NULL;
 	c->n = 0;
 	c->cap = cap;
@@ -132,19 +187,47 @@ int as_recindex_log(struct as_recindex *x, const unsigned char *digest,
 }
 
 /*
- * An empty table of at least 4/3 n slots for one bucket, and its tags (2
- * bytes a slot, after the slots); the mapping is kept from bucket to
- * bucket and only the tags in use are cleared (a slot whose tag is 0 is
- * empty whatever it holds), so it stays in the cache.
+ * The log taken from b (its tail's count set), or NULL. The next log
+ * starts with a chunk of about the size this one reached, within
+ * CHUNK_MIN..CHUNK_MAX: records come at a steady rate, and a round's
+ * log that restarted at CHUNK_MAX would hold that much a bucket however
+ * few records each round brings.
+ */
+static struct as_recchunk *log_take(struct as_recbucket *b)
+{
+	struct as_recchunk *log = b->head;
+	uint64_t n = 0;
+
+	if (b->tail)	/* a full chunk's n is set as the next one starts */
+		b->tail->n = (uint32_t)((size_t)(b->at - b->tail->e) /
+					AS_RECINDEX_SLOT_BYTES);
+	for (const struct as_recchunk *c = log; c; c = c->next)
+		n += c->n;
+	b->next_cap = CHUNK_MIN;
+	while (b->next_cap < CHUNK_MAX && b->next_cap * 2 <= n)
+		b->next_cap *= 2;
+	b->head = b->tail = NULL;
+	b->at = b->end = NULL;
+	return log;
+}
+
+/*
+ * An empty table of at least 4/3 n slots for one bucket, with a tag (2
+ * bytes) and a where (the object's address, or NULL) a slot after the
+ * slots; the mapping is kept from bucket to bucket and only the tags in
+ * use are cleared (a slot whose tag is 0 is empty whatever it holds), so
+ * it stays in the cache.
  */
 static int settle_table(struct as_recindex *x, uint64_t n)
 {
+	const uint64_t per = AS_RECINDEX_SLOT_BYTES + sizeof(uint16_t) +
+			     sizeof(unsigned char *);
 	unsigned bits = SETTLE_MIN_BITS;
 	uint64_t bytes;
 
 	while ((1ull << bits) * 3 < n * 4)
 		bits++;
-	bytes = (1ull << bits) * (AS_RECINDEX_SLOT_BYTES + sizeof(uint16_t));
+	bytes = (1ull << bits) * per;
 	if (bytes > x->table_bytes) {
 		unsigned char *slots = as_recindex_table_alloc(bytes);
 
@@ -159,27 +242,30 @@ static int settle_table(struct as_recindex *x, uint64_t n)
 	x->nslots = 1ull << bits;
 	x->tags = (uint16_t *)(void *)(x->slots + x->nslots *
 				       AS_RECINDEX_SLOT_BYTES);
+	/* 26 bytes a slot, at least 16 slots: aligned for a pointer */
+	x->where = (unsigned char **)(void *)(x->tags + x->nslots);
 	memset(x->tags, 0, x->nslots * sizeof(uint16_t));
 	x->table_used = 0;
 	return 0;
 }
 
 /*
- * A key's tag: 15 bits of its hash that the home slot does not use
+ * A key's tag: 15 bits of its hash h that the home slot does not use
  * (bits 16-30 of the product), never 0. Probing compares tags, 2 bytes a
- * slot (64 KiB for 32K slots: in the first-level cache), and reads a
- * slot's 24 bytes only when its tag matches.
+ * slot (in the first-level cache), and reads a slot's 24 bytes only when
+ * its tag matches.
  */
-static uint16_t key_tag(const unsigned char *key)
+static uint16_t hash_tag(uint64_t h)
 {
-	return (uint16_t)(key_hash(key) >> 16) | 1u;
+	return (uint16_t)(h >> 16) | 1u;
 }
 
-/* The slot index holding key, or of the empty slot where it would go. */
+/* The slot holding key (hash h), or the empty slot where it would go. */
 static uint64_t tag_probe(const struct as_recindex *x, const unsigned char *key,
-			  uint16_t tag)
+			  uint64_t h)
 {
-	uint64_t mask = x->nslots - 1, i = home_key(x, key, x->bits);
+	uint64_t mask = x->nslots - 1, i = h << x->skip >> (64 - x->bits);
+	uint16_t tag = hash_tag(h);
 
 	for (;; i = (i + 1) & mask) {
 		uint16_t t = x->tags[i];
@@ -192,42 +278,149 @@ static uint64_t tag_probe(const struct as_recindex *x, const unsigned char *key,
 	}
 }
 
-/* drop_slot for the tagged table: later members of the run shift back. */
-static void tag_drop(struct as_recindex *x, uint64_t i)
+/*
+ * The pass over the objects reads 2 bytes an object, not 24: each
+ * bucket keeps a print of each object's key (16 bits of its hash after
+ * the bucket's, in the objects' order) and the log's keys are a filter
+ * of 2^16 bits (8 KiB, in the first-level cache): only an object whose
+ * print is set there is read and taken into the table, those the log
+ * names and about n / 65,536 of the others.
+ */
+#define PRINT_BITS	16u
+
+static uint16_t key_print(uint64_t h)
 {
-	uint64_t mask = x->nslots - 1, j;
+	return (uint16_t)(h << AS_RECINDEX_BUCKET_BITS >> (64 - PRINT_BITS));
+}
 
-	for (j = (i + 1) & mask; x->tags[j]; j = (j + 1) & mask) {
-		unsigned char *t = x->slots + j * AS_RECINDEX_SLOT_BYTES;
-		uint64_t h = home_key(x, t + S_DIGEST, x->bits);
+static int filter_fill(struct as_recindex *x, const struct as_recchunk *log)
+{
+	const uint64_t words = (1u << PRINT_BITS) / 64;
 
-		/* j may move to i when its home is not in (i, j]. */
-		if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
-			memcpy(x->slots + i * AS_RECINDEX_SLOT_BYTES, t,
-			       AS_RECINDEX_SLOT_BYTES);
-			x->tags[i] = x->tags[j];
-			i = j;
+	if (!x->filter) {
+		x->filter = malloc(words * sizeof(*x->filter));
+		if (!x->filter)
+			return -ENOMEM;
+	}
+	memset(x->filter, 0, words * sizeof(*x->filter));
+	for (const struct as_recchunk *c = log; c; c = c->next)
+		for (uint32_t k = 0; k < c->n; k++) {
+			uint16_t f = key_print(key_hash(c->e + (size_t)k *
+						AS_RECINDEX_SLOT_BYTES +
+						S_DIGEST));
+
+			x->filter[f / 64] |= 1ull << (f % 64);
+		}
+	return 0;
+}
+
+/*
+ * Objects let through into the table: their keys are distinct (no
+ * compare). False when the table would then have no room for the
+ * log's n keys. Those passed over by the prints are not in the cache:
+ * they are prefetched a batch at a time, their misses overlapped.
+ */
+#define FIND_BATCH	32u
+
+static bool find_take(struct as_recindex *x, unsigned char *const *o,
+		      unsigned k, uint64_t n)
+{
+	uint64_t mask = x->nslots - 1, room = x->nslots / 4 * 3;
+
+	for (unsigned j = 0; j < k; j++) {
+		uint64_t h, i;
+
+		if (slot_empty(o[j]))
+			continue;	/* dropped */
+		if (x->table_used + n > room)
+			return false;
+		h = key_hash(o[j] + S_DIGEST);
+		i = h << x->skip >> (64 - x->bits);
+		while (x->tags[i])
+			i = (i + 1) & mask;
+		memcpy(x->slots + i * AS_RECINDEX_SLOT_BYTES, o[j],
+		       AS_RECINDEX_SLOT_BYTES);
+		x->tags[i] = hash_tag(h);
+		x->where[i] = o[j];
+		x->table_used++;
+	}
+	return true;
+}
+
+/*
+ * One pass over the objects' prints: those the filter lets through go
+ * into the table with where they live (find_take). False as find_take.
+ */
+static bool settle_find(struct as_recindex *x, const struct as_recbucket *b,
+			uint64_t n)
+{
+	const uint64_t *filter = x->filter;
+	unsigned char *batch[FIND_BATCH];
+	unsigned k = 0;
+
+	for (struct as_recchunk *c = b->obj; c; c = c->next) {
+		const uint16_t *print = chunk_prints(c);
+
+		__builtin_prefetch(c->next);
+		for (uint32_t i = 0; i < c->n; i++) {
+			if (!(filter[print[i] / 64] >> (print[i] % 64) & 1))
+				continue;
+			batch[k] = c->e + (size_t)i * AS_RECINDEX_SLOT_BYTES;
+			__builtin_prefetch(batch[k]);
+			if (++k == FIND_BATCH) {
+				if (!find_take(x, batch, k, n))
+					return false;
+				k = 0;
+			}
 		}
 	}
-	x->tags[i] = 0;
-	x->table_used--;
+	return find_take(x, batch, k, n);
+}
+
+/*
+ * Room for the slots settling changes, n at most: the new objects in
+ * the order they came (from the front), and the objects of the bucket
+ * changed (from the back; their where marked with bit 0).
+ */
+static int order_size(struct as_recindex *x, uint64_t n)
+{
+	if (n > x->order_cap) {
+		uint32_t *o = malloc(n * sizeof(*o));
+
+		if (!o)
+			return -ENOMEM;
+		free(x->order);
+		x->order = o;
+		x->order_cap = n;
+	}
+	x->nnew = 0;
+	x->ndirty = 0;
+	return 0;
+}
+
+/* The version in slot s goes: one object less. */
+static void slot_drop(struct as_recindex *x, unsigned char *s)
+{
+	x->set_objects[s[S_SET]]--;
+	x->used--;
+	s[S_GEN] = s[S_GEN + 1] = 0;
 }
 
 /*
  * Checks 9-12 (as table_add) for a log entry e (a slot's 24 bytes)
- * against the tagged table. With sets (not NULL), the table's objects by
- * set id are kept current: one object more or less, or one moved from
- * the old version's set to the new one's.
+ * against the table; used and the objects by set id are kept current
+ * (as changes: x is a settling thread's scratch).
  */
-static int tag_add(struct as_recindex *x, const unsigned char *e,
-		   int64_t now_cl, uint64_t evict_void_time,
-		   const bool *no_evict, uint64_t *sets)
+static int settle_add(struct as_recindex *x, const unsigned char *e,
+		      int64_t now_cl, uint64_t evict_void_time,
+		      const bool *no_evict)
 {
-	uint16_t tag = key_tag(e + S_DIGEST);
-	uint64_t i = tag_probe(x, e + S_DIGEST, tag);
+	uint64_t h = key_hash(e + S_DIGEST);
+	uint64_t i = tag_probe(x, e + S_DIGEST, h);
 	unsigned char *s = x->slots + i * AS_RECINDEX_SLOT_BYTES;
-	bool exists = x->tags[i] != 0;
+	bool exists = x->tags[i] && !slot_empty(s);
 	struct as_recver v;
+	int out;
 
 	slot_get(e, &v);
 	if (no_evict && no_evict[v.set_id])
@@ -240,185 +433,316 @@ static int tag_add(struct as_recindex *x, const unsigned char *e,
 			return AS_OUT_OLDER;
 	}
 	if (v.void_time && now_cl > (int64_t)v.void_time) {	/* 10 */
-		if (exists) {
-			if (sets)
-				sets[s[S_SET]]--;
-			tag_drop(x, i);
-		}
-		return AS_OUT_EXPIRED;
-	}
-	if (v.void_time && evict_void_time > v.void_time) {	/* 11 */
-		if (exists) {
-			if (sets)
-				sets[s[S_SET]]--;
-			tag_drop(x, i);
-		}
-		return AS_OUT_EVICTED;
-	}
-	if (sets) {
+		out = AS_OUT_EXPIRED;
+		if (!exists)
+			return out;
+		slot_drop(x, s);
+	} else if (v.void_time && evict_void_time > v.void_time) {	/* 11 */
+		out = AS_OUT_EVICTED;
+		if (!exists)
+			return out;
+		slot_drop(x, s);
+	} else {
+		out = exists ? AS_OUT_REPLACED : AS_OUT_UNIQUE;
 		if (exists)
-			sets[s[S_SET]]--;
-		sets[e[S_SET]]++;
+			x->set_objects[s[S_SET]]--;
+		else
+			x->used++;
+		x->set_objects[e[S_SET]]++;
+		memcpy(s, e, AS_RECINDEX_SLOT_BYTES);		/* 12 */
+		if (!x->tags[i]) {	/* a new object */
+			x->tags[i] = hash_tag(h);
+			x->where[i] = NULL;
+			x->table_used++;
+			x->order[x->nnew++] = (uint32_t)i;
+			return out;
+		}
 	}
-	memcpy(s, e, AS_RECINDEX_SLOT_BYTES);			/* 12 */
-	if (exists)
-		return AS_OUT_REPLACED;
-	x->tags[i] = tag;
-	x->table_used++;
-	return AS_OUT_UNIQUE;
+	/* An object of the bucket's changed: to be written back. */
+	if (x->where[i] && !((uintptr_t)x->where[i] & 1)) {
+		x->where[i] = (unsigned char *)((uintptr_t)x->where[i] | 1);
+		x->order[x->order_cap - ++x->ndirty] = (uint32_t)i;
+	}
+	return out;
 }
 
+
 /*
- * Load a list of chunks' slots (distinct keys) into the table; with sets
- * (not NULL), count them by set id.
+ * The table written back: an object of the bucket's that changed in
+ * place (dropped: generation 0), the new ones after the last (into its
+ * room, then the log's chunks, linked on); the log's chunks left over
+ * are freed.
  */
-static void settle_load(struct as_recindex *x, const struct as_recchunk *c,
-			uint64_t *sets)
+static void settle_store(struct as_recindex *x, struct as_recbucket *b,
+			struct as_recchunk *log)
 {
-	uint64_t mask = x->nslots - 1;
+	struct as_recchunk *c = b->obj_tail, *spare = log;
 
-	for (; c; c = c->next) {
-		for (uint32_t k = 0; k < c->n; k++) {
-			const unsigned char *o = c->e + (size_t)k *
-						 AS_RECINDEX_SLOT_BYTES;
-			uint64_t i = home_key(x, o + S_DIGEST, x->bits);
+	for (uint64_t k = 0; k < x->ndirty; k++) {
+		uint64_t i = x->order[x->order_cap - 1 - k];
 
-			while (x->tags[i])
-				i = (i + 1) & mask;
-			memcpy(x->slots + i * AS_RECINDEX_SLOT_BYTES, o,
-			       AS_RECINDEX_SLOT_BYTES);
-			x->tags[i] = key_tag(o + S_DIGEST);
-			x->table_used++;
-			if (sets)
-				sets[o[S_SET]]++;
-		}
+		memcpy((void *)((uintptr_t)x->where[i] & ~(uintptr_t)1),
+		       x->slots + i * AS_RECINDEX_SLOT_BYTES,
+		       AS_RECINDEX_SLOT_BYTES);
 	}
+	for (uint64_t k = 0; k < x->nnew; k++) {
+		const unsigned char *s = x->slots + (uint64_t)x->order[k] *
+					 AS_RECINDEX_SLOT_BYTES;
+
+		if (slot_empty(s))
+			continue;	/* dropped since */
+		if (!c || c->n == c->cap) {	/* the log's next chunk */
+			struct as_recchunk *next = spare;
+
+			spare = next->next;
+			next->next = NULL;
+			next->n = 0;
+			if (c)
+				c->next = next;
+			else
+				b->obj = next;
+			c = b->obj_tail = next;
+		}
+		chunk_prints(c)[c->n] = key_print(key_hash(s + S_DIGEST));
+		b->nobj++;
+		memcpy(c->e + (size_t)c->n++ * AS_RECINDEX_SLOT_BYTES, s,
+		       AS_RECINDEX_SLOT_BYTES);
+	}
+	chunks_free(x, spare);
 }
 
 static void census_slot(const unsigned char *s, uint64_t ns_lut,
 			const uint64_t set_lut[256], struct as_census *c);
 
-/*
- * The table's entries into the chunks of list (enough of them); those
- * left over are freed. Returns the list of chunks holding them.
- */
-static struct as_recchunk *settle_store(struct as_recindex *x,
-					struct as_recchunk *list)
+static void census_objects(struct as_recindex *x, const struct as_recchunk *c)
 {
-	struct as_recchunk *c = list, *last = NULL;
+	for (; c; c = c->next)
+		for (uint32_t k = 0; k < c->n; k++) {
+			const unsigned char *o = c->e + (size_t)k *
+						 AS_RECINDEX_SLOT_BYTES;
 
-	if (c)
-		c->n = 0;
-	for (uint64_t i = 0; i < x->nslots; i++) {
-		const unsigned char *s = x->slots + i * AS_RECINDEX_SLOT_BYTES;
-
-		if (!x->tags[i])
-			continue;
-		if (c->n == c->cap) {
-			c = c->next;
-			c->n = 0;
+			if (!slot_empty(o))
+				census_slot(o, x->census_ns_lut,
+					    x->census_set_lut, &x->census);
 		}
-		memcpy(c->e + (size_t)c->n++ * AS_RECINDEX_SLOT_BYTES, s,
-		       AS_RECINDEX_SLOT_BYTES);
-		x->set_objects[s[S_SET]]++;
-		if (x->census_on)
-			census_slot(s, x->census_ns_lut, x->census_set_lut,
-				    &x->census);
-		last = c;
-	}
-	if (!last) {
-		chunks_free(x, list);
-		return NULL;
-	}
-	chunks_free(x, last->next);
-	last->next = NULL;
-	return list;
 }
 
 /*
- * The last settle: the table's entries counted, not written back (half
- * the memory traffic of settling), and the chunks of list freed here, on
- * the settling threads, rather than all on one at the end. With no
- * census to count, the objects by set were kept current as the table
- * was filled (settle_bucket), and the table is not passed again.
+ * Settle log (in order) into b's objects, on the scratch x. The last
+ * settle (x->last_settle) only counts: the objects are freed after,
+ * and written back first only for the census.
  */
-static void settle_count(struct as_recindex *x, struct as_recchunk *list)
+static int settle_log(struct as_recindex *x, struct as_recbucket *b,
+		      struct as_recchunk *log, int64_t now_cl,
+		      uint64_t evict_void_time, const bool *no_evict,
+		      uint64_t out[5])
 {
-	if (!x->census_on) {
-		chunks_free(x, list);
-		return;
-	}
-	for (uint64_t i = 0; i < x->nslots; i++) {
-		const unsigned char *s = x->slots + i * AS_RECINDEX_SLOT_BYTES;
+	uint64_t n = 0;
+	int ret = 0;
 
-		if (!x->tags[i])
-			continue;
-		x->set_objects[s[S_SET]]++;
-		if (x->census_on)
-			census_slot(s, x->census_ns_lut, x->census_set_lut,
-				    &x->census);
+	for (const struct as_recchunk *c = log; c; c = c->next)
+		n += c->n;
+	if (n) {
+		/* The log's keys, the objects it may name, and those let
+		 * through that it does not (n / 65,536 of them). */
+		ret = settle_table(x, b->obj ? n + n + b->nobj / 16 : n);
+		if (ret == 0 && b->obj) {
+			ret = filter_fill(x, log);
+			if (ret == 0 && !settle_find(x, b, n)) {
+				/* Far more let through than n / 65,536: a
+				 * table with room for all cannot run out. */
+				ret = settle_table(x, n + b->nobj);
+				if (ret == 0)
+					settle_find(x, b, n);
+			}
+		}
+		if (ret == 0)
+			ret = order_size(x, n);
+		if (ret < 0) {
+			chunks_free(x, log);
+			return ret;
+		}
+		for (const struct as_recchunk *c = log; c; c = c->next)
+			for (uint32_t i = 0; i < c->n; i++)
+				out[settle_add(x, c->e + (size_t)i *
+					       AS_RECINDEX_SLOT_BYTES, now_cl,
+					       evict_void_time, no_evict)]++;
+		if (x->last_settle && !x->census_on)
+			chunks_free(x, log);
+		else
+			settle_store(x, b, log);
+	} else {
+		chunks_free(x, log);
 	}
-	chunks_free(x, list);
+	if (x->census_on)
+		census_objects(x, b->obj);
+	if (x->last_settle) {
+		chunks_free(x, b->obj);
+		b->obj = b->obj_tail = NULL;
+		b->nobj = 0;
+	}
+	return ret;
 }
 
-/* One bucket: its objects, then its log in order, through the table. */
+/* A bucket at the device's end: its frozen log, then its log. */
 static int settle_bucket(struct as_recindex *x, struct as_recbucket *b,
 			 int64_t now_cl, uint64_t evict_void_time,
 			 const bool *no_evict, uint64_t out[5])
 {
-	/* The last settle without a census counts the sets on the way. */
-	uint64_t *sets = x->last_settle && !x->census_on ? x->set_objects
-							 : NULL;
-	struct as_recchunk *all;
-	uint64_t n = 0;
-	int ret;
+	struct as_recchunk *log = log_take(b), *all = b->frozen;
 
-	if (b->tail)	/* a full chunk's n is set as the next one starts */
-		b->tail->n = (uint32_t)((size_t)(b->at - b->tail->e) /
-					AS_RECINDEX_SLOT_BYTES);
-	for (const struct as_recchunk *c = b->obj; c; c = c->next)
-		n += c->n;
-	for (const struct as_recchunk *c = b->head; c; c = c->next)
-		n += c->n;
-	if (!n)
-		return 0;
-	ret = settle_table(x, n);
-	if (ret < 0)
-		return ret;
-	settle_load(x, b->obj, sets);
-	for (const struct as_recchunk *c = b->head; c; c = c->next)
-		for (uint32_t i = 0; i < c->n; i++)
-			out[tag_add(x, c->e + (size_t)i *
-				    AS_RECINDEX_SLOT_BYTES, now_cl,
-				    evict_void_time, no_evict, sets)]++;
-	/* The objects' chunks, then the log's. */
-	all = b->obj;
+	b->frozen = NULL;
 	if (all) {
 		struct as_recchunk *c = all;
 
 		while (c->next)
 			c = c->next;
-		c->next = b->head;
+		c->next = log;
 	} else {
-		all = b->head;
+		all = log;
 	}
-	b->head = b->tail = NULL;
-	b->at = b->end = NULL;
-	if (x->last_settle) {
-		settle_count(x, all);
-		b->obj = NULL;
-	} else {
-		b->obj = settle_store(x, all);
+	return settle_log(x, b, all, now_cl, evict_void_time, no_evict, out);
+}
+
+/*
+ * Rounds take only the CPU nothing else wants (SCHED_IDLE): the thread
+ * that parses what is read keeps the reads going, and what a round does
+ * not get done is left to the device's end. Halting a round gives the
+ * thread its share back first, so that it gets to its next bucket at
+ * once however busy the machine; the logging thread never waits for
+ * the lock it may hold (as_recindex_round_check only tries it).
+ */
+static void round_priority(pthread_t t, int policy)
+{
+	struct sched_param p = { 0 };
+
+	pthread_setschedparam(t, policy, &p);	/* a hint */
+}
+
+static void *round_thread(void *arg)
+{
+	struct as_recround *r = arg;
+	struct as_recindex *x = r->x;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (!r->busy && !r->quit)
+			pthread_cond_wait(&r->cond, &r->lock);
+		if (r->quit)
+			break;
+		pthread_mutex_unlock(&r->lock);
+		round_priority(pthread_self(), SCHED_IDLE);
+		for (unsigned k = 0; k < AS_RECINDEX_BUCKETS && !r->ret; k++) {
+			struct as_recbucket *b = &x->buckets[k];
+			struct as_recchunk *log = b->frozen;
+
+			if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+				break;
+			if (!log)
+				continue;
+			b->frozen = NULL;
+			r->ret = settle_log(&r->t, b, log, r->now_cl,
+					    r->evict_void_time, r->no_evict,
+					    r->out);
+		}
+		held_add(x, r->t.held_bytes);
+		r->t.held_bytes = 0;
+		pthread_mutex_lock(&r->lock);
+		r->busy = false;
+		pthread_cond_broadcast(&r->cond);
 	}
-	x->used += x->table_used;
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+int as_recindex_rounds_start(struct as_recindex *x, int64_t now_cl,
+			     uint64_t evict_void_time,
+			     const bool no_evict[256])
+{
+	struct as_recround *r;
+
+	if (x->round || x->sealed)
+		return 0;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->x = x;
+	r->now_cl = now_cl;
+	r->evict_void_time = evict_void_time;
+	if (no_evict)
+		memcpy(r->no_evict, no_evict, sizeof(r->no_evict));
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	if (pthread_create(&r->thread, NULL, round_thread, r)) {
+		pthread_cond_destroy(&r->cond);
+		pthread_mutex_destroy(&r->lock);
+		free(r);
+		return -EAGAIN;
+	}
+	x->round = r;
 	return 0;
+}
+
+void as_recindex_round_check(struct as_recindex *x)
+{
+	struct as_recround *r = x->round;
+	uint64_t since, min = x->round_min ? x->round_min : ROUND_MIN;
+
+	if (!r || !x->buckets || x->sealed)
+		return;
+	r->logged = x->pending_total + x->pending;
+	since = r->logged - r->mark;
+	if (since < min || pthread_mutex_trylock(&r->lock))
+		return;
+	if (!r->busy && !r->stop && !r->ret) {
+		/* Idle: every frozen log is settled. */
+		for (unsigned k = 0; k < AS_RECINDEX_BUCKETS; k++)
+			x->buckets[k].frozen = log_take(&x->buckets[k]);
+		r->mark = r->logged;
+		r->busy = true;
+		x->rounds++;
+		pthread_cond_broadcast(&r->cond);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Stop the round in progress (at its next bucket) and wait for it. */
+static void round_halt(struct as_recround *r)
+{
+	round_priority(r->thread, SCHED_OTHER);
+	pthread_mutex_lock(&r->lock);
+	__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
+	while (r->busy)
+		pthread_cond_wait(&r->cond, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void rounds_stop(struct as_recindex *x)
+{
+	struct as_recround *r = x->round;
+
+	if (!r)
+		return;
+	round_halt(r);
+	pthread_mutex_lock(&r->lock);
+	r->quit = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+	as_recindex_table_free(r->t.slots, r->t.table_bytes);
+	free(r->t.filter);
+	free(r->t.order);
+	free(r);
+	x->round = NULL;
 }
 
 /*
  * Settling runs on a thread for each CPU this process may use (at least
  * two, at most SETTLE_THREADS), each over its share of the buckets with
  * a table and figures of its own (a struct as_recindex used as scratch:
- * its held_bytes goes below 0 modulo 2^64 as chunks are freed), summed
+ * its used, set_objects and held_bytes are changes, modulo 2^64), summed
  * when all are done. Buckets share nothing.
  */
 #define SETTLE_THREADS	16u
@@ -455,6 +779,35 @@ static unsigned settle_threads(void)
 						    : (unsigned)n;
 }
 
+/* A scratch's changes into x. */
+static void settle_sum(struct as_recindex *x, struct as_recindex *t)
+{
+	for (unsigned k = 0; k < 256; k++)
+		x->set_objects[k] += t->set_objects[k];
+	x->used += t->used;
+	held_add(x, t->held_bytes);
+	memset(t->set_objects, 0, sizeof(t->set_objects));
+	t->used = 0;
+	t->held_bytes = 0;
+}
+
+/* The rounds' work so far into x and out; their first error, or 0. */
+static int rounds_collect(struct as_recindex *x, uint64_t out[5],
+			  uint64_t *tables)
+{
+	struct as_recround *r = x->round;
+
+	if (!r)
+		return 0;
+	round_halt(r);
+	for (unsigned k = 0; k < 5; k++)
+		out[k] += r->out[k];
+	memset(r->out, 0, sizeof(r->out));
+	settle_sum(x, &r->t);
+	*tables += r->t.table_bytes;
+	return r->ret;
+}
+
 int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 		       uint64_t evict_void_time, const bool no_evict[256],
 		       uint64_t out[5])
@@ -468,9 +821,13 @@ int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 
 	if (x->sealed)
 		return -EINVAL;
-	if (!x->buckets) {
+	ret = rounds_collect(x, out, &tables);
+	if (!x->buckets || ret) {
 		x->sealed = x->last_settle;
-		return 0;
+		if (x->round && !x->last_settle)
+			__atomic_store_n(&x->round->stop, false,
+					 __ATOMIC_RELEASE);
+		return ret;
 	}
 	j = calloc(nj, sizeof(*j));
 	if (!j)
@@ -498,8 +855,6 @@ int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 		else
 			settle_share(&j[i]);
 	}
-	x->used = 0;
-	memset(x->set_objects, 0, sizeof(x->set_objects));
 	memset(&x->census, 0, sizeof(x->census));
 	for (unsigned i = 0; i < nj; i++) {
 		const struct as_census *tc = &j[i].t.census;
@@ -507,24 +862,29 @@ int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 		for (unsigned k = 0; k < 5; k++)
 			out[k] += j[i].out[k];
 		for (unsigned k = 0; k < 256; k++) {
-			x->set_objects[k] += j[i].t.set_objects[k];
 			x->census.objects[k] += tc->objects[k];
 			x->census.back[k] += tc->back[k];
 			x->census.back_ns[k] += tc->back_ns[k];
 			x->census.back_set[k] += tc->back_set[k];
 		}
-		x->used += j[i].t.used;
 		tables += j[i].t.table_bytes;
 		if (x->held_bytes + tables > x->peak_bytes)
 			x->peak_bytes = x->held_bytes + tables;
-		x->held_bytes += j[i].t.held_bytes;
+		settle_sum(x, &j[i].t);
 		as_recindex_table_free(j[i].t.slots, j[i].t.table_bytes);
+		free(j[i].t.filter);
+		free(j[i].t.order);
 		if (j[i].ret && !ret)
 			ret = j[i].ret;
 	}
 	free(j);
+	x->pending_total += x->pending;
 	x->pending = 0;
 	x->sealed = x->last_settle;
+	if (x->sealed)
+		rounds_stop(x);
+	else if (x->round)
+		__atomic_store_n(&x->round->stop, false, __ATOMIC_RELEASE);
 	return ret;
 }
 
@@ -588,10 +948,14 @@ void as_recindex_census(const struct as_recindex *x, uint64_t ns_lut,
 		for (unsigned k = 0; k < AS_RECINDEX_BUCKETS; k++)
 			for (const struct as_recchunk *ch = x->buckets[k].obj;
 			     ch; ch = ch->next)
-				for (uint32_t i = 0; i < ch->n; i++)
-					census_slot(ch->e + (size_t)i *
-						    AS_RECINDEX_SLOT_BYTES,
-						    ns_lut, set_lut, c);
+				for (uint32_t i = 0; i < ch->n; i++) {
+					const unsigned char *o = ch->e +
+						(size_t)i * AS_RECINDEX_SLOT_BYTES;
+
+					if (!slot_empty(o))
+						census_slot(o, ns_lut, set_lut,
+							    c);
+				}
 		return;
 	}
 	for (uint64_t i = 0; i < x->nslots; i++) {

@@ -99,6 +99,7 @@ static int index_batch(struct as_records *w, const struct as_batch *b)
 		if (ret < 0)
 			return ret;
 	}
+	as_recindex_round_check(&w->index);
 	return 0;
 }
 
@@ -141,6 +142,9 @@ int as_records_start_thread(struct as_records *w)
 	if (ret)
 		return -ret;
 	w->threaded = true;
+	/* Without it, settling is all at the devices' ends: slower. */
+	as_recindex_rounds_start(&w->index, w->now_cl, w->evict_void_time,
+				 w->no_evict);
 	return 0;
 }
 

@@ -58,9 +58,9 @@ static const char inspect_usage[] =
 	"  --max-skew SECONDS  newest writes further apart than this across a\n"
 	"                      namespace's devices are a WARNING (default 1)\n"
 	"  --memory-index SIZE cap on the digest index a namespace's dedup\n"
-	"                      needs, 24 bytes a record of the device being\n"
-	"                      read and 24 an object of those before; past\n"
-	"                      it, an error (default 4G)\n"
+	"                      needs, 26 bytes a record not yet settled\n"
+	"                      and 26 an object; past it, an error\n"
+	"                      (default 4G)\n"
 	HELP_ENGINE HELP_QUEUE_DEPTH("64") HELP_IO_SIZE HELP_MEMORY
 	HELP_COMMON HELP_SIZES
 	HELP_EXIT("decoded (--records: no WARNING)",

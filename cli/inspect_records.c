@@ -190,7 +190,7 @@ static int sweep(struct rrun *r, struct rtarget *t, struct as_records *w)
 				 "would grow past --memory-index %s after %llu "
 				 "records (%llu objects of the devices before, "
 				 "%llu records of '%s' read): asd's conflict "
-				 "rule cannot be applied; it needs 24 bytes a "
+				 "rule cannot be applied; it needs 26 bytes a "
 				 "record and an object: raise --memory-index",
 				 human_bytes(w->index.cap_bytes, cap,
 					     sizeof(cap)),

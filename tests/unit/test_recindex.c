@@ -1,9 +1,9 @@
 /*
  * Unit tests: the digest index on its own - the direct table against a
  * plain list, the logged and settled index (the walker's) against the
- * direct one record by record (the last settle only counting), and the
- * settling table's tags with
- * digests made to share them.
+ * direct one record by record (the last settle only counting), with
+ * rounds and without, and the settling table's tags and the objects'
+ * prints with digests made to share them.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -62,12 +62,25 @@ static void index_consistent(void **state)
 }
 
 /*
+ * Rounds: settled on the index's own thread while records are still
+ * logged, one as soon as the last is done (round_min 1), checked for
+ * after every record.
+ */
+static void rounds_on(struct as_recindex *x, int64_t now_cl,
+		      uint64_t evict_void_time, const bool no_evict[256])
+{
+	assert_int_equal(as_recindex_rounds_start(x, now_cl, evict_void_time,
+						  no_evict), 0);
+	x->round_min = 1;
+}
+
+/*
  * Logged and settled (the walker's way) against the direct table, record
  * by record: three "devices" of versions of 40,000 digests, up to two on
  * one device (newer, older, equal, expiring, expired, evicted), settled
- * after each; outcomes, objects and sets agree.
+ * after each, with rounds or without; outcomes, objects and sets agree.
  */
-static void index_logged(void **state)
+static void logged_vs_direct(bool rounds)
 {
 	static unsigned char dig[40000][20];
 	struct as_recindex direct, logged;
@@ -75,9 +88,10 @@ static void index_logged(void **state)
 	uint64_t sd[256], sl[256];
 	const int64_t now_cl = 1000000;
 
-	(void)state;
 	as_recindex_init(&direct);
 	as_recindex_init(&logged);
+	if (rounds)
+		rounds_on(&logged, now_cl, now_cl + 20, NULL);
 	fill_digests(dig, 40000, &seed);
 	for (unsigned dev = 0; dev < 3; dev++) {
 		/* Twice over: two versions of a digest on one device. */
@@ -102,6 +116,7 @@ static void index_logged(void **state)
 			want[ret]++;
 			assert_int_equal(as_recindex_log(&logged, dig[i], &v),
 					 0);
+			as_recindex_round_check(&logged);
 		}
 		/* The third is the last: counted, not kept. */
 		logged.last_settle = dev == 2;
@@ -113,6 +128,7 @@ static void index_logged(void **state)
 	}
 	assert_true(want[AS_OUT_REPLACED] && want[AS_OUT_OLDER] &&
 		    want[AS_OUT_EXPIRED] && want[AS_OUT_EVICTED]);
+	assert_true(rounds ? logged.rounds > 3 : logged.rounds == 0);
 	as_recindex_count_sets(&direct, sd);
 	as_recindex_count_sets(&logged, sl);
 	assert_memory_equal(sd, sl, sizeof(sd));
@@ -126,6 +142,18 @@ static void index_logged(void **state)
 	}
 	as_recindex_release(&direct);
 	as_recindex_release(&logged);
+}
+
+static void index_logged(void **state)
+{
+	(void)state;
+	logged_vs_direct(false);
+}
+
+static void index_logged_rounds(void **state)
+{
+	(void)state;
+	logged_vs_direct(true);
 }
 
 /*
@@ -186,7 +214,7 @@ static void index_tag_collisions(void **state)
  * set, an EXPIRED or EVICTED one drops the old version's), set 2 never
  * evicted.
  */
-static void last_settle_sets(bool census)
+static void last_settle_sets(bool census, bool rounds)
 {
 	static unsigned char dig[20000][20];
 	static const uint64_t set_lut[256] = { [3] = 101 }, none[256];
@@ -201,6 +229,8 @@ static void last_settle_sets(bool census)
 	as_recindex_init(&logged);
 	if (census)
 		as_recindex_census_rules(&logged, 0, set_lut);
+	if (rounds)
+		rounds_on(&logged, now_cl, now_cl + 20, no_evict);
 	fill_digests(dig, 20000, &seed);
 	for (unsigned dev = 0; dev < 2; dev++) {
 		for (unsigned k = 0; k < 60000; k++) {
@@ -225,6 +255,7 @@ static void last_settle_sets(bool census)
 			want[ret]++;
 			assert_int_equal(as_recindex_log(&logged, dig[i], &v),
 					 0);
+			as_recindex_round_check(&logged);
 		}
 		logged.last_settle = dev == 1;
 		assert_int_equal(as_recindex_settle(&logged, now_cl,
@@ -255,13 +286,85 @@ static void last_settle_sets(bool census)
 static void last_settle_sets_counted(void **state)
 {
 	(void)state;
-	last_settle_sets(false);
+	last_settle_sets(false, false);
 }
 
 static void last_settle_sets_census(void **state)
 {
 	(void)state;
-	last_settle_sets(true);
+	last_settle_sets(true, false);
+}
+
+static void last_settle_sets_rounds(void **state)
+{
+	(void)state;
+	last_settle_sets(false, true);
+	last_settle_sets(true, true);
+}
+
+/*
+ * Objects that all share the print the log's keys have (their digests
+ * alike in bytes 12-19, apart in 8-11): the pass over the prints lets
+ * every object through, more than the table was sized for, and the
+ * bucket is settled again with room for all. Against the direct table:
+ * 4,000 objects, then new versions of some (newer, older, expired) and
+ * new digests, with rounds and without.
+ */
+static void prints_collide(void **state)
+{
+	static unsigned char dig[4100][20];
+	const int64_t now_cl = 1000000;
+
+	(void)state;
+	for (unsigned i = 0; i < 4100; i++) {
+		memset(dig[i], 0, 20);
+		memset(dig[i] + 12, 0xA5, 8);
+		dig[i][8] = (unsigned char)i;
+		dig[i][9] = (unsigned char)(i >> 8);
+	}
+	for (unsigned rounds = 0; rounds < 2; rounds++) {
+		struct as_recindex direct, logged;
+		uint64_t want[5] = { 0 }, got[5] = { 0 }, sd[256], sl[256];
+
+		as_recindex_init(&direct);
+		as_recindex_init(&logged);
+		if (rounds)
+			rounds_on(&logged, now_cl, 0, NULL);
+		for (unsigned dev = 0; dev < 2; dev++) {
+			unsigned from = dev ? 3990 : 0, to = dev ? 4100 : 4000;
+
+			for (unsigned i = from; i < to; i++) {
+				struct as_recver v = {
+					.lut = 100 + dev * (i % 3),
+					.generation = 1,
+					.void_time = dev && i % 7 == 0
+						     ? (uint32_t)now_cl - 1 : 0,
+					.set_id = (uint8_t)(1 + dev),
+				};
+				int ret = as_recindex_add(&direct, dig[i], &v,
+							  now_cl, 0);
+
+				assert_true(ret >= 0);
+				want[ret]++;
+				assert_int_equal(as_recindex_log(&logged,
+								 dig[i], &v),
+						 0);
+				as_recindex_round_check(&logged);
+			}
+			logged.last_settle = dev == 1;
+			assert_int_equal(as_recindex_settle(&logged, now_cl, 0,
+							    NULL, got), 0);
+			assert_memory_equal(got, want, sizeof(got));
+			assert_true(logged.used == direct.used);
+		}
+		assert_true(want[AS_OUT_REPLACED] && want[AS_OUT_OLDER] &&
+			    want[AS_OUT_EXPIRED]);
+		as_recindex_count_sets(&direct, sd);
+		as_recindex_count_sets(&logged, sl);
+		assert_memory_equal(sd, sl, sizeof(sd));
+		as_recindex_release(&direct);
+		as_recindex_release(&logged);
+	}
 }
 
 int main(void)
@@ -269,9 +372,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(index_consistent),
 		cmocka_unit_test(index_logged),
+		cmocka_unit_test(index_logged_rounds),
 		cmocka_unit_test(index_tag_collisions),
 		cmocka_unit_test(last_settle_sets_counted),
 		cmocka_unit_test(last_settle_sets_census),
+		cmocka_unit_test(last_settle_sets_rounds),
+		cmocka_unit_test(prints_collide),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
