@@ -98,10 +98,11 @@ struct as_dev_records {
  * thread as the bytes are fed; each record that passes them is queued
  * in a batch (32 bytes a record), and the batches are appended to the
  * digest index's logs in order - on a thread of their own when
- * as_records_start_thread() was called, else at once. At the device's
- * end (as_records_end) the logs are settled: checks 9-12 (the conflict
- * rule, expiry, eviction) bucket by bucket, in the order the records
- * came (see recindex.h).
+ * as_records_start_thread() was called, else at once. The logs are
+ * settled - checks 9-12 (the conflict rule, expiry, eviction) bucket by
+ * bucket, in the order the records came (see recindex.h) - in rounds on
+ * the index's own thread while the device is read (with the index
+ * thread only) and at the device's end (as_records_end) for the rest.
  */
 #define AS_RECORDS_BATCH	32768u	/* records a batch holds */
 #define AS_RECORDS_QUEUE	4u	/* batches, filled or being filled */
@@ -192,7 +193,9 @@ void as_records_census(const struct as_records *w, struct as_census *c);
 
 /*
  * as_records_start_thread() - run the index stage on a thread of its
- * own from now on. 0 or -errno (the walk then stays on one thread).
+ * own from now on, and settle in rounds (as_recindex_rounds_start, with
+ * the rules given so far: call it after as_records_set_rules). 0 or
+ * -errno (the walk then stays on one thread).
  */
 int as_records_start_thread(struct as_records *w);
 
