@@ -824,7 +824,9 @@ int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 	ret = rounds_collect(x, out, &tables);
 	if (!x->buckets || ret) {
 		x->sealed = x->last_settle;
-		if (x->round && !x->last_settle)
+		if (x->sealed)
+			rounds_stop(x);
+		else if (x->round)
 			__atomic_store_n(&x->round->stop, false,
 					 __ATOMIC_RELEASE);
 		return ret;
@@ -924,7 +926,9 @@ void as_recindex_census_rules(struct as_recindex *x, uint64_t ns_lut,
 
 /*
  * As counted while settling, for those thresholds; else over the objects:
- * the settled buckets' (logged use), or the table's.
+ * the settled buckets' (logged use: call it after a settle, before any
+ * more records are logged, as rounds settle them into the objects), or
+ * the table's.
  */
 void as_recindex_census(const struct as_recindex *x, uint64_t ns_lut,
 			const uint64_t set_lut[256], struct as_census *c)
@@ -944,6 +948,10 @@ void as_recindex_census(const struct as_recindex *x, uint64_t ns_lut,
 		return;
 	}
 	memset(c, 0, sizeof(*c));
+	/* No record settled yet: no object as of the last settle (a
+	 * round's objects are not, and a round may be writing them). */
+	if (x->buckets && !x->pending_total)
+		return;
 	if (x->buckets) {
 		for (unsigned k = 0; k < AS_RECINDEX_BUCKETS; k++)
 			for (const struct as_recchunk *ch = x->buckets[k].obj;

@@ -367,6 +367,146 @@ static void prints_collide(void **state)
 	}
 }
 
+/*
+ * Randomized: namespaces of 1 to 5 devices (some empty), a pool of
+ * digests of which half share bytes 12-19 in groups (one bucket, home,
+ * tag and print a group), versions of every kind (newer, older, ties,
+ * generation wrap, expired, evictable, a set never evicted), rounds
+ * forced (round_min 1 to 100, checked after every record or now and
+ * then) or none, with or without a census's thresholds: after each
+ * device's settle the outcomes, objects, sets and census agree with the
+ * direct table fed record by record; after the last, nothing is held.
+ */
+static void stress_one(uint64_t seed)
+{
+	static unsigned char dig[3000][20];
+	static bool no_evict[256] = { [2] = true };
+	uint64_t set_lut[256] = { 0 }, ns_lut = 0;
+	const int64_t now_cl = 1000000;
+	struct as_recindex direct, logged;
+	unsigned ndev = 1 + (unsigned)(lcg(&seed) >> 40) % 5;
+	unsigned pool = 50 + (unsigned)(lcg(&seed) >> 40) % 2950;
+	unsigned mode = (unsigned)(lcg(&seed) >> 40) % 4;
+	bool census = lcg(&seed) >> 63;
+
+	fill_digests(dig, pool, &seed);
+	for (unsigned i = 0; i < pool; i += 2) {	/* groups of 8 alike */
+		memcpy(dig[i] + 12, dig[i / 16 * 16] + 12, 8);
+		dig[i][8] = (unsigned char)i;
+		dig[i][9] = (unsigned char)(i >> 8);
+	}
+	if (census) {
+		ns_lut = lcg(&seed) >> 63 ? 103 : 0;
+		set_lut[3] = 105;
+	}
+	as_recindex_init(&direct);
+	as_recindex_init(&logged);
+	if (census)
+		as_recindex_census_rules(&logged, ns_lut, set_lut);
+	if (mode)
+		rounds_on(&logged, now_cl, now_cl + 20, no_evict);
+	logged.round_min = mode == 1 ? 1 : mode == 2 ? 7 : 100;
+	for (unsigned dev = 0; dev < ndev; dev++) {
+		uint64_t want[5] = { 0 }, got[5] = { 0 }, sd[256], sl[256];
+		unsigned n = (unsigned)(lcg(&seed) >> 40) % 4 == 0 ? 0 :
+			     (unsigned)(lcg(&seed) >> 40) % 12000;
+		struct as_census dc, lc;
+
+		for (unsigned k = 0; k < n; k++) {
+			uint64_t r = lcg(&seed) >> 16;
+			unsigned i = (unsigned)(r % pool);
+			struct as_recver v = {
+				.lut = 100 + (r >> 12) % 8,
+				.generation = (uint16_t)((r >> 16) % 4 == 0 ?
+					0xFFFF - (r >> 20) % 3 :
+					1 + (r >> 20) % 3),
+				.void_time = (r >> 24) % 3 == 0 ? 0 :
+					     (uint32_t)(now_cl - 40 +
+							(r >> 28) % 100),
+				.set_id = (uint8_t)((r >> 32) % 4),
+			};
+			int ret = as_recindex_add(&direct, dig[i], &v, now_cl,
+						  no_evict[v.set_id] ? 0 :
+						  (uint64_t)now_cl + 20);
+
+			assert_true(ret >= 0);
+			want[ret]++;
+			assert_int_equal(as_recindex_log(&logged, dig[i], &v),
+					 0);
+			if (mode != 3 || (r >> 40) % 50 == 0)
+				as_recindex_round_check(&logged);
+		}
+		logged.last_settle = dev == ndev - 1;
+		assert_int_equal(as_recindex_settle(&logged, now_cl,
+						    now_cl + 20, no_evict,
+						    got), 0);
+		assert_memory_equal(got, want, sizeof(got));
+		assert_true(logged.used == direct.used);
+		as_recindex_count_sets(&direct, sd);
+		as_recindex_count_sets(&logged, sl);
+		assert_memory_equal(sd, sl, sizeof(sd));
+		as_recindex_census(&direct, ns_lut, set_lut, &dc);
+		as_recindex_census(&logged, ns_lut, set_lut, &lc);
+		if (logged.last_settle && !census)
+			/* no threshold: only the objects by set */
+			assert_memory_equal(lc.objects, dc.objects,
+					    sizeof(dc.objects));
+		else
+			assert_memory_equal(&lc, &dc, sizeof(dc));
+		if (!logged.last_settle)
+			assert_true(logged.held_bytes >= logged.used * 26);
+		assert_true(logged.peak_bytes >= logged.held_bytes);
+	}
+	assert_true(logged.held_bytes == 0);
+	assert_true(logged.round == NULL);
+	as_recindex_release(&direct);
+	as_recindex_release(&logged);
+}
+
+static void stress_rounds(void **state)
+{
+	(void)state;
+	for (uint64_t s = 1; s <= 60; s++)
+		stress_one(s * 7919);
+}
+
+/*
+ * Rounds settle records that no settle has taken yet: until one does,
+ * the census is as of the last settle (here none: zeros), as used and
+ * the objects by set are, however far the rounds got - as when the
+ * device's read failed (an index cap, say) and the device's end never
+ * settled. Two rounds started: the first is written back.
+ */
+static void census_before_settle(void **state)
+{
+	static unsigned char dig[20000][20];
+	static const uint64_t set_lut[256] = { [1] = 150 };
+	struct as_recindex logged;
+	uint64_t seed = 5, sl[256], none[256] = { 0 };
+	struct as_census c, zero;
+
+	(void)state;
+	memset(&zero, 0, sizeof(zero));
+	as_recindex_init(&logged);
+	rounds_on(&logged, 1000000, 0, NULL);
+	fill_digests(dig, 20000, &seed);
+	for (unsigned k = 0; logged.rounds < 2 && k < 2000000; k++) {
+		struct as_recver v = { .lut = 100 + k % 100, .generation = 1,
+				       .set_id = 1 };
+
+		assert_int_equal(as_recindex_log(&logged, dig[k % 20000], &v),
+				 0);
+		as_recindex_round_check(&logged);
+	}
+	assert_true(logged.rounds >= 2);
+	as_recindex_census(&logged, 120, set_lut, &c);
+	assert_memory_equal(&c, &zero, sizeof(c));
+	as_recindex_count_sets(&logged, sl);
+	assert_memory_equal(sl, none, sizeof(sl));
+	assert_true(logged.used == 0);
+	as_recindex_release(&logged);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +518,8 @@ int main(void)
 		cmocka_unit_test(last_settle_sets_census),
 		cmocka_unit_test(last_settle_sets_rounds),
 		cmocka_unit_test(prints_collide),
+		cmocka_unit_test(stress_rounds),
+		cmocka_unit_test(census_before_settle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
