@@ -630,8 +630,11 @@ static void *round_thread(void *arg)
 			pthread_cond_wait(&r->cond, &r->lock);
 		if (r->quit)
 			break;
+		/* Under the lock, as a halt raises it: a round halted
+		 * before it got here must not go back to idle. */
+		if (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+			round_priority(pthread_self(), SCHED_IDLE);
 		pthread_mutex_unlock(&r->lock);
-		round_priority(pthread_self(), SCHED_IDLE);
 		for (unsigned k = 0; k < AS_RECINDEX_BUCKETS && !r->ret; k++) {
 			struct as_recbucket *b = &x->buckets[k];
 			struct as_recchunk *log = b->frozen;
@@ -709,9 +712,9 @@ void as_recindex_round_check(struct as_recindex *x)
 /* Stop the round in progress (at its next bucket) and wait for it. */
 static void round_halt(struct as_recround *r)
 {
-	round_priority(r->thread, SCHED_OTHER);
 	pthread_mutex_lock(&r->lock);
 	__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
+	round_priority(r->thread, SCHED_OTHER);
 	while (r->busy)
 		pthread_cond_wait(&r->cond, &r->lock);
 	pthread_mutex_unlock(&r->lock);

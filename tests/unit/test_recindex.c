@@ -5,7 +5,11 @@
  * rounds and without, and the settling table's tags and the objects'
  * prints with digests made to share them.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -507,6 +511,72 @@ static void census_before_settle(void **state)
 	as_recindex_release(&logged);
 }
 
+/* Does a thread of this process run at SCHED_IDLE (/proc's policy)? */
+static bool idle_thread(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	bool idle = false;
+
+	assert_non_null(d);
+	while (!idle && (e = readdir(d))) {
+		char path[300], buf[1024], *p;
+		FILE *f;
+		int policy = 0;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat",
+			 e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;	/* gone */
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')'))) {
+			/* fields from 3 on after the name; policy is 41 */
+			for (unsigned k = 3; k <= 41 && p; k++)
+				p = strchr(p + 1, ' ');
+			if (p)
+				policy = atoi(p + 1);
+		}
+		fclose(f);
+		idle = policy == SCHED_IDLE;
+	}
+	closedir(d);
+	return idle;
+}
+
+/*
+ * A round halted by a device's end runs at normal priority from then on
+ * (the end waits for it: an idle-priority thread on a busy machine may
+ * not get the CPU for long), even when it was only starting: a round
+ * started and at once halted, many times over, and after each settle no
+ * thread is left at SCHED_IDLE.
+ */
+static void halt_not_idle(void **state)
+{
+	static unsigned char dig[64][20];
+	struct as_recindex logged;
+	uint64_t seed = 3, out[5] = { 0 };
+	unsigned idle = 0;
+
+	(void)state;
+	as_recindex_init(&logged);
+	rounds_on(&logged, 1000000, 0, NULL);
+	fill_digests(dig, 64, &seed);
+	for (unsigned k = 0; k < 3000; k++) {
+		struct as_recver v = { .lut = k, .generation = 1 };
+
+		assert_int_equal(as_recindex_log(&logged, dig[k % 64], &v), 0);
+		as_recindex_round_check(&logged);
+		assert_int_equal(as_recindex_settle(&logged, 1000000, 0, NULL,
+						    out), 0);
+		idle += idle_thread();
+	}
+	assert_true(logged.rounds > 0);
+	assert_int_equal(idle, 0);
+	as_recindex_release(&logged);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -520,6 +590,7 @@ int main(void)
 		cmocka_unit_test(prints_collide),
 		cmocka_unit_test(stress_rounds),
 		cmocka_unit_test(census_before_settle),
+		cmocka_unit_test(halt_not_idle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
