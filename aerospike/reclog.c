@@ -56,6 +56,7 @@ struct as_recbucket {
 	struct as_recchunk *frozen;	/* a log handed to a round */
 	struct as_recchunk *obj, *obj_tail;	/* the objects */
 	uint64_t nobj;				/* in them, dropped ones too */
+	uint64_t ndead;				/* the dropped ones */
 };
 
 /*
@@ -480,10 +481,11 @@ static void settle_store(struct as_recindex *x, struct as_recbucket *b,
 
 	for (uint64_t k = 0; k < x->ndirty; k++) {
 		uint64_t i = x->order[x->order_cap - 1 - k];
+		const unsigned char *s = x->slots + i * AS_RECINDEX_SLOT_BYTES;
 
-		memcpy((void *)((uintptr_t)x->where[i] & ~(uintptr_t)1),
-		       x->slots + i * AS_RECINDEX_SLOT_BYTES,
+		memcpy((void *)((uintptr_t)x->where[i] & ~(uintptr_t)1), s,
 		       AS_RECINDEX_SLOT_BYTES);
+		b->ndead += slot_empty(s);	/* it was not (find_take) */
 	}
 	for (uint64_t k = 0; k < x->nnew; k++) {
 		const unsigned char *s = x->slots + (uint64_t)x->order[k] *
@@ -509,6 +511,52 @@ static void settle_store(struct as_recindex *x, struct as_recbucket *b,
 		       AS_RECINDEX_SLOT_BYTES);
 	}
 	chunks_free(x, spare);
+}
+
+/*
+ * b's objects packed, the dropped ones left out (once they are half of
+ * them: each is moved over once), in the chunks they held; the chunks
+ * left empty are freed. Without it a digest dropped stays 26 bytes held
+ * (and a print passed over) until the last settle, device after device.
+ */
+static void objects_pack(struct as_recindex *x, struct as_recbucket *b)
+{
+	struct as_recchunk *w = b->obj, *rest;
+	uint32_t wi = 0;
+
+	if (b->ndead == b->nobj) {
+		chunks_free(x, b->obj);
+		b->obj = b->obj_tail = NULL;
+		b->nobj = b->ndead = 0;
+		return;
+	}
+	for (struct as_recchunk *c = b->obj; c; c = c->next) {
+		const uint16_t *print = chunk_prints(c);
+
+		for (uint32_t i = 0; i < c->n; i++) {
+			const unsigned char *o = c->e + (size_t)i *
+						 AS_RECINDEX_SLOT_BYTES;
+			uint16_t f = print[i];
+
+			if (slot_empty(o))
+				continue;
+			if (wi == w->cap) {	/* never past c */
+				w->n = wi;
+				w = w->next;
+				wi = 0;
+			}
+			memmove(w->e + (size_t)wi * AS_RECINDEX_SLOT_BYTES, o,
+				AS_RECINDEX_SLOT_BYTES);
+			chunk_prints(w)[wi++] = f;
+		}
+	}
+	w->n = wi;
+	rest = w->next;
+	w->next = NULL;
+	b->obj_tail = w;
+	chunks_free(x, rest);
+	b->nobj -= b->ndead;
+	b->ndead = 0;
 }
 
 static void census_slot(const unsigned char *s, uint64_t ns_lut,
@@ -571,6 +619,8 @@ static int settle_log(struct as_recindex *x, struct as_recbucket *b,
 			chunks_free(x, log);
 		else
 			settle_store(x, b, log);
+		if (!x->last_settle && b->ndead * 2 > b->nobj)
+			objects_pack(x, b);
 	} else {
 		chunks_free(x, log);
 	}
@@ -579,7 +629,7 @@ static int settle_log(struct as_recindex *x, struct as_recbucket *b,
 	if (x->last_settle) {
 		chunks_free(x, b->obj);
 		b->obj = b->obj_tail = NULL;
-		b->nobj = 0;
+		b->nobj = b->ndead = 0;
 	}
 	return ret;
 }

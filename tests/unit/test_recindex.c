@@ -577,6 +577,67 @@ static void halt_not_idle(void **state)
 	as_recindex_release(&logged);
 }
 
+/*
+ * Objects dropped (a newer version expired) are given back by the next
+ * settles, not held until the last: a device writes 20,000 digests, the
+ * next expires them all (nothing held after its settle), the next
+ * writes them again, the next expires two in three (chunks given
+ * back after it), and so on; against the direct table, with rounds and without.
+ */
+static void dropped_given_back(void **state)
+{
+	static unsigned char dig[20000][20];
+	const int64_t now_cl = 1000000;
+
+	(void)state;
+	for (unsigned rounds = 0; rounds < 2; rounds++) {
+		struct as_recindex direct, logged;
+		uint64_t seed = 17, held_before = 0;
+
+		as_recindex_init(&direct);
+		as_recindex_init(&logged);
+		if (rounds)
+			rounds_on(&logged, now_cl, 0, NULL);
+		fill_digests(dig, 20000, &seed);
+		for (unsigned dev = 0; dev < 6; dev++) {
+			uint64_t want[5] = { 0 }, got[5] = { 0 };
+
+			for (unsigned i = 0; i < 20000; i++) {
+				struct as_recver v = {
+					.lut = 100 + dev, .generation = 1,
+					.void_time = dev % 2 && (dev == 1 ||
+						     i % 3 != 0) ? 10 : 0,
+					.set_id = 1,
+				};
+				int ret = as_recindex_add(&direct, dig[i], &v,
+							  now_cl, 0);
+
+				assert_true(ret >= 0);
+				want[ret]++;
+				assert_int_equal(as_recindex_log(&logged,
+								 dig[i], &v),
+						 0);
+				as_recindex_round_check(&logged);
+			}
+			logged.last_settle = dev == 5;
+			assert_int_equal(as_recindex_settle(&logged, now_cl, 0,
+							    NULL, got), 0);
+			assert_memory_equal(got, want, sizeof(got));
+			assert_true(logged.used == direct.used);
+			if (dev == 1)
+				assert_true(logged.used == 0 &&
+					    logged.held_bytes == 0);
+			if (dev == 3)
+				assert_true(logged.held_bytes * 5 <
+					    held_before * 4);
+			held_before = logged.held_bytes;
+		}
+		assert_true(logged.held_bytes == 0);
+		as_recindex_release(&direct);
+		as_recindex_release(&logged);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,6 +652,7 @@ int main(void)
 		cmocka_unit_test(stress_rounds),
 		cmocka_unit_test(census_before_settle),
 		cmocka_unit_test(halt_not_idle),
+		cmocka_unit_test(dropped_given_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
