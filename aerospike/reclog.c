@@ -660,7 +660,11 @@ static int settle_bucket(struct as_recindex *x, struct as_recbucket *b,
  * not get done is left to the device's end. Halting a round gives the
  * thread its share back first, so that it gets to its next bucket at
  * once however busy the machine; the logging thread never waits for
- * the lock it may hold (as_recindex_round_check only tries it).
+ * the lock it may hold (as_recindex_round_check only tries it). The
+ * thread's priority is set by the others, under the lock: lowered as a
+ * round is handed to it, raised by a halt; it never lowers itself (it
+ * would then, woken for a round a halt had already raised it for, run
+ * at idle priority while the device's end waits for it).
  */
 static void round_priority(pthread_t t, int policy)
 {
@@ -680,10 +684,6 @@ static void *round_thread(void *arg)
 			pthread_cond_wait(&r->cond, &r->lock);
 		if (r->quit)
 			break;
-		/* Under the lock, as a halt raises it: a round halted
-		 * before it got here must not go back to idle. */
-		if (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
-			round_priority(pthread_self(), SCHED_IDLE);
 		pthread_mutex_unlock(&r->lock);
 		for (unsigned k = 0; k < AS_RECINDEX_BUCKETS && !r->ret; k++) {
 			struct as_recbucket *b = &x->buckets[k];
@@ -752,6 +752,7 @@ void as_recindex_round_check(struct as_recindex *x)
 		for (unsigned k = 0; k < AS_RECINDEX_BUCKETS; k++)
 			x->buckets[k].frozen = log_take(&x->buckets[k]);
 		r->mark = r->logged;
+		round_priority(r->thread, SCHED_IDLE);
 		r->busy = true;
 		x->rounds++;
 		pthread_cond_broadcast(&r->cond);

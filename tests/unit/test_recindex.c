@@ -546,18 +546,18 @@ static bool idle_thread(void)
 }
 
 /*
- * A round halted by a device's end runs at normal priority from then on
- * (the end waits for it: an idle-priority thread on a busy machine may
- * not get the CPU for long), even when it was only starting: a round
- * started and at once halted, many times over, and after each settle no
- * thread is left at SCHED_IDLE.
+ * A round runs at idle priority; halted by a device's end, at normal
+ * priority from then on (the end waits for it: an idle-priority thread
+ * on a busy machine may not get the CPU for long), even when it was
+ * only starting: a round started and at once halted, many times over,
+ * and after each settle no thread is left at SCHED_IDLE.
  */
 static void halt_not_idle(void **state)
 {
 	static unsigned char dig[64][20];
 	struct as_recindex logged;
 	uint64_t seed = 3, out[5] = { 0 };
-	unsigned idle = 0;
+	unsigned idle = 0, started_idle = 0;
 
 	(void)state;
 	as_recindex_init(&logged);
@@ -566,14 +566,19 @@ static void halt_not_idle(void **state)
 	for (unsigned k = 0; k < 3000; k++) {
 		struct as_recver v = { .lut = k, .generation = 1 };
 
+		uint64_t rounds = logged.rounds;
+
 		assert_int_equal(as_recindex_log(&logged, dig[k % 64], &v), 0);
 		as_recindex_round_check(&logged);
+		if (logged.rounds > rounds && k % 100 == 0)
+			started_idle += !idle_thread();
 		assert_int_equal(as_recindex_settle(&logged, 1000000, 0, NULL,
 						    out), 0);
 		idle += idle_thread();
 	}
 	assert_true(logged.rounds > 0);
 	assert_int_equal(idle, 0);
+	assert_int_equal(started_idle, 0);
 	as_recindex_release(&logged);
 }
 
