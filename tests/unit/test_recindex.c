@@ -643,6 +643,59 @@ static void dropped_given_back(void **state)
 	}
 }
 
+/*
+ * A cap reached on the second device while rounds run (the walker then
+ * gives up: no settle for it): what the index says is as of the first
+ * device's settle - objects, sets, census - whatever the rounds did, and
+ * it is released with a round perhaps still running.
+ */
+static void cap_mid_round(void **state)
+{
+	static unsigned char dig[40000][20];
+	static const uint64_t set_lut[256] = { [1] = 150 };
+	struct as_recindex direct, logged;
+	uint64_t seed = 9, out[5] = { 0 }, sd[256], sl[256];
+	struct as_census dc, lc;
+	int ret = 0;
+
+	(void)state;
+	as_recindex_init(&direct);
+	as_recindex_init(&logged);
+	as_recindex_census_rules(&logged, 120, set_lut);
+	rounds_on(&logged, 1000000, 0, NULL);
+	fill_digests(dig, 40000, &seed);
+	for (unsigned i = 0; i < 20000; i++) {
+		struct as_recver v = { .lut = 100 + i % 100, .generation = 1,
+				       .set_id = 1 };
+
+		assert_true(as_recindex_add(&direct, dig[i], &v, 1000000, 0)
+			    >= 0);
+		assert_int_equal(as_recindex_log(&logged, dig[i], &v), 0);
+		as_recindex_round_check(&logged);
+	}
+	assert_int_equal(as_recindex_settle(&logged, 1000000, 0, NULL, out),
+			 0);
+	logged.cap_bytes = logged.held_bytes + (256u << 10);
+	for (unsigned k = 0; ret == 0 && k < 1000000; k++) {
+		struct as_recver v = { .lut = 300, .generation = 2,
+				       .set_id = 1 };
+
+		ret = as_recindex_log(&logged, dig[k % 40000], &v);
+		as_recindex_round_check(&logged);
+	}
+	assert_int_equal(ret, -ENOBUFS);
+	assert_true(logged.rounds > 1);
+	assert_true(logged.used == direct.used);
+	as_recindex_count_sets(&direct, sd);
+	as_recindex_count_sets(&logged, sl);
+	assert_memory_equal(sd, sl, sizeof(sd));
+	as_recindex_census(&direct, 120, set_lut, &dc);
+	as_recindex_census(&logged, 120, set_lut, &lc);
+	assert_memory_equal(&dc, &lc, sizeof(dc));
+	as_recindex_release(&direct);
+	as_recindex_release(&logged);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +711,7 @@ int main(void)
 		cmocka_unit_test(census_before_settle),
 		cmocka_unit_test(halt_not_idle),
 		cmocka_unit_test(dropped_given_back),
+		cmocka_unit_test(cap_mid_round),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
