@@ -7,10 +7,14 @@
 #include "recindex_priv.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /*
  * Logged use. A bucket's log is a list of chunks of slots, each twice
@@ -72,6 +76,7 @@ struct as_recround {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool busy, stop, quit;
+	bool idle;		/* rounds at SCHED_IDLE (round_can_idle) */
 	int64_t now_cl;
 	uint64_t evict_void_time;
 	bool no_evict[256];
@@ -673,6 +678,30 @@ static void round_priority(pthread_t t, int policy)
 	pthread_setschedparam(t, policy, &p);	/* a hint */
 }
 
+/*
+ * Can a thread of ours be taken back from SCHED_IDLE? The kernel lets
+ * it only with CAP_SYS_NICE or an RLIMIT_NICE that allows the thread's
+ * nice value (sched_setscheduler(2)); without, a halted round would
+ * stay at idle priority while the device's end waits for it: rounds
+ * then run at normal priority.
+ */
+static bool round_can_idle(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { { 0 } };
+	struct rlimit rl;
+	int nice;
+
+	if (syscall(SYS_capget, &h, d) == 0 &&
+	    (d[CAP_SYS_NICE / 32].effective >> (CAP_SYS_NICE % 32) & 1))
+		return true;
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, 0);
+	return errno == 0 && getrlimit(RLIMIT_NICE, &rl) == 0 &&
+	       (rl.rlim_cur == RLIM_INFINITY ||
+		(rlim_t)(20 - nice) <= rl.rlim_cur);
+}
+
 static void *round_thread(void *arg)
 {
 	struct as_recround *r = arg;
@@ -720,6 +749,7 @@ int as_recindex_rounds_start(struct as_recindex *x, int64_t now_cl,
 	if (!r)
 		return -ENOMEM;
 	r->x = x;
+	r->idle = round_can_idle();
 	r->now_cl = now_cl;
 	r->evict_void_time = evict_void_time;
 	if (no_evict)
@@ -752,7 +782,8 @@ void as_recindex_round_check(struct as_recindex *x)
 		for (unsigned k = 0; k < AS_RECINDEX_BUCKETS; k++)
 			x->buckets[k].frozen = log_take(&x->buckets[k]);
 		r->mark = r->logged;
-		round_priority(r->thread, SCHED_IDLE);
+		if (r->idle)
+			round_priority(r->thread, SCHED_IDLE);
 		r->busy = true;
 		x->rounds++;
 		pthread_cond_broadcast(&r->cond);
