@@ -47,6 +47,8 @@
 #include <stdint.h>
 
 #define AS_RECINDEX_SLOT_BYTES	24u
+#define AS_RECINDEX_HELD_BYTES	26u	/* logged: a record or an object,
+					 * with its print */
 #define AS_RECINDEX_MAX_SETS	255u	/* set ids 1..254; 255: "other" */
 #define AS_RECINDEX_SET_OTHER	255u
 #define AS_RECINDEX_BUCKET_BITS	10u
@@ -88,12 +90,13 @@ struct as_recindex {
 	uint64_t used;		/* objects indexed (logged: as of the last
 				 * settle) */
 	uint64_t peak_bytes;	/* direct: largest table held; logged:
-				 * most bytes held (logs, objects, table) */
+				 * the largest size (as_recindex_log) */
 	uint64_t cap_bytes;	/* largest allowed; 0: no cap */
 	/* Logged use. */
 	struct as_recbucket *buckets;	/* NULL until the first log */
-	uint64_t held_bytes;	/* logs, objects and table (atomic: a
-				 * round frees while records are logged) */
+	uint64_t held_bytes;	/* logs and objects: the chunks' bytes
+				 * (atomic: a round frees while records are
+				 * logged) */
 	uint64_t pending;	/* records logged since the last settle */
 	uint64_t pending_total;	/* records logged before it */
 	struct as_recround *round;	/* as_recindex_rounds_start */
@@ -180,7 +183,10 @@ int as_recindex_add(struct as_recindex *x, const unsigned char *digest,
  * as_recindex_log() - append v for digest to its bucket's log (logged
  * use; do not mix with the direct calls). Checks 9-12 wait for
  * as_recindex_settle. 0, -EINVAL (generation 0), -ENOBUFS when the
- * bytes held would pass cap_bytes, -ENOMEM.
+ * index's size would pass cap_bytes, -ENOMEM. Its size is
+ * AS_RECINDEX_HELD_BYTES a record logged since the last settle and an
+ * object as of it: what the chunks hold but their slack, and the same
+ * whenever rounds run (peak_bytes: the largest).
  */
 int as_recindex_log(struct as_recindex *x, const unsigned char *digest,
 		    const struct as_recver *v);
@@ -209,8 +215,8 @@ int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
  * as_recindex_settle) the settles will be given, so that the settle at a
  * device's end has only the records since the last round. A round
  * starts (as_recindex_round_check) once round_min records are logged
- * and a quarter as many as before the last one; each passes the log
- * since the last and the objects once. Returns 0, -ENOMEM or -EAGAIN
+ * since the last started and none is running; each passes the log since
+ * the last and the objects' prints once. Returns 0, -ENOMEM or -EAGAIN
  * (no thread: settling is then all at the devices' ends).
  */
 int as_recindex_rounds_start(struct as_recindex *x, int64_t now_cl,

@@ -123,33 +123,14 @@ void as_reclog_free(struct as_recindex *x)
 	x->buckets = NULL;
 }
 
-/* Note n more bytes held, within the cap (the logging thread). */
-static int hold(struct as_recindex *x, uint64_t n)
-{
-	uint64_t held = __atomic_load_n(&x->held_bytes, __ATOMIC_RELAXED);
-
-	if (x->cap_bytes && held + n > x->cap_bytes)
-		return -ENOBUFS;
-	held = __atomic_add_fetch(&x->held_bytes, n, __ATOMIC_RELAXED);
-	if (held > x->peak_bytes)
-		x->peak_bytes = held;
-	return 0;
-}
-
 static int log_chunk(struct as_recindex *x, struct as_recbucket *b)
 {
 	uint32_t cap = b->next_cap ? b->next_cap : CHUNK_MIN;
-	struct as_recchunk *c;
-	int ret;
+	struct as_recchunk *c = malloc(chunk_bytes(cap));
 
-	ret = hold(x, chunk_bytes(cap));
-	if (ret < 0)
-		return ret;
-	c = malloc(chunk_bytes(cap));
-	if (!c) {
-		held_add(x, -chunk_bytes(cap));
+	if (!c)
 		return -ENOMEM;
-	}
+	held_add(x, chunk_bytes(cap));
 	b->next_cap = cap < CHUNK_MAX ? cap * 2 : CHUNK_MAX;
 	c->next = NULL;
 	c->n = 0;
@@ -171,10 +152,19 @@ int as_recindex_log(struct as_recindex *x, const unsigned char *digest,
 {
 	const unsigned char *key = digest + S_DIGEST_FROM;
 	struct as_recbucket *b;
+	uint64_t size;
 	int ret;
 
 	if (v->generation == 0 || x->sealed)
 		return -EINVAL;
+	/*
+	 * The index's size by its own measure, the same whenever rounds
+	 * run: each record not yet settled at a device's end and each
+	 * object as of the last one, AS_RECINDEX_HELD_BYTES each.
+	 */
+	size = (x->used + x->pending + 1) * AS_RECINDEX_HELD_BYTES;
+	if (x->cap_bytes && size > x->cap_bytes)
+		return -ENOBUFS;
 	if (!x->buckets) {
 		x->buckets = calloc(AS_RECINDEX_BUCKETS, sizeof(*x->buckets));
 		if (!x->buckets)
@@ -189,6 +179,8 @@ int as_recindex_log(struct as_recindex *x, const unsigned char *digest,
 	slot_set(b->at, key, v);
 	b->at += AS_RECINDEX_SLOT_BYTES;
 	x->pending++;
+	if (size > x->peak_bytes)
+		x->peak_bytes = size;
 	return 0;
 }
 
@@ -877,8 +869,7 @@ static void settle_sum(struct as_recindex *x, struct as_recindex *t)
 }
 
 /* The rounds' work so far into x and out; their first error, or 0. */
-static int rounds_collect(struct as_recindex *x, uint64_t out[5],
-			  uint64_t *tables)
+static int rounds_collect(struct as_recindex *x, uint64_t out[5])
 {
 	struct as_recround *r = x->round;
 
@@ -889,7 +880,6 @@ static int rounds_collect(struct as_recindex *x, uint64_t out[5],
 		out[k] += r->out[k];
 	memset(r->out, 0, sizeof(r->out));
 	settle_sum(x, &r->t);
-	*tables += r->t.table_bytes;
 	return r->ret;
 }
 
@@ -901,12 +891,11 @@ int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 	bool threaded[SETTLE_THREADS] = { false };
 	pthread_t th[SETTLE_THREADS];
 	unsigned nj = settle_threads();
-	uint64_t tables = 0;
 	int ret = 0;
 
 	if (x->sealed)
 		return -EINVAL;
-	ret = rounds_collect(x, out, &tables);
+	ret = rounds_collect(x, out);
 	if (!x->buckets || ret) {
 		x->sealed = x->last_settle;
 		if (x->sealed)
@@ -954,9 +943,6 @@ int as_recindex_settle(struct as_recindex *x, int64_t now_cl,
 			x->census.back_ns[k] += tc->back_ns[k];
 			x->census.back_set[k] += tc->back_set[k];
 		}
-		tables += j[i].t.table_bytes;
-		if (x->held_bytes + tables > x->peak_bytes)
-			x->peak_bytes = x->held_bytes + tables;
 		settle_sum(x, &j[i].t);
 		as_recindex_table_free(j[i].t.slots, j[i].t.table_bytes);
 		free(j[i].t.filter);

@@ -465,7 +465,8 @@ static void stress_one(uint64_t seed)
 			assert_memory_equal(&lc, &dc, sizeof(dc));
 		if (!logged.last_settle)
 			assert_true(logged.held_bytes >= logged.used * 26);
-		assert_true(logged.peak_bytes >= logged.held_bytes);
+		assert_true(logged.peak_bytes >= logged.used *
+			    AS_RECINDEX_HELD_BYTES);
 	}
 	assert_true(logged.held_bytes == 0);
 	assert_true(logged.round == NULL);
@@ -741,7 +742,7 @@ static void cap_mid_round(void **state)
 	}
 	assert_int_equal(as_recindex_settle(&logged, 1000000, 0, NULL, out),
 			 0);
-	logged.cap_bytes = logged.held_bytes + (256u << 10);
+	logged.cap_bytes = (logged.used + 10000) * AS_RECINDEX_HELD_BYTES;
 	for (unsigned k = 0; ret == 0 && k < 1000000; k++) {
 		struct as_recver v = { .lut = 300, .generation = 2,
 				       .set_id = 1 };
@@ -750,6 +751,7 @@ static void cap_mid_round(void **state)
 		as_recindex_round_check(&logged);
 	}
 	assert_int_equal(ret, -ENOBUFS);
+	assert_true(logged.pending == 10000);
 	assert_true(logged.rounds >= 1);
 	assert_true(logged.used == direct.used);
 	as_recindex_count_sets(&direct, sd);
@@ -760,6 +762,58 @@ static void cap_mid_round(void **state)
 	assert_memory_equal(&dc, &lc, sizeof(dc));
 	as_recindex_release(&direct);
 	as_recindex_release(&logged);
+}
+
+/*
+ * The cap and the peak are the index's own measure, 26 bytes a record
+ * not yet settled and an object as of the last settle: the same with
+ * rounds (forced after every record, their timing the scheduler's) or
+ * without, and the walk fails at the same record. Two devices of 30,000
+ * records of 20,000 digests, a cap that the second reaches.
+ */
+static void cap_same_with_rounds(void **state)
+{
+	static unsigned char dig[20000][20];
+	uint64_t seed = 5, peak[2] = { 0 }, pending[2] = { 0 }, used[2];
+
+	(void)state;
+	fill_digests(dig, 20000, &seed);
+	for (unsigned rounds = 0; rounds < 2; rounds++) {
+		struct as_recindex x;
+		uint64_t out[5] = { 0 };
+		int ret = 0;
+
+		as_recindex_init(&x);
+		x.cap_bytes = 45000 * AS_RECINDEX_HELD_BYTES;
+		if (rounds)
+			rounds_on(&x, 1000000, 0, NULL);
+		for (unsigned dev = 0; dev < 2 && ret == 0; dev++) {
+			for (unsigned k = 0; ret == 0 && k < 30000; k++) {
+				struct as_recver v = {
+					.lut = 100 + dev, .generation = 1,
+					.set_id = 1,
+				};
+
+				ret = as_recindex_log(&x, dig[(k * 7 + dev) %
+							      20000], &v);
+				as_recindex_round_check(&x);
+			}
+			if (ret == 0)
+				assert_int_equal(as_recindex_settle(&x, 1000000,
+								    0, NULL,
+								    out), 0);
+		}
+		assert_int_equal(ret, -ENOBUFS);
+		peak[rounds] = x.peak_bytes;
+		pending[rounds] = x.pending;
+		used[rounds] = x.used;
+		as_recindex_release(&x);
+	}
+	/* 20,000 objects, then 25,000 records of the second device. */
+	assert_true(used[0] == 20000 && used[1] == 20000);
+	assert_true(pending[0] == 25000 && pending[1] == 25000);
+	assert_true(peak[0] == 45000 * AS_RECINDEX_HELD_BYTES);
+	assert_true(peak[1] == peak[0]);
 }
 
 int main(void)
@@ -776,6 +830,7 @@ int main(void)
 		cmocka_unit_test(stress_rounds),
 		cmocka_unit_test(census_before_settle),
 		cmocka_unit_test(halt_not_idle),
+		cmocka_unit_test(cap_same_with_rounds),
 		cmocka_unit_test(dropped_given_back),
 		cmocka_unit_test(cap_mid_round),
 	};
