@@ -246,6 +246,13 @@ static int ns_finish(struct rrun *r, struct rns *ns)
 		ns->out_of_step = ns->skew_s > r->a->max_skew_s;
 	}
 	as_records_release(&ns->walk);
+	/* A device's records not all read: the namespace's are not known. */
+	if (ns->incomplete) {
+		ns->walked = false;
+		ns->objects = 0;
+		memset(ns->sets, 0, sizeof(ns->sets));
+		memset(ns->sets_back, 0, sizeof(ns->sets_back));
+	}
 	return 0;
 }
 
@@ -285,8 +292,11 @@ int inspect_records(const struct records_args *a)
 			     later++)
 				if (!r.t[later].error[0] && r.t[later].open)
 					ns->walk.last_device = false;
-			if (sweep(&r, t, &ns->walk) < 0 && cli_interrupted)
-				break;
+			if (sweep(&r, t, &ns->walk) < 0) {
+				ns->incomplete = t->name;
+				if (cli_interrupted)
+					break;
+			}
 		}
 		if (ns_finish(&r, ns) < 0) {
 			cli_error("out of memory");

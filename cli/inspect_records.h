@@ -78,7 +78,9 @@ struct rns {
 	size_t first, n;		/* its targets */
 	struct as_ownership own;
 	struct as_records walk;
-	bool walked;
+	bool walked;		/* false again when a device failed */
+	const char *incomplete;	/* the device whose records were not all
+				 * read, or NULL */
 	bool crash;
 	struct cs_result crash_r;
 	uint64_t objects;

@@ -391,10 +391,16 @@ static void print_ns(const struct rrun *r, const struct rns *ns)
 		       disp(ns->crash_r.message));
 		return;
 	}
-	printf("%llu objects after dedup across %zu devices (index %s, %.0f "
-	       "bytes an object)\n", (unsigned long long)ns->objects, ns->n,
-	       human_bytes(ns->index_bytes, b, sizeof(b)),
-	       ns->objects ? (double)ns->index_bytes / (double)ns->objects : 0);
+	if (ns->incomplete)
+		printf("objects after dedup not known: the records of %s were "
+		       "not all read (its error above)\n",
+		       disp(ns->incomplete));
+	else
+		printf("%llu objects after dedup across %zu devices (index %s, "
+		       "%.0f bytes an object)\n", (unsigned long long)ns->objects,
+		       ns->n, human_bytes(ns->index_bytes, b, sizeof(b)),
+		       ns->objects ? (double)ns->index_bytes /
+				     (double)ns->objects : 0);
 	for (unsigned id = 0; id < 256; id++) {
 		if (!ns->sets[id])
 			continue;

@@ -450,11 +450,15 @@ void rrun_print_ns_smd(const struct rrun *r, const struct rns *ns)
 	for (size_t i = 0; i < ns->ntrunc; i++) {
 		const struct rtrunc *t = &ns->trunc[i];
 
-		printf("  truncated      %s%s, last update before %s: %llu "
-		       "objects older come back\n", t->set ? "set " :
-		       "the whole namespace", t->set ? disp(t->set) : "",
-		       rrun_utc(as_lut_unix(t->threshold_lut), t1, sizeof(t1)),
-		       (unsigned long long)t->back);
+		printf("  truncated      %s%s, last update before %s: ",
+		       t->set ? "set " : "the whole namespace",
+		       t->set ? disp(t->set) : "",
+		       rrun_utc(as_lut_unix(t->threshold_lut), t1, sizeof(t1)));
+		if (ns->walked)
+			printf("%llu objects older come back\n",
+			       (unsigned long long)t->back);
+		else
+			printf("the objects older that come back not known\n");
 	}
 }
 

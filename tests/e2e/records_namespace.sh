@@ -69,15 +69,34 @@ expect_json "$T/out" '.namespaces[0].index_bytes_per_object < 65' true
 expect_json "$T/out" '.devices[0].records.void_time.records > 0' true
 
 # An index cap too small for the namespace's objects: an error, exit 2,
-# naming the cap; no count is given as if complete.
-run_ss "$T/out" "$T/err" inspect --config "$T/as.conf" --records --memory-index 8M
+# naming the cap; no count is given as if complete. 4M (26 bytes a
+# record: 161,319) stops the walk on the first device.
+run_ss "$T/out" "$T/err" inspect --config "$T/as.conf" --records --memory-index 4M
 expect_rc 2
-grep -q "the digest index would grow past --memory-index 8.0 MiB after [1-9][0-9]* records ([0-9]* objects of the devices before" "$T/err" ||
+grep -q "the digest index would grow past --memory-index 4.0 MiB after 161319 records (0 objects of the devices before" "$T/err" ||
 	fail "no cap error: $(cat "$T/err")"
 grep -q "UNIQUE" "$T/out" && fail "a count despite the cap: $(cat "$T/out")"
+run_ss "$T/out" "$T/err" inspect --config "$T/as.conf" --records --memory-index 4M --json
+expect_rc 2
+schema "$T/out"
+expect_json "$T/out" .namespaces[0].objects null
+# 8M stops it on the second: the first device's counts are whole, the
+# namespace's objects after dedup are not known (and not given).
+objects_a=$a_unique
+run_ss "$T/out" "$T/err" inspect --config "$T/as.conf" --records --memory-index 8M
+expect_rc 2
+grep -q "the digest index would grow past --memory-index 8.0 MiB after [1-9][0-9]* records ($objects_a objects of the devices before, [1-9][0-9]* records of '$T/b.dat' read)" "$T/err" ||
+	fail "no cap error on the second device: $(cat "$T/err")"
+grep -q "read complete: UNIQUE $objects_a " "$T/out" || fail "no count for the first device: $(cat "$T/out")"
+grep -q "^namespace ns1: objects after dedup not known: the records of $T/b.dat were not all read" "$T/out" ||
+	fail "a namespace count despite the cap: $(cat "$T/out")"
+grep -q "objects after dedup across" "$T/out" && fail "a namespace count despite the cap: $(cat "$T/out")"
 run_ss "$T/out" "$T/err" inspect --config "$T/as.conf" --records --memory-index 8M --json
 expect_rc 2
 schema "$T/out"
+expect_json "$T/out" .namespaces[0].objects null
+expect_json "$T/out" '.namespaces[0].sets | length' 0
+expect_json "$T/out" .devices[0].records.outcomes.unique $objects_a
 run_ss "$T/out" "$T/err" inspect "$T/a.dat" --memory-index 8M
 expect_rc 2
 grep -q 'go with --records' "$T/err" || fail "$(cat "$T/err")"
