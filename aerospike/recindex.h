@@ -56,6 +56,7 @@
 
 struct as_recbucket;
 struct as_recround;
+struct as_recslab;
 
 /*
  * The objects an index ends with, by set id, and of those the ones whose
@@ -94,6 +95,8 @@ struct as_recindex {
 	uint64_t cap_bytes;	/* largest allowed; 0: no cap */
 	/* Logged use. */
 	struct as_recbucket *buckets;	/* NULL until the first log */
+	struct as_recslab *slabs;	/* the chunks' memory */
+	unsigned char *slab_at, *slab_end;	/* the newest slab's room */
 	uint64_t held_bytes;	/* logs and objects: the chunks' bytes
 				 * (atomic: a round frees while records are
 				 * logged) */
