@@ -313,6 +313,33 @@ static void last_settle_sets_rounds(void **state)
 }
 
 /*
+ * v for dig into the direct table (its outcome counted in want) and the
+ * logged index (a round checked for after it).
+ */
+static void add_both(struct as_recindex *direct, struct as_recindex *logged,
+		     const unsigned char *dig, const struct as_recver *v,
+		     int64_t now_cl, uint64_t want[5])
+{
+	int ret = as_recindex_add(direct, dig, v, now_cl, 0);
+
+	assert_true(ret >= 0);
+	want[ret]++;
+	assert_int_equal(as_recindex_log(logged, dig, v), 0);
+	as_recindex_round_check(logged);
+}
+
+/* A device's end for the logged index: its outcomes, objects as direct's. */
+static void settle_both(const struct as_recindex *direct,
+			struct as_recindex *logged, bool last, int64_t now_cl,
+			const uint64_t want[5], uint64_t got[5])
+{
+	logged->last_settle = last;
+	assert_int_equal(as_recindex_settle(logged, now_cl, 0, NULL, got), 0);
+	assert_memory_equal(got, want, 5 * sizeof(got[0]));
+	assert_true(logged->used == direct->used);
+}
+
+/*
  * Objects that all share the print the log's keys have (their digests
  * alike in bytes 12-19, apart in 8-11): the pass over the prints lets
  * every object through, more than the table was sized for, and the
@@ -351,21 +378,12 @@ static void prints_collide(void **state)
 						     ? (uint32_t)now_cl - 1 : 0,
 					.set_id = (uint8_t)(1 + dev),
 				};
-				int ret = as_recindex_add(&direct, dig[i], &v,
-							  now_cl, 0);
 
-				assert_true(ret >= 0);
-				want[ret]++;
-				assert_int_equal(as_recindex_log(&logged,
-								 dig[i], &v),
-						 0);
-				as_recindex_round_check(&logged);
+				add_both(&direct, &logged, dig[i], &v, now_cl,
+					 want);
 			}
-			logged.last_settle = dev == 1;
-			assert_int_equal(as_recindex_settle(&logged, now_cl, 0,
-							    NULL, got), 0);
-			assert_memory_equal(got, want, sizeof(got));
-			assert_true(logged.used == direct.used);
+			settle_both(&direct, &logged, dev == 1, now_cl, want,
+				    got);
 		}
 		assert_true(want[AS_OUT_REPLACED] && want[AS_OUT_OLDER] &&
 			    want[AS_OUT_EXPIRED]);
@@ -681,21 +699,12 @@ static void dropped_given_back(void **state)
 						     i % 3 != 0) ? 10 : 0,
 					.set_id = 1,
 				};
-				int ret = as_recindex_add(&direct, dig[i], &v,
-							  now_cl, 0);
 
-				assert_true(ret >= 0);
-				want[ret]++;
-				assert_int_equal(as_recindex_log(&logged,
-								 dig[i], &v),
-						 0);
-				as_recindex_round_check(&logged);
+				add_both(&direct, &logged, dig[i], &v, now_cl,
+					 want);
 			}
-			logged.last_settle = dev == 5;
-			assert_int_equal(as_recindex_settle(&logged, now_cl, 0,
-							    NULL, got), 0);
-			assert_memory_equal(got, want, sizeof(got));
-			assert_true(logged.used == direct.used);
+			settle_both(&direct, &logged, dev == 5, now_cl, want,
+				    got);
 			if (dev == 1)
 				assert_true(logged.used == 0 &&
 					    logged.held_bytes == 0);
